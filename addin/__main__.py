@@ -1,0 +1,5 @@
+"""``python -m addin`` runs the ``xlcrm`` command line."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,251 @@
+"""The ``xlcrm`` command line: the thinnest shell over the library.
+
+Each command parses its options, calls one library function and prints what happened. Errors
+the user can act on (:class:`~addin.errors.XlcrmError`) print as ``xlcrm: <where>: <what>``
+plus a hint and exit 1 (2 for usage errors); anything else is a bug and shows a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from . import __version__
+from .errors import XlcrmError
+from .schema import TABLES
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+TABLE_NAMES = ", ".join(TABLES)
+BOOK = click.Path(dir_okay=False, path_type=Path)
+
+
+def handle_errors(func: F) -> F:
+    """Turn XlcrmError into a message on stderr and its exit code."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except XlcrmError as exc:
+            click.echo(f"xlcrm: {exc}", err=True)
+            sys.exit(exc.exit_code)
+
+    return wrapper  # type: ignore[return-value]
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(__version__, prog_name="xlcrm")
+def cli() -> None:
+    """xlcrm: a CRM in an Excel workbook and your mailbox.
+
+    The workbook's sheets are the CRM's tables (Customers, Deals, Interactions, Tickets,
+    Products, Sends). Every command works on a closed workbook file; xlcrm refuses to write
+    while Excel has it open and keeps backups in .xlcrm-backups/ beside it.
+    """
+
+
+@cli.command()
+@click.argument("book", type=BOOK)
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "zh"]),
+    default="en",
+    show_default=True,
+    help="Language of sheet names, headers and drop-down values (zh: 中文).",
+)
+@handle_errors
+def init(book: Path, lang: str) -> None:
+    """Create a new CRM workbook BOOK (.xlsx) with all tables, empty.
+
+    Refuses to overwrite an existing file.
+    """
+    from .workbook.create import create_workbook
+
+    path = create_workbook(book, lang)  # type: ignore[arg-type]
+    click.echo(
+        f"Created {path} ({lang}): "
+        + ", ".join(
+            s.sheet_name(lang)  # type: ignore[arg-type]
+            for s in TABLES.values()
+        )
+    )
+
+
+@cli.command()
+@click.argument("book", type=BOOK)
+@handle_errors
+def info(book: Path) -> None:
+    """Show which CRM tables BOOK has, where they are and how many rows they hold."""
+    from .errors import TableNotFoundError
+    from .workbook import open_book
+
+    with open_book(book) as wb:
+        click.echo(
+            f"{book}  language: {wb.lang}" + ("  (password-protected)" if wb.encrypted else "")
+        )
+        for spec in TABLES.values():
+            try:
+                table = wb.table(spec.key)
+            except TableNotFoundError:
+                click.echo(f"  {spec.name:<13} missing")
+                continue
+            layout = table.layout
+            kind = f"table {layout.table_name}" if layout.table_name else "plain range"
+            extra = [k for k in layout.keys if k not in spec.by_key]
+            missing = [k for k in spec.keys if k not in layout.keys]
+            line = f"  {spec.name:<13} {len(table):>8,} rows  sheet {layout.sheet!r} ({kind})"
+            if extra:
+                line += f"  your columns: {', '.join(extra)}"
+            if missing:
+                line += f"  missing columns: {', '.join(missing)}"
+            click.echo(line)
+
+
+@cli.command(name="import")
+@click.argument("book", type=BOOK)
+@click.argument("table", metavar="TABLE")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
+@click.option(
+    "--match",
+    metavar="COLUMN",
+    help="Column that identifies existing rows (default: id, and e-mail for customers).",
+)
+@click.option(
+    "--region",
+    default="CN",
+    show_default=True,
+    metavar="CC",
+    help="Country for phone numbers written without +country code.",
+)
+@click.option("--sheet", metavar="NAME", help="Sheet to read when FILE is a workbook.")
+@handle_errors
+def import_(
+    book: Path,
+    table: str,
+    file: Path,
+    dry_run: bool,
+    match: str | None,
+    region: str,
+    sheet: str | None,
+) -> None:
+    """Import FILE (CSV, .xlsx or vCard .vcf) into TABLE of BOOK, updating matching rows.
+
+    CSV may be UTF-8 or GB18030 (GBK) and use , ; or tab. Headers are matched by name in
+    English or Chinese. Problems (bad e-mails, phone numbers, dates) are listed with their
+    line; the rows without problems are imported. TABLE is one of: customers, deals,
+    interactions, tickets, products, sends.
+    """
+    from .importing import import_file
+    from .workbook import open_book
+
+    with open_book(book) as wb:
+        with click.progressbar(
+            length=0, label="Importing", file=sys.stderr, hidden=not sys.stderr.isatty()
+        ) as bar:
+
+            def progress(done: int, total: int) -> None:
+                bar.length = total
+                bar.update(done - bar.pos)
+
+            report = import_file(
+                wb,
+                table,
+                file,
+                dry_run=dry_run,
+                match=match,
+                region=region,
+                sheet=sheet,
+                progress=progress,
+            )
+        if dry_run:
+            wb.discard()
+    click.echo(report.summary())
+    if dry_run:
+        click.echo("Dry run: nothing was written. Run again without --dry-run to import.")
+
+
+@cli.command()
+@click.argument("book", type=BOOK)
+@click.argument("table", metavar="TABLE")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["csv", "json"]),
+    default="csv",
+    show_default=True,
+    help="csv (UTF-8 with BOM, opens in Excel) or json.",
+)
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write (default: standard output).",
+)
+@click.option(
+    "--no-escape-formulas",
+    is_flag=True,
+    help="Do not prefix cells starting with = + - @ with ' in CSV.",
+)
+@handle_errors
+def export(book: Path, table: str, fmt: str, output: Path | None, no_escape_formulas: bool) -> None:
+    """Export TABLE of BOOK with canonical column names (ISO dates).
+
+    CSV cells that a spreadsheet would run as a formula get a leading ' unless
+    --no-escape-formulas is given.
+    """
+    from .exporting import export_table
+    from .workbook import open_book
+
+    with open_book(book) as wb:
+        target: Any = output if output is not None else click.get_text_stream("stdout")
+        count = export_table(wb, table, target, format=fmt, escape_formulas=not no_escape_formulas)
+    if output is not None:
+        click.echo(f"Wrote {count:,} rows to {output}", err=True)
+
+
+@cli.command()
+@click.argument(
+    "folder", required=False, default="xlcrm-demo", type=click.Path(file_okay=False, path_type=Path)
+)
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "zh"]),
+    default="en",
+    show_default=True,
+    help="Language of the demo workbook's sheet names and headers.",
+)
+@click.option("--force", is_flag=True, help="Replace a demo workbook left by an earlier run.")
+@handle_errors
+def demo(folder: Path, lang: str, force: bool) -> None:
+    """Build a demo CRM in FOLDER (default ./xlcrm-demo) and run what xlcrm can do on it.
+
+    Offline and in seconds: a bilingual workbook with customers, deals, products,
+    interactions and tickets, then an export of the customers to CSV.
+    """
+    from .demo import build_demo
+    from .exporting import export_table
+    from .workbook import open_book
+
+    folder.mkdir(parents=True, exist_ok=True)
+    result = build_demo(folder, lang=lang, overwrite=force)  # type: ignore[arg-type]
+    click.echo(result.summary())
+    csv_path = folder / "customers.csv"
+    with open_book(result.path) as wb:
+        count = export_table(wb, "customers", csv_path, format="csv")
+    click.echo(f"Exported {count} customers to {csv_path}")
+    click.echo(f"\nOpen {result.path} in Excel, or try:\n  xlcrm info {result.path}")
+
+
+def main() -> None:
+    cli(prog_name="xlcrm")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,61 @@
+"""Errors that a person reads.
+
+Every error xlcrm raises on purpose says *where* (``Customers!D14``, ``contacts.csv:12``,
+``book.xlsx``), *what* went wrong and, when there is one, *what to do next*. The CLI prints
+``str(error)`` and exits with :attr:`XlcrmError.exit_code`; the ribbon service shows the same
+text. Anything else that escapes is a bug and is reported with a traceback.
+"""
+
+from __future__ import annotations
+
+
+class XlcrmError(Exception):
+    """Base class: a problem the user can act on (exit code 1)."""
+
+    exit_code = 1
+
+    def __init__(self, where: str | None, message: str, hint: str | None = None) -> None:
+        self.where = where
+        self.message = message
+        self.hint = hint
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        text = f"{self.where}: {self.message}" if self.where else self.message
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+
+class UsageError(XlcrmError):
+    """The command was asked for something it cannot mean (exit code 2)."""
+
+    exit_code = 2
+
+
+class WorkbookError(XlcrmError):
+    """The workbook is missing, unreadable, or not shaped like a CRM workbook."""
+
+
+class WorkbookLockedError(WorkbookError):
+    """Another program (Excel, LibreOffice) has the workbook open for editing."""
+
+
+class WorkbookChangedError(WorkbookError):
+    """The file on disk changed after xlcrm read it; writing would lose those edits."""
+
+
+class TableNotFoundError(WorkbookError):
+    """No sheet or Excel Table in the workbook matches the CRM table asked for."""
+
+
+class ValueProblem(XlcrmError):
+    """A value cannot be stored in a column (wrong type, not an allowed choice)."""
+
+
+class NotFoundError(XlcrmError):
+    """A row with the given key does not exist."""
+
+
+class DuplicateKeyError(XlcrmError):
+    """Two rows would share one primary key."""

@@ -1,0 +1,21 @@
+"""The CRM workbook as a database: one Table API over several backends.
+
+``open_book(path)`` opens a workbook file (the **file** backend); ``book.table(name)`` returns a
+:class:`Table`. See ``../shared/DESIGN.md`` for the workbook contract.
+"""
+
+from .book import Book, BookState
+from .filebook import FileBook, open_book
+from .table import Row, Table, TableChanges, TableLayout, UpsertCounts
+
+__all__ = [
+    "Book",
+    "BookState",
+    "FileBook",
+    "Row",
+    "Table",
+    "TableChanges",
+    "TableLayout",
+    "UpsertCounts",
+    "open_book",
+]

@@ -1,0 +1,366 @@
+"""The **file** backend: a closed .xlsx/.xlsm on disk.
+
+Reading: cell values come from python-calamine (Rust, one bulk read per sheet, only the sheets
+asked for); the table definitions, relationships and styles come from their small XML parts.
+
+Writing: see ``xlsx/`` — changed table sheets are patched in place, every other part of the
+package is copied as stored, and the result replaces the file atomically (``safety.py``).
+"""
+
+from __future__ import annotations
+
+import io
+import os
+from collections import defaultdict
+from dataclasses import replace as dc_replace
+from pathlib import Path
+from typing import Any, BinaryIO
+
+import python_calamine as calamine
+
+from ..errors import WorkbookError, XlcrmError
+from ..schema import STATE_SHEET, TableSpec, match_header, normalize_label
+from . import crypto, safety
+from .book import Book
+from .cells import parse_range, range_ref
+from .table import TableChanges, TableLayout
+from .xlsx.package import Package, PackageError
+from .xlsx.parts import SheetInfo, TableInfo, read_workbook_info, rels_path
+from .xlsx.patch import add_sheet, request_full_calc, set_table_ref, state_sheet_xml
+from .xlsx.sheet import CellWriter, CellWrites, SheetPatcher, SheetPatchError
+from .xlsx.styles import Styles
+
+DEFAULT_BACKUPS = 3
+_MIN_HEADER_MATCHES = 3
+
+
+class FileBook(Book):
+    """A workbook file. Open with :func:`addin.workbook.open_book`."""
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        password: str | None = None,
+        backups: int | None = None,
+    ) -> None:
+        super().__init__()
+        self.path = Path(path)
+        self.where = str(self.path)
+        if backups is None:
+            backups = int(os.environ.get("XLCRM_BACKUPS", DEFAULT_BACKUPS))
+        self.backups = backups
+        if not self.path.is_file():
+            raise WorkbookError(
+                str(self.path),
+                "no such workbook",
+                "check the path, or create one with 'xlcrm init'",
+            )
+        self._snapshot = safety.Snapshot.of(self.path)
+        self._password: str | None = None
+        self._plain: bytes | None = None
+        if crypto.is_encrypted(self.path):
+            self._password = password or crypto.book_password(self.path)
+            self._plain = crypto.decrypt(self.path, self._password)
+        try:
+            with self._package() as pkg:
+                self._info = read_workbook_info(pkg)
+        except PackageError as exc:
+            raise WorkbookError(str(self.path), str(exc)) from None
+        self._calamine: Any = None
+        self.warnings: list[str] = []
+
+    @property
+    def encrypted(self) -> bool:
+        return self._password is not None
+
+    def _package(self) -> Package:
+        return Package(self._plain if self._plain is not None else str(self.path))
+
+    def _values(self, sheet: str) -> list[list[Any]]:
+        if self._calamine is None:
+            source: Any = io.BytesIO(self._plain) if self._plain is not None else None
+            try:
+                self._calamine = (
+                    calamine.CalamineWorkbook.from_filelike(source)
+                    if source is not None
+                    else calamine.CalamineWorkbook.from_path(str(self.path))
+                )
+            except Exception as exc:  # calamine raises its own, unexported error types
+                raise WorkbookError(str(self.path), f"cannot read the workbook ({exc})") from None
+        return self._calamine.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+
+    def close(self) -> None:
+        if self._calamine is not None:
+            self._calamine.close()
+            self._calamine = None
+
+    # -- locating tables -----------------------------------------------------------------------
+
+    def _sheet_names(self) -> list[str]:
+        return [s.name for s in self._info.sheets]
+
+    def _locate(self, spec: TableSpec) -> tuple[TableLayout, list[list[Any]]] | None:
+        info = self._info
+        wanted = {normalize_label(n) for n in (spec.name, spec.key)}
+        for table in info.tables:
+            if (
+                normalize_label(table.display_name) in wanted
+                or normalize_label(table.name) in wanted
+            ):
+                return self._from_table(spec, table)
+        names = {normalize_label(n) for n in (spec.name, spec.zh, spec.key, *spec.aliases)}
+        for sheet in info.sheets:
+            if normalize_label(sheet.name) in names:
+                tables = info.tables_on(sheet.name)
+                if tables:
+                    best = max(tables, key=lambda t: _score(spec, t.columns))
+                    return self._from_table(spec, best)
+                return self._from_range(spec, sheet)
+        # Last resort: a table anywhere whose headers are this table's headers.
+        scored = [(t, _score(spec, t.columns)) for t in info.tables]
+        scored = [
+            (t, s) for t, s in scored if s >= _MIN_HEADER_MATCHES and _has_pk(spec, t.columns)
+        ]
+        if scored:
+            return self._from_table(spec, max(scored, key=lambda ts: ts[1])[0])
+        return self._plain_sheet_by_headers(spec)
+
+    def _plain_sheet_by_headers(self, spec: TableSpec) -> tuple[TableLayout, list[list]] | None:
+        """A sheet without Excel Tables whose first filled row is this table's headers."""
+        best: tuple[int, SheetInfo] | None = None
+        for sheet in self._info.sheets:
+            if sheet.name == STATE_SHEET or self._info.tables_on(sheet.name):
+                continue
+            headers = next(
+                (row for row in self._values(sheet.name) if any(v not in ("", None) for v in row)),
+                [],
+            )
+            texts = [h for h in headers if isinstance(h, str)]
+            score = _score(spec, texts)
+            if (
+                score >= _MIN_HEADER_MATCHES
+                and _has_pk(spec, texts)
+                and (best is None or score > best[0])
+            ):
+                best = (score, sheet)
+        return None if best is None else self._from_range(spec, best[1])
+
+    def _from_table(self, spec: TableSpec, table: TableInfo) -> tuple[TableLayout, list[list]]:
+        r1, c1, r2, c2 = parse_range(table.ref)
+        if table.header_rows != 1:
+            raise WorkbookError(
+                f"{table.sheet}!{table.ref}",
+                f"the {table.display_name} table has no header row",
+                "turn on 'Header Row' in Excel's Table Design tab",
+            )
+        last = r2 - table.totals_rows
+        headers = table.columns or [f"Column{j + 1}" for j in range(c2 - c1 + 1)]
+        values = self._values(table.sheet)
+        layout = TableLayout(
+            spec, table.sheet, table.display_name, r1, c1, headers, _keys(spec, headers), last
+        )
+        return layout, [row[c1 : c2 + 1] for row in values[r1:last]]
+
+    def _from_range(self, spec: TableSpec, sheet: SheetInfo) -> tuple[TableLayout, list[list]]:
+        values = self._values(sheet.name)
+        for r, row in enumerate(values):
+            c1 = next((c for c, v in enumerate(row) if v not in ("", None)), None)
+            if c1 is None:
+                continue
+            c2 = c1
+            while c2 + 1 < len(row) and row[c2 + 1] not in ("", None):
+                c2 += 1
+            headers = [str(v) for v in row[c1 : c2 + 1]]
+            data = [line[c1 : c2 + 1] for line in values[r + 1 :]]
+            while data and all(v in ("", None) for v in data[-1]):
+                data.pop()
+            layout = TableLayout(
+                spec, sheet.name, None, r + 1, c1, headers, _keys(spec, headers), r + 1 + len(data)
+            )
+            return layout, data
+        raise WorkbookError(
+            f"{sheet.name}!A1",
+            f"the {sheet.name} sheet is empty",
+            "put the column headers in the first row",
+        )
+
+    # -- state ---------------------------------------------------------------------------------
+
+    def _read_state(self) -> dict[str, str]:
+        if self._info.sheet(STATE_SHEET) is None:
+            return {}
+        out = {}
+        for row in self._values(STATE_SHEET)[1:]:
+            if row and isinstance(row[0], str) and row[0]:
+                out[row[0]] = "".join(str(v) for v in row[1:] if v not in ("", None))
+        return out
+
+    # -- writing -------------------------------------------------------------------------------
+
+    def _commit(
+        self, changes: list[TableChanges], state: dict[str, str] | None
+    ) -> dict[str, TableLayout]:
+        safety.check_not_locked(self.path)
+        safety.check_unchanged(self.path, self._snapshot)
+        info = self._info
+        with self._package() as pkg:
+            styles = Styles(pkg.read(info.styles_part) if info.styles_part else None)
+            replace: dict[str, bytes] = {}
+            add: dict[str, bytes] = {}
+            layouts: dict[str, TableLayout] = {}
+            wrote_formula = False
+            by_sheet: dict[str, list[TableChanges]] = defaultdict(list)
+            for change in changes:
+                by_sheet[change.layout.sheet].append(change)
+            for sheet_name, sheet_changes in by_sheet.items():
+                sheet = info.sheet(sheet_name)
+                assert sheet is not None
+                xml = pkg.read(sheet.part)
+                for change in sheet_changes:
+                    writer = CellWriter(styles, info.date1904)
+                    table = self._table_info(change.layout)
+                    try:
+                        xml = SheetPatcher(xml, writer, sheet_name).apply(
+                            _cell_writes(change, table)
+                        )
+                    except SheetPatchError as exc:
+                        raise XlcrmError(None, str(exc)) from None
+                    wrote_formula |= writer.wrote_formula
+                    self.warnings += [
+                        f"{sheet_name}!{ref}: text longer than Excel's 32,767 characters was cut"
+                        for ref in writer.report.cut
+                    ]
+                    layout = dc_replace(change.layout, last_row=change.last_row)
+                    if change.grows and table is not None:
+                        r1, c1, _, c2 = parse_range(table.ref)
+                        new_ref = range_ref(r1, c1, change.last_row + table.totals_rows, c2)
+                        if table.totals_rows:
+                            raise XlcrmError(
+                                f"{sheet_name}!{table.ref}",
+                                f"the {table.display_name} table has a total row, which xlcrm "
+                                "cannot move down",
+                                "turn off 'Total Row' in Table Design",
+                            )
+                        replace[table.part] = set_table_ref(
+                            replace.get(table.part) or pkg.read(table.part), new_ref
+                        )
+                        table.ref = new_ref
+                    layouts[change.layout.spec.key] = layout
+                replace[sheet.part] = xml
+            if styles.changed and info.styles_part:
+                replace[info.styles_part] = styles.xml  # type: ignore[assignment]
+            if wrote_formula:
+                replace[info.part] = request_full_calc(pkg.read(info.part))
+            if state is not None:
+                self._write_state(pkg, state, replace, add)
+
+            def write(out: BinaryIO) -> None:
+                if self._password is None:
+                    pkg.write(out, replace, add)
+                    return
+                buffer = io.BytesIO()
+                pkg.write(buffer, replace, add)
+                out.write(crypto.encrypt(buffer.getvalue(), self._password))
+
+            def last_check() -> None:
+                safety.check_not_locked(self.path)
+                safety.check_unchanged(self.path, self._snapshot)
+
+            safety.atomic_write(self.path, write, before_replace=last_check, backups=self.backups)
+        self._after_save()
+        return layouts
+
+    def _after_save(self) -> None:
+        self._snapshot = safety.Snapshot.of(self.path)
+        if self._password is not None:
+            self._plain = crypto.decrypt(self.path, self._password)
+        self.close()  # calamine must see the new file next time
+        with self._package() as pkg:
+            self._info = read_workbook_info(pkg)
+
+    def _table_info(self, layout: TableLayout) -> TableInfo | None:
+        if layout.table_name is None:
+            return None
+        return next(
+            t
+            for t in self._info.tables
+            if t.display_name == layout.table_name and t.sheet == layout.sheet
+        )
+
+    def _write_state(
+        self, pkg: Package, state: dict[str, str], replace: dict[str, bytes], add: dict[str, bytes]
+    ) -> None:
+        xml = state_sheet_xml(state)
+        sheet = self._info.sheet(STATE_SHEET)
+        if sheet is not None:
+            replace[sheet.part] = xml
+            return
+        n = 1
+        while f"xl/worksheets/sheet{n}.xml" in pkg or f"xl/worksheets/sheet{n}.xml" in add:
+            n += 1
+        part = f"xl/worksheets/sheet{n}.xml"
+        info = self._info
+        workbook, rels, types = add_sheet(
+            replace.get(info.part) or pkg.read(info.part),
+            pkg.read(rels_path(info.part)),
+            pkg.read("[Content_Types].xml"),
+            name=STATE_SHEET,
+            part=part,
+            state="veryHidden",
+        )
+        replace[info.part] = workbook
+        replace[rels_path(info.part)] = rels
+        replace["[Content_Types].xml"] = types
+        add[part] = xml
+
+
+def _keys(spec: TableSpec, headers: list[str]) -> list[str]:
+    """Canonical key per header; user columns keep their header; a second column mapping to
+    the same key is treated as a user column so nothing is written to it by accident."""
+    seen: set[str] = set()
+    keys = []
+    for header in headers:
+        key = match_header(spec, header)
+        if key is None or key in seen:
+            keys.append(header)
+        else:
+            seen.add(key)
+            keys.append(key)
+    return keys
+
+
+def _score(spec: TableSpec, headers: list[str]) -> int:
+    return len({match_header(spec, h) for h in headers} - {None})
+
+
+def _has_pk(spec: TableSpec, headers: list[str]) -> bool:
+    keys = {match_header(spec, h) for h in headers}
+    return all(k in keys for k in spec.pk)
+
+
+def _cell_writes(change: TableChanges, table: TableInfo | None) -> CellWrites:
+    layout = change.layout
+    c1 = layout.first_col
+    rows = {r: {c1 + j: v for j, v in cells.items()} for r, cells in change.cells.items()}
+    # New rows copy the styles of the table's last row ("the row above" when appending).
+    template = layout.last_row if layout.last_row > layout.header_row else None
+    formulas = {c1 + j: f for j, f in table.formulas.items()} if table else {}
+    return CellWrites(
+        rows=rows,
+        fill_rows=set(change.new_rows),
+        fill_cols=range(c1, c1 + len(layout.keys)),
+        template_row=template,
+        formulas=formulas,
+    )
+
+
+def open_book(
+    path: str | os.PathLike[str], *, password: str | None = None, backups: int | None = None
+) -> FileBook:
+    """Open a CRM workbook file. Use as a context manager to save on success::
+
+    with open_book("crm.xlsx") as book:
+        book.table("customers").update("C0001", {"tier": "A"})
+    """
+    return FileBook(path, password=password, backups=backups)

@@ -1,0 +1,1 @@
+"""The OOXML package layer of the file backend: parts, lossless patches, the ZIP writer."""

@@ -1,0 +1,88 @@
+"""Calculated columns of an Excel Table extend to the rows xlcrm adds, as when typing in Excel."""
+
+from __future__ import annotations
+
+import csv
+import os
+import shutil
+import subprocess
+import zipfile
+from pathlib import Path
+
+import openpyxl
+import pytest
+from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
+
+from addin.workbook import open_book
+
+WEIGHTED = "Deals[[#This Row],[Amount]]*Deals[[#This Row],[Probability]]"
+
+
+def _deals_with_formula(path: Path) -> Path:
+    """A Deals table with a user-added calculated column, shaped as Excel saves it."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Deals"
+    ws.append(["ID", "Title", "Amount", "Probability", "Weighted"])
+    ws.append(["D0001", "ERP", 1000, 0.5, f"={WEIGHTED}"])
+    ws["C2"].number_format = "#,##0.00"
+    table = Table(displayName="Deals", ref="A1:E2")
+    table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
+    table._initialise_columns()
+    table.tableColumns[4] = TableColumn(id=5, name="Weighted", calculatedColumnFormula=WEIGHTED)
+    ws.add_table(table)
+    wb.save(path)
+    return path
+
+
+def test_new_rows_get_the_calculated_column_formula(tmp_path: Path) -> None:
+    path = _deals_with_formula(tmp_path / "deals.xlsx")
+    with open_book(path) as book:
+        book.table("deals").insert_all(
+            [
+                {"title": "CRM", "amount": 200, "probability": 0.25},
+                {"title": "培训", "amount": 80, "probability": 1},
+            ]
+        )
+    with zipfile.ZipFile(path) as z:
+        sheet = z.read("xl/worksheets/sheet1.xml").decode()
+        workbook = z.read("xl/workbook.xml").decode()
+    assert f'<c r="E3"><f>{WEIGHTED}</f></c>' in sheet
+    assert f'<c r="E4"><f>{WEIGHTED}</f></c>' in sheet
+    assert 'fullCalcOnLoad="1"' in workbook  # Excel computes the new cells on open
+    ws = openpyxl.load_workbook(path)["Deals"]
+    assert ws["C3"].number_format == "#,##0.00"  # the row above's format
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_computes_the_extended_formula(tmp_path: Path, soffice: str) -> None:
+    path = _deals_with_formula(tmp_path / "deals.xlsx")
+    with open_book(path) as book:
+        book.table("deals").insert({"title": "CRM", "amount": 200, "probability": 0.25})
+    profile = tmp_path / "profile"
+    subprocess.run(
+        [
+            soffice,
+            "--headless",
+            "--norestore",
+            f"-env:UserInstallation=file://{profile}",
+            "--convert-to",
+            "csv:Text - txt - csv (StarCalc):44,34,76,1",
+            "--outdir",
+            str(tmp_path / "out"),
+            str(path),
+        ],
+        check=True,
+        capture_output=True,
+        timeout=180,
+        env={**os.environ, "HOME": str(tmp_path)},
+    )
+    rows = list(csv.reader((tmp_path / "out" / "deals.csv").open(encoding="utf-8")))
+    assert rows[2][:2] == ["D0002", "CRM"]
+    assert float(rows[2][4]) == 50
+
+
+def test_soffice_fixture_is_real() -> None:
+    """Guards the guard: CI must have LibreOffice, never skip its tests silently."""
+    if os.environ.get("CI"):
+        assert shutil.which("soffice"), ".ci/run must install libreoffice-calc-nogui"
