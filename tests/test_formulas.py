@@ -11,7 +11,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
-from openpyxl.worksheet.table import Table, TableColumn, TableStyleInfo
+from openpyxl.worksheet.table import Table, TableColumn, TableFormula, TableStyleInfo
 
 from addin.workbook import open_book
 
@@ -28,8 +28,11 @@ def _deals_with_formula(path: Path) -> Path:
     ws["C2"].number_format = "#,##0.00"
     table = Table(displayName="Deals", ref="A1:E2")
     table.tableStyleInfo = TableStyleInfo(name="TableStyleMedium2", showRowStripes=True)
-    table._initialise_columns()
-    table.tableColumns[4] = TableColumn(id=5, name="Weighted", calculatedColumnFormula=WEIGHTED)
+    headers = [c.value for c in ws[1]]
+    table.tableColumns = [TableColumn(id=j, name=h) for j, h in enumerate(headers[:4], 1)]
+    table.tableColumns.append(
+        TableColumn(id=5, name="Weighted", calculatedColumnFormula=TableFormula(attr_text=WEIGHTED))
+    )
     ws.add_table(table)
     wb.save(path)
     return path

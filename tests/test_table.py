@@ -245,3 +245,31 @@ def test_untouched_sheets_keep_their_bytes(book_path: Path) -> None:
     changed = {n for n in before if before[n] != after.get(n)}
     assert set(after) == set(before)
     assert changed == {"xl/worksheets/sheet2.xml"}  # the blank first row was reused
+
+
+def test_upserting_a_datetime_again_is_a_no_op(book_path: Path) -> None:
+    """A workbook keeps milliseconds; a re-synced timestamp must not count as a change."""
+    at = dt.datetime(2026, 1, 5, 10, 0, 0, 123456)
+    with open_book(book_path) as book:
+        book.table("interactions").insert({"kind": "email", "at": at})
+    with open_book(book_path) as book:
+        interactions = book.table("interactions")
+        assert interactions.get("I000001")["at"] == dt.datetime(2026, 1, 5, 10, 0, 0, 123000)
+        assert interactions.upsert_all([{"id": "I000001", "at": at}]) == UpsertCounts(unchanged=1)
+
+
+@pytest.mark.parametrize(
+    "day", [dt.date(1900, 1, 1), dt.date(1900, 2, 28), dt.date(1900, 3, 1), dt.date(2026, 11, 22)]
+)
+def test_dates_around_excels_1900_leap_day(tmp_path: Path, day: dt.date) -> None:
+    """Excel counts a 29 Feb 1900 that never was; days before March 1900 shift by one."""
+    path = create_workbook(tmp_path / "crm.xlsx")
+    with open_book(path) as book:
+        book.table("customers").insert({"name": "old", "created": day})
+    assert reopen(path)[0]["created"] == day
+    assert openpyxl.load_workbook(path)["Customers"]["N2"].value.date() == day
+
+
+def test_dates_before_1900_are_refused(book_path: Path) -> None:
+    with open_book(book_path) as book, pytest.raises(ValueProblem, match="before 1900"):
+        book.table("customers").insert({"name": "x", "created": dt.date(1899, 12, 31)})

@@ -21,9 +21,28 @@ _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 
 def is_encrypted(path: Path) -> bool:
-    """An encrypted .xlsx is an OLE compound file, not a ZIP."""
+    """An encrypted .xlsx is an OLE compound file holding an ``EncryptionInfo`` stream.
+
+    An old Excel 97-2003 .xls is an OLE file too, without that stream: that is a format
+    xlcrm does not write, and it says so instead of asking for a password.
+    """
     with path.open("rb") as f:
-        return f.read(8) == _OLE_MAGIC
+        if f.read(8) != _OLE_MAGIC:
+            return False
+    import olefile
+
+    try:
+        with olefile.OleFileIO(str(path)) as ole:
+            encrypted = ole.exists("EncryptionInfo") and ole.exists("EncryptedPackage")
+    except OSError:
+        encrypted = False
+    if not encrypted:
+        raise WorkbookError(
+            str(path),
+            "this is an Excel 97-2003 (.xls) or other non-.xlsx file",
+            "open it in Excel or LibreOffice and save it as an Excel Workbook (.xlsx)",
+        )
+    return True
 
 
 def book_password(path: Path) -> str:

@@ -56,12 +56,15 @@ class FileBook(Book):
                 "no such workbook",
                 "check the path, or create one with 'xlcrm init'",
             )
-        self._snapshot = safety.Snapshot.of(self.path)
+        # A workbook opened through a symlink is saved to the file the link points at;
+        # replacing the link itself would leave the real workbook behind, unchanged.
+        self._target = self.path.resolve()
+        self._snapshot = safety.Snapshot.of(self._target)
         self._password: str | None = None
         self._plain: bytes | None = None
-        if crypto.is_encrypted(self.path):
-            self._password = password or crypto.book_password(self.path)
-            self._plain = crypto.decrypt(self.path, self._password)
+        if crypto.is_encrypted(self._target):
+            self._password = password or crypto.book_password(self._target)
+            self._plain = crypto.decrypt(self._target, self._password)
         try:
             with self._package() as pkg:
                 self._info = read_workbook_info(pkg)
@@ -75,7 +78,7 @@ class FileBook(Book):
         return self._password is not None
 
     def _package(self) -> Package:
-        return Package(self._plain if self._plain is not None else str(self.path))
+        return Package(self._plain if self._plain is not None else str(self._target))
 
     def _values(self, sheet: str) -> list[list[Any]]:
         if self._calamine is None:
@@ -84,7 +87,7 @@ class FileBook(Book):
                 self._calamine = (
                     calamine.CalamineWorkbook.from_filelike(source)
                     if source is not None
-                    else calamine.CalamineWorkbook.from_path(str(self.path))
+                    else calamine.CalamineWorkbook.from_path(str(self._target))
                 )
             except Exception as exc:  # calamine raises its own, unexported error types
                 raise WorkbookError(str(self.path), f"cannot read the workbook ({exc})") from None
@@ -201,8 +204,8 @@ class FileBook(Book):
     def _commit(
         self, changes: list[TableChanges], state: dict[str, str] | None
     ) -> dict[str, TableLayout]:
-        safety.check_not_locked(self.path)
-        safety.check_unchanged(self.path, self._snapshot)
+        safety.check_not_locked(self._target)
+        safety.check_unchanged(self._target, self._snapshot)
         info = self._info
         with self._package() as pkg:
             styles = Styles(pkg.read(info.styles_part) if info.styles_part else None)
@@ -264,17 +267,19 @@ class FileBook(Book):
                 out.write(crypto.encrypt(buffer.getvalue(), self._password))
 
             def last_check() -> None:
-                safety.check_not_locked(self.path)
-                safety.check_unchanged(self.path, self._snapshot)
+                safety.check_not_locked(self._target)
+                safety.check_unchanged(self._target, self._snapshot)
 
-            safety.atomic_write(self.path, write, before_replace=last_check, backups=self.backups)
+            safety.atomic_write(
+                self._target, write, before_replace=last_check, backups=self.backups
+            )
         self._after_save()
         return layouts
 
     def _after_save(self) -> None:
-        self._snapshot = safety.Snapshot.of(self.path)
+        self._snapshot = safety.Snapshot.of(self._target)
         if self._password is not None:
-            self._plain = crypto.decrypt(self.path, self._password)
+            self._plain = crypto.decrypt(self._target, self._password)
         self.close()  # calamine must see the new file next time
         with self._package() as pkg:
             self._info = read_workbook_info(pkg)

@@ -16,7 +16,7 @@ import os
 import shutil
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -128,18 +128,66 @@ def atomic_write(
             write(out)
             out.flush()
             os.fsync(out.fileno())
-        with contextlib.suppress(OSError):
-            shutil.copymode(path, tmp)
-        if before_replace is not None:
-            before_replace()
-        if backups > 0 and path.exists():
-            _backup(path, backups)
-        os.replace(tmp, path)
-        _fsync_dir(folder)
+        _copy_ownership(path, tmp)
+        # Two xlcrm processes (a scheduled sync and an import) must not both pass the last
+        # check and then replace in turn: the second would drop the first one's rows.
+        with _save_lock(path):
+            if before_replace is not None:
+                before_replace()
+            if backups > 0 and path.exists():
+                _backup(path, backups)
+            os.replace(tmp, path)
+            _fsync_dir(folder)
     except BaseException:
         with contextlib.suppress(OSError):
             tmp.unlink()
         raise
+
+
+def _copy_ownership(source: Path, target: Path) -> None:
+    """The new file keeps the old one's permissions and, where allowed, owner and group —
+    a scheduled run as another user must not take the workbook away from its owner."""
+    try:
+        st = source.stat()
+    except FileNotFoundError:
+        return
+    with contextlib.suppress(OSError):
+        shutil.copymode(source, target)
+    if hasattr(os, "chown"):
+        with contextlib.suppress(OSError):
+            os.chown(target, st.st_uid, st.st_gid)
+
+
+@contextlib.contextmanager
+def _save_lock(path: Path) -> Iterator[None]:
+    """An OS lock held while one process checks and replaces the workbook.
+
+    The operating system releases it when the process dies, so a crash never leaves a stale
+    lock behind. The lock file lives in the backup folder, out of the user's way.
+    """
+    folder = backup_dir(path)
+    folder.mkdir(exist_ok=True)
+    handle = (folder / f".lock-{path.name}").open("a+b")
+    try:
+        try:
+            if os.name == "nt":
+                import msvcrt
+
+                handle.seek(0)
+                msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise WorkbookLockedError(
+                str(path),
+                "another xlcrm process is saving this workbook right now",
+                "nothing was written; run again when it has finished",
+            ) from None
+        yield
+    finally:
+        handle.close()  # closing releases the lock
 
 
 def backup_dir(path: Path) -> Path:
@@ -155,7 +203,9 @@ def _backup(path: Path, keep: int) -> None:
         os.link(path, target)  # instant; the old inode lives on after the replace
     except OSError:
         shutil.copy2(path, target)
-    old = sorted(folder.glob(f"{_glob_escape(path.stem)}.*{path.suffix}"))
+    # Only this workbook's backups: "crm.<date>-<time>-<µs>.xlsx", not "crm.2.<…>.xlsx".
+    digits = "[0-9]" * 8 + "-" + "[0-9]" * 6 + "-" + "[0-9]" * 6
+    old = sorted(folder.glob(f"{_glob_escape(path.stem)}.{digits}{path.suffix}"))
     for stale in old[:-keep]:
         with contextlib.suppress(OSError):
             stale.unlink()

@@ -220,6 +220,7 @@ def coerce(column: Column | None, value: Any, *, where: str) -> Any:
         converted = _date(value)
         if not isinstance(converted, dt.date):
             raise ValueProblem(where, f"{value!r} is not a date", "write dates as YYYY-MM-DD")
+        _check_excel_year(converted, where)
         return converted
     if kind == "datetime":
         converted = _datetime(value)
@@ -227,13 +228,24 @@ def coerce(column: Column | None, value: Any, *, where: str) -> Any:
             raise ValueProblem(
                 where, f"{value!r} is not a date and time", "write it as YYYY-MM-DD HH:MM"
             )
-        return converted
+        _check_excel_year(converted, where)
+        # A workbook keeps milliseconds: store what reads back, so re-upserting is a no-op.
+        return converted.replace(microsecond=converted.microsecond // 1000 * 1000)
     if kind == "bool":
         converted = _bool(value)
         if not isinstance(converted, bool):
             raise ValueProblem(where, f"{value!r} is not yes/no")
         return converted
     raise AssertionError(kind)
+
+
+def _check_excel_year(value: dt.date, where: str) -> None:
+    if value.year < 1900:
+        raise ValueProblem(
+            where,
+            f"{value.isoformat()} is before 1900, which Excel cannot store as a date",
+            "check the year",
+        )
 
 
 def cell_value(column: Column | None, value: Any, lang: Lang) -> Any:

@@ -24,7 +24,8 @@ from ..cells import MAX_CELL_TEXT, cell_ref, column_index, parse_range, range_re
 from .styles import Styles
 
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
-_ESCAPE_LIKE = re.compile(r"_(x[0-9A-Fa-f]{4}_)")
+# Lookahead, so "_x0041_x0042_" escapes both: the second match needs the shared "_".
+_ESCAPE_LIKE = re.compile(r"_(?=x[0-9A-Fa-f]{4}_)")
 _R_ATTR = re.compile(rb'\sr="([A-Z]*)(\d+)"')
 _S_ATTR = re.compile(rb'\ss="(\d+)"')
 _SPANS = re.compile(rb'\sspans="[^"]*"')
@@ -75,7 +76,7 @@ class CellWriter:
             value = _cut(value)
             self.report.cut.append(ref)
         # Excel reads "_x000D_" in text as an escape; write a literal one as "_x005F_x000D_".
-        value = _ESCAPE_LIKE.sub(r"_x005F_\1", value).replace("\r", "_x000D_")
+        value = _ESCAPE_LIKE.sub("_x005F_", value).replace("\r", "_x000D_")
         escaped = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
         space = ' xml:space="preserve"' if value != value.strip() or "\n" in value else ""
         return f"<{{p}}is><{{p}}t{space}>{escaped}</{{p}}t></{{p}}is>".encode().replace(
@@ -110,9 +111,11 @@ class CellWriter:
                 p,
             )
         if isinstance(value, dt.date):
-            with_time = isinstance(value, dt.datetime)
-            style = self.styles.date_style(style, with_time)
-            return self.cell(ref, self.serial(value), style)
+            serial = self.serial(value)
+            if serial is None:  # before the workbook's first day: keep it readable as text
+                return self.cell(ref, value.isoformat(), style)
+            style = self.styles.date_style(style, isinstance(value, dt.datetime))
+            return self.cell(ref, serial, style)
         text = self.text(str(value), ref)
         return b'<%sc r="%s"%s t="inlineStr">%s</%sc>' % (p, ref.encode(), _s(style), text, p)
 
@@ -129,15 +132,21 @@ class CellWriter:
             self.p,
         )
 
-    def serial(self, value: dt.date) -> float | int:
-        if isinstance(value, dt.datetime):
-            if value.tzinfo is not None:
-                value = value.astimezone().replace(tzinfo=None)
-            delta = value - self.epoch
-            serial = delta.days + delta.seconds / 86400 + delta.microseconds / 86_400e6
-            return round(serial, 10)
-        days = (dt.datetime(value.year, value.month, value.day) - self.epoch).days
-        return days
+    def serial(self, value: dt.date) -> float | int | None:
+        """Excel's day number for a date, or None when the workbook cannot hold it."""
+        moment = value if isinstance(value, dt.datetime) else dt.datetime.combine(value, dt.time())
+        if moment.tzinfo is not None:
+            moment = moment.astimezone().replace(tzinfo=None)
+        delta = moment - self.epoch
+        serial: float = delta.days + delta.seconds / 86400 + delta.microseconds / 86_400e6
+        if self.epoch.year == 1899 and moment < _MARCH_1900:
+            serial -= 1  # Excel counts a 29 February 1900 that never was
+        if serial < (1 if self.epoch.year == 1899 else 0):
+            return None
+        return round(serial, 10) if isinstance(value, dt.datetime) else int(serial)
+
+
+_MARCH_1900 = dt.datetime(1900, 3, 1)
 
 
 def _s(style: int | None) -> bytes:

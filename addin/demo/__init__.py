@@ -1,0 +1,142 @@
+"""``xlcrm demo``: a CRM workbook full of realistic, bilingual sample data.
+
+The demo is for trying xlcrm without touching real customers: :func:`build_demo` creates
+``xlcrm-demo.xlsx`` in a folder and fills every table through the Table API (one
+``insert_all`` per table, one save), so it exercises the same code paths as real use. What the
+data looks like is described in :mod:`.generator`; the words it is made of are in
+:mod:`.vocabulary`.
+
+The same seed and day give the same cell values. The people and companies are made up, but the
+addresses look real and some are on public mail domains (qq.com, 163.com, gmail.com): the
+workbook's state records ``demo_seed`` so that sending features can tell a demo book apart.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import random
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import UsageError, WorkbookError
+from ..schema import LANGS, STAGES, Lang
+from ..workbook import Row, open_book
+from ..workbook.create import create_workbook
+from ..workbook.safety import check_not_locked
+from .generator import HISTORY_MONTHS, Generator
+
+__all__ = ["DEFAULT_SEED", "DEMO_NAME", "HISTORY_MONTHS", "DemoResult", "build_demo"]
+
+DEMO_NAME = "xlcrm-demo.xlsx"
+DEFAULT_SEED = 2026
+
+
+@dataclass(frozen=True)
+class DemoResult:
+    """What :func:`build_demo` made: the workbook, rows per table, and the pipeline."""
+
+    path: Path
+    counts: dict[str, int]  # rows per table key ("customers", "deals", …)
+    # stage -> (number of deals, {currency: total amount})
+    pipeline: dict[str, tuple[int, dict[str, float]]] = field(default_factory=dict)
+    seed: int = DEFAULT_SEED
+    today: dt.date | None = None
+
+    def summary(self) -> str:
+        """A few lines for the command line: where, how many rows, the pipeline by stage."""
+        rows = ", ".join(f"{n} {table}" for table, n in self.counts.items())
+        lines = [f"Demo CRM workbook: {self.path}", f"Rows: {rows}", "Deals by stage:"]
+        for stage, (n, amounts) in self.pipeline.items():
+            money = " + ".join(f"{cur} {amt:,.0f}" for cur, amt in sorted(amounts.items()))
+            lines.append(f"  {stage:<12}{n:>4}  {money}")
+        as_of = f", as of {self.today.isoformat()}" if self.today else ""
+        lines.append(f"Made-up people and companies (seed {self.seed}{as_of}): never mail them.")
+        return "\n".join(lines)
+
+
+def build_demo(
+    folder: str | os.PathLike[str],
+    *,
+    lang: Lang = "en",
+    seed: int = DEFAULT_SEED,
+    today: dt.date | None = None,
+    overwrite: bool = False,
+) -> DemoResult:
+    """Create ``folder/xlcrm-demo.xlsx`` full of sample data and return what it holds.
+
+    ``lang`` is the workbook's language (sheet names, headers, choice labels, and the
+    industry/source/tag words); the data itself is bilingual either way. ``seed`` and
+    ``today`` fix every value; ``today`` defaults to the current date. The folder is created
+    when missing. An existing demo workbook is an error unless ``overwrite`` is true, in which
+    case it is deleted first (refused while Excel has it open).
+    """
+    if lang not in LANGS:
+        raise UsageError(None, f"unknown language {lang!r}", "use --lang en or --lang zh")
+    today = today or dt.date.today()
+    if isinstance(today, dt.datetime):
+        today = today.date()
+    data = Generator(random.Random(seed), today, lang).generate()
+
+    target = Path(folder)
+    path = target / DEMO_NAME
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise WorkbookError(str(target), f"cannot create the folder ({exc.strerror})") from None
+    if path.exists() or path.is_symlink():
+        if not overwrite:
+            raise WorkbookError(
+                str(path),
+                "a demo workbook already exists here",
+                "choose another folder, or replace it with 'xlcrm demo --force'",
+            )
+        if path.is_dir():
+            raise WorkbookError(str(path), "this is a folder, not a workbook", "remove it first")
+        check_not_locked(path)
+        path.unlink()
+
+    create_workbook(path, lang)
+    try:
+        counts, pipeline = _fill(path, data, seed)
+    except BaseException:
+        path.unlink(missing_ok=True)  # a half-built demo is worth nothing
+        raise
+    return DemoResult(path, counts, pipeline, seed, today)
+
+
+def _fill(
+    path: Path, data: dict[str, list[Row]], seed: int
+) -> tuple[dict[str, int], dict[str, tuple[int, dict[str, float]]]]:
+    """Write the generated rows: one insert_all per table, one save (no backup: new file)."""
+    book = open_book(path, backups=0)
+    try:
+        book.table("products").insert_all(data["products"])
+        customer_ids = book.table("customers").insert_all(data["customers"])
+        # Deals, interactions and tickets refer to customers and deals by list position.
+        for row in data["deals"]:
+            row["customer_id"] = customer_ids[row["customer_id"]]
+        deal_ids = book.table("deals").insert_all(data["deals"])
+        for row in data["interactions"]:
+            row["customer_id"] = customer_ids[row["customer_id"]]
+            if row.get("deal_id") is not None:
+                row["deal_id"] = deal_ids[row["deal_id"]]
+        book.table("interactions").insert_all(data["interactions"])
+        for row in data["tickets"]:
+            row["customer_id"] = customer_ids[row["customer_id"]]
+        book.table("tickets").insert_all(data["tickets"])
+        book.state["demo_seed"] = str(seed)
+        book.save()
+        keys = ("customers", "deals", "interactions", "tickets", "products")
+        counts = {key: len(book.table(key)) for key in keys}
+        pipeline: dict[str, tuple[int, dict[str, float]]] = {}
+        for stage in (choice.value for choice in STAGES):
+            deals = [d for d in book.table("deals").rows() if d["stage"] == stage]
+            totals: dict[str, float] = defaultdict(float)
+            for deal in deals:
+                totals[deal["currency"]] += deal["amount"] or 0
+            pipeline[stage] = (len(deals), dict(totals))
+        return counts, pipeline
+    finally:
+        book.close()

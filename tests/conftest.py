@@ -1,0 +1,95 @@
+"""Shared test helpers: the real LibreOffice that re-opens what xlcrm wrote."""
+
+from __future__ import annotations
+
+import csv
+import itertools
+import os
+import shutil
+import subprocess
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+INSTALL_HINT = (
+    "install LibreOffice Calc (Debian/Ubuntu: 'apt-get install libreoffice-calc-nogui', "
+    "macOS: 'brew install --cask libreoffice'), or run .ci/run, which installs it"
+)
+_SOFFICE_PLACES = (
+    "/usr/bin/soffice",
+    "/usr/lib/libreoffice/program/soffice",
+    "/opt/libreoffice/program/soffice",
+    "/Applications/LibreOffice.app/Contents/MacOS/soffice",
+)
+# Comma, double quotes, UTF-8 (76), from line 1; every sheet to its own file (last token, -1).
+CSV_FILTER = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,-1"
+
+
+def _find_soffice() -> str | None:
+    for name in ("soffice", "libreoffice"):
+        found = shutil.which(name)
+        if found:
+            return found
+    places = [*_SOFFICE_PLACES, *map(str, Path("/opt").glob("libreoffice*/program/soffice"))]
+    return next((p for p in places if Path(p).is_file()), None)
+
+
+def _on_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no")
+
+
+@pytest.fixture(scope="session")
+def soffice() -> str:
+    """Path of the soffice binary. Missing: a failure on CI (CI set), else a skip."""
+    found = _find_soffice()
+    if found is None:
+        message = (
+            f"LibreOffice's soffice was not found (PATH, usual install folders): {INSTALL_HINT}"
+        )
+        if _on_ci():
+            pytest.fail(f"{message} (CI is set: LibreOffice tests must run, not skip)")
+        pytest.skip(message)
+    return found
+
+
+@pytest.fixture(scope="session")
+def libreoffice_csv(
+    soffice: str, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[Path], dict[str, list[list[str]]]]:
+    """Open a workbook in LibreOffice and return every sheet as CSV rows, by sheet name.
+
+    What LibreOffice shows is what a user sees: values formatted as shown, UTF-8 text.
+    """
+    root = tmp_path_factory.mktemp("libreoffice")
+    profile = (root / "profile").as_uri()
+    runs = itertools.count()
+
+    def convert(book: Path) -> dict[str, list[list[str]]]:
+        out = root / f"out{next(runs)}"
+        done = subprocess.run(
+            [
+                soffice,
+                "--headless",
+                "--norestore",
+                f"-env:UserInstallation={profile}",
+                "--convert-to",
+                CSV_FILTER,
+                "--outdir",
+                str(out),
+                str(book),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            env={**os.environ, "HOME": str(root)},
+        )
+        sheets = {}
+        for file in sorted(out.glob("*.csv")):
+            name = file.stem.removeprefix(f"{book.stem}-")
+            with file.open(encoding="utf-8", newline="") as f:
+                sheets[name] = list(csv.reader(f))
+        assert sheets, f"LibreOffice could not open {book.name}:\n{done.stdout}\n{done.stderr}"
+        return sheets
+
+    return convert

@@ -1,0 +1,319 @@
+"""``build_demo``: the demo workbook, built for real in a temp folder and read back.
+
+Every assertion reads the workbook file through ``open_book`` (or python-calamine for raw
+cells), i.e. what a user opening the file would find.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections import Counter
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import python_calamine as calamine
+
+from addin.demo import DEMO_NAME, DemoResult, build_demo
+from addin.errors import UsageError, WorkbookError
+from addin.schema import TABLES
+from addin.workbook import open_book
+
+TODAY = dt.date(2026, 3, 15)
+TABLE_KEYS = ("customers", "deals", "interactions", "tickets", "products")
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+Rows = dict[str, list[dict[str, Any]]]
+
+
+def read_rows(path: Path) -> Rows:
+    book = open_book(path)
+    try:
+        return {key: list(book.table(key).rows()) for key in TABLE_KEYS}
+    finally:
+        book.close()
+
+
+def raw_cells(path: Path) -> dict[str, list[list[Any]]]:
+    """Every sheet's cell values as stored, without xlcrm's typing."""
+    wb = calamine.CalamineWorkbook.from_path(str(path))
+    try:
+        return {name: wb.get_sheet_by_name(name).to_python() for name in wb.sheet_names}
+    finally:
+        wb.close()
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> tuple[DemoResult, Rows]:
+    result = build_demo(tmp_path_factory.mktemp("demo"), today=TODAY)
+    return result, read_rows(result.path)
+
+
+@pytest.fixture(scope="module")
+def rows(built: tuple[DemoResult, Rows]) -> Rows:
+    return built[1]
+
+
+def test_workbook_is_where_the_result_says(built: tuple[DemoResult, Rows]) -> None:
+    result, rows = built
+    assert result.path.name == DEMO_NAME
+    assert result.path.is_file()
+    assert result.counts == {key: len(rows[key]) for key in TABLE_KEYS}
+    with open_book(result.path) as book:
+        assert book.lang == "en"
+        assert book.state["demo_seed"] == "2026"  # lets sending features recognise a demo
+
+
+def test_row_counts(rows: Rows) -> None:
+    assert len(rows["customers"]) >= 240
+    assert len(rows["deals"]) >= 320
+    assert 550 <= len(rows["interactions"]) <= 650
+    assert 35 <= len(rows["tickets"]) <= 45
+    assert 10 <= len(rows["products"]) <= 14
+
+
+@pytest.mark.parametrize(
+    ("table", "pattern"),
+    [("customers", "C{:04d}"), ("deals", "D{:04d}"), ("interactions", "I{:06d}"),
+     ("tickets", "T{:04d}")],
+)  # fmt: skip
+def test_ids_are_unique_and_sequential(rows: Rows, table: str, pattern: str) -> None:
+    ids = [row["id"] for row in rows[table]]
+    assert ids == [pattern.format(n) for n in range(1, len(ids) + 1)]
+
+
+def test_references_point_at_existing_rows(rows: Rows) -> None:
+    customers = {c["id"] for c in rows["customers"]}
+    deals = {d["id"]: d for d in rows["deals"]}
+    skus = {p["sku"] for p in rows["products"]}
+    assert len(skus) == len(rows["products"])
+    for deal in rows["deals"]:
+        assert deal["customer_id"] in customers, deal
+        assert deal["product"] in skus, deal
+    for item in rows["interactions"]:
+        assert item["customer_id"] in customers, item
+        if item["deal_id"] is not None:
+            assert deals[item["deal_id"]]["customer_id"] == item["customer_id"], item
+    assert any(item["deal_id"] is None for item in rows["interactions"])
+    for ticket in rows["tickets"]:
+        assert ticket["customer_id"] in customers, ticket
+
+
+def test_choice_values_are_allowed(rows: Rows) -> None:
+    for key in TABLE_KEYS:
+        spec = TABLES[key]
+        for column in spec.columns:
+            if column.type != "choice":
+                continue
+            allowed = {choice.value for choice in column.choices}
+            used = {row[column.key] for row in rows[key]} - {None}
+            assert used <= allowed, (key, column.key, used - allowed)
+    stages = Counter(d["stage"] for d in rows["deals"])
+    assert set(stages) == {"Lead", "Qualified", "Proposal", "Negotiation", "Won", "Lost"}
+    assert set(Counter(c["tier"] for c in rows["customers"])) == {"A", "B", "C"}
+
+
+def test_values_have_their_column_types(rows: Rows) -> None:
+    for key in TABLE_KEYS:
+        for column in TABLES[key].columns:
+            for row in rows[key]:
+                value = row[column.key]
+                if value is None:
+                    continue
+                where = (key, row.get("id") or row.get("sku"), column.key, value)
+                if column.type == "date":
+                    assert type(value) is dt.date, where
+                elif column.type == "datetime":
+                    assert type(value) is dt.datetime, where
+                elif column.type == "number":
+                    assert type(value) is float, where
+                elif column.type == "integer":
+                    assert type(value) is int, where
+                elif column.type == "bool":
+                    assert type(value) is bool, where
+                else:
+                    assert type(value) is str, where
+
+
+def test_dates_lie_in_the_18_months_before_today(rows: Rows) -> None:
+    start = dt.date(2024, 9, 15)
+    for customer in rows["customers"]:
+        assert start <= customer["created"] < TODAY
+        assert customer["created"] <= customer["updated"] < TODAY
+        if customer["last_contact"] is not None:
+            assert customer["created"] <= customer["last_contact"] < TODAY
+    for item in rows["interactions"]:
+        assert dt.datetime.combine(start, dt.time()) <= item["at"] < dt.datetime(2026, 3, 15)
+    assert [c["created"] for c in rows["customers"]] == sorted(
+        c["created"] for c in rows["customers"]
+    )
+
+
+def test_deals_make_sense(rows: Rows) -> None:
+    probability = {"Lead": 0.1, "Qualified": 0.25, "Proposal": 0.5, "Negotiation": 0.7,
+                   "Won": 1.0, "Lost": 0.0}  # fmt: skip
+    customers = {c["id"]: c for c in rows["customers"]}
+    overdue = 0
+    for deal in rows["deals"]:
+        assert deal["probability"] == probability[deal["stage"]], deal
+        assert deal["amount"] > 0
+        chinese = bool(CJK.search(customers[deal["customer_id"]]["company"]))
+        assert deal["currency"] == "CNY" if chinese else deal["currency"] in ("USD", "EUR")
+        assert deal["created"] <= deal["expected_close"]
+        if deal["stage"] in ("Won", "Lost"):
+            assert deal["created"] <= deal["closed"] < TODAY, deal
+            assert deal["next_follow_up"] is None
+        else:
+            assert deal["closed"] is None and deal["contract_no"] is None
+            assert deal["next_follow_up"] is not None
+            overdue += deal["next_follow_up"] < TODAY
+    assert overdue > 0  # reminders have something to remind of
+    won = [d for d in rows["deals"] if d["stage"] == "Won"]
+    assert any(d["contract_no"] is None for d in won)
+    numbers = [d["contract_no"] for d in won if d["contract_no"]]
+    assert len(numbers) == len(set(numbers)) > 0
+
+
+def test_data_is_bilingual(rows: Rows) -> None:
+    customers = rows["customers"]
+    chinese = [c for c in customers if CJK.search(c["company"])]
+    assert 0.5 <= len(chinese) / len(customers) <= 0.7
+    assert any(c["company"].endswith("有限公司") for c in chinese)
+    assert all(CJK.search(c["name"]) for c in chinese)
+    regions = Counter(c["region"] for c in customers)
+    assert {"华东", "华北", "华南", "西南", "华中", "EMEA", "North America", "APAC"} <= set(regions)
+    assert any(c["phone"].startswith("+86 1") for c in customers)
+    assert any(c["email"] and c["email"].endswith("@qq.com") for c in customers)
+    subjects = [i["subject"] for i in rows["interactions"]]
+    assert any(CJK.search(s) for s in subjects) and any(not CJK.search(s) for s in subjects)
+    tickets = [t["subject"] for t in rows["tickets"]]
+    assert any(CJK.search(s) for s in tickets) and any(not CJK.search(s) for s in tickets)
+    names = [p["name"] for p in rows["products"]]
+    assert any(CJK.search(n) for n in names) and any(not CJK.search(n) for n in names)
+    owners = {c["owner"] for c in customers}
+    assert any(CJK.search(o) for o in owners) and any(not CJK.search(o) for o in owners)
+
+
+def test_data_is_as_dirty_as_a_real_crm(rows: Rows) -> None:
+    customers = rows["customers"]
+    # The same address typed twice with different case: the de-duplication feature's work.
+    addresses = Counter(
+        address.strip().casefold()
+        for c in customers
+        if c["email"]
+        for address in c["email"].split(";")
+    )
+    twice = [a for a, n in addresses.items() if n > 1]
+    assert len(twice) >= 4
+    spellings = {c["email"] for c in customers if c["email"] and c["email"].casefold() in twice}
+    assert len(spellings) == 2 * len(twice)  # never spelled the same way
+    assert sum(1 for c in customers if c["email"] and "; " in c["email"]) >= 2
+    assert sum(1 for c in customers if c["email"] is None) >= 2
+    assert any(c["company"].endswith("Co., Ltd.") for c in customers)
+    assert any(c["unsubscribed"] for c in customers)
+    assert any(not c["unsubscribed"] for c in customers)
+
+
+def test_tickets_make_sense(rows: Rows) -> None:
+    for ticket in rows["tickets"]:
+        assert ticket["opened"] < ticket["due"]
+        if ticket["status"] in ("resolved", "closed"):
+            assert ticket["opened"] < ticket["resolved"] < dt.datetime(2026, 3, 15)
+        else:
+            assert ticket["resolved"] is None and ticket["satisfaction"] is None
+        if ticket["satisfaction"] is not None:
+            assert 1 <= ticket["satisfaction"] <= 5
+    assert any(t["satisfaction"] for t in rows["tickets"])
+
+
+def test_phone_numbers_are_stored_as_text(built: tuple[DemoResult, Rows]) -> None:
+    sheet = raw_cells(built[0].path)["Customers"]
+    phone = sheet[0].index("Phone")
+    assert all(isinstance(row[phone], str) and row[phone] for row in sheet[1:])
+
+
+def test_same_seed_and_day_give_the_same_cells(
+    built: tuple[DemoResult, Rows], tmp_path: Path
+) -> None:
+    again = build_demo(tmp_path, today=TODAY)
+    assert raw_cells(again.path) == raw_cells(built[0].path)
+    assert again.summary().replace(str(tmp_path), "") == built[0].summary().replace(
+        str(built[0].path.parent), ""
+    )
+
+
+def test_another_seed_gives_other_data(rows: Rows, tmp_path: Path) -> None:
+    other = read_rows(build_demo(tmp_path, today=TODAY, seed=7).path)
+    assert [c["email"] for c in other["customers"]] != [c["email"] for c in rows["customers"]]
+
+
+def test_chinese_workbook_holds_the_same_data(rows: Rows, tmp_path: Path) -> None:
+    result = build_demo(tmp_path, today=TODAY, lang="zh")
+    raw = raw_cells(result.path)
+    assert "客户" in raw and "商机" in raw
+    header = raw["商机"][0]
+    stages = {row[header.index("阶段")] for row in raw["商机"][1:]}
+    assert stages == {"线索", "已确认", "方案", "谈判", "赢单", "输单"}
+    zh = read_rows(result.path)
+    assert zh["deals"] == rows["deals"]  # labels differ in the sheet, not the data
+    assert any(c["industry"] == "制造业" for c in zh["customers"])
+
+
+def test_an_existing_demo_is_kept_unless_overwrite(tmp_path: Path) -> None:
+    first = build_demo(tmp_path, today=TODAY, seed=1)
+    before = first.path.read_bytes()
+    old = read_rows(first.path)["customers"]
+    with pytest.raises(WorkbookError) as caught:
+        build_demo(tmp_path, today=TODAY, seed=2)
+    assert str(caught.value) == (
+        f"{first.path}: a demo workbook already exists here\n"
+        "  hint: choose another folder, or replace it with 'xlcrm demo --force'"
+    )
+    assert first.path.read_bytes() == before
+    second = build_demo(tmp_path, today=TODAY, seed=2, overwrite=True)
+    assert second.path == first.path
+    assert read_rows(second.path)["customers"] != old
+
+
+def test_missing_folder_is_created(tmp_path: Path) -> None:
+    result = build_demo(tmp_path / "new" / "demo", today=TODAY)
+    assert result.path == tmp_path / "new" / "demo" / DEMO_NAME
+    assert result.path.is_file()
+
+
+def test_unknown_language_is_a_usage_error(tmp_path: Path) -> None:
+    with pytest.raises(UsageError):
+        build_demo(tmp_path, lang="fr")  # type: ignore[arg-type]
+    assert not (tmp_path / DEMO_NAME).exists()
+
+
+def test_summary_names_the_file_the_rows_and_the_pipeline(built: tuple[DemoResult, Rows]) -> None:
+    result, rows = built
+    text = result.summary()
+    assert str(result.path) in text
+    assert f"{len(rows['customers'])} customers" in text
+    assert f"{len(rows['deals'])} deals" in text
+    won = [d for d in rows["deals"] if d["stage"] == "Won"]
+    cny = sum(d["amount"] for d in won if d["currency"] == "CNY")
+    line = next(line for line in text.splitlines() if line.strip().startswith("Won"))
+    assert f"{len(won)}  CNY {cny:,.0f}" in line
+    assert len(text.splitlines()) <= 12
+
+
+@pytest.mark.libreoffice
+def test_libreoffice_opens_the_demo(
+    built: tuple[DemoResult, Rows], libreoffice_csv: Callable[[Path], dict[str, list[list[str]]]]
+) -> None:
+    result, rows = built
+    sheets = libreoffice_csv(result.path)
+    deals = sheets["Deals"]
+    assert len(deals) == 1 + len(rows["deals"])
+    header = deals[0]
+    first = dict(zip(header, deals[1]))
+    assert first["ID"] == "D0001"
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", first["Created"])  # shown as a date
+    assert first["Probability"].endswith("%")
+    customers = sheets["Customers"]
+    assert any("有限公司" in row[customers[0].index("Company")] for row in customers[1:])
