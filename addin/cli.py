@@ -166,6 +166,8 @@ def import_(
             )
         if dry_run:
             wb.discard()
+    for warning in wb.warnings:
+        click.echo(f"xlcrm: warning: {warning}", err=True)
     click.echo(report.summary())
     if dry_run:
         click.echo("Dry run: nothing was written. Run again without --dry-run to import.")

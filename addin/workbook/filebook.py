@@ -18,13 +18,13 @@ from typing import Any, BinaryIO
 
 import python_calamine as calamine
 
-from ..errors import WorkbookError, XlcrmError
+from ..errors import UsageError, WorkbookError, XlcrmError
 from ..schema import STATE_SHEET, TableSpec, match_header, normalize_label
 from . import crypto, safety
 from .book import Book
 from .cells import parse_range, range_ref
-from .table import TableChanges, TableLayout
-from .xlsx.package import Package, PackageError
+from .table import TableChanges, TableLayout, paused_gc
+from .xlsx.package import Buffer, Content, Package, PackageError
 from .xlsx.parts import SheetInfo, TableInfo, read_workbook_info, rels_path
 from .xlsx.patch import add_sheet, request_full_calc, set_table_ref, state_sheet_xml
 from .xlsx.sheet import CellWriter, CellWrites, SheetPatcher, SheetPatchError
@@ -47,9 +47,7 @@ class FileBook(Book):
         super().__init__()
         self.path = Path(path)
         self.where = str(self.path)
-        if backups is None:
-            backups = int(os.environ.get("XLCRM_BACKUPS", DEFAULT_BACKUPS))
-        self.backups = backups
+        self.backups = _backup_count() if backups is None else backups
         if not self.path.is_file():
             raise WorkbookError(
                 str(self.path),
@@ -91,7 +89,8 @@ class FileBook(Book):
                 )
             except Exception as exc:  # calamine raises its own, unexported error types
                 raise WorkbookError(str(self.path), f"cannot read the workbook ({exc})") from None
-        return self._calamine.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        with paused_gc():
+            return self._calamine.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
 
     def close(self) -> None:
         if self._calamine is not None:
@@ -163,7 +162,7 @@ class FileBook(Book):
         layout = TableLayout(
             spec, table.sheet, table.display_name, r1, c1, headers, _keys(spec, headers), last
         )
-        return layout, [row[c1 : c2 + 1] for row in values[r1:last]]
+        return layout, values[r1:last]
 
     def _from_range(self, spec: TableSpec, sheet: SheetInfo) -> tuple[TableLayout, list[list]]:
         values = self._values(sheet.name)
@@ -175,8 +174,8 @@ class FileBook(Book):
             while c2 + 1 < len(row) and row[c2 + 1] not in ("", None):
                 c2 += 1
             headers = [str(v) for v in row[c1 : c2 + 1]]
-            data = [line[c1 : c2 + 1] for line in values[r + 1 :]]
-            while data and all(v in ("", None) for v in data[-1]):
+            data = values[r + 1 :]
+            while data and all(v in ("", None) for v in data[-1][c1 : c2 + 1]):
                 data.pop()
             layout = TableLayout(
                 spec, sheet.name, None, r + 1, c1, headers, _keys(spec, headers), r + 1 + len(data)
@@ -209,7 +208,7 @@ class FileBook(Book):
         info = self._info
         with self._package() as pkg:
             styles = Styles(pkg.read(info.styles_part) if info.styles_part else None)
-            replace: dict[str, bytes] = {}
+            replace: dict[str, Content] = {}
             add: dict[str, bytes] = {}
             layouts: dict[str, TableLayout] = {}
             wrote_formula = False
@@ -219,12 +218,13 @@ class FileBook(Book):
             for sheet_name, sheet_changes in by_sheet.items():
                 sheet = info.sheet(sheet_name)
                 assert sheet is not None
-                xml = pkg.read(sheet.part)
+                content: bytes | list[Buffer] = pkg.read(sheet.part)
                 for change in sheet_changes:
                     writer = CellWriter(styles, info.date1904)
                     table = self._table_info(change.layout)
+                    xml = content if isinstance(content, bytes) else b"".join(content)
                     try:
-                        xml = SheetPatcher(xml, writer, sheet_name).apply(
+                        content = SheetPatcher(xml, writer, sheet_name).apply(
                             _cell_writes(change, table)
                         )
                     except SheetPatchError as exc:
@@ -234,23 +234,14 @@ class FileBook(Book):
                         f"{sheet_name}!{ref}: text longer than Excel's 32,767 characters was cut"
                         for ref in writer.report.cut
                     ]
-                    layout = dc_replace(change.layout, last_row=change.last_row)
                     if change.grows and table is not None:
-                        r1, c1, _, c2 = parse_range(table.ref)
-                        new_ref = range_ref(r1, c1, change.last_row + table.totals_rows, c2)
-                        if table.totals_rows:
-                            raise XlcrmError(
-                                f"{sheet_name}!{table.ref}",
-                                f"the {table.display_name} table has a total row, which xlcrm "
-                                "cannot move down",
-                                "turn off 'Total Row' in Table Design",
-                            )
-                        replace[table.part] = set_table_ref(
-                            replace.get(table.part) or pkg.read(table.part), new_ref
+                        replace[table.part] = _grown_table(
+                            table, change.last_row, replace.get(table.part) or pkg.read(table.part)
                         )
-                        table.ref = new_ref
-                    layouts[change.layout.spec.key] = layout
-                replace[sheet.part] = xml
+                    layouts[change.layout.spec.key] = dc_replace(
+                        change.layout, last_row=change.last_row
+                    )
+                replace[sheet.part] = content
             if styles.changed and info.styles_part:
                 replace[info.styles_part] = styles.xml  # type: ignore[assignment]
             if wrote_formula:
@@ -294,7 +285,11 @@ class FileBook(Book):
         )
 
     def _write_state(
-        self, pkg: Package, state: dict[str, str], replace: dict[str, bytes], add: dict[str, bytes]
+        self,
+        pkg: Package,
+        state: dict[str, str],
+        replace: dict[str, Content],
+        add: dict[str, Content],
     ) -> None:
         xml = state_sheet_xml(state)
         sheet = self._info.sheet(STATE_SHEET)
@@ -318,6 +313,33 @@ class FileBook(Book):
         replace[rels_path(info.part)] = rels
         replace["[Content_Types].xml"] = types
         add[part] = xml
+
+
+def _grown_table(table: TableInfo, last_row: int, xml: bytes) -> bytes:
+    """The table part with its range (and autofilter) reaching down to ``last_row``."""
+    if table.totals_rows:
+        raise XlcrmError(
+            f"{table.sheet}!{table.ref}",
+            f"the {table.display_name} table has a total row, which xlcrm cannot move down",
+            "turn off 'Total Row' in Table Design",
+        )
+    r1, c1, _, c2 = parse_range(table.ref)
+    return set_table_ref(xml, range_ref(r1, c1, last_row, c2))
+
+
+def _backup_count() -> int:
+    raw = os.environ.get("XLCRM_BACKUPS", str(DEFAULT_BACKUPS))
+    try:
+        count = int(raw)
+    except ValueError:
+        count = -1
+    if count < 0:
+        raise UsageError(
+            "XLCRM_BACKUPS",
+            f"{raw!r} is not a number of backups",
+            "set it to 0 (no backups) or a positive whole number",
+        )
+    return count
 
 
 def _keys(spec: TableSpec, headers: list[str]) -> list[str]:

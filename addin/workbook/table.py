@@ -15,6 +15,8 @@ and receives a :class:`TableChanges` at save time; nothing here knows about file
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -84,6 +86,23 @@ class UpsertCounts:
         )
 
 
+@contextlib.contextmanager
+def paused_gc() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building millions of rows.
+
+    Reading a large table allocates millions of lists, tuples and dicts and no reference
+    cycles; with the collector on, its repeated full passes over that heap cost as much as the
+    read itself (bench/README.md). Reference counting still frees everything as usual.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _fold(value: Any) -> Any:
     """Key comparison is case-insensitive and ignores surrounding spaces for text."""
     return value.strip().casefold() if isinstance(value, str) else value
@@ -93,30 +112,38 @@ class Table:
     """One CRM table. Obtain it from ``book.table(name)``; do not construct it directly."""
 
     def __init__(self, layout: TableLayout, raw_rows: Sequence[Sequence[Any]], lang: Lang):
+        """``raw_rows`` are the data rows as the sheet has them, starting at column A (the
+        table's columns are taken from ``layout.first_col`` on); cells may be ``""``."""
         self.layout = layout
         self.spec = layout.spec
         self.lang = lang
         self._columns: list[Column | None] = [self.spec.by_key.get(k) for k in layout.keys]
+        self._positions = {key: j for j, key in reversed(list(enumerate(layout.keys)))}
         width = len(layout.keys)
-        # Column-wise typing: one pass per column keeps per-cell Python work minimal.
-        padded = [r if len(r) == width else (list(r) + [""] * width)[:width] for r in raw_rows]
-        columns = list(zip(*padded)) if padded else [() for _ in range(width)]
-        typed = [reader_for(col)(values) for col, values in zip(self._columns, columns)]
-        keys = layout.keys
-        self._rows: list[Row | None] = (
-            [
-                None if all(v is None for v in values) else dict(zip(keys, values))
-                for values in zip(*typed)
-            ]
-            if padded
-            else []
-        )
+        # Column-wise typing: one transpose, one comprehension per column, one zip back —
+        # per-cell Python work stays minimal on sheets with millions of cells (bench/).
+        first = layout.first_col
+        with paused_gc():
+            self._rows = self._typed_rows(raw_rows, first, width)
         # The range may extend past the last cell with data (blank rows kept by Excel).
         self._rows.extend([None] * (layout.last_row - layout.header_row - len(self._rows)))
         self._changed: dict[int, set[str]] = {}
         self._new_slots: set[int] = set()
         self._indexes: dict[tuple[str, ...], dict[Key, int]] = {}
         self._max_id: int | None = None
+
+    def _typed_rows(
+        self, raw_rows: Sequence[Sequence[Any]], first: int, width: int
+    ) -> list[Row | None]:
+        columns = list(zip(*raw_rows))[first : first + width]
+        if len(columns) < width:  # the table reaches past the sheet's last used column
+            columns += [("",) * len(raw_rows)] * (width - len(columns))
+        typed = [reader_for(col)(values) for col, values in zip(self._columns, columns)]
+        keys = self.layout.keys
+        return [
+            dict(zip(keys, values)) if values.count(None) != width else None
+            for values in zip(*typed)
+        ]
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -136,10 +163,12 @@ class Table:
         return self.rows()
 
     def rows(self, where: Callable[[Row], bool] | None = None) -> Iterator[Row]:
-        """Yield every row as a new dict (changing it does not change the table)."""
-        for row in self._rows:
-            if row is not None and (where is None or where(row)):
-                yield dict(row)
+        """Every row as a new dict (changing it does not change the table)."""
+        if where is None:
+            with paused_gc():  # copying a whole large table: see paused_gc
+                copies = [dict(row) for row in self._rows if row is not None]
+            return iter(copies)
+        return (dict(row) for row in self._rows if row is not None and where(row))
 
     def get(self, pk: Key) -> Row:
         slot = self._index(self.spec.pk).get(self._key_of(pk))
@@ -317,10 +346,7 @@ class Table:
                 f"the {self.name} table would pass Excel's limit of {MAX_ROWS:,} rows",
                 "archive old rows into another workbook first",
             )
-        out: Row = {}
-        for key, value in row.items():
-            j = self._require_column(key, slot)
-            out[key] = coerce(self._columns[j], value, where=self.layout.where(slot, key))
+        out = self._coerce_changes(slot, row)
         if self.spec.id_prefix and "id" in self.layout.keys and not out.get("id"):
             out["id"] = self.next_id()
             self._claim_id(out["id"])
@@ -336,9 +362,17 @@ class Table:
 
     def _coerce_changes(self, slot: int, changes: Mapping[str, Any]) -> Row:
         out: Row = {}
+        positions = self._positions
         for key, value in changes.items():
-            j = self._require_column(key, slot)
-            out[key] = coerce(self._columns[j], value, where=self.layout.where(slot, key))
+            j = positions.get(key)
+            if j is None:
+                j = self._require_column(key, slot)
+            try:
+                out[key] = coerce(self._columns[j], value, where="")
+            except ValueProblem as exc:
+                # The cell's address is worked out only when it is needed for a message.
+                exc.where = self.layout.where(slot, key)
+                raise
         return out
 
     def _append(self, row: Row) -> Key:

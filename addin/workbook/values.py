@@ -157,8 +157,10 @@ def reader_for(column: Column | None) -> Reader:
 
 
 def _read_text(values: Sequence[Any]) -> list[Any]:
-    # The common case (a non-empty str) costs one type check and no call.
-    return [v if v.__class__ is str and v else _text(v) for v in values]
+    # The common cases (text, an empty cell) cost a type check and no function call.
+    return [
+        (v or None) if v.__class__ is str else (None if v is None else _text(v)) for v in values
+    ]
 
 
 def _read_extra(values: Sequence[Any]) -> list[Any]:
@@ -166,13 +168,18 @@ def _read_extra(values: Sequence[Any]) -> list[Any]:
 
 
 def _read_choice(column: Column, values: Sequence[Any]) -> list[Any]:
+    # A choice column holds a handful of distinct labels: resolve each once.
+    seen: dict[Any, Any] = {"": None}
     out = []
     for v in values:
-        if v is None or v == "":
-            out.append(None)
-            continue
-        choice = column.choice_for(v) if isinstance(v, str) else None
-        out.append(choice.value if choice else _text(v))
+        try:
+            out.append(seen[v])
+        except KeyError:
+            choice = column.choice_for(v) if isinstance(v, str) else None
+            seen[v] = choice.value if choice else _text(v)
+            out.append(seen[v])
+        except TypeError:  # unhashable: never from a sheet, but be safe
+            out.append(_text(v))
     return out
 
 

@@ -18,9 +18,12 @@ import struct
 import time
 import zipfile
 import zlib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
+
+Buffer = bytes | memoryview
+Content = bytes | Sequence[Buffer]  # a part's bytes, or its bytes in chunks (never joined)
 
 _LOCAL = struct.Struct("<IHHHHHIIIHH")
 _CENTRAL = struct.Struct("<IHHHHHHIIIHHHHHII")
@@ -94,8 +97,8 @@ class Package:
     def write(
         self,
         out: BinaryIO,
-        replace: Mapping[str, bytes] | None = None,
-        add: Mapping[str, bytes] | None = None,
+        replace: Mapping[str, Content] | None = None,
+        add: Mapping[str, Content] | None = None,
         *,
         level: int = 6,
     ) -> None:
@@ -129,21 +132,20 @@ class Package:
         _write_entries(out, entries)
 
 
-def _deflate(name: str, data: bytes, stamp: tuple[int, int], level: int) -> _Entry:
+def _deflate(name: str, data: Content, stamp: tuple[int, int], level: int) -> _Entry:
+    chunks = [data] if isinstance(data, bytes | memoryview) else data
     compressor = zlib.compressobj(level, zlib.DEFLATED, -15)
-    packed = compressor.compress(data) + compressor.flush()
+    packed = []
+    crc = size = 0
+    for chunk in chunks:
+        crc = zlib.crc32(chunk, crc)
+        size += len(chunk)
+        packed.append(compressor.compress(chunk))
+    packed.append(compressor.flush())
+    body = b"".join(packed)
     encoded = name.encode("utf-8")
     flags = 0x800 if not encoded.isascii() else 0
-    return _Entry(
-        encoded,
-        flags,
-        zipfile.ZIP_DEFLATED,
-        *stamp,
-        zlib.crc32(data),
-        len(packed),
-        len(data),
-        packed,
-    )
+    return _Entry(encoded, flags, zipfile.ZIP_DEFLATED, *stamp, crc, len(body), size, body)
 
 
 def _write_entries(out: BinaryIO, entries: Iterable[_Entry]) -> None:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..cells import MAX_CELL_TEXT, cell_ref, column_index, parse_range, range_ref
+from .package import Buffer
 from .styles import Styles
 
 _ILLEGAL_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
@@ -72,16 +73,19 @@ class CellWriter:
 
     def text(self, value: str, ref: str) -> bytes:
         value = _ILLEGAL_XML.sub("", value)
-        if len(value.encode("utf-16-le")) // 2 > MAX_CELL_TEXT:
+        # UTF-16 units (Excel's measure) are at most twice the characters: count only when
+        # the text could be too long.
+        if len(value) * 2 > MAX_CELL_TEXT and len(value.encode("utf-16-le")) // 2 > (MAX_CELL_TEXT):
             value = _cut(value)
             self.report.cut.append(ref)
         # Excel reads "_x000D_" in text as an escape; write a literal one as "_x005F_x000D_".
-        value = _ESCAPE_LIKE.sub("_x005F_", value).replace("\r", "_x000D_")
+        if "_x" in value:
+            value = _ESCAPE_LIKE.sub("_x005F_", value)
+        value = value.replace("\r", "_x000D_")
         escaped = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-        space = ' xml:space="preserve"' if value != value.strip() or "\n" in value else ""
-        return f"<{{p}}is><{{p}}t{space}>{escaped}</{{p}}t></{{p}}is>".encode().replace(
-            b"{p}", self.p
-        )
+        space = b' xml:space="preserve"' if value != value.strip() or "\n" in value else b""
+        p = self.p
+        return b"<%sis><%st%s>%s</%st></%sis>" % (p, p, space, escaped.encode(), p, p)
 
     def cell(self, ref: str, value: Any, style: int | None) -> bytes:
         p = self.p
@@ -206,8 +210,10 @@ class SheetPatcher:
         end = self.xml.rfind(b"</" + self.p + b"sheetData>")
         return close + 1, end, False
 
-    def _rows_from(self, start: int, end: int, wanted: set[int]) -> tuple[list[_Row], list[int]]:
-        """The wanted rows found, plus every row number's start (for ordered insertion)."""
+    def _rows_from(
+        self, start: int, end: int, wanted: set[int]
+    ) -> tuple[list[_Row], list[int], list[int]]:
+        """The wanted rows found, plus every row's number and start (for ordered insertion)."""
         found: list[_Row] = []
         numbers: list[int] = []
         starts: list[int] = []
@@ -230,8 +236,7 @@ class SheetPatcher:
                             number, m.start(), close + len(self._row_end), tag, xml[m.end() : close]
                         )
                     )
-        self._numbers, self._starts = numbers, starts
-        return found, numbers
+        return found, numbers, starts
 
     def _last_row_number(self, start: int, end: int) -> int | None:
         """The number of the last row, read from the end of sheetData (None if unnumbered)."""
@@ -248,43 +253,48 @@ class SheetPatcher:
 
     # -- applying ------------------------------------------------------------------------------
 
-    def apply(self, writes: CellWrites) -> bytes:
+    def apply(self, writes: CellWrites) -> list[Buffer]:
+        """The patched part as chunks: views into the original plus new bytes.
+
+        A sheet part can be hundreds of megabytes; chunks let the ZIP writer compress it
+        without ever concatenating (or copying) the untouched stretches.
+        """
         start, end, empty = self._sheet_data()
         targets = set(writes.rows) | writes.fill_rows
         if not targets:
-            return self.xml
+            return [self.xml]
+        view = memoryview(self.xml)
         template = self._template(writes, start, end)
+        head = self._fix_dimension(bytes(view[:start]), max(targets))
         if empty:
             rows = b"".join(self._new_row(n, writes, template) for n in sorted(targets))
-            tag_end = self.xml.rfind(b"/>", 0, start)
-            out = (
-                self.xml[:tag_end] + b">" + rows + b"</" + self.p + b"sheetData>" + self.xml[start:]
-            )
-            return self._fix_dimension(out, max(targets))
+            tag_end = head.rfind(b"/>")
+            close = b"</" + self.p + b"sheetData>"
+            return [head[:tag_end] + b">", rows, close, view[start:]]
         last = self._last_row_number(start, end)
         if last is not None and min(targets) > last:
             # Fast path (appending below everything): no scan of the existing rows.
             rows = b"".join(self._new_row(n, writes, template) for n in sorted(targets))
-            return self._fix_dimension(self.xml[:end] + rows + self.xml[end:], max(targets))
-        found, numbers = self._rows_from(start, end, targets)
+            return [head, view[start:end], rows, view[end:]]
+        found, numbers, starts = self._rows_from(start, end, targets)
         existing = {row.number: row for row in found}
-        pieces = [self.xml[:start]]
+        pieces: list[Buffer] = [head]
         cursor = start
         for n in sorted(targets):
             row = existing.get(n)
             if row is not None:
-                pieces.append(self.xml[cursor : row.start])
+                pieces.append(view[cursor : row.start])
                 pieces.append(self._changed_row(row, writes, template))
                 cursor = row.end
             else:
                 # Insert before the first existing row with a larger number.
                 k = bisect.bisect_right(numbers, n)
-                at = max(self._starts[k] if k < len(numbers) else end, cursor)
-                pieces.append(self.xml[cursor:at])
+                at = max(starts[k] if k < len(numbers) else end, cursor)
+                pieces.append(view[cursor:at])
                 pieces.append(self._new_row(n, writes, template))
                 cursor = at
-        pieces.append(self.xml[cursor:])
-        return self._fix_dimension(b"".join(pieces), max(targets))
+        pieces.append(view[cursor:])
+        return pieces
 
     def _find_row_tag(self, number: int, start: int, end: int) -> tuple[int, int] | None:
         """(start, end) of the ``<row r="number">`` tag, searching from the end of sheetData
@@ -382,8 +392,10 @@ class SheetPatcher:
         body = b"".join(out[c] for c in sorted(out))
         return tag + body + self._row_end
 
-    def _fix_dimension(self, xml: bytes, max_row: int) -> bytes:
-        m = re.search(rb"<" + re.escape(self.p) + rb'dimension\s+ref="([^"]+)"', xml[:4096])
+    def _fix_dimension(self, head: bytes, max_row: int) -> bytes:
+        """Grow ``<dimension ref>`` (it stands before ``<sheetData>``, in ``head``)."""
+        xml = head
+        m = re.search(rb"<" + re.escape(self.p) + rb'dimension\s+ref="([^"]+)"', xml)
         if not m:
             return xml
         ref = m.group(1).decode()
