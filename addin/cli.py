@@ -170,7 +170,7 @@ def import_(
         click.echo(f"xlcrm: warning: {warning}", err=True)
     click.echo(report.summary())
     if dry_run:
-        click.echo("Dry run: nothing was written. Run again without --dry-run to import.")
+        click.echo("Run again without --dry-run to import.")
 
 
 @cli.command()
