@@ -273,3 +273,29 @@ def test_dates_around_excels_1900_leap_day(tmp_path: Path, day: dt.date) -> None
 def test_dates_before_1900_are_refused(book_path: Path) -> None:
     with open_book(book_path) as book, pytest.raises(ValueProblem, match="before 1900"):
         book.table("customers").insert({"name": "x", "created": dt.date(1899, 12, 31)})
+
+
+def test_rows_missing_from_the_sheet_inside_the_table_are_filled_in_order(tmp_path: Path) -> None:
+    """A table range with blank rows Excel never wrote, and a note below the table: new rows
+    go into the blanks, in row order, and the note stays where it was."""
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = "Products"
+    ws.append(["SKU", "Name", "Unit price"])
+    ws.append(["P-1", "Licence", 100])
+    ws["A9"] = "note below the table"
+    ws.add_table(openpyxl.worksheet.table.Table(displayName="Products", ref="A1:C5"))
+    path = tmp_path / "products.xlsx"
+    wb.save(path)
+    with open_book(path) as book:
+        products = book.table("products")
+        products.update("P-1", {"unit_price": 120})
+        products.insert_all([{"sku": "P-2", "name": "服务"}, {"sku": "P-3", "name": "培训"}])
+    ws = openpyxl.load_workbook(path)["Products"]
+    assert [[c.value for c in row] for row in ws["A2:C4"]] == [
+        ["P-1", "Licence", 120],
+        ["P-2", "服务", None],
+        ["P-3", "培训", None],
+    ]
+    assert ws["A9"].value == "note below the table"
+    assert ws.tables["Products"].ref == "A1:C5"

@@ -432,7 +432,7 @@ class Table:
             assert row is not None
             cells = {}
             for key in keys:
-                j = layout.keys.index(key)
+                j = self._positions[key]
                 cells[j] = cell_value(self._columns[j], row.get(key), self.lang)
             out.cells[layout.header_row + 1 + slot] = cells
         out.new_rows = {layout.header_row + 1 + slot for slot in self._new_slots}

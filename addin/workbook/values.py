@@ -168,19 +168,15 @@ def _read_extra(values: Sequence[Any]) -> list[Any]:
 
 
 def _read_choice(column: Column, values: Sequence[Any]) -> list[Any]:
-    # A choice column holds a handful of distinct labels: resolve each once.
-    seen: dict[Any, Any] = {"": None}
-    out = []
-    for v in values:
-        try:
-            out.append(seen[v])
-        except KeyError:
+    # A choice column holds a handful of distinct labels: resolve each once, then map.
+    seen: dict[Any, Any] = {}
+    for v in set(values):
+        if v is None or v == "":
+            seen[v] = None
+        else:
             choice = column.choice_for(v) if isinstance(v, str) else None
             seen[v] = choice.value if choice else _text(v)
-            out.append(seen[v])
-        except TypeError:  # unhashable: never from a sheet, but be safe
-            out.append(_text(v))
-    return out
+    return list(map(seen.__getitem__, values))
 
 
 # ---------------------------------------------------------------------------------------------

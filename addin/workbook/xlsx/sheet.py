@@ -16,7 +16,7 @@ import bisect
 import datetime as dt
 import math
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -272,13 +272,26 @@ class SheetPatcher:
             close = b"</" + self.p + b"sheetData>"
             return [head[:tag_end] + b">", rows, close, view[start:]]
         last = self._last_row_number(start, end)
-        if last is not None and min(targets) > last:
-            # Fast path (appending below everything): no scan of the existing rows.
-            rows = b"".join(self._new_row(n, writes, template) for n in sorted(targets))
-            return [head, view[start:end], rows, view[end:]]
+        below = sorted(n for n in targets if last is not None and n > last)
+        inside = sorted(n for n in targets if last is None or n <= last)
+        appended = b"".join(self._new_row(n, writes, template) for n in below)
+        if not inside:
+            # Appending below everything: no scan of the existing rows at all.
+            return [head, view[start:end], appended, view[end:]]
+        found = self._rows_by_number(start, end, inside)
+        if found is not None:
+            # Every row to change was found by its number: splice, then append.
+            pieces: list[Buffer] = [head]
+            cursor = start
+            for row in found:
+                pieces += [view[cursor : row.start], self._changed_row(row, writes, template)]
+                cursor = row.end
+            return [*pieces, view[cursor:end], appended, view[end:]]
+        # Rows missing from the part (blank rows inside a table) or out of the usual shape:
+        # one scan over every row tag, inserting in order.
         found, numbers, starts = self._rows_from(start, end, targets)
         existing = {row.number: row for row in found}
-        pieces: list[Buffer] = [head]
+        pieces = [head]
         cursor = start
         for n in sorted(targets):
             row = existing.get(n)
@@ -295,6 +308,28 @@ class SheetPatcher:
                 cursor = at
         pieces.append(view[cursor:])
         return pieces
+
+    def _rows_by_number(self, start: int, end: int, numbers: list[int]) -> list[_Row] | None:
+        """Find rows by their ``<row r="N"`` tags in ascending order, without scanning every
+        row; None as soon as one is not where a well-formed sheet puts it (then: full scan)."""
+        found = []
+        cursor = start
+        for n in numbers:
+            i = self.xml.find(b'<%srow r="%d"' % (self.p, n), cursor, end)
+            if i < 0:
+                return None
+            m = self._row_re.match(self.xml, i)
+            if m is None:
+                return None
+            tag = m.group(0)
+            if tag.endswith(b"/>"):
+                found.append(_Row(n, i, m.end(), tag, b""))
+                cursor = m.end()
+            else:
+                close = self.xml.find(self._row_end, m.end(), end)
+                found.append(_Row(n, i, close + len(self._row_end), tag, self.xml[m.end() : close]))
+                cursor = close
+        return found
 
     def _find_row_tag(self, number: int, start: int, end: int) -> tuple[int, int] | None:
         """(start, end) of the ``<row r="number">`` tag, searching from the end of sheetData
@@ -340,7 +375,10 @@ class SheetPatcher:
         attrs, styles = template
         values = writes.rows.get(n, {})
         fill = n in writes.fill_rows
-        cols = sorted(set(values) | (set(writes.fill_cols) if fill else set()))
+        if fill and (not values or values.keys() <= set(writes.fill_cols)):
+            cols: Iterable[int] = writes.fill_cols  # already in column order
+        else:
+            cols = sorted(set(values) | (set(writes.fill_cols) if fill else set()))
         cells = []
         for col in cols:
             ref = cell_ref(n, col)
