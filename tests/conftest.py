@@ -53,20 +53,21 @@ def soffice() -> str:
     return found
 
 
-@pytest.fixture(scope="session")
-def libreoffice_csv(
-    soffice: str, tmp_path_factory: pytest.TempPathFactory
-) -> Callable[[Path], dict[str, list[list[str]]]]:
-    """Open a workbook in LibreOffice and return every sheet as CSV rows, by sheet name.
+Convert = Callable[[Path, str, Path], Path]
 
-    What LibreOffice shows is what a user sees: values formatted as shown, UTF-8 text.
+
+@pytest.fixture(scope="session")
+def libreoffice_convert(soffice: str, tmp_path_factory: pytest.TempPathFactory) -> Convert:
+    """``convert(book, target, outdir)``: open ``book`` in LibreOffice and save it as
+    ``target`` (``"csv:…"``, ``"xls"``, ``"xlsm:Calc MS Excel 2007 VBA XML"``) into ``outdir``.
+
+    One private profile for the session, so runs neither touch nor wait for a user's
+    LibreOffice. Returns ``outdir``; fails with LibreOffice's output when nothing was written.
     """
     root = tmp_path_factory.mktemp("libreoffice")
     profile = (root / "profile").as_uri()
-    runs = itertools.count()
 
-    def convert(book: Path) -> dict[str, list[list[str]]]:
-        out = root / f"out{next(runs)}"
+    def convert(book: Path, target: str, outdir: Path) -> Path:
         done = subprocess.run(
             [
                 soffice,
@@ -74,9 +75,9 @@ def libreoffice_csv(
                 "--norestore",
                 f"-env:UserInstallation={profile}",
                 "--convert-to",
-                CSV_FILTER,
+                target,
                 "--outdir",
-                str(out),
+                str(outdir),
                 str(book),
             ],
             capture_output=True,
@@ -84,12 +85,32 @@ def libreoffice_csv(
             timeout=180,
             env={**os.environ, "HOME": str(root)},
         )
+        assert outdir.is_dir() and any(outdir.iterdir()), (
+            f"LibreOffice could not convert {book.name}:\n{done.stdout}\n{done.stderr}"
+        )
+        return outdir
+
+    return convert
+
+
+@pytest.fixture(scope="session")
+def libreoffice_csv(
+    libreoffice_convert: Convert, tmp_path_factory: pytest.TempPathFactory
+) -> Callable[[Path], dict[str, list[list[str]]]]:
+    """Open a workbook in LibreOffice and return every sheet as CSV rows, by sheet name.
+
+    What LibreOffice shows is what a user sees: values formatted as shown, UTF-8 text.
+    """
+    root = tmp_path_factory.mktemp("libreoffice-csv")
+    runs = itertools.count()
+
+    def convert(book: Path) -> dict[str, list[list[str]]]:
+        out = libreoffice_convert(book, CSV_FILTER, root / f"out{next(runs)}")
         sheets = {}
         for file in sorted(out.glob("*.csv")):
             name = file.stem.removeprefix(f"{book.stem}-")
             with file.open(encoding="utf-8", newline="") as f:
                 sheets[name] = list(csv.reader(f))
-        assert sheets, f"LibreOffice could not open {book.name}:\n{done.stdout}\n{done.stderr}"
         return sheets
 
     return convert

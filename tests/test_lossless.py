@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import os
 import re
 import shutil
 import struct
-import subprocess
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,6 +28,7 @@ from addin.workbook.create import create_workbook
 
 FIXTURES = Path(__file__).parent / "fixtures"
 Csv = Callable[[Path], dict[str, list[list[str]]]]
+Convert = Callable[[Path, str, Path], Path]  # conftest.libreoffice_convert
 
 # -- reading a package the way a byte-for-byte comparison needs it ------------------------------
 
@@ -425,7 +424,7 @@ def test_xlsm_keeps_its_vba_project_and_content_types(xlsm_saved: Saved) -> None
 
 @pytest.mark.libreoffice
 def test_xlsm_still_opens_in_libreoffice_with_its_macros(
-    xlsm_saved: Saved, libreoffice_csv: Csv, soffice: str, tmp_path: Path
+    xlsm_saved: Saved, libreoffice_csv: Csv, libreoffice_convert: Convert, tmp_path: Path
 ) -> None:
     sheets = libreoffice_csv(xlsm_saved.after)
     rows = sheets["Customers"]
@@ -435,23 +434,7 @@ def test_xlsm_still_opens_in_libreoffice_with_its_macros(
     assert rows[4][:3] == ["C0004", "宏 新客户", "苏州工业园区"]
     assert rows[4][13] == "2026-04-01"
     # LibreOffice loaded the VBA project: saving again from LibreOffice writes the module back.
-    subprocess.run(
-        [
-            soffice,
-            "--headless",
-            "--norestore",
-            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
-            "--convert-to",
-            "xlsm:Calc MS Excel 2007 VBA XML",
-            "--outdir",
-            str(tmp_path / "out"),
-            str(xlsm_saved.after),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
-        env={**os.environ, "HOME": str(tmp_path)},
-    )
+    libreoffice_convert(xlsm_saved.after, "xlsm:Calc MS Excel 2007 VBA XML", tmp_path / "out")
     with zipfile.ZipFile(tmp_path / "out" / "crm.xlsm") as z:
         assert b"Module=CrmMacros" in z.read("xl/vbaProject.bin")
 

@@ -20,6 +20,7 @@ import sys
 import textwrap
 import time
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,6 +32,8 @@ from addin.errors import WorkbookChangedError, WorkbookError, WorkbookLockedErro
 from addin.workbook import open_book
 from addin.workbook.create import create_workbook
 from addin.workbook.safety import BACKUP_DIR, TEMP_PREFIX
+
+Convert = Callable[[Path, str, Path], Path]  # conftest.libreoffice_convert
 
 FIXTURES = Path(__file__).parent / "fixtures"
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
@@ -373,27 +376,14 @@ def test_a_file_that_is_not_a_workbook_is_a_workbook_error(tmp_path: Path, make)
 @pytest.mark.libreoffice
 @pytest.mark.parametrize("password", [None, PASSWORD], ids=["no-password", "password-set"])
 def test_a_legacy_xls_file_is_a_clear_workbook_error(
-    tmp_path: Path, soffice: str, monkeypatch: pytest.MonkeyPatch, password: str | None
+    tmp_path: Path,
+    libreoffice_convert: Convert,
+    monkeypatch: pytest.MonkeyPatch,
+    password: str | None,
 ) -> None:
     """An Excel 97-2003 .xls (made here by LibreOffice) is not password-protected; xlcrm
     must say it is not an .xlsx, whether or not XLCRM_BOOK_PASSWORD happens to be set."""
-    subprocess.run(
-        [
-            soffice,
-            "--headless",
-            "--norestore",
-            f"-env:UserInstallation={(tmp_path / 'profile').as_uri()}",
-            "--convert-to",
-            "xls",
-            "--outdir",
-            str(tmp_path),
-            str(FIXTURES / "lo_features.xlsx"),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=180,
-        env={**os.environ, "HOME": str(tmp_path)},
-    )
+    libreoffice_convert(FIXTURES / "lo_features.xlsx", "xls", tmp_path)
     path = tmp_path / "lo_features.xls"
     assert path.read_bytes()[:8] == OLE_MAGIC
     if password:
