@@ -21,7 +21,7 @@ from .. import customers as contacts
 from ..errors import UsageError, ValueProblem, XlcrmError
 from ..schema import TableSpec, match_header
 from ..workbook.book import Book
-from ..workbook.table import Table
+from ..workbook.table import Table, fold_key
 from ..workbook.values import coerce, number_text
 from .report import ImportReport, Problem
 from .rows import Row, Source, blank
@@ -87,11 +87,6 @@ def import_file(
         if dry_run:
             book.discard()
     return report
-
-
-def _fold(value: Any) -> Any:
-    """How key values compare: as Table does, text case-insensitively without outer spaces."""
-    return value.strip().casefold() if isinstance(value, str) else value
 
 
 def _show(value: Any) -> str:
@@ -182,7 +177,7 @@ class _Importer:
         return None if (key,) == self.spec.pk else key
 
     def _folded_key(self, values: dict[str, Any]) -> tuple[Any, ...]:
-        return tuple(_fold(values.get(k)) for k in self.spec.pk)
+        return tuple(fold_key(values.get(k)) for k in self.spec.pk)
 
     def _stored_key(self, row: dict[str, Any]) -> Any:
         key = tuple(row.get(k) for k in self.spec.pk)
@@ -199,7 +194,7 @@ class _Importer:
             return [contacts.email_key(a) for a in items]
         if key == "phone":
             return [contacts.phone_key(p, self.region) for p in contacts.split_phones(value)]
-        return [_fold(value)]
+        return [fold_key(value)]
 
     def _index_row(self, row: dict[str, Any], stored: Any) -> None:
         """Make a row this import wrote findable by the rows after it."""

@@ -103,8 +103,8 @@ def paused_gc() -> Iterator[None]:
             gc.enable()
 
 
-def _fold(value: Any) -> Any:
-    """Key comparison is case-insensitive and ignores surrounding spaces for text."""
+def fold_key(value: Any) -> Any:
+    """How key values compare: text case-insensitively, without surrounding spaces."""
     return value.strip().casefold() if isinstance(value, str) else value
 
 
@@ -179,7 +179,7 @@ class Table:
     def find(self, **match: Any) -> Row | None:
         """The first row whose columns equal the given values (text compared case-insensitively)."""
         keys = tuple(match)
-        slot = self._index(keys).get(tuple(_fold(match[k]) for k in keys))
+        slot = self._index(keys).get(tuple(fold_key(match[k]) for k in keys))
         return None if slot is None else dict(self._rows[slot])  # type: ignore[arg-type]
 
     def where_of(self, pk: Key, key: str | None = None) -> str:
@@ -255,7 +255,7 @@ class Table:
         pending: dict[Key, Row] = {}  # new rows of this batch, by match key
         try:
             for row in rows:
-                match = tuple(_fold(row.get(k)) for k in keys)
+                match = tuple(fold_key(row.get(k)) for k in keys)
                 has_key = all(m not in (None, "") for m in match)
                 slot = index.get(match) if has_key else None
                 if slot is not None:
@@ -302,10 +302,10 @@ class Table:
 
     def _key_of(self, pk: Key) -> tuple[Any, ...]:
         values = pk if isinstance(pk, tuple) else (pk,)
-        return tuple(_fold(v) for v in values)
+        return tuple(fold_key(v) for v in values)
 
     def _key_of_row(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
-        return tuple(_fold(row.get(k)) for k in self.spec.pk)
+        return tuple(fold_key(row.get(k)) for k in self.spec.pk)
 
     def _index(self, keys: tuple[str, ...]) -> dict[Key, int]:
         index = self._indexes.get(keys)
@@ -315,7 +315,7 @@ class Table:
             index = {}
             for slot, row in enumerate(self._rows):
                 if row is not None:
-                    index.setdefault(tuple(_fold(row.get(k)) for k in keys), slot)
+                    index.setdefault(tuple(fold_key(row.get(k)) for k in keys), slot)
             self._indexes[keys] = index
         return index
 
@@ -387,7 +387,7 @@ class Table:
         self._changed.setdefault(slot, set()).update(k for k, v in row.items())
         self._claim_id(full.get("id"))
         for keys, index in self._indexes.items():
-            index.setdefault(tuple(_fold(full.get(k)) for k in keys), slot)
+            index.setdefault(tuple(fold_key(full.get(k)) for k in keys), slot)
         key = tuple(full.get(k) for k in self.spec.pk)
         return key[0] if len(key) == 1 else key
 
@@ -399,8 +399,8 @@ class Table:
             return False
         for keys, index in self._indexes.items():
             if changed & set(keys):
-                old = tuple(_fold(current.get(k)) for k in keys)
-                new = tuple(_fold(changes.get(k, current.get(k))) for k in keys)
+                old = tuple(fold_key(current.get(k)) for k in keys)
+                new = tuple(fold_key(changes.get(k, current.get(k))) for k in keys)
                 if keys == self.spec.pk and new in index and index[new] != slot:
                     raise DuplicateKeyError(
                         self.layout.where(slot, keys[0]), f"{self._pk_text(new)} already exists"
