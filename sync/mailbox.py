@@ -1,0 +1,157 @@
+"""The ``Mailbox`` protocol every mail backend implements, and mailbox URLs.
+
+A sync run asks a mailbox three things: which folders it has, what changed in a folder since
+an opaque ``state`` string it handed out last time, and the raw bytes of some messages. A
+mailbox is *never modified* by a sync: backends read with peeking operations only (IMAP
+``BODY.PEEK``, EWS/Graph reads), never set flags, never move or delete.
+
+State is opaque to callers: each backend encodes what it needs (IMAP: UIDVALIDITY and the last
+UID; EWS: the SyncFolderItems state; Graph: the delta link; local mail: a watermark) as a string
+that the workbook keeps in its ``_xlcrm`` sheet, in the same save as the rows it produced.
+
+Mailboxes are named by URL (``../shared/DESIGN.md``, "Command line and settings")::
+
+    maildir:PATH   mbox:PATH   eml:DIR
+    imap://user@host[:port]   imaps://user@host[:port]
+    ews://user@host/EWS/Exchange.asmx   graph://user@tenant
+
+URLs never carry passwords; secrets come from the environment, the keyring or a prompt.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Literal, Protocol, runtime_checkable
+from urllib.parse import quote, unquote, urlsplit
+
+FolderRole = Literal["inbox", "sent", "drafts", "other"]
+
+
+class MailboxError(Exception):
+    """A mailbox problem a person can act on; the message starts with the mailbox URL."""
+
+    def __init__(self, where: str, message: str, hint: str | None = None) -> None:
+        self.where = where
+        self.message = message
+        self.hint = hint
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        text = f"{self.where}: {self.message}"
+        return f"{text}\n  hint: {self.hint}" if self.hint else text
+
+
+@dataclass(frozen=True)
+class Folder:
+    """A folder as the user names it (``INBOX``, ``已发送``), and what it is for."""
+
+    name: str
+    role: FolderRole = "other"
+
+
+@dataclass(frozen=True)
+class MessageRef:
+    """One message in one folder; ``key`` is the backend's own id (UID, file name, ItemId)."""
+
+    folder: str
+    key: str
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What a folder holds that a previous listing (``state``) had not seen.
+
+    ``reset`` is True when the old state no longer applies (IMAP UIDVALIDITY changed, a Graph
+    delta link expired, an mbox was rewritten): ``refs`` is then the whole folder, and the
+    caller relies on Message-ID deduplication to add nothing twice.
+    """
+
+    refs: list[MessageRef]
+    state: str
+    reset: bool = False
+
+
+@runtime_checkable
+class Mailbox(Protocol):
+    """Read access (and, where the backend can, sending) for one mailbox."""
+
+    url: str  # the mailbox URL without secrets: used in messages and as the state key
+    address: str | None  # the mailbox's own address, when the backend knows it
+
+    def folders(self) -> list[Folder]:
+        """The folders, with inbox / sent / drafts roles where the server says so."""
+        ...
+
+    def changes(self, folder: str, state: str | None) -> Changes:
+        """Messages in ``folder`` not listed under ``state`` (None: everything)."""
+        ...
+
+    def fetch(self, refs: Sequence[MessageRef]) -> Iterator[tuple[MessageRef, bytes]]:
+        """The raw RFC 5322 bytes of each message, without changing anything on the server."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class MailboxURL:
+    """A parsed mailbox URL: ``scheme://user@host:port/path`` or ``scheme:PATH``."""
+
+    scheme: str
+    user: str | None = None
+    host: str | None = None
+    port: int | None = None
+    path: str = ""
+
+    @property
+    def text(self) -> str:
+        """The URL as written back in messages and state keys (never with a password)."""
+        if self.host is None:
+            return f"{self.scheme}:{self.path}"
+        user = f"{quote(self.user, safe='')}@" if self.user else ""  # me%40corp.cn@host
+        port = f":{self.port}" if self.port else ""
+        return f"{self.scheme}://{user}{self.host}{port}{self.path}"
+
+    def replace(self, **changes: object) -> MailboxURL:
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+
+LOCAL_SCHEMES = ("maildir", "mbox", "eml")
+SERVER_SCHEMES = ("imap", "imaps", "ews", "ews+http", "graph")
+
+
+def parse_url(url: str) -> MailboxURL:
+    """Parse a mailbox URL; refuse passwords in it and unknown schemes, saying what to use."""
+    scheme, sep, rest = url.partition(":")
+    scheme = scheme.lower()
+    if not sep or scheme not in LOCAL_SCHEMES + SERVER_SCHEMES:
+        known = ", ".join(f"{s}:" for s in LOCAL_SCHEMES + SERVER_SCHEMES)
+        raise MailboxError(url, "not a mailbox URL", f"use one of: {known}")
+    if scheme in LOCAL_SCHEMES:
+        path = rest[2:] if rest.startswith("//") else rest
+        if not path:
+            raise MailboxError(url, "the URL names no path", f"write it as {scheme}:PATH")
+        return MailboxURL(scheme, path=unquote(path))
+    parts = urlsplit(url)
+    if parts.password:
+        shown = url.replace(f":{parts.password}@", ":***@")
+        raise MailboxError(
+            shown,
+            "passwords do not belong in mailbox URLs (they end up in shell history)",
+            "set XLCRM_PASSWORD or store it in the keyring instead",
+        )
+    if not parts.hostname:
+        raise MailboxError(url, "the URL names no server", f"write it as {scheme}://user@host")
+    try:
+        port = parts.port
+    except ValueError:
+        raise MailboxError(url, "the port is not a number") from None
+    return MailboxURL(
+        scheme,
+        unquote(parts.username) if parts.username else None,
+        parts.hostname,
+        port,
+        parts.path,
+    )
