@@ -6,7 +6,7 @@ This package never imports ``addin``: it knows mailboxes and messages, not workb
   state, read-only ``fetch``) and mailbox URLs.
 - ``open.py`` — ``open_mailbox(url)``: a backend for a URL.
 - ``local/`` — Maildir, mbox and folders of .eml / Outlook .msg files (the embedded default).
-- ``message.py`` — the one MIME parser every backend's raw bytes go through.
+- ``message/`` — the one MIME parser every backend's raw bytes go through.
 - ``utf7.py`` — IMAP's modified UTF-7 folder names (``已发送`` ⇄ ``&XfJT0ZAB-``).
 
 IMAP, Exchange (EWS) and Microsoft Graph backends, sending, and the sync run that writes

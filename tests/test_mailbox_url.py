@@ -13,13 +13,16 @@ from sync.mailbox import MailboxError, MailboxURL, parse_url
         ("maildir:/srv/mail/sales", MailboxURL("maildir", path="/srv/mail/sales")),
         ("mbox:~/Mail/客户.mbox", MailboxURL("mbox", path="~/Mail/客户.mbox")),
         ("eml://C:/Users/li/Desktop/邮件", MailboxURL("eml", path="C:/Users/li/Desktop/邮件")),
-        ("imaps://li@mail.example.cn:993",
-         MailboxURL("imaps", "li", "mail.example.cn", 993)),
+        ("imaps://li@mail.example.cn:993", MailboxURL("imaps", "li", "mail.example.cn", 993)),
         ("IMAP://sales@imap.163.com", MailboxURL("imap", "sales", "imap.163.com")),
-        ("ews://li%40corp.cn@ex.corp.cn/EWS/Exchange.asmx",
-         MailboxURL("ews", "li@corp.cn", "ex.corp.cn", None, "/EWS/Exchange.asmx")),
-        ("graph://li@contoso.onmicrosoft.com",
-         MailboxURL("graph", "li", "contoso.onmicrosoft.com")),
+        (
+            "ews://li%40corp.cn@ex.corp.cn/EWS/Exchange.asmx",
+            MailboxURL("ews", "li@corp.cn", "ex.corp.cn", None, "/EWS/Exchange.asmx"),
+        ),
+        (
+            "graph://li@contoso.onmicrosoft.com",
+            MailboxURL("graph", "li", "contoso.onmicrosoft.com"),
+        ),
     ],
 )
 def test_parse_and_write_back(url: str, parsed: MailboxURL) -> None:
