@@ -41,6 +41,7 @@ import binascii
 import hashlib
 import json
 import logging
+import os
 import struct
 import time
 import zlib
@@ -67,6 +68,25 @@ _ROLES: dict[str, FolderRole] = {
     "草稿箱": "drafts",
     "草稿": "drafts",
 }
+
+
+def scan_files(directory: Path) -> Iterator[tuple[str, int, Path]]:
+    """(name, mtime_ns, path) of each regular, non-hidden file in ``directory``.
+
+    Listing reads directory entries only, never message bodies. A file that a mail client
+    moves or deletes while we list (new/ → cur/, a deleted draft) is simply not there.
+    """
+    with os.scandir(directory) as it:
+        for entry in it:
+            if entry.name.startswith("."):
+                continue
+            try:
+                if not entry.is_file():
+                    continue
+                mtime = entry.stat().st_mtime_ns
+            except FileNotFoundError:
+                continue
+            yield entry.name, mtime, Path(entry.path)
 
 
 def role_from_name(name: str) -> FolderRole:

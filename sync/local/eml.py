@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 
 from ..mailbox import Changes, FolderRole, MailboxError
-from ._files import FileMailbox, log, role_from_name
+from ._files import FileMailbox, log, role_from_name, scan_files
 
 ROOT = "(root)"
 SUFFIXES = (".eml", ".msg")
@@ -77,18 +77,9 @@ class EmlMailbox(FileMailbox):
         listed: dict[str, tuple[int, Path]] = {}
         prefix = directory.relative_to(self.root).as_posix()
         prefix = "" if prefix == "." else prefix + "/"
-        with os.scandir(directory) as it:
-            for entry in it:
-                name = entry.name
-                if name.startswith(".") or not name.lower().endswith(SUFFIXES):
-                    continue
-                try:
-                    if not entry.is_file():
-                        continue
-                    mtime = entry.stat().st_mtime_ns
-                except FileNotFoundError:
-                    continue
-                listed[prefix + name] = (mtime, Path(entry.path))
+        for name, mtime, path in scan_files(directory):
+            if name.lower().endswith(SUFFIXES):
+                listed[prefix + name] = (mtime, path)
         return listed
 
     def changes(self, folder: str, state: str | None) -> Changes:

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from ..mailbox import FolderRole, MailboxError
 from ..utf7 import decode_folder_name
-from ._files import FileMailbox, log
+from ._files import FileMailbox, log, scan_files
 
 INBOX = "INBOX"
 _INFO = re.compile(r"[:;!][12],[^/]*$")
@@ -108,18 +108,8 @@ class MaildirMailbox(FileMailbox):
         listed: dict[str, tuple[int, Path]] = {}
         for sub in ("new", "cur"):  # new/ first: a file moved meanwhile is then seen in cur/
             try:
-                it = os.scandir(directory / sub)
+                for name, mtime, path in scan_files(directory / sub):
+                    listed[message_key(name)] = (mtime, path)
             except FileNotFoundError:
-                continue
-            with it:
-                for entry in it:
-                    if entry.name.startswith("."):
-                        continue
-                    try:
-                        if not entry.is_file():
-                            continue
-                        mtime = entry.stat().st_mtime_ns
-                    except FileNotFoundError:
-                        continue  # moved to cur/ or deleted while listing
-                    listed[message_key(entry.name)] = (mtime, Path(entry.path))
+                continue  # a maildir without new/ (or cur/) yet
         return listed
