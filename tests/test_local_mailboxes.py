@@ -444,16 +444,18 @@ def test_mbox_directory_thunderbird_and_apple_mail_layouts(tmp_path: Path) -> No
     assert box.changes("Trash", None).refs == []
 
 
-def test_an_mbox_in_the_mail_spool_is_the_inbox() -> None:
-    spool = Path("/var/mail")
-    if not spool.is_dir() or not os.access(spool, os.W_OK):
-        pytest.skip("/var/mail is not writable here")
-    path = spool / f"xlcrm-test-{os.getpid()}"
-    path.write_bytes(b"")
-    try:
-        assert open_mailbox(f"mbox:{path}").folders() == [Folder("INBOX", "inbox")]
-    finally:
-        path.unlink()
+def test_an_mbox_in_the_mail_spool_is_the_inbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/var/mail/alice is alice's INBOX; the same file name elsewhere is a folder of its name.
+    The spool is a folder of this test's, so the machine's own /var/mail is never touched."""
+    spool = tmp_path / "var" / "mail"
+    spool.mkdir(parents=True)
+    monkeypatch.setattr("sync.local.mbox._SPOOLS", (str(spool),))
+    (spool / "alice").write_bytes(b"")
+    (tmp_path / "alice").write_bytes(b"")
+    assert open_mailbox(f"mbox:{spool / 'alice'}").folders() == [Folder("INBOX", "inbox")]
+    assert open_mailbox(f"mbox:{tmp_path / 'alice'}").folders() == [Folder("alice", "other")]
 
 
 # ---- folders of .eml and .msg --------------------------------------------------------------
