@@ -30,17 +30,6 @@ from sync.mailbox import Changes, Folder, Mailbox, MailboxError, MessageRef
 from sync.open import open_mailbox
 from sync.utf7 import decode_folder_name, decode_utf7, encode_utf7
 
-
-def require_extract_msg() -> None:
-    """Outlook .msg needs extract-msg (GPL-3.0, so an optional extra of xlcrm). The test
-    extra installs it: on CI its absence is a failure, never a silent skip."""
-    if importlib.util.find_spec("extract_msg") is None:
-        message = "extract-msg is not installed: pip install -e '.[test]'"
-        if os.environ.get("CI", "").strip().lower() not in ("", "0", "false", "no"):
-            pytest.fail(message)
-        pytest.skip(message)
-
-
 DATA = Path(__file__).parent / "data" / "localmail"
 OLD = 1_500_000_000  # 2017: a modification time older than anything a test delivers
 
@@ -507,8 +496,8 @@ def test_eml_incremental_including_a_folder_copied_in_with_old_times(tmp_path: P
     assert keys(box.changes("Sent/2019", None)) == ["Sent/2019/old.eml"]
 
 
+@pytest.mark.usefixtures("extract_msg")
 def test_outlook_msg_with_transport_headers_keeps_them(tmp_path: Path) -> None:
-    require_extract_msg()
     root = tmp_path / "outlook"
     root.mkdir()
     shutil.copy(DATA / "received.msg", root / "received.msg")
@@ -535,10 +524,10 @@ def test_outlook_msg_with_transport_headers_keeps_them(tmp_path: Path) -> None:
     assert not msg.defects
 
 
+@pytest.mark.usefixtures("extract_msg")
 def test_outlook_msg_without_transport_headers_gets_them_from_its_properties(
     tmp_path: Path,
 ) -> None:
-    require_extract_msg()
     root = tmp_path / "outlook"
     (root / "草稿箱").mkdir(parents=True)
     shutil.copy(DATA / "draft.msg", root / "草稿箱" / "合同.MSG")
@@ -561,10 +550,10 @@ def test_outlook_msg_without_transport_headers_gets_them_from_its_properties(
     assert not msg.defects
 
 
+@pytest.mark.usefixtures("extract_msg")
 def test_a_broken_msg_is_skipped_with_a_warning(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    require_extract_msg()
     (tmp_path / "broken.msg").write_bytes(b"this is no compound file")
     (tmp_path / "fine.eml").write_bytes(message(1))
     box = open_mailbox(f"eml:{tmp_path}")
