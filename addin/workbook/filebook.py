@@ -232,7 +232,7 @@ class FileBook(Book):
                     wrote_formula |= writer.wrote_formula
                     self.warnings += [
                         f"{sheet_name}!{ref}: text longer than Excel's 32,767 characters was cut"
-                        for ref in writer.report.cut
+                        for ref in writer.cut
                     ]
                     if change.grows and table is not None:
                         replace[table.part] = _grown_table(

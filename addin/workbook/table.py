@@ -24,7 +24,7 @@ from typing import Any
 
 from ..errors import DuplicateKeyError, NotFoundError, ValueProblem, XlcrmError
 from ..schema import Column, Lang, TableSpec
-from .cells import MAX_COLUMNS, MAX_ROWS, cell_ref, column_letter
+from .cells import MAX_COLUMNS, MAX_ROWS, cell_ref
 from .values import cell_value, coerce, reader_for
 
 Row = dict[str, Any]
@@ -443,8 +443,3 @@ class Table:
         self.layout = layout
         self._changed.clear()
         self._new_slots.clear()
-
-
-def column_name(layout: TableLayout, j: int) -> str:
-    """The sheet column letter of the table's j-th column (for messages)."""
-    return column_letter(layout.first_col + j)

@@ -54,13 +54,6 @@ class CellWrites:
     formulas: Mapping[int, str] = field(default_factory=dict)  # column -> calculated formula
 
 
-@dataclass
-class Sanitized:
-    """Report of values changed so that Excel accepts them."""
-
-    cut: list[str] = field(default_factory=list)  # cell refs whose text was cut
-
-
 class CellWriter:
     """Turns Python values into ``<c>`` elements, converting dates with the workbook's system."""
 
@@ -68,7 +61,7 @@ class CellWriter:
         self.styles = styles
         self.epoch = dt.datetime(1904, 1, 1) if date1904 else dt.datetime(1899, 12, 30)
         self.p = prefix
-        self.report = Sanitized()
+        self.cut: list[str] = []  # cells whose text was too long for Excel and was cut
         self.wrote_formula = False
 
     def text(self, value: str, ref: str) -> bytes:
@@ -77,7 +70,7 @@ class CellWriter:
         # the text could be too long.
         if len(value) * 2 > MAX_CELL_TEXT and len(value.encode("utf-16-le")) // 2 > (MAX_CELL_TEXT):
             value = _cut(value)
-            self.report.cut.append(ref)
+            self.cut.append(ref)
         # Excel reads "_x000D_" in text as an escape; write a literal one as "_x005F_x000D_".
         if "_x" in value:
             value = _ESCAPE_LIKE.sub("_x005F_", value)
