@@ -252,7 +252,7 @@ class Table:
         inserted = updated = unchanged = 0
         plan: list[tuple[int | None, Row]] = []
         next_slot = self._next_free_slot()
-        pending: dict[Key, Row] = {}  # new rows of this batch, by match key
+        pending: dict[Key, tuple[int, Row]] = {}  # new rows of this batch: slot and row
         try:
             for row in rows:
                 match = tuple(fold_key(row.get(k)) for k in keys)
@@ -265,13 +265,14 @@ class Table:
                     plan.append((slot, changes))
                 elif has_key and match in pending:
                     # The same new key twice in one batch: the later row updates the first.
-                    pending[match].update(self._coerce_changes(next_slot - 1, row))
+                    slot, first = pending[match]
+                    first.update(self._coerce_changes(slot, row))
                 else:
                     prepared = self._prepare(row, next_slot)
                     next_slot += 1
                     plan.append((None, prepared))
                     if has_key:
-                        pending[match] = prepared
+                        pending[match] = (next_slot - 1, prepared)
         except XlcrmError:
             self._max_id = None
             raise
