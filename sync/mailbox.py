@@ -5,6 +5,12 @@ an opaque ``state`` string it handed out last time, and the raw bytes of some me
 mailbox is *never modified* by a sync: backends read with peeking operations only (IMAP
 ``BODY.PEEK``, EWS/Graph reads), never set flags, never move or delete.
 
+Campaigns and contracts (issue #4) also *write* through a mailbox, and only through these two
+explicit calls: ``send`` (Exchange and Graph send themselves; IMAP mailboxes send through an
+SMTP transport, :mod:`sync.smtp`) and ``save_draft`` (a message left in the Drafts folder for a
+person to check and send). Both take a complete RFC 5322 message whose Message-ID the caller
+chose, so a resumed campaign can recognise what already left.
+
 State is opaque to callers: each backend encodes what it needs (IMAP: UIDVALIDITY and the last
 UID; EWS: the SyncFolderItems state; Graph: the delta link; local mail: a watermark) as a string
 that the workbook keeps in its ``_xlcrm`` sheet, in the same save as the rows it produced.
@@ -21,6 +27,7 @@ URLs never carry passwords; secrets come from the environment, the keyring or a 
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
@@ -92,6 +99,28 @@ class Mailbox(Protocol):
         """The raw RFC 5322 bytes of each message, without changing anything on the server."""
         ...
 
+    def send(self, message: bytes) -> None:
+        """Send ``message`` (recipients from its To, Cc and Bcc; Bcc is not transmitted).
+
+        Backends that cannot send raise :class:`MailboxError` naming what can.
+        """
+        ...
+
+    def save_draft(self, message: bytes) -> None:
+        """Store ``message`` in the Drafts folder, unsent."""
+        ...
+
+    def close(self) -> None: ...
+
+
+@runtime_checkable
+class Transport(Protocol):
+    """Something that sends mail: an SMTP server, or a mailbox that can send (EWS, Graph)."""
+
+    url: str
+
+    def send(self, message: bytes) -> None: ...
+
     def close(self) -> None: ...
 
 
@@ -120,15 +149,32 @@ class MailboxURL:
 
 LOCAL_SCHEMES = ("maildir", "mbox", "eml")
 SERVER_SCHEMES = ("imap", "imaps", "ews", "ews+http", "graph")
+MAILBOX_SCHEMES = LOCAL_SCHEMES + SERVER_SCHEMES
+TRANSPORT_SCHEMES = ("smtp", "smtps")
 
 
-def parse_url(url: str) -> MailboxURL:
-    """Parse a mailbox URL; refuse passwords in it and unknown schemes, saying what to use."""
+def is_loopback(host: str | None) -> bool:
+    """Whether ``host`` is this machine (``localhost``, 127.0.0.0/8, ``::1``): the only place
+    plain-http forms (``ews+http://``, a Graph base-URL override) are allowed to point."""
+    if not host:
+        return False
+    if host.lower() in ("localhost", "localhost.localdomain"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def parse_url(url: str, *, schemes: tuple[str, ...] = MAILBOX_SCHEMES) -> MailboxURL:
+    """Parse a mailbox URL (or, with ``schemes=TRANSPORT_SCHEMES``, an SMTP URL); refuse
+    passwords in it, unknown schemes, and plain http to anywhere but this machine."""
     scheme, sep, rest = url.partition(":")
     scheme = scheme.lower()
-    if not sep or scheme not in LOCAL_SCHEMES + SERVER_SCHEMES:
-        known = ", ".join(f"{s}:" for s in LOCAL_SCHEMES + SERVER_SCHEMES)
-        raise MailboxError(url, "not a mailbox URL", f"use one of: {known}")
+    if not sep or scheme not in schemes:
+        known = ", ".join(f"{s}:" for s in schemes)
+        what = "an SMTP URL" if schemes == TRANSPORT_SCHEMES else "a mailbox URL"
+        raise MailboxError(url, f"not {what}", f"use one of: {known}")
     if scheme in LOCAL_SCHEMES:
         path = rest[2:] if rest.startswith("//") else rest
         if not path:
@@ -148,6 +194,13 @@ def parse_url(url: str) -> MailboxURL:
         port = parts.port
     except ValueError:
         raise MailboxError(url, "the port is not a number") from None
+    if scheme.endswith("+http") and not is_loopback(parts.hostname):
+        raise MailboxError(
+            url,
+            "plain http would send the password unencrypted",
+            f"use {scheme.removesuffix('+http')}:// (https); plain http is only for test servers "
+            "on this machine",
+        )
     return MailboxURL(
         scheme,
         unquote(parts.username) if parts.username else None,

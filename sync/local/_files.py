@@ -42,6 +42,7 @@ import hashlib
 import json
 import logging
 import os
+import socket
 import struct
 import time
 import zlib
@@ -240,6 +241,22 @@ def _parse_state(url: str, folder: str, state: str) -> tuple[int, int, KeySketch
         return None
 
 
+def cannot_send(url: str) -> MailboxError:
+    return MailboxError(
+        url,
+        "a local mailbox cannot send mail",
+        "send through an SMTP server (smtp://user@host, smtps://user@host) or an Exchange "
+        "mailbox (ews://…, graph://…)",
+    )
+
+
+def unique_name(message: bytes, suffix: str) -> str:
+    """A file name no other writer picks: time, process, and a hash of the message."""
+    digest = hashlib.sha1(message, usedforsecurity=False).hexdigest()[:12]
+    host = socket.gethostname().replace("/", "_").replace(":", "_")
+    return f"{time.time_ns()}.P{os.getpid()}.{host}.{digest}{suffix}"
+
+
 # ---- the shared mailbox --------------------------------------------------------------------
 
 
@@ -319,6 +336,39 @@ class FileMailbox:
                 continue
             if data is not None:
                 yield ref, data
+
+    def send(self, message: bytes) -> None:
+        raise cannot_send(self.url)
+
+    def save_draft(self, message: bytes) -> None:
+        """Write ``message`` into the Drafts folder (created when there is none).
+
+        Written under a temporary name and renamed into place, so a mail client never sees
+        half a message.
+        """
+        drafts = next((n for n in self._find_folders() if self._role(n) == "drafts"), None)
+        directory = self._dirs[drafts] if drafts else self._new_drafts_folder()
+        temporary, target = self._draft_paths(directory, message)
+        try:
+            with open(temporary, "xb") as f:
+                f.write(message)
+                f.flush()
+                os.fsync(f.fileno())
+            os.replace(temporary, target)
+        except OSError as error:
+            temporary.unlink(missing_ok=True)
+            raise MailboxError(
+                self.url, f"the draft could not be written to {directory}: {error}"
+            ) from error
+        self._dirs = self._find_folders()
+
+    def _new_drafts_folder(self) -> Path:
+        """Where a Drafts folder goes when the mailbox has none."""
+        raise NotImplementedError
+
+    def _draft_paths(self, directory: Path, message: bytes) -> tuple[Path, Path]:
+        """Where a draft is written first, and the name it is renamed to, in ``directory``."""
+        raise NotImplementedError
 
     def close(self) -> None:
         self._files.clear()

@@ -20,7 +20,7 @@ import os
 from pathlib import Path
 
 from ..mailbox import Changes, FolderRole, MailboxError
-from ._files import FileMailbox, log, role_from_name, scan_files
+from ._files import FileMailbox, log, role_from_name, scan_files, unique_name
 
 ROOT = "(root)"
 SUFFIXES = (".eml", ".msg")
@@ -49,6 +49,15 @@ class EmlMailbox(FileMailbox):
 
     def _role(self, name: str) -> FolderRole:
         return role_from_name(self.root.resolve().name) if name == ROOT else super()._role(name)
+
+    def _new_drafts_folder(self) -> Path:
+        directory = self.root / "Drafts"
+        directory.mkdir(exist_ok=True)
+        return directory
+
+    def _draft_paths(self, directory: Path, message: bytes) -> tuple[Path, Path]:
+        name = unique_name(message, ".eml")
+        return directory / f".{name}.tmp", directory / name  # dot-names are never listed
 
     def _find_folders(self) -> dict[str, Path]:
         found = {ROOT: self.root}

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from ..mailbox import FolderRole, MailboxError
 from ..utf7 import decode_folder_name
-from ._files import FileMailbox, log, scan_files
+from ._files import FileMailbox, log, scan_files, unique_name
 
 INBOX = "INBOX"
 _INFO = re.compile(r"[:;!][12],[^/]*$")
@@ -103,6 +103,18 @@ class MaildirMailbox(FileMailbox):
                 found.setdefault(name, path)
             if depth < _MAX_DEPTH and not entry.is_symlink():
                 self._walk(path, name + "/", found, depth + 1)
+
+    def _new_drafts_folder(self) -> Path:
+        # Maildir++ beside an INBOX, a nested folder in a tree of maildirs.
+        directory = self.root / (".Drafts" if is_maildir(self.root) else "Drafts")
+        for sub in ("tmp", "new", "cur"):
+            (directory / sub).mkdir(parents=True, exist_ok=True)
+        return directory
+
+    def _draft_paths(self, directory: Path, message: bytes) -> tuple[Path, Path]:
+        # Delivered the Maildir way: written in tmp/, renamed into cur/ with the Draft flag.
+        name = unique_name(message, "")
+        return directory / "tmp" / name, directory / "cur" / f"{name}:2,D"
 
     def _list(self, directory: Path) -> dict[str, tuple[int, Path]]:
         listed: dict[str, tuple[int, Path]] = {}

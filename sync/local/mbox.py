@@ -45,7 +45,7 @@ from typing import BinaryIO
 
 from ..mailbox import Changes, Folder, MailboxError, MessageRef, parse_url
 from ..utf7 import decode_folder_name
-from ._files import log, role_from_name
+from ._files import cannot_send, log, role_from_name
 
 INBOX = "INBOX"
 _SPOOLS = ("/var/mail", "/var/spool/mail")
@@ -247,6 +247,18 @@ class MboxMailbox:
             if data.endswith(blank):
                 return data[: -len(blank) // 2]
         return data
+
+    def send(self, message: bytes) -> None:
+        raise cannot_send(self.url)
+
+    def save_draft(self, message: bytes) -> None:
+        # Appending safely needs the locking protocol of whatever delivers into this file
+        # (dotlock, fcntl, or both); a wrong guess corrupts the mailbox, so xlcrm does not try.
+        raise MailboxError(
+            self.url,
+            "xlcrm does not write into mbox files",
+            "save drafts into a Maildir (maildir:PATH) or a folder of .eml files (eml:DIR)",
+        )
 
     def close(self) -> None:
         self._listed.clear()
