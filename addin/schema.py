@@ -347,6 +347,19 @@ CUSTOMERS = TableSpec(
             "说明",
             width=30,
         ),
+        # Addresses a delivery failure came back from (mailbox sync); campaigns skip them.
+        _c(
+            "bounced",
+            "text",
+            "Bounced",
+            "退信邮箱",
+            "bounced email",
+            "bounced emails",
+            "invalid email",
+            "退信",
+            "无效邮箱",
+            width=20,
+        ),
     ),
 )
 

@@ -125,6 +125,7 @@ def test_csv_is_utf8_with_bom_canonical_keys_and_iso_values(tmp_path):
         "updated": "2026-01-15",
         "last_contact": "",
         "notes": '多行备注\n第二行, "引号"',
+        "bounced": "",
     }
     assert dict(zip(header, second))["unsubscribed"] == "true"
 

@@ -654,22 +654,48 @@ def test_an_unknown_folder_names_the_ones_there_are(tmp_path: Path) -> None:
     )
 
 
-@pytest.mark.parametrize(
-    ("url", "kind"),
-    [
-        ("imaps://me%40corp.cn@mail.corp.cn", "IMAP"),
-        ("imap://me@mail.corp.cn:143", "IMAP"),
-        ("ews://me@ex.corp.cn/EWS/Exchange.asmx", "Exchange (EWS)"),
-        ("graph://me@corp.onmicrosoft.com", "Microsoft Graph"),
-    ],
-)
-def test_server_mailboxes_are_not_supported_yet(url: str, kind: str) -> None:
+def test_local_mailboxes_cannot_send_and_say_what_can(tmp_path: Path) -> None:
+    make_eml_tree(tmp_path / "x")
     with pytest.raises(MailboxError) as caught:
-        open_mailbox(url)
-    assert str(caught.value) == (
-        f"{url}: {kind} mailboxes: not supported yet\n"
-        "  hint: read a local copy for now: maildir:PATH, mbox:PATH or eml:DIR"
-    )
+        open_mailbox(f"eml:{tmp_path / 'x'}").send(message(1))
+    assert "a local mailbox cannot send mail" in str(caught.value)
+    assert "smtp://user@host" in str(caught.value)
+
+
+def test_a_draft_saved_to_a_maildir_is_a_new_message_in_drafts_flagged_draft(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "Maildir"
+    mailbox.Maildir(root, create=True).add(message(1))  # an INBOX without a Drafts folder
+    box = MaildirMailbox(f"maildir:{root}")
+    box.save_draft(message(2))
+    assert {f.name: f.role for f in box.folders()}["Drafts"] == "drafts"
+    (saved,) = (root / ".Drafts" / "cur").iterdir()
+    assert saved.name.endswith(":2,D")  # the Draft flag, so mail clients open it as one
+    assert saved.read_bytes() == message(2)
+    assert list((root / ".Drafts" / "tmp").iterdir()) == []  # renamed from tmp/, not copied
+    assert [data for _, data in box.fetch(box.changes("Drafts", None).refs)] == [message(2)]
+
+
+def test_a_draft_saved_to_an_eml_folder_goes_into_its_existing_drafts_folder(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "export"
+    (root / "草稿箱").mkdir(parents=True)
+    box = EmlMailbox(f"eml:{root}")
+    box.save_draft(message(3))
+    (saved,) = (root / "草稿箱").iterdir()
+    assert saved.suffix == ".eml"
+    assert saved.read_bytes() == message(3)
+
+
+def test_mbox_files_are_never_written(tmp_path: Path) -> None:
+    path = tmp_path / "Inbox.mbox"
+    path.write_bytes(b"From a@b Thu Jan  1 00:00:00 2026\n" + message(1))
+    before = path.read_bytes()
+    with pytest.raises(MailboxError, match="does not write into mbox files"):
+        open_mailbox(f"mbox:{path}").save_draft(message(2))
+    assert path.read_bytes() == before
 
 
 def test_open_mailbox_keeps_the_address_and_the_url_as_written(tmp_path: Path) -> None:
