@@ -7,6 +7,7 @@ plus a hint and exit 1 (2 for usage errors); anything else is a bug and shows a 
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import sys
 from collections.abc import Callable
@@ -14,6 +15,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+
+from sync.mailbox import MailboxError
 
 from . import __version__
 from .errors import XlcrmError
@@ -26,7 +29,7 @@ BOOK = click.Path(dir_okay=False, path_type=Path)
 
 
 def handle_errors(func: F) -> F:
-    """Turn XlcrmError into a message on stderr and its exit code."""
+    """Turn XlcrmError and MailboxError into a message on stderr and their exit code."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -35,6 +38,9 @@ def handle_errors(func: F) -> F:
         except XlcrmError as exc:
             click.echo(f"xlcrm: {exc}", err=True)
             sys.exit(exc.exit_code)
+        except MailboxError as exc:  # the mail layer knows no XlcrmError (sync never imports addin)
+            click.echo(f"xlcrm: {exc}", err=True)
+            sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
 
@@ -243,6 +249,128 @@ def demo(folder: Path, lang: str, force: bool) -> None:
         count = export_table(wb, "customers", csv_path, format="csv")
     click.echo(f"Exported {count} customers to {csv_path}")
     click.echo(f"\nOpen {result.path} in Excel, or try:\n  xlcrm info {result.path}")
+
+
+@cli.command("sync")
+@click.argument("book", type=BOOK)
+@click.option(
+    "--mailbox",
+    "url",
+    required=True,
+    metavar="URL",
+    help="maildir:PATH, mbox:PATH, eml:DIR, imaps://user@host, ews://user@host/EWS/Exchange.asmx "
+    "or graph://user@tenant.",
+)
+@click.option(
+    "--me",
+    multiple=True,
+    metavar="ADDR",
+    help="Another address of ours (alias, shared mailbox); its domain is internal. Repeatable.",
+)
+@click.option(
+    "--internal-domain",
+    multiple=True,
+    metavar="DOMAIN",
+    help="A domain of our own company: mail among internal addresses only is skipped.",
+)
+@click.option(
+    "--never-log",
+    multiple=True,
+    metavar="ADDR|DOMAIN",
+    help="Never record mail with this address or domain (lawyers, HR, private). Repeatable.",
+)
+@click.option(
+    "--folder",
+    "folders",
+    multiple=True,
+    metavar="NAME",
+    help="Folder to read (repeatable; default: the inbox and sent folders).",
+)
+@click.option(
+    "--create-leads", is_flag=True, help="Add unknown correspondents as customers (status Lead)."
+)
+@click.option(
+    "--rescan",
+    is_flag=True,
+    help="List every message again, not only new ones (nothing is recorded twice).",
+)
+@click.option("--dry-run", is_flag=True, help="Show what would be recorded; write nothing.")
+@click.option(
+    "--follow-up-days",
+    type=click.IntRange(0, 365),
+    default=3,
+    show_default=True,
+    help="After our mail on an open deal, follow up this many days later.",
+)
+@click.option(
+    "--insecure",
+    is_flag=True,
+    help="Do not check the server's TLS certificate (self-signed test servers only).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@handle_errors
+def sync_(
+    book: Path,
+    url: str,
+    me: tuple[str, ...],
+    internal_domain: tuple[str, ...],
+    never_log: tuple[str, ...],
+    folders: tuple[str, ...],
+    create_leads: bool,
+    rescan: bool,
+    dry_run: bool,
+    follow_up_days: int,
+    insecure: bool,
+    as_json: bool,
+) -> None:
+    """Record the mail in a mailbox as interactions of BOOK's customers.
+
+    Reads new messages since the last run (the state is kept in the workbook, never a
+    password), links each to a customer by address, thread or company domain and to a deal,
+    and saves everything in one step. The mailbox is only read: nothing is marked read, moved
+    or deleted. Running it twice records nothing twice. Passwords come from XLCRM_PASSWORD,
+    the system keyring, or a prompt.
+    """
+    import json
+
+    from sync.open import open_mailbox
+
+    from .mailsync import SyncOptions, sync_mailbox
+    from .workbook import open_book
+
+    options = SyncOptions(
+        me=me,
+        internal_domains=internal_domain,
+        never_log=never_log,
+        folders=folders,
+        create_leads=create_leads,
+        rescan=rescan,
+        dry_run=dry_run,
+        follow_up_days=follow_up_days,
+    )
+    wb = open_book(book)
+    try:
+        mailbox = open_mailbox(url, address=me[0] if me else None, insecure=insecure)
+        try:
+            with click.progressbar(
+                length=0, label="Reading mail", file=sys.stderr, hidden=not sys.stderr.isatty()
+            ) as bar:
+
+                def progress(done: int, total: int) -> None:
+                    bar.length = total
+                    bar.update(done - bar.pos)
+
+                report = sync_mailbox(wb, mailbox, dataclasses.replace(options, progress=progress))
+        finally:
+            mailbox.close()
+    finally:
+        wb.close()
+    for warning in wb.warnings:
+        click.echo(f"xlcrm: warning: {warning}", err=True)
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo(report.summary())
 
 
 def main() -> None:

@@ -1,0 +1,132 @@
+"""Whose address is it: ours, a public mail provider's, or one we must never log?
+
+Linking a message needs three judgements about each address on it:
+
+- **ours** — the mailbox's own address, the addresses given with ``--me``, and every address on
+  an internal domain (``--internal-domain``, plus the domains of our own addresses unless they
+  are public providers: one colleague on ``qq.com`` must not make all of qq.com internal).
+  Mail whose every participant is ours is internal and skipped.
+- **public** — a mail provider's domain (qq.com, 163.com, gmail.com…): thousands of unrelated
+  people share it, so a domain match there says nothing about which company wrote.
+- **never log** — addresses and domains a person listed because that mail must stay out of
+  the CRM (a lawyer, HR, a personal contact). A message with any such participant is skipped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from ..customers import email_key
+
+# Consumer mail providers common among Chinese and international customers. A domain here is
+# never used to guess a customer's company, and never becomes internal.
+PUBLIC_DOMAINS = frozenset(
+    {
+        # China
+        "qq.com", "vip.qq.com", "foxmail.com", "163.com", "vip.163.com", "126.com",
+        "vip.126.com", "yeah.net", "188.com", "netease.com", "sina.com", "sina.cn",
+        "vip.sina.com", "sohu.com", "vip.sohu.com", "aliyun.com", "139.com", "189.cn",
+        "wo.cn", "tom.com", "21cn.com", "263.net", "outlook.cn", "live.cn", "hotmail.com.cn",
+        "yahoo.com.cn", "yahoo.cn",
+        # elsewhere
+        "gmail.com", "googlemail.com", "outlook.com", "hotmail.com", "live.com", "msn.com",
+        "hotmail.co.uk", "hotmail.fr", "hotmail.de", "live.co.uk", "outlook.de", "outlook.fr",
+        "yahoo.com", "yahoo.co.uk", "yahoo.co.jp", "yahoo.com.hk", "yahoo.com.tw", "ymail.com",
+        "rocketmail.com", "icloud.com", "me.com", "mac.com", "aol.com", "proton.me",
+        "protonmail.com", "pm.me", "gmx.de", "gmx.net", "gmx.com", "web.de", "t-online.de",
+        "mail.ru", "yandex.ru", "yandex.com", "naver.com", "daum.net", "hanmail.net",
+        "zoho.com", "fastmail.com", "hey.com", "mail.com", "orange.fr", "free.fr",
+        "libero.it", "btinternet.com", "comcast.net", "verizon.net", "att.net",
+    }
+)  # fmt: skip
+
+# Local parts of addresses that machines write from: their mail is not a person's.
+AUTOMATED_LOCAL_PARTS = frozenset(
+    {
+        "noreply", "no-reply", "no_reply", "donotreply", "do-not-reply", "do_not_reply",
+        "mailer-daemon", "postmaster", "bounce", "bounces", "notification", "notifications",
+        "newsletter", "news", "marketing", "system", "robot",
+    }
+)  # fmt: skip
+
+
+def domain_of(address: str) -> str:
+    """The part after the last ``@``, folded like addresses are; "" when there is none."""
+    return email_key(address).rpartition("@")[2]
+
+
+def is_public(domain: str) -> bool:
+    return domain in PUBLIC_DOMAINS
+
+
+def is_automated(address: str) -> bool:
+    """``noreply@…``, ``mailer-daemon@…`` and the like: nobody to build a relationship with."""
+    local = email_key(address).rpartition("@")[0]
+    return local in AUTOMATED_LOCAL_PARTS or local.startswith(("noreply", "no-reply", "bounce"))
+
+
+def _domain_matches(domain: str, domains: frozenset[str]) -> bool:
+    """``domain`` is one of ``domains`` or a subdomain of one (``mail.corp.cn`` of ``corp.cn``)."""
+    while domain:
+        if domain in domains:
+            return True
+        _, dot, domain = domain.partition(".")
+        if not dot:
+            return False
+    return False
+
+
+def _clean_domain(text: str) -> str:
+    return email_key(text).lstrip("@*.").rstrip(".")
+
+
+@dataclass(frozen=True)
+class Ours:
+    """Our own addresses and internal domains (see the module docstring)."""
+
+    addresses: frozenset[str]
+    domains: frozenset[str]
+
+    @classmethod
+    def build(cls, addresses: Iterable[str | None], domains: Iterable[str] = ()) -> Ours:
+        mine = frozenset(email_key(a) for a in addresses if a and "@" in a)
+        internal = {_clean_domain(d) for d in domains if d.strip()}
+        internal.update(d for d in map(domain_of, mine) if d and not is_public(d))
+        return cls(mine, frozenset(internal))
+
+    def __contains__(self, address: object) -> bool:
+        if not isinstance(address, str):
+            return False
+        key = email_key(address)
+        return key in self.addresses or _domain_matches(domain_of(key), self.domains)
+
+
+@dataclass(frozen=True)
+class NeverLog:
+    """Addresses (``a@b.cn``) and domains (``b.cn``, ``@b.cn``; subdomains included)."""
+
+    addresses: frozenset[str]
+    domains: frozenset[str]
+
+    @classmethod
+    def build(cls, entries: Iterable[str]) -> NeverLog:
+        addresses, domains = set(), set()
+        for entry in entries:
+            entry = entry.strip()
+            if not entry:
+                continue
+            if "@" in entry.lstrip("@"):
+                addresses.add(email_key(entry))
+            else:
+                domains.add(_clean_domain(entry))
+        return cls(frozenset(addresses), frozenset(domains))
+
+    def __contains__(self, address: object) -> bool:
+        if not isinstance(address, str):
+            return False
+        key = email_key(address)
+        return key in self.addresses or _domain_matches(domain_of(key), self.domains)
+
+    def __bool__(self) -> bool:
+        return bool(self.addresses or self.domains)

@@ -1,0 +1,136 @@
+"""What a sync run did, for the command line, the ribbon and scheduled-run logs."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+# Why a message did not become an interaction, in the order the summary lists them.
+SKIP_REASONS = {
+    "recorded": "already recorded",
+    "internal": "internal only",
+    "never_log": "never-log list",
+    "auto_reply": "auto-replies",
+    "automated": "newsletters and no-reply senders",
+    "unmatched": "no customer",
+    "bounce": "delivery failures",
+}
+
+
+@dataclass
+class Unknown:
+    """An address that wrote to us (or that we wrote to) and is no customer."""
+
+    address: str
+    name: str
+    messages: int = 0
+    last_subject: str = ""
+    lead: str | None = None  # the customer id created for it with --create-leads
+
+
+@dataclass
+class SyncReport:
+    """Counts and details of one run over one mailbox; :meth:`summary` is the printed form."""
+
+    mailbox: str
+    dry_run: bool = False
+    folders: dict[str, int] = field(default_factory=dict)  # folder → messages listed
+    resets: list[str] = field(default_factory=list)  # folders listed whole again
+    fetched: int = 0
+    new: int = 0  # interactions added
+    linked_deal: int = 0  # of which linked to a deal
+    linked_by: Counter[str] = field(default_factory=Counter)  # address / thread / domain / lead
+    skipped: Counter[str] = field(default_factory=Counter)  # reason → messages
+    unknown: dict[str, Unknown] = field(default_factory=dict)  # email_key → who
+    leads: list[str] = field(default_factory=list)  # customer ids created
+    bounced: list[str] = field(default_factory=list)  # addresses marked on customers
+    sends_bounced: int = 0
+    sends_replied: int = 0
+    customers_contacted: int = 0  # last_contact moved forward
+    deals_followed_up: int = 0  # next_follow_up changed
+    problems: list[str] = field(default_factory=list)  # messages that could not be used
+
+    @property
+    def unmatched(self) -> int:
+        return self.skipped["unmatched"]
+
+    def as_dict(self) -> dict[str, object]:
+        """Plain data, for the ribbon service and JSON logs."""
+        return {
+            "mailbox": self.mailbox,
+            "dry_run": self.dry_run,
+            "folders": dict(self.folders),
+            "resets": list(self.resets),
+            "fetched": self.fetched,
+            "new": self.new,
+            "linked": sum(self.linked_by.values()),
+            "linked_by": dict(self.linked_by),
+            "linked_deal": self.linked_deal,
+            "unmatched": self.unmatched,
+            "skipped": dict(self.skipped),
+            "unknown": [vars(u) for u in self.unknown.values()],
+            "leads": list(self.leads),
+            "bounced": list(self.bounced),
+            "sends_bounced": self.sends_bounced,
+            "sends_replied": self.sends_replied,
+            "customers_contacted": self.customers_contacted,
+            "deals_followed_up": self.deals_followed_up,
+            "problems": list(self.problems),
+        }
+
+    def summary(self, *, unknown_limit: int = 10) -> str:
+        """A few lines a person reads after a run: new, linked, unmatched, skipped, bounced."""
+        verb = "would add" if self.dry_run else "added"
+        listed = ", ".join(f"{name} {n}" for name, n in self.folders.items()) or "no folders"
+        lines = [
+            f"{self.mailbox}: {_n(self.fetched, 'new message')} ({listed})",
+            f"  {verb} {_n(self.new, 'interaction')}, {self.linked_deal} of them on a deal",
+        ]
+        if self.linked_by:
+            how = ", ".join(f"{n} by {way}" for way, n in self.linked_by.most_common())
+            lines.append(f"  linked: {how}")
+        skipped = [
+            f"{self.skipped[reason]} {label}"
+            for reason, label in SKIP_REASONS.items()
+            if self.skipped[reason]
+        ]
+        if skipped:
+            lines.append("  not recorded: " + ", ".join(skipped))
+        if self.leads:
+            lines.append(f"  new leads: {len(self.leads)} ({', '.join(self.leads[:10])})")
+        if self.bounced or self.sends_bounced:
+            lines.append(
+                f"  bounced: {', '.join(self.bounced) or '-'}"
+                f" ({self.sends_bounced} campaign sends marked)"
+            )
+        if self.sends_replied:
+            lines.append(f"  campaign replies: {self.sends_replied} sends marked replied")
+        if self.customers_contacted or self.deals_followed_up:
+            lines.append(
+                f"  last contact moved on {self.customers_contacted} customers, "
+                f"follow-up dates on {self.deals_followed_up} deals"
+            )
+        if self.resets:
+            lines.append(
+                "  listed again in full (the server's state changed): " + ", ".join(self.resets)
+            )
+        unknown = [u for u in self.unknown.values() if u.lead is None]
+        if unknown:
+            unknown.sort(key=lambda u: (-u.messages, u.address))
+            lines.append(f"  unknown correspondents ({len(unknown)}):")
+            for who in unknown[:unknown_limit]:
+                name = f"{who.name} " if who.name else ""
+                last = f"last {who.last_subject!r}"
+                lines.append(f"    {name}<{who.address}>: {_n(who.messages, 'message')}, {last}")
+            if len(unknown) > unknown_limit:
+                lines.append(f"    … and {len(unknown) - unknown_limit} more")
+            lines.append("  hint: add them as customers, or run again with --create-leads --rescan")
+        for problem in self.problems[:10]:
+            lines.append(f"  problem: {problem}")
+        if self.dry_run:
+            lines.append("  dry run: nothing was written")
+        return "\n".join(lines)
+
+
+def _n(count: int, noun: str) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"

@@ -1,0 +1,321 @@
+"""One sync run: a mailbox's new messages → Interactions rows, in one atomic save.
+
+The order of work is what makes a run safe to interrupt and to repeat:
+
+1. **List** what each folder holds beyond its saved state (``_xlcrm`` sheet, key
+   ``sync|MAILBOX|FOLDER``). Nothing is written yet.
+2. **Fetch and parse** every listed message. A mailbox error here (dropped connection, server
+   gone) ends the run *before anything is written*: the next run lists the same messages again.
+3. **Link** them in date order — so a reply finds the message it answers even when both arrive
+   in the same run — and decide each one: recorded, or skipped with a reason.
+4. **Write** interactions, customers' last contact, deals' follow-up dates, bounced addresses,
+   campaign sends' status *and the new folder states* in one save. A crash before the save
+   changes nothing; after it, everything is there. Exactly once comes from the Message-ID
+   (a content hash when a message has none): a message already in the table is never added
+   again, whichever folder, mailbox or run it comes from.
+
+The mailbox is only read; see :mod:`sync.mailbox`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from sync.mailbox import Folder, Mailbox, MessageRef
+from sync.message import MailMessage, parse_message
+
+from ..errors import UsageError
+from ..workbook import Book
+from .effects import Effects
+from .identity import NeverLog, Ours, is_automated
+from .linking import CustomerIndex, DealIndex, Match, ThreadIndex
+from .report import SyncReport, Unknown
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[int, int], None]
+DEFAULT_ROLES = ("inbox", "sent")
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    """How to sync; every field has the default a scheduled run wants."""
+
+    me: tuple[str, ...] = ()  # our other addresses (aliases, shared mailboxes)
+    internal_domains: tuple[str, ...] = ()
+    never_log: tuple[str, ...] = ()
+    folders: tuple[str, ...] = ()  # by name; empty: the inbox and sent folders
+    create_leads: bool = False
+    rescan: bool = False  # ignore saved states: list everything again (deduplicated)
+    dry_run: bool = False
+    follow_up_days: int = 3  # after we write on an open deal, follow up this many days later
+    progress: Progress | None = field(default=None, compare=False)
+
+
+def state_key(mailbox: Mailbox, folder: str) -> str:
+    return f"sync|{mailbox.url}|{folder}"
+
+
+@dataclass
+class _Fetched:
+    ref: MessageRef
+    role: str
+    message: MailMessage
+
+
+def sync_mailbox(book: Book, mailbox: Mailbox, options: SyncOptions | None = None) -> SyncReport:
+    """Record ``mailbox``'s new messages in ``book`` and save (unless ``options.dry_run``).
+
+    Returns the report; raises :class:`MailboxError` (nothing written) when the mailbox fails
+    and :class:`~addin.errors.XlcrmError` for workbook problems.
+    """
+    options = options or SyncOptions()
+    report = SyncReport(mailbox.address or mailbox.url, dry_run=options.dry_run)
+    folders = _chosen_folders(mailbox, options)
+    states: dict[str, str] = {}
+    refs: list[MessageRef] = []
+    roles: dict[str, str] = {}
+    for folder in folders:
+        key = state_key(mailbox, folder.name)
+        previous = None if options.rescan else book.state.get(key)
+        changes = mailbox.changes(folder.name, previous)
+        states[key] = changes.state
+        refs += changes.refs
+        roles[folder.name] = folder.role
+        report.folders[folder.name] = len(changes.refs)
+        if changes.reset and previous is not None:
+            report.resets.append(folder.name)
+    fetched = _fetch(mailbox, refs, roles, options.progress)
+    report.fetched = len(fetched)
+
+    run = _Run(book, mailbox, options, report)
+    # Oldest first, so a reply is linked after the message it answers (undated ones last);
+    # a reply that still comes first (equal times, a sender's clock wrong) waits for it.
+    fetched.sort(key=lambda f: (f.message.date is None, _sort_time(f.message)))
+    run.upcoming = {f.message.message_id for f in fetched}
+    waiting = [item for item in fetched if not run.take(item)]
+    for item in waiting:
+        run.take(item, last_chance=True)
+    run.finish()
+
+    for key, value in states.items():
+        book.state[key] = value
+    if options.dry_run:
+        book.discard()
+    else:
+        book.save()
+    return report
+
+
+def _sort_time(message: MailMessage) -> float:
+    return message.date.timestamp() if message.date else 0.0
+
+
+def _chosen_folders(mailbox: Mailbox, options: SyncOptions) -> list[Folder]:
+    available = mailbox.folders()
+    if options.folders:
+        by_name = {f.name: f for f in available}
+        by_folded = {f.name.casefold(): f for f in available}
+        chosen = []
+        for name in options.folders:
+            folder = by_name.get(name) or by_folded.get(name.casefold())
+            if folder is None:
+                names = ", ".join(f.name for f in available) or "none"
+                raise UsageError(
+                    mailbox.url, f"there is no folder {name!r}", f"the folders are: {names}"
+                )
+            chosen.append(folder)
+        return chosen
+    chosen = [f for f in available if f.role in DEFAULT_ROLES]
+    if not chosen:  # a folder of exported .eml files, say: read what there is
+        chosen = [f for f in available if f.role != "drafts"]
+    return chosen
+
+
+def _fetch(
+    mailbox: Mailbox, refs: Sequence[MessageRef], roles: dict[str, str], progress: Progress | None
+) -> list[_Fetched]:
+    out: list[_Fetched] = []
+    total = len(refs)
+    for n, (ref, raw) in enumerate(mailbox.fetch(refs), 1):
+        out.append(_Fetched(ref, roles.get(ref.folder, "other"), _compact(parse_message(raw))))
+        if progress and (n % 200 == 0 or n == total):
+            progress(n, total)
+    return out
+
+
+def _compact(message: MailMessage) -> MailMessage:
+    """Drop the full body text once parsed: only the summary is kept, so a first sync of a
+    large mailbox holds summaries in memory, not every message's text."""
+    message.text = ""
+    return message
+
+
+class _Run:
+    """The linking and row-building of one run; :mod:`.effects` does the other tables."""
+
+    def __init__(self, book: Book, mailbox: Mailbox, options: SyncOptions, report: SyncReport):
+        self.book = book
+        self.options = options
+        self.report = report
+        self.mailbox_name = mailbox.address or mailbox.url
+        self.ours = Ours.build([mailbox.address, *options.me], options.internal_domains)
+        self.never_log = NeverLog.build(options.never_log)
+        self.interactions = book.table("interactions")
+        if "message_id" not in self.interactions.columns:
+            raise UsageError(
+                self.interactions.layout.sheet,
+                "the Interactions table has no Message-ID column, which sync needs to record "
+                "each email exactly once",
+                "add a column headed 'Message-ID' to the table, then run again",
+            )
+        customer_rows = list(book.table("customers").rows())
+        deal_rows = list(book.table("deals").rows()) if book.has_table("deals") else []
+        self.customers = CustomerIndex(customer_rows)
+        self.threads = ThreadIndex(self.interactions.rows())
+        self.deals = DealIndex(deal_rows)
+        self.effects = Effects(book, self.customers, customer_rows, deal_rows, report, options)
+        self.columns = set(self.interactions.columns)
+        self.rows: list[dict[str, object]] = []
+        self.upcoming: set[str] = set()  # Message-IDs of this run not decided yet
+
+    # -- one message ---------------------------------------------------------------------------
+
+    def take(self, item: _Fetched, *, last_chance: bool = False) -> bool:
+        """Decide one message; False when it waits for a message of this run it answers."""
+        message = item.message
+        report = self.report
+        ident = message.message_id
+        if ident in self.threads.recorded:
+            report.skipped["recorded"] += 1
+            return True
+        thread_ids = [i for i in (message.in_reply_to, *reversed(message.references)) if i]
+        if not last_chance and any(i in self.upcoming for i in thread_ids):
+            return False
+        self.upcoming.discard(ident)
+        self._decide(item, thread_ids)
+        return True
+
+    def _decide(self, item: _Fetched, thread_ids: list[str]) -> None:
+        message = item.message
+        report = self.report
+        if message.bounce is not None:
+            self.effects.bounce(message)
+            report.skipped["bounce"] += 1
+            return
+        sender = message.sender.addr if message.sender else ""
+        outgoing = item.role == "sent" or (sender and sender in self.ours)
+        recipients = [a.addr for a in (*message.to, *message.cc, *message.bcc)]
+        everyone = [sender, *recipients] if sender else recipients
+        if self.never_log and any(a in self.never_log for a in everyone):
+            report.skipped["never_log"] += 1
+            return
+        if message.auto_reply:
+            report.skipped["auto_reply"] += 1
+            return
+        theirs = [a for a in (recipients if outgoing else [sender]) if a and a not in self.ours]
+        if not theirs:
+            report.skipped["internal"] += 1
+            return
+        match = self._customer(theirs, thread_ids)
+        if match is None:
+            if message.list_unsubscribe or all(is_automated(a) for a in theirs):
+                report.skipped["automated"] += 1
+                return
+            match = self._unknown(message, theirs, outgoing)
+            if match is None:
+                report.skipped["unmatched"] += 1
+                return
+        self._record(item, match, thread_ids, outgoing)
+
+    def _customer(self, theirs: list[str], thread_ids: list[str]) -> Match | None:
+        for address in theirs:
+            found = self.customers.by_exact_address(address)
+            if found:
+                return Match(found, "address")
+        found = self.threads.customer(thread_ids)
+        if found:
+            return Match(found, "thread")
+        for address in theirs:
+            found = self.customers.by_company_domain(address)
+            if found:
+                return Match(found, "domain")
+        return None
+
+    def _unknown(self, message: MailMessage, theirs: list[str], outgoing: bool) -> Match | None:
+        """Note who wrote; with --create-leads, make them a customer (status Lead)."""
+        people = [a for a in theirs if not is_automated(a)]
+        names = {a.addr: a.name for a in (message.sender, *message.to, *message.cc) if a}
+        lead = None
+        for address in people:
+            who = self.report.unknown.setdefault(address, Unknown(address, names.get(address, "")))
+            who.messages += 1
+            who.last_subject = message.subject
+            if self.options.create_leads and lead is None:
+                who.lead = who.lead or self.effects.new_lead(address, who.name, message.date)
+                lead = who.lead
+        return Match(lead, "lead") if lead else None
+
+    def _record(self, item: _Fetched, match: Match, thread_ids: list[str], outgoing: bool) -> None:
+        message = item.message
+        customer = match.customer_id
+        deal = self._deal(customer, thread_ids)
+        thread = message.references[0] if message.references else message.in_reply_to
+        thread = thread or message.message_id
+        row: dict[str, object] = {
+            "customer_id": customer,
+            "deal_id": deal,
+            "kind": "email",
+            "direction": "out" if outgoing else "in",
+            "at": _local(message.date),
+            "from": _address_text(message.sender),
+            "to": "; ".join(a.addr for a in (*message.to, *message.cc)),
+            "subject": message.subject,
+            "summary": message.summary,
+            "message_id": message.message_id,
+            "thread_id": thread,
+            "mailbox": self.mailbox_name,
+            "folder": item.ref.folder,
+            "attachments": "; ".join(message.attachments),
+        }
+        self.rows.append({k: v for k, v in row.items() if k in self.columns})
+        self.threads.remember(message.message_id, thread, row)
+        self.report.new += 1
+        self.report.linked_by[match.how] += 1
+        if deal:
+            self.report.linked_deal += 1
+        self.effects.contacted(customer, deal, message.date, outgoing=outgoing)
+        if not outgoing:
+            self.effects.replied(thread_ids)
+
+    def _deal(self, customer: str, thread_ids: list[str]) -> str | None:
+        deal = self.threads.deal(thread_ids)
+        if deal and self.deals.customer_of.get(deal, customer) == customer:
+            return deal
+        return self.deals.only_open_deal(customer)
+
+    # -- the end ---------------------------------------------------------------------------------
+
+    def finish(self) -> None:
+        if self.rows:
+            self.interactions.insert_all(self.rows)
+        self.effects.finish()
+
+
+def _local(moment: dt.datetime | None) -> dt.datetime | None:
+    """Workbooks hold wall-clock times: the message's instant in this computer's time zone."""
+    if moment is None:
+        return None
+    if moment.tzinfo is not None:
+        moment = moment.astimezone().replace(tzinfo=None)
+    return moment.replace(microsecond=0)
+
+
+def _address_text(address: object) -> str:
+    if address is None:
+        return ""
+    name, addr = getattr(address, "name", ""), getattr(address, "addr", "")
+    return f"{name} <{addr}>" if name else addr
