@@ -235,20 +235,33 @@ def demo(folder: Path, lang: str, force: bool) -> None:
     """Build a demo CRM in FOLDER (default ./xlcrm-demo) and run what xlcrm can do on it.
 
     Offline and in seconds: a bilingual workbook with customers, deals, products,
-    interactions and tickets, then an export of the customers to CSV.
+    interactions and tickets, and a Maildir of a month's mail with those customers, which is
+    then synced into the workbook as 'xlcrm sync' would; last, an export of the customers.
     """
-    from .demo import build_demo
+    from .demo import DEMO_MAILBOX, build_demo, sync_demo_mailbox
     from .exporting import export_table
+    from .mailsync import latest_emails
     from .workbook import open_book
 
     folder.mkdir(parents=True, exist_ok=True)
     result = build_demo(folder, lang=lang, overwrite=force)  # type: ignore[arg-type]
     click.echo(result.summary())
-    csv_path = folder / "customers.csv"
+    assert result.mailbox is not None
+    url = f"maildir:{result.mailbox}"
+    click.echo(f"\nSyncing the demo mailbox ({url}):")
+    report = sync_demo_mailbox(result.path, result.mailbox)
+    click.echo(report.summary())
     with open_book(result.path) as wb:
+        click.echo("Latest emails recorded:")
+        for line in latest_emails(wb, limit=6):
+            click.echo(f"  {line}")
+        csv_path = folder / "customers.csv"
         count = export_table(wb, "customers", csv_path, format="csv")
-    click.echo(f"Exported {count} customers to {csv_path}")
-    click.echo(f"\nOpen {result.path} in Excel, or try:\n  xlcrm info {result.path}")
+    click.echo(f"\nExported {count} customers to {csv_path}")
+    click.echo(
+        f"\nOpen {result.path} in Excel, or try:\n  xlcrm info {result.path}\n"
+        f"  xlcrm sync {result.path} --mailbox {url} --me {DEMO_MAILBOX} --create-leads --rescan"
+    )
 
 
 @cli.command("sync")

@@ -16,10 +16,13 @@ from typing import Any
 import pytest
 import python_calamine as calamine
 
-from addin.demo import DEMO_NAME, DemoResult, build_demo
+from addin.customers import split_emails
+from addin.demo import DEMO_NAME, MAIL_FOLDER, DemoResult, build_demo, sync_demo_mailbox
 from addin.errors import UsageError, WorkbookError
 from addin.schema import TABLES
 from addin.workbook import open_book
+from sync.local import MaildirMailbox
+from sync.message import parse_message
 
 TODAY = dt.date(2026, 3, 15)
 TABLE_KEYS = ("customers", "deals", "interactions", "tickets", "products")
@@ -317,3 +320,85 @@ def test_libreoffice_opens_the_demo(
     assert first["Probability"].endswith("%")
     customers = sheets["Customers"]
     assert any("有限公司" in row[customers[0].index("Company")] for row in customers[1:])
+
+
+# -- the demo mailbox and its sync ---------------------------------------------------------------
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {
+        str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()
+    }
+
+
+def test_the_demo_mailbox_is_a_maildir_of_mail_with_the_demo_customers(
+    built: tuple[DemoResult, Rows],
+) -> None:
+    result, rows = built
+    assert result.mailbox == result.path.parent / MAIL_FOLDER
+    box = MaildirMailbox(f"maildir:{result.mailbox}")
+    assert {f.name: f.role for f in box.folders()} == {"INBOX": "inbox", "Sent": "sent"}
+    messages = [
+        parse_message(data)
+        for folder in ("INBOX", "Sent")
+        for _, data in box.fetch(box.changes(folder, None).refs)
+    ]
+    addresses = {a.casefold() for c in rows["customers"] for a in split_emails(c["email"])}
+    with_customers = [m for m in messages if {a.addr for a in (m.sender, *m.to) if a} & addresses]
+    assert len(messages) >= 40 and len(with_customers) >= 30
+    assert all(m.date and TODAY - dt.timedelta(days=31) <= m.date.date() < TODAY for m in messages)
+    # Chinese mail as Chinese clients send it: GBK labelled GB2312, decoded all the same.
+    raw = b"".join(_files(result.mailbox).values())
+    assert b'charset="gb2312"' in raw and b"=?gb2312?B?" in raw
+    assert any(m.subject.startswith("答复: ") and CJK.search(m.summary) for m in messages)
+    assert not any(m.defects for m in messages)
+
+
+def test_the_same_seed_and_day_give_the_same_mailbox(tmp_path: Path) -> None:
+    first = build_demo(tmp_path / "a", today=TODAY)
+    second = build_demo(tmp_path / "b", today=TODAY)
+    assert first.mailbox and second.mailbox
+    assert _files(first.mailbox) == _files(second.mailbox)
+
+
+def test_syncing_the_demo_mailbox_links_mail_to_customers_and_deals(tmp_path: Path) -> None:
+    result = build_demo(tmp_path, today=TODAY)
+    assert result.mailbox
+    report = sync_demo_mailbox(result.path, result.mailbox)
+    assert report.new >= 30 and report.linked_deal >= 10
+    assert report.skipped["auto_reply"] >= 2
+    assert report.skipped["internal"] == 1 and report.skipped["automated"] == 1
+    assert len(report.bounced) == 1 and len(report.unknown) == 2
+    after = read_rows(result.path)
+    emails = [i for i in after["interactions"] if i["kind"] == "email"]
+    assert len(emails) == report.new
+    customers = {c["id"]: c for c in after["customers"]}
+    deals = {d["id"]: d for d in after["deals"]}
+    for row in emails:
+        assert row["customer_id"] in customers and row["message_id"]
+        if row["deal_id"]:
+            assert deals[row["deal_id"]]["customer_id"] == row["customer_id"]
+    bounced = [c for c in after["customers"] if c["bounced"]]
+    assert [c["bounced"] for c in bounced] == report.bounced
+    again = sync_demo_mailbox(result.path, result.mailbox)
+    assert (again.fetched, again.new) == (0, 0)
+
+
+def test_xlcrm_demo_syncs_and_shows_the_linked_emails(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from addin.cli import cli
+
+    out = CliRunner().invoke(cli, ["demo", str(tmp_path / "d")])
+    assert out.exit_code == 0, out.output
+    assert f"Syncing the demo mailbox (maildir:{tmp_path / 'd' / MAIL_FOLDER}):" in out.output
+    assert "sales@xinghe-soft.example: 46 new messages (INBOX 21, Sent 25)" in out.output
+    latest = out.output.split("Latest emails recorded:\n")[1].split("\n\n")[0].splitlines()
+    assert len(latest) == 6 and all(
+        re.match(r"  \d{4}-\d\d-\d\d \d\d:\d\d [←→] ", x) for x in latest
+    )
+    again = CliRunner().invoke(cli, ["demo", str(tmp_path / "d")])
+    assert again.exit_code == 1 and "already exists" in again.output
+    forced = CliRunner().invoke(cli, ["demo", str(tmp_path / "d"), "--force"])
+    assert forced.exit_code == 0, forced.output
+    assert "46 new messages" in forced.output  # a fresh mailbox, synced into a fresh book

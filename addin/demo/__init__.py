@@ -6,9 +6,13 @@ The demo is for trying xlcrm without touching real customers: :func:`build_demo`
 data looks like is described in :mod:`.generator`; the words it is made of are in
 :mod:`.vocabulary`.
 
-The same seed and day give the same cell values. The people and companies are made up, but the
-addresses look real and some are on public mail domains (qq.com, 163.com, gmail.com): the
-workbook's state records ``demo_seed`` so that sending features can tell a demo book apart.
+Beside the workbook it writes a Maildir of a month's mail with those customers
+(:mod:`.mail`), which ``xlcrm demo`` then syncs as ``xlcrm sync`` would.
+
+The same seed and day give the same cell values and the same messages. The people and
+companies are made up, but the addresses look real and some are on public mail domains (qq.com,
+163.com, gmail.com): the workbook's state records ``demo_seed`` so that sending features can
+tell a demo book apart.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import random
+import shutil
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,8 +31,19 @@ from ..workbook import Row, open_book
 from ..workbook.create import create_workbook
 from ..workbook.safety import check_not_locked
 from .generator import HISTORY_MONTHS, Generator
+from .mail import MAIL_FOLDER, sync_demo_mailbox, write_demo_mailbox
+from .mail import MAILBOX as DEMO_MAILBOX
 
-__all__ = ["DEFAULT_SEED", "DEMO_NAME", "HISTORY_MONTHS", "DemoResult", "build_demo"]
+__all__ = [
+    "DEFAULT_SEED",
+    "DEMO_MAILBOX",
+    "DEMO_NAME",
+    "HISTORY_MONTHS",
+    "MAIL_FOLDER",
+    "DemoResult",
+    "build_demo",
+    "sync_demo_mailbox",
+]
 
 DEMO_NAME = "xlcrm-demo.xlsx"
 DEFAULT_SEED = 2026
@@ -43,6 +59,7 @@ class DemoResult:
     pipeline: dict[str, tuple[int, dict[str, float]]] = field(default_factory=dict)
     seed: int = DEFAULT_SEED
     today: dt.date | None = None
+    mailbox: Path | None = None  # the demo Maildir, to sync with sync_demo_mailbox
 
     def summary(self) -> str:
         """A few lines for the command line: where, how many rows, the pipeline by stage."""
@@ -97,13 +114,28 @@ def build_demo(
         check_not_locked(path)
         path.unlink()
 
+    mail = target / MAIL_FOLDER
+    if mail.exists():
+        if not overwrite:
+            raise WorkbookError(
+                str(mail),
+                "a demo mailbox already exists here",
+                "choose another folder, or replace it with 'xlcrm demo --force'",
+            )
+        shutil.rmtree(mail)
+
     create_workbook(path, lang)
     try:
         counts, pipeline = _fill(path, data, seed)
+        with open_book(path) as book:
+            customers = list(book.table("customers").rows())
+            deals = list(book.table("deals").rows())
+        mailbox = write_demo_mailbox(target, customers, deals, seed=seed, today=today)
     except BaseException:
         path.unlink(missing_ok=True)  # a half-built demo is worth nothing
+        shutil.rmtree(mail, ignore_errors=True)
         raise
-    return DemoResult(path, counts, pipeline, seed, today)
+    return DemoResult(path, counts, pipeline, seed, today, mailbox)
 
 
 def _fill(

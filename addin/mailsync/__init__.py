@@ -10,7 +10,7 @@ CRM and writes it through the Table API:
 - ``report.py`` — what a run did, as the printed summary and as data.
 """
 
-from .report import SyncReport, Unknown
+from .report import SyncReport, Unknown, latest_emails
 from .run import SyncOptions, state_key, sync_mailbox
 
-__all__ = ["SyncOptions", "SyncReport", "Unknown", "state_key", "sync_mailbox"]
+__all__ = ["SyncOptions", "SyncReport", "Unknown", "latest_emails", "state_key", "sync_mailbox"]

@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from ..workbook import Book
 
 # Why a message did not become an interaction, in the order the summary lists them.
 SKIP_REASONS = {
@@ -134,3 +139,20 @@ class SyncReport:
 
 def _n(count: int, noun: str) -> str:
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
+def latest_emails(book: Book, *, limit: int = 6) -> list[str]:
+    """The newest email interactions, one line each: when, direction, who, deal, subject."""
+    emails = [r for r in book.table("interactions").rows() if r.get("kind") == "email"]
+    emails.sort(key=lambda r: r.get("at") or dt.datetime.min, reverse=True)
+    names = {c["id"]: c.get("name") or c.get("company") or "" for c in book.table("customers")}
+    lines = []
+    for row in emails[:limit]:
+        at = row["at"].strftime("%Y-%m-%d %H:%M") if row.get("at") else "?"
+        arrow = "→" if row.get("direction") == "out" else "←"
+        who = f"{names.get(row.get('customer_id'), '')} ({row.get('customer_id')})"
+        deal = f" [{row['deal_id']}]" if row.get("deal_id") else ""
+        subject = row.get("subject") or ""
+        subject = subject if len(subject) <= 50 else subject[:49] + "…"
+        lines.append(f"{at} {arrow} {who}{deal}: {subject}")
+    return lines
