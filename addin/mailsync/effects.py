@@ -54,10 +54,8 @@ class Effects:
         self.options = options
         self.customers = book.table("customers")
         self.customer_columns = set(self.customers.columns)
-        self.current: dict[str, dict[str, Any]] = {
-            row["id"]: {k: row.get(k) for k in ("last_contact", "bounced", "tags")}
-            for row in customer_rows
-            if row.get("id")
+        self.current: dict[str, Mapping[str, Any]] = {
+            row["id"]: row for row in customer_rows if row.get("id")
         }
         self.customer_changes: dict[str, dict[str, Any]] = {}
         self.deal_rows = {row["id"]: row for row in deal_rows if row.get("id")}
@@ -133,7 +131,7 @@ class Effects:
         row = {k: v for k, v in row.items() if k in self.customer_columns and v is not None}
         customer = str(self.customers.insert(row))
         self.index.add(customer, address, company)
-        self.current[customer] = {"last_contact": None, "bounced": None, "tags": None}
+        self.current[customer] = {}
         self.report.leads.append(customer)
         return customer
 

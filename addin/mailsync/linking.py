@@ -19,6 +19,7 @@ then, when the customer has exactly one open deal, that deal.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -26,7 +27,10 @@ from typing import Any, Literal
 from sync.message import normalise_message_id
 
 from ..customers import email_key, split_emails
-from .identity import domain_of, is_public
+from .identity import PUBLIC_DOMAINS, domain_of, is_public
+
+# Anything split_emails treats as a separator or a "Name <address>" form.
+_SEVERAL = re.compile(r"[;,；，、\s<]")
 
 How = Literal["address", "thread", "domain"]
 CLOSED_STAGES = frozenset({"Won", "Lost"})
@@ -55,21 +59,29 @@ class CustomerIndex:
         self.by_address: dict[str, str] = {}
         self.by_domain: dict[str, str] = {}
         self.companies: dict[str, str] = {}  # customer id → company, for new leads' colleagues
+        by_address, by_domain, companies = self.by_address, self.by_domain, self.companies
+        several = _SEVERAL.search
         for row in rows:
             customer = row.get("id")
             if not customer:
                 continue
-            if row.get("company"):
-                self.companies[customer] = str(row["company"])
+            company = row.get("company")
+            if company:
+                companies[customer] = str(company)
             cell = row.get("email")
             if not isinstance(cell, str):
                 continue
-            for address in split_emails(cell):
-                key = email_key(address)
-                self.by_address.setdefault(key, customer)
-                domain = domain_of(key)
-                if domain and not is_public(domain):
-                    self.by_domain.setdefault(domain, customer)
+            # Most cells hold one bare address: skip the general splitter for those (100,000
+            # customers are indexed on every run).
+            addresses = split_emails(cell) if several(cell) else (cell,)
+            for address in addresses:
+                key = address.strip().casefold()
+                if not key:
+                    continue
+                by_address.setdefault(key, customer)
+                domain = key[key.rfind("@") + 1 :]
+                if domain and domain not in PUBLIC_DOMAINS:
+                    by_domain.setdefault(domain, customer)
 
     def add(self, customer: str, address: str, company: str | None) -> None:
         """A customer created during this sync (a new lead) is found by the next message."""

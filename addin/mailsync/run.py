@@ -29,6 +29,7 @@ from sync.message import MailMessage, parse_message
 
 from ..errors import UsageError
 from ..workbook import Book
+from ..workbook.table import paused_gc
 from .effects import Effects
 from .identity import NeverLog, Ours, is_automated
 from .linking import CustomerIndex, DealIndex, Match, ThreadIndex
@@ -92,13 +93,7 @@ def sync_mailbox(book: Book, mailbox: Mailbox, options: SyncOptions | None = Non
     report.fetched = len(fetched)
 
     run = _Run(book, mailbox, options, report)
-    # Oldest first, so a reply is linked after the message it answers (undated ones last);
-    # a reply that still comes first (equal times, a sender's clock wrong) waits for it.
-    fetched.sort(key=lambda f: (f.message.date is None, _sort_time(f.message)))
-    run.upcoming = {f.message.message_id for f in fetched}
-    waiting = [item for item in fetched if not run.take(item)]
-    for item in waiting:
-        run.take(item, last_chance=True)
+    run.take_all(fetched)
     run.finish()
 
     for key, value in states.items():
@@ -140,10 +135,12 @@ def _fetch(
 ) -> list[_Fetched]:
     out: list[_Fetched] = []
     total = len(refs)
-    for n, (ref, raw) in enumerate(mailbox.fetch(refs), 1):
-        out.append(_Fetched(ref, roles.get(ref.folder, "other"), _compact(parse_message(raw))))
-        if progress and (n % 200 == 0 or n == total):
-            progress(n, total)
+    with paused_gc():  # thousands of parsed messages kept, no cycles: see paused_gc
+        for n, (ref, raw) in enumerate(mailbox.fetch(refs), 1):
+            message = _compact(parse_message(raw))
+            out.append(_Fetched(ref, roles.get(ref.folder, "other"), message))
+            if progress and (n % 200 == 0 or n == total):
+                progress(n, total)
     return out
 
 
@@ -181,6 +178,16 @@ class _Run:
         self.columns = set(self.interactions.columns)
         self.rows: list[dict[str, object]] = []
         self.upcoming: set[str] = set()  # Message-IDs of this run not decided yet
+
+    def take_all(self, fetched: list[_Fetched]) -> None:
+        """Decide every message. Oldest first, so a reply is linked after the message it
+        answers (undated ones last); a reply that still comes first (equal times, a sender's
+        clock wrong) waits for it."""
+        fetched.sort(key=lambda f: (f.message.date is None, _sort_time(f.message)))
+        self.upcoming = {f.message.message_id for f in fetched}
+        waiting = [item for item in fetched if not self.take(item)]
+        for item in waiting:
+            self.take(item, last_chance=True)
 
     # -- one message ---------------------------------------------------------------------------
 
