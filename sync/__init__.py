@@ -1,4 +1,4 @@
-"""Everything that talks to a mailbox: reading (sync) and, later, sending.
+"""Everything that talks to a mailbox: reading (sync) and sending.
 
 This package never imports ``addin``: it knows mailboxes and messages, not workbooks.
 
@@ -8,7 +8,11 @@ This package never imports ``addin``: it knows mailboxes and messages, not workb
 - ``local/`` — Maildir, mbox and folders of .eml / Outlook .msg files (the embedded default).
 - ``message/`` — the one MIME parser every backend's raw bytes go through.
 - ``utf7.py`` — IMAP's modified UTF-7 folder names (``已发送`` ⇄ ``&XfJT0ZAB-``).
+- ``imap/`` — IMAP mailboxes (``imap://``, ``imaps://``), read-only: EXAMINE and BODY.PEEK.
+- ``ews/`` — Exchange on-premises through EWS (``ews://``), with exchangelib.
+- ``graph/`` — Exchange Online through Microsoft Graph (``graph://``), with httpx and msal.
+- ``smtp.py`` — sending through SMTP (``smtp://``, ``smtps://``): all recipients or none.
+- ``secrets.py`` — passwords and tokens from the environment, the keyring or a prompt.
 
-IMAP, Exchange (EWS) and Microsoft Graph backends, sending, and the sync run that writes
-interactions into the workbook are the rest of issue #3.
+The sync run that turns messages into the workbook's interactions is ``addin.mailsync``.
 """

@@ -44,7 +44,7 @@ def open_mailbox(url: str, *, address: str | None = None, insecure: bool = False
     raise MailboxError(url, f"{scheme}: is not a mailbox")  # parse_url lets no other through
 
 
-def open_transport(url: str, *, insecure: bool = False) -> Transport:
+def open_transport(url: str, *, address: str | None = None, insecure: bool = False) -> Transport:
     """Something to send mail through: ``smtp://`` / ``smtps://user@host[:port]``, or an
     Exchange (EWS) or Graph mailbox URL, which sends through the mailbox itself."""
     scheme = url.partition(":")[0].lower()
@@ -53,7 +53,7 @@ def open_transport(url: str, *, insecure: bool = False) -> Transport:
 
         return SmtpTransport(url, insecure=insecure)
     if scheme in ("ews", "ews+http", "graph"):
-        return open_mailbox(url, insecure=insecure)
+        return open_mailbox(url, address=address, insecure=insecure)
     raise MailboxError(
         url,
         "mail cannot be sent through this URL",
