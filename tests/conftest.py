@@ -1,4 +1,5 @@
-"""Shared test helpers: the real LibreOffice that re-opens what xlcrm wrote."""
+"""Shared test helpers: the real LibreOffice that re-opens what xlcrm wrote, and the loopback
+mail servers (Dovecot, with its test certificate) more than one test module uses."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ import itertools
 import os
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from servers.dovecot import DOVECOT, Dovecot
+from servers.tcp_cut import Certificate, make_certificate
 
 INSTALL_HINT = (
     "install LibreOffice Calc (Debian/Ubuntu: 'apt-get install libreoffice-calc-nogui', "
@@ -124,3 +127,25 @@ def libreoffice_csv(
         return sheets
 
     return convert
+
+
+@pytest.fixture(scope="session")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
+    """A test CA and a server certificate for 127.0.0.1 / localhost."""
+    return make_certificate(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="session")
+def dovecot(certificate: Certificate) -> Iterator[Dovecot]:
+    """Debian's Dovecot on loopback ports, its own configuration in a temp folder."""
+    if not Path(DOVECOT).is_file():
+        missing(
+            f"dovecot is not installed ({DOVECOT}): install dovecot-imapd "
+            "('apt-get install dovecot-imapd') or run .ci/run, which installs it"
+        )
+    server = Dovecot(certificate)
+    try:
+        server.start()
+        yield server
+    finally:
+        server.cleanup()

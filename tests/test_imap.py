@@ -25,11 +25,10 @@ from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-from conftest import missing
 from imapclient import IMAPClient
-from servers.dovecot import DOVECOT, Dovecot
+from servers.dovecot import Dovecot
 from servers.pymap_server import Pymap
-from servers.tcp_cut import HOST, Certificate, TcpCut, free_port, make_certificate
+from servers.tcp_cut import HOST, Certificate, TcpCut, free_port
 
 from sync.imap import ImapMailbox
 from sync.imap.connection import _secure
@@ -61,26 +60,6 @@ GBK = message(
 
 
 # ---- servers and accounts ------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def certificate(tmp_path_factory: pytest.TempPathFactory) -> Certificate:
-    return make_certificate(tmp_path_factory.mktemp("tls"))
-
-
-@pytest.fixture(scope="session")
-def dovecot(certificate: Certificate) -> Iterator[Dovecot]:
-    if not Path(DOVECOT).is_file():
-        missing(
-            f"dovecot is not installed ({DOVECOT}): install dovecot-imapd "
-            "('apt-get install dovecot-imapd') or run .ci/run, which installs it"
-        )
-    server = Dovecot(certificate)
-    try:
-        server.start()
-        yield server
-    finally:
-        server.cleanup()
 
 
 @pytest.fixture(scope="session")
