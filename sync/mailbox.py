@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import dataclasses
 import ipaddress
+import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
@@ -48,6 +49,26 @@ class MailboxError(Exception):
     def __str__(self) -> str:
         text = f"{self.where}: {self.message}"
         return f"{text}\n  hint: {self.hint}" if self.hint else text
+
+
+def warn_unreadable_state(log: logging.Logger, url: str, folder: str, error: object) -> None:
+    """Every backend says the same when a saved state is not its own: it lists everything."""
+    log.warning(
+        "%s: %s: the saved sync state is not one this backend wrote (%s); listing the whole folder",
+        url,
+        folder,
+        error,
+    )
+
+
+def warn_gone(log: logging.Logger, url: str, folder: str, key: str) -> None:
+    """A message listed a moment ago and deleted or moved since: skipped, not an error."""
+    log.warning(
+        "%s: %s: message %s is gone since it was listed (deleted or moved); skipped",
+        url,
+        folder,
+        key,
+    )
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from exchangelib.services import SyncFolderItems
 from exchangelib.services.common import EWSAccountService
 from exchangelib.util import MNS, xml_text_to_value
 
+from ..mailbox import warn_unreadable_state
 from .folders import RemoteFolder
 
 log = logging.getLogger("sync.ews")
@@ -82,13 +83,7 @@ def decode_state(url: str, folder: RemoteFolder, state: str) -> str | None:
         if not isinstance(folder_id, str) or not isinstance(sync_state, str) or not sync_state:
             raise ValueError("folder and sync must be strings")
     except (ValueError, KeyError, TypeError) as error:
-        log.warning(
-            "%s: %s: the saved sync state is not one this backend wrote (%s); listing the whole "
-            "folder",
-            url,
-            folder.name,
-            error,
-        )
+        warn_unreadable_state(log, url, folder.name, error)
         return None
     if folder_id != folder.id:
         log.warning(

@@ -23,7 +23,7 @@ from exchangelib.items import ID_ONLY, Message
 from exchangelib.properties import ItemId
 from exchangelib.services import GetItem
 
-from ..mailbox import Changes, Folder, MailboxError, MessageRef, parse_url
+from ..mailbox import Changes, Folder, MailboxError, MessageRef, parse_url, warn_gone
 from . import sending
 from .changes import decode_state, list_new
 from .connect import connect, credentials, endpoint, login_hint
@@ -159,12 +159,7 @@ class EwsMailbox:
 
     def _mime(self, ref: MessageRef, answer: object) -> bytes | None:
         if isinstance(answer, GONE):
-            log.info(
-                "%s: %s: message %s is gone since it was listed (deleted or moved); skipped",
-                self.url,
-                ref.folder,
-                ref.key,
-            )
+            warn_gone(log, self.url, ref.folder, ref.key)
             return None
         if isinstance(answer, UNREADABLE):
             log.warning(

@@ -38,7 +38,7 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import quote
 
-from ..mailbox import MailboxError
+from ..mailbox import MailboxError, warn_unreadable_state
 from .client import GraphClient, GraphError
 
 log = logging.getLogger("sync.graph")
@@ -142,13 +142,7 @@ def list_changes(
         try:
             old = decode(client, state)
         except ValueError as error:
-            log.warning(
-                "%s: %s: the saved sync state is not one this backend wrote (%s);"
-                " listing the whole folder",
-                client.where,
-                folder,
-                error,
-            )
+            warn_unreadable_state(log, client.where, folder, error)
             reset = True
         if old is not None and old.folder != folder_id:
             log.warning(

@@ -19,7 +19,7 @@ from urllib.parse import quote
 
 import httpx
 
-from ..mailbox import Changes, Folder, FolderRole, MailboxError, MessageRef, parse_url
+from ..mailbox import Changes, Folder, FolderRole, MailboxError, MessageRef, parse_url, warn_gone
 from .auth import token_source
 from .changes import list_changes
 from .client import GraphClient, RetryPolicy, Sleep
@@ -146,12 +146,7 @@ class GraphMailbox:
             path = f"{self._settings.mailbox_path}/messages/{quote(ref.key, safe='')}/$value"
             response = self._client.request("GET", path, accept=(404,))
             if response.status_code == 404:
-                log.warning(
-                    "%s: %s: message %s is gone since it was listed (deleted or moved); skipped",
-                    self.url,
-                    ref.folder,
-                    ref.key,
-                )
+                warn_gone(log, self.url, ref.folder, ref.key)
                 continue
             yield ref, response.content
 

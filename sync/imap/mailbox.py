@@ -22,7 +22,7 @@ from contextlib import contextmanager
 
 from imapclient import IMAPClient
 
-from ..mailbox import Changes, Folder, MailboxError, MessageRef, parse_url
+from ..mailbox import Changes, Folder, MailboxError, MessageRef, parse_url, warn_gone
 from .connection import connect, logout
 from .folders import Listed, parse_listing, wire_name
 from .net import lost_connection
@@ -105,13 +105,7 @@ class ImapMailbox:
                 for ref in batch:
                     data = got.get(int(ref.key))
                     if data is None:
-                        log.warning(
-                            "%s: %s: message UID %s is gone since it was listed (deleted or"
-                            " moved); skipped",
-                            self.url,
-                            folder,
-                            ref.key,
-                        )
+                        warn_gone(log, self.url, folder, f"UID {ref.key}")
                         continue
                     yield ref, data
 

@@ -21,6 +21,8 @@ import json
 import logging
 from dataclasses import dataclass
 
+from ..mailbox import warn_unreadable_state
+
 log = logging.getLogger("sync.imap")
 
 VERSION = 1
@@ -52,13 +54,7 @@ def decode_state(url: str, folder: str, text: str) -> FolderState | None:
             raise ValueError("uv, uid and ms must be whole numbers")
         return FolderState(uidvalidity, last_uid, modseq)
     except (ValueError, KeyError, TypeError) as error:
-        log.warning(
-            "%s: %s: the saved sync state is not one this backend wrote (%s);"
-            " listing the whole folder",
-            url,
-            folder,
-            error,
-        )
+        warn_unreadable_state(log, url, folder, error)
         return None
 
 

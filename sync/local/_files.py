@@ -50,7 +50,16 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..mailbox import Changes, Folder, FolderRole, MailboxError, MessageRef, parse_url
+from ..mailbox import (
+    Changes,
+    Folder,
+    FolderRole,
+    MailboxError,
+    MessageRef,
+    parse_url,
+    warn_gone,
+    warn_unreadable_state,
+)
 
 log = logging.getLogger("sync.local")
 
@@ -231,13 +240,7 @@ def _parse_state(url: str, folder: str, state: str) -> tuple[int, int, KeySketch
             raise ValueError("wm and n must be integers")
         return watermark, count, KeySketch.decode(data["s"])
     except (ValueError, KeyError, TypeError, AttributeError, binascii.Error, zlib.error) as error:
-        log.warning(
-            "%s: %s: the saved sync state is not one this backend wrote (%s);"
-            " listing the whole folder",
-            url,
-            folder,
-            error,
-        )
+        warn_unreadable_state(log, url, folder, error)
         return None
 
 
@@ -327,12 +330,7 @@ class FileMailbox:
                     self._relist(ref.folder)
                     data = self._load(ref)
             except FileNotFoundError:
-                log.warning(
-                    "%s: %s: message %s is gone since it was listed (deleted or moved); skipped",
-                    self.url,
-                    ref.folder,
-                    ref.key,
-                )
+                warn_gone(log, self.url, ref.folder, ref.key)
                 continue
             if data is not None:
                 yield ref, data

@@ -43,7 +43,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from ..mailbox import Changes, Folder, MailboxError, MessageRef, parse_url
+from ..mailbox import Changes, Folder, MailboxError, MessageRef, parse_url, warn_unreadable_state
 from ..utf7 import decode_folder_name
 from ._files import cannot_send, log, role_from_name
 
@@ -184,13 +184,7 @@ class MboxMailbox:
                 raise ValueError("not an mbox state")
             length, head, tail = data["len"], data["head"], data["tail"]
         except (ValueError, KeyError, TypeError, AttributeError) as error:
-            log.warning(
-                "%s: %s: the saved sync state is not one this backend wrote (%s);"
-                " reading the whole file",
-                self.url,
-                folder,
-                error,
-            )
+            warn_unreadable_state(log, self.url, folder, error)
             return 0, True
         if length > size or _hash(f, 0, min(_HASHED, length)) != head or _tail(f, length) != tail:
             log.info(
