@@ -811,3 +811,92 @@ def test_pathological_input_stays_fast(data: bytes) -> None:
     started = time.perf_counter()
     parse_message(data)
     assert time.perf_counter() - started < 2.0
+
+
+# -- large messages: attachment bodies cut out before parsing -----------------------------------
+
+
+def _big_message(*, message_id: bool, crlf: bool) -> bytes:
+    """A 300 kB message as Outlook and QQ send them: text and HTML, a PDF, an inline image in
+    the HTML, a forwarded message, and a nested mixed part with one more attachment."""
+    rng = random.Random(7)
+    pdf = base64_lines(rng.randbytes(150_000))
+    png = base64_lines(rng.randbytes(20_000))
+    zip_ = base64_lines(rng.randbytes(60_000))
+    parts = [
+        "--outer\n"
+        'Content-Type: multipart/related; boundary="rel"\n\n'
+        "--rel\n"
+        'Content-Type: multipart/alternative; boundary="alt"\n\n'
+        "--alt\nContent-Type: text/plain; charset=gbk\nContent-Transfer-Encoding: base64\n\n"
+        + base64_lines("报价单见附件，请查收。\n\n王芳".encode("gbk"))
+        + "\n--alt\nContent-Type: text/html; charset=utf-8\n\n"
+        "<p>报价单见附件</p><img src=cid:logo>\n"
+        "--alt--\n"
+        "--rel\nContent-Type: image/png\nContent-ID: <logo>\nContent-Transfer-Encoding: base64\n\n"
+        + png
+        + "\n--rel--\n",
+        "--outer\nContent-Type: application/pdf; name==?gbk?B?"
+        + base64_lines("报价单.pdf".encode("gbk"))
+        + "?=\nContent-Disposition: attachment;\n"
+        " filename*=UTF-8''%E6%8A%A5%E4%BB%B7%E5%8D%95.pdf\n"
+        "Content-Transfer-Encoding: base64\n\n" + pdf + "\n",
+        "--outer\nContent-Type: message/rfc822\n\nSubject: 原始询价\nFrom: a@example.cn\n\nHi\n",
+        "--outer\nContent-Type: TEXT/PLAIN; name=notes.txt\nContent-Disposition: attachment\n"
+        "Content-Transfer-Encoding: base64\n\n" + base64_lines(b"keep me") + "\n",
+        '--outer\nContent-Type: multipart/mixed; boundary="inner"\n\n'
+        "--inner\nContent-Type: application/zip; name=specs.zip\n"
+        "Content-Transfer-Encoding: BASE64\n\n" + zip_ + "\n--inner--\n",
+    ]
+    head = (
+        "From: 王芳 <wang.fang@example.cn>\nTo: li@example.com\nSubject: 报价\n"
+        "Date: Tue, 03 Mar 2026 10:00:00 +0800\n"
+        + ("Message-ID: <big@example.cn>\n" if message_id else "")
+        + 'MIME-Version: 1.0\nContent-Type: multipart/mixed;\n\tboundary="outer"\n\n'
+        "This is a multi-part message in MIME format.\n"
+    )
+    text = head + "".join(parts) + "--outer--\nepilogue\n"
+    return text.replace("\n", "\r\n").encode() if crlf else text.encode()
+
+
+def base64_lines(data: bytes) -> str:
+    import base64
+
+    encoded = base64.b64encode(data).decode()
+    return "\n".join(encoded[i : i + 76] for i in range(0, len(encoded), 76))
+
+
+@pytest.mark.parametrize("crlf", [True, False])
+@pytest.mark.parametrize("message_id", [True, False])
+def test_cutting_attachment_bodies_changes_nothing_a_sync_sees(
+    message_id: bool, crlf: bool
+) -> None:
+    import email
+    import email.policy
+
+    from sync.message.lighten import without_attachment_bodies
+    from sync.message.parse import _parse
+    from sync.message.state import State
+
+    raw = _big_message(message_id=message_id, crlf=crlf)
+    light = without_attachment_bodies(raw)
+    assert len(light) < len(raw) // 10  # the PDF, the image and the zip are gone
+    assert base64_lines(b"keep me").encode() in light  # text/* attachments are kept
+    whole = _parse(email.message_from_bytes(raw, policy=email.policy.compat32), State())
+    parsed = parse_message(raw)
+    assert parsed == whole
+    assert parsed.attachments == ["报价单.pdf", "原始询价.eml", "notes.txt", "specs.zip"]
+    assert parsed.summary == "报价单见附件，请查收。 王芳"
+    assert parsed.synthetic_id is not message_id
+
+
+def test_small_and_odd_messages_are_parsed_as_they_are() -> None:
+    from sync.message.lighten import without_attachment_bodies
+
+    small = _big_message(message_id=True, crlf=True)[:20_000]
+    assert without_attachment_bodies(small) is small
+    no_boundary = b"Content-Type: multipart/mixed\r\n\r\n" + b"x" * 40_000
+    assert without_attachment_bodies(no_boundary) is no_boundary
+    single = b"Content-Type: application/pdf\r\nContent-Transfer-Encoding: base64\r\n\r\n"
+    single += b"QUJD\r\n" * 10_000
+    assert without_attachment_bodies(single) is single

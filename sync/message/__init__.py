@@ -34,6 +34,7 @@ The modules, in the order a message flows through them (:func:`parse_message` in
 - ``charsets.py`` — bytes in a claimed charset → text, with fallbacks and GBK repair;
 - ``headers.py`` — unfolding, raw 8-bit headers, RFC 2047 words, RFC 2231 parameters, dates;
 - ``addresses.py`` — address lists and Message-IDs, decoded and normalised;
+- ``lighten.py`` — attachment bodies cut out of large messages before parsing (names kept);
 - ``body.py`` — the MIME part tree, the text parts, attachment names;
 - ``html.py`` — HTML bodies → text;
 - ``summary.py`` — the new text of a reply: quotes and signatures stripped;

@@ -22,6 +22,7 @@ from .bounce import (
 )
 from .headers import decode_header, fold, parse_date, unfold
 from .html import html_to_text
+from .lighten import without_attachment_bodies
 from .state import State
 from .summary import summary
 
@@ -90,7 +91,7 @@ def parse_message(raw: bytes) -> MailMessage:
         raw = raw.lstrip(b"\r\n \t")  # a leading blank line would make everything body
     st = State()
     try:
-        message = email.message_from_bytes(raw, policy=compat32)
+        message = email.message_from_bytes(without_attachment_bodies(raw), policy=compat32)
         return _parse(message, st)
     except Exception as error:  # a bug here must not stop a sync of thousands of messages
         st.defect(f"parser error: {type(error).__name__}: {error}")
