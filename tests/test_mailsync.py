@@ -135,6 +135,23 @@ def mail_dir(tmp_path: Path) -> Mail:
     return Mail(tmp_path / "Maildir")
 
 
+def dsn(address: str) -> bytes:
+    """An RFC 3464 report: ``address`` failed for the spring campaign's message."""
+    return (
+        b"From: MAILER-DAEMON@mx.example.net\r\nTo: sales@ourco.cn\r\n"
+        b"Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <dsn1@mx.example.net>\r\n"
+        b"Date: Mon, 02 Mar 2026 10:00:00 +0800\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
+        b"--B\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n"
+        b"--B\r\nContent-Type: message/delivery-status\r\n\r\n"
+        b"Reporting-MTA: dns; mx.example.net\r\n\r\n"
+        b"Final-Recipient: rfc822; " + address.encode() + b"\r\nAction: failed\r\n"
+        b"Status: 5.1.1\r\nDiagnostic-Code: smtp; 550 5.1.1 User unknown\r\n"
+        b"--B\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        b"Message-ID: <spring.c0003@ourco.cn>\r\nSubject: Spring offer\r\n--B--\r\n"
+    )
+
+
 def run(book: Path, mail_dir: Mail, **options: Any) -> Any:
     with open_book(book) as wb:
         return sync_mailbox(wb, mail_dir.open(), SyncOptions(**options))
@@ -467,23 +484,11 @@ def test_last_contact_moves_forward_only_and_follow_ups_follow_the_ball(
 def test_a_bounce_marks_the_address_on_the_customer_and_the_campaign_send(
     book: Path, mail_dir: Mail
 ) -> None:
-    dsn = (
-        b"From: MAILER-DAEMON@mx.zherong.cn\r\nTo: sales@ourco.cn\r\n"
-        b"Subject: Undelivered Mail Returned to Sender\r\nMessage-ID: <dsn1@mx.zherong.cn>\r\n"
-        b"Date: Mon, 02 Mar 2026 10:00:00 +0800\r\nMIME-Version: 1.0\r\n"
-        b'Content-Type: multipart/report; report-type=delivery-status; boundary="B"\r\n\r\n'
-        b"--B\r\nContent-Type: text/plain\r\n\r\nDelivery failed.\r\n"
-        b"--B\r\nContent-Type: message/delivery-status\r\n\r\n"
-        b"Reporting-MTA: dns; mx.zherong.cn\r\n\r\n"
-        b"Final-Recipient: rfc822; zhang.zhe@zherong.cn\r\nAction: failed\r\nStatus: 5.1.1\r\n"
-        b"Diagnostic-Code: smtp; 550 5.1.1 User unknown\r\n"
-        b"--B\r\nContent-Type: text/rfc822-headers\r\n\r\n"
-        b"Message-ID: <spring.c0003@ourco.cn>\r\nSubject: Spring offer\r\n--B--\r\n"
-    )
-    mail_dir.receive(dsn)
+    mail_dir.receive(dsn("zhang.zhe@zherong.cn"))
     report = run(book, mail_dir)
     assert interactions(book) == []
-    assert table(book, "customers")["C0003"]["bounced"] == "zhang.zhe@zherong.cn"
+    customer = table(book, "customers")["C0003"]
+    assert (customer["bounced"], customer["updated"]) == ("zhang.zhe@zherong.cn", dt.date.today())
     send = table(book, "sends")[("spring", "C0003")]
     assert (send["status"], send["error"]) == ("bounced", "smtp; 550 5.1.1 User unknown")
     assert report.bounced == ["zhang.zhe@zherong.cn"]
@@ -604,6 +609,24 @@ def test_a_table_without_message_id_column_is_refused_with_a_hint(tmp_path: Path
     with pytest.raises(UsageError) as caught:
         run(path, mail_dir)
     assert "add a column headed 'Message-ID'" in str(caught.value)
+
+
+def test_a_workbook_without_a_bounced_column_gets_a_bounced_tag(tmp_path: Path) -> None:
+    from openpyxl import Workbook
+
+    path = tmp_path / "mine.xlsx"
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "Customers"
+    ws.append(["ID", "Name", "Email", "Tags"])
+    ws.append(["C0001", "Alice", "alice@brightline.com", "VIP，展会"])
+    wb.create_sheet("Interactions").append(["ID", "Customer ID", "Subject", "Message-ID"])
+    wb.save(path)
+    mail_dir = Mail(tmp_path / "Maildir")
+    mail_dir.receive(dsn("alice@brightline.com"))
+    report = run(path, mail_dir)
+    assert table(path, "customers")["C0001"]["tags"] == "VIP, 展会, bounced"
+    assert report.bounced == ["alice@brightline.com"]
 
 
 def test_a_chinese_workbook_gets_chinese_labels(tmp_path: Path) -> None:

@@ -170,15 +170,20 @@ class Effects:
     def _mark_bounced(self, customer: str, address: str) -> None:
         if "bounced" in self.customer_columns:
             have = split_emails(self._customer_value(customer, "bounced"))
-            if email_key(address) not in {email_key(a) for a in have}:
-                self._change_customer(customer, "bounced", join_emails([*have, address]))
-                self.report.bounced.append(address)
+            if email_key(address) in {email_key(a) for a in have}:
+                return
+            self._change_customer(customer, "bounced", join_emails([*have, address]))
         elif "tags" in self.customer_columns:
             tags = self._customer_value(customer, "tags") or ""
             words = [t.strip() for t in str(tags).replace("，", ",").split(",") if t.strip()]
-            if "bounced" not in words:
-                self._change_customer(customer, "tags", ", ".join([*words, "bounced"]))
-                self.report.bounced.append(address)
+            if "bounced" in words:
+                return
+            self._change_customer(customer, "tags", ", ".join([*words, "bounced"]))
+        else:
+            return
+        if "updated" in self.customer_columns:  # the record changed, as an import would say
+            self._change_customer(customer, "updated", dt.date.today())
+        self.report.bounced.append(address)
 
     def replied(self, thread_ids: Iterable[str]) -> None:
         for ident in thread_ids:

@@ -75,6 +75,7 @@ def sync_mailbox(book: Book, mailbox: Mailbox, options: SyncOptions | None = Non
     """
     options = options or SyncOptions()
     report = SyncReport(mailbox.address or mailbox.url, dry_run=options.dry_run)
+    run = _Run(book, mailbox, options, report)  # workbook problems show before any download
     folders = _chosen_folders(mailbox, options)
     states: dict[str, str] = {}
     refs: list[MessageRef] = []
@@ -91,8 +92,6 @@ def sync_mailbox(book: Book, mailbox: Mailbox, options: SyncOptions | None = Non
             report.resets.append(folder.name)
     fetched = _fetch(mailbox, refs, roles, options.progress)
     report.fetched = len(fetched)
-
-    run = _Run(book, mailbox, options, report)
     run.take_all(fetched)
     run.finish()
 
