@@ -264,6 +264,7 @@ def test_rescan_lists_everything_again_and_records_nothing_twice(
     run(book, mail_dir)
     report = run(book, mail_dir, rescan=True)
     assert (report.fetched, report.new, report.skipped["recorded"]) == (1, 0, 1)
+    assert report.summary().startswith(f"{ME}: 1 message read again (INBOX 1, Sent 0)")
     assert len(interactions(book)) == 1
 
 

@@ -39,6 +39,7 @@ class SyncReport:
 
     mailbox: str
     dry_run: bool = False
+    rescan: bool = False  # every message listed again, not only new ones
     folders: dict[str, int] = field(default_factory=dict)  # folder → messages listed
     resets: list[str] = field(default_factory=list)  # folders listed whole again
     fetched: int = 0
@@ -64,6 +65,7 @@ class SyncReport:
         return {
             "mailbox": self.mailbox,
             "dry_run": self.dry_run,
+            "rescan": self.rescan,
             "folders": dict(self.folders),
             "resets": list(self.resets),
             "fetched": self.fetched,
@@ -88,7 +90,8 @@ class SyncReport:
         verb = "would add" if self.dry_run else "added"
         listed = ", ".join(f"{name} {n}" for name, n in self.folders.items()) or "no folders"
         lines = [
-            f"{self.mailbox}: {_n(self.fetched, 'new message')} ({listed})",
+            f"{self.mailbox}: {_n(self.fetched, 'message' if self.rescan else 'new message')}"
+            f"{' read again' if self.rescan else ''} ({listed})",
             f"  {verb} {_n(self.new, 'interaction')}, {self.linked_deal} of them on a deal",
         ]
         if self.linked_by:

@@ -74,7 +74,9 @@ def sync_mailbox(book: Book, mailbox: Mailbox, options: SyncOptions | None = Non
     and :class:`~addin.errors.XlcrmError` for workbook problems.
     """
     options = options or SyncOptions()
-    report = SyncReport(mailbox.address or mailbox.url, dry_run=options.dry_run)
+    report = SyncReport(
+        mailbox.address or mailbox.url, dry_run=options.dry_run, rescan=options.rescan
+    )
     run = _Run(book, mailbox, options, report)  # workbook problems show before any download
     folders = _chosen_folders(mailbox, options)
     states: dict[str, str] = {}
