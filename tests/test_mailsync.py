@@ -257,6 +257,17 @@ def test_state_is_kept_per_mailbox_and_folder_in_the_hidden_sheet(
         assert all(ME not in wb.state[k] for k in keys)  # opaque backend state, no address
 
 
+def test_a_local_mailbox_keeps_its_state_however_its_path_is_written(
+    book: Path, mail_dir: Mail, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    mail_dir.receive(mail("alice@brightline.com", ME, "Pilot", ident="a1@brightline.com"))
+    run(book, mail_dir)
+    monkeypatch.chdir(mail_dir.root.parent)
+    relative = MaildirMailbox("maildir:./Maildir", address=ME)
+    with open_book(book) as wb:
+        assert sync_mailbox(wb, relative).fetched == 0  # the same state, not a first run
+
+
 def test_rescan_lists_everything_again_and_records_nothing_twice(
     book: Path, mail_dir: Mail
 ) -> None:

@@ -23,8 +23,9 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from sync.mailbox import Folder, Mailbox, MessageRef
+from sync.mailbox import LOCAL_SCHEMES, Folder, Mailbox, MessageRef
 from sync.message import MailMessage, parse_message
 
 from ..errors import UsageError
@@ -57,7 +58,14 @@ class SyncOptions:
 
 
 def state_key(mailbox: Mailbox, folder: str) -> str:
-    return f"sync|{mailbox.url}|{folder}"
+    """Where a folder's state is kept in ``_xlcrm``: per mailbox URL and folder. A local
+    mailbox is named by its absolute path, so ``maildir:./mail`` run from another folder, or
+    written out in full, is still the same mailbox."""
+    url = mailbox.url
+    scheme, _, path = url.partition(":")
+    if scheme in LOCAL_SCHEMES:
+        url = f"{scheme}:{Path(path).expanduser().resolve()}"
+    return f"sync|{url}|{folder}"
 
 
 @dataclass
