@@ -278,7 +278,8 @@ def demo(folder: Path, lang: str, force: bool) -> None:
     "--me",
     multiple=True,
     metavar="ADDR",
-    help="Another address of ours (alias, shared mailbox); its domain is internal. Repeatable.",
+    help="An address of ours: the mailbox's own (local mail cannot tell it), an alias or a "
+    "shared mailbox; its domain is internal. Repeatable.",
 )
 @click.option(
     "--internal-domain",
@@ -364,6 +365,12 @@ def sync_(
     wb = open_book(book)
     try:
         mailbox = open_mailbox(url, address=me[0] if me else None, insecure=insecure)
+        if mailbox.address is None:
+            click.echo(
+                "xlcrm: warning: the mailbox's own address is not known: give it with --me ADDR "
+                "so that mail among colleagues is recognised as internal",
+                err=True,
+            )
         try:
             with click.progressbar(
                 length=0, label="Reading mail", file=sys.stderr, hidden=not sys.stderr.isatty()

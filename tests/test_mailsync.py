@@ -705,5 +705,6 @@ def test_cli_sync_unknown_folder_is_a_usage_error(book: Path, mail_dir: Mail) ->
         cli, ["sync", str(book), "--mailbox", mail_dir.url, "--folder", "Archive"]
     )
     assert result.exit_code == 2
+    assert "the mailbox's own address is not known: give it with --me ADDR" in result.output
     assert "there is no folder 'Archive'" in result.output
     assert "the folders are: INBOX, Sent" in result.output
