@@ -207,6 +207,7 @@ class _Run:
         ident = message.message_id
         if ident in self.threads.recorded:
             report.skipped["recorded"] += 1
+            self.upcoming.discard(ident)
             return True
         thread_ids = [i for i in (message.in_reply_to, *reversed(message.references)) if i]
         if not last_chance and any(i in self.upcoming for i in thread_ids):
@@ -241,7 +242,7 @@ class _Run:
             if message.list_unsubscribe or all(is_automated(a) for a in theirs):
                 report.skipped["automated"] += 1
                 return
-            match = self._unknown(message, theirs, outgoing)
+            match = self._unknown(message, theirs)
             if match is None:
                 report.skipped["unmatched"] += 1
                 return
@@ -261,7 +262,7 @@ class _Run:
                 return Match(found, "domain")
         return None
 
-    def _unknown(self, message: MailMessage, theirs: list[str], outgoing: bool) -> Match | None:
+    def _unknown(self, message: MailMessage, theirs: list[str]) -> Match | None:
         """Note who wrote; with --create-leads, make them a customer (status Lead)."""
         people = [a for a in theirs if not is_automated(a)]
         names = {a.addr: a.name for a in (message.sender, *message.to, *message.cc) if a}
