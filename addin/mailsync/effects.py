@@ -115,7 +115,7 @@ class Effects:
         if wanted and current != target:
             changes["next_follow_up"] = target
 
-    def new_lead(self, address: str, name: str, when: dt.datetime | None) -> str:
+    def new_lead(self, address: str, name: str) -> str:
         """A new customer (status Lead) for an unknown correspondent; returns its id."""
         colleague = self.index.by_company_domain(address)
         company = self.index.companies.get(colleague) if colleague else None

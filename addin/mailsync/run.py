@@ -272,7 +272,7 @@ class _Run:
             who.messages += 1
             who.last_subject = message.subject
             if self.options.create_leads and lead is None:
-                who.lead = who.lead or self.effects.new_lead(address, who.name, message.date)
+                who.lead = who.lead or self.effects.new_lead(address, who.name)
                 lead = who.lead
         return Match(lead, "lead") if lead else None
 
