@@ -7,10 +7,11 @@ plus a hint and exit 1 (2 for usage errors); anything else is a bug and shows a 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import functools
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -43,6 +44,20 @@ def handle_errors(func: F) -> F:
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
+
+
+@contextlib.contextmanager
+def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
+    """A ``progress(done, total)`` callback drawing a bar on stderr, at a terminal only."""
+    with click.progressbar(
+        length=0, label=label, file=sys.stderr, hidden=not sys.stderr.isatty()
+    ) as bar:
+
+        def progress(done: int, total: int) -> None:
+            bar.length = total
+            bar.update(done - bar.pos)
+
+        yield progress
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -152,14 +167,7 @@ def import_(
     from .workbook import open_book
 
     with open_book(book) as wb:
-        with click.progressbar(
-            length=0, label="Importing", file=sys.stderr, hidden=not sys.stderr.isatty()
-        ) as bar:
-
-            def progress(done: int, total: int) -> None:
-                bar.length = total
-                bar.update(done - bar.pos)
-
+        with progress_bar("Importing") as progress:
             report = import_file(
                 wb,
                 table,
@@ -372,14 +380,7 @@ def sync_(
                 err=True,
             )
         try:
-            with click.progressbar(
-                length=0, label="Reading mail", file=sys.stderr, hidden=not sys.stderr.isatty()
-            ) as bar:
-
-                def progress(done: int, total: int) -> None:
-                    bar.length = total
-                    bar.update(done - bar.pos)
-
+            with progress_bar("Reading mail") as progress:
                 report = sync_mailbox(wb, mailbox, dataclasses.replace(options, progress=progress))
         finally:
             mailbox.close()
