@@ -493,6 +493,21 @@ def test_last_contact_moves_forward_only_and_follow_ups_follow_the_ball(
     )
 
 
+def test_our_mail_to_several_customers_is_one_row_and_contact_with_each(
+    book: Path, mail_dir: Mail
+) -> None:
+    mail_dir.send(
+        mail(ME, "alice@brightline.com", "Joint meeting", ident="j@ourco.cn", cc="li.wei@acme.cn")
+    )
+    run(book, mail_dir)
+    (row,) = interactions(book)
+    assert (row["customer_id"], row["to"]) == ("C0002", "alice@brightline.com; li.wei@acme.cn")
+    customers = table(book, "customers")
+    day = T0.astimezone().date()
+    assert customers["C0002"]["last_contact"] == customers["C0001"]["last_contact"] == day
+    assert customers["C0003"]["last_contact"] is None
+
+
 def test_a_bounce_marks_the_address_on_the_customer_and_the_campaign_send(
     book: Path, mail_dir: Mail
 ) -> None:

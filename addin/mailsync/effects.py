@@ -1,7 +1,8 @@
 """What mail changes besides the Interactions table: customers, deals and campaign sends.
 
 - **Last contact** — a customer's ``last_contact`` moves forward to the day of the newest mail
-  with them, in either direction; it never moves back.
+  with them, in either direction (our mail to several customers counts for each); it never
+  moves back.
 - **Deal follow-ups** — on an open deal, our mail means the next step is theirs: the
   follow-up date becomes ``follow_up_days`` after it (unless a later one is already set).
   Their mail means the next step is ours: the follow-up is due the next day (an earlier date

@@ -305,8 +305,17 @@ class _Run:
         if deal:
             self.report.linked_deal += 1
         self.effects.contacted(customer, deal, message.date, outgoing=outgoing)
-        if not outgoing:
+        if outgoing:
+            # One row per message, on the first customer; the other customers it went to
+            # were contacted too.
+            others = {self.customers.by_exact_address(a) for a in self._theirs_of(message)}
+            for other in others - {customer, None}:
+                self.effects.contacted(other, None, message.date, outgoing=True)
+        else:
             self.effects.replied(thread_ids)
+
+    def _theirs_of(self, message: MailMessage) -> list[str]:
+        return [a.addr for a in (*message.to, *message.cc, *message.bcc) if a.addr not in self.ours]
 
     def _deal(self, customer: str, thread_ids: list[str]) -> str | None:
         deal = self.threads.deal(thread_ids)
