@@ -1,0 +1,165 @@
+"""``xlcrm sync`` end to end against Exchange: our EWS server (exchangelib, NTLM) and our
+Graph server (httpx), both on loopback and speaking the real protocols.
+
+The backends have their own tests (test_ews.py, test_graph.py); these check what a person
+running the command sees: GBK mail recorded once, inbox and sent items both read, only read
+requests sent to the server, and a wrong password or token ending in exit 1 with the
+workbook untouched.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from servers.ews import EwsServer
+from servers.graph import GraphServer
+from servers.graph_tls import TlsFiles, make_tls
+
+from addin.cli import cli
+from addin.workbook import open_book
+from addin.workbook.create import create_workbook
+
+MAIL = Path(__file__).parent / "data" / "mail"
+READS = {"GetFolder", "FindFolder", "SyncFolderItems", "GetItem"}
+
+
+def sample(name: str) -> bytes:
+    return (MAIL / name).read_bytes()
+
+
+def outgoing(sender: str) -> bytes:
+    return (
+        f"From: {sender}\r\nTo: 张喆 <zhang.zhe@example.cn>\r\nSubject: 合同已寄出\r\n"
+        "Date: Wed, 04 Mar 2026 09:00:00 +0800\r\nMessage-ID: <out.1@corp.example>\r\n"
+        "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n合同今天寄出。\r\n"
+    ).encode()
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> Path:
+    path = create_workbook(tmp_path / "crm.xlsx")
+    with open_book(path) as wb:
+        wb.table("customers").insert_all(
+            [
+                {"name": "张喆", "email": "zhang.zhe@example.cn"},
+                {"name": "欧阳晓明", "email": "ouyang@example.cn"},
+            ]
+        )
+    return path
+
+
+def sync(book: Path, url: str, *extra: str) -> tuple[int, str]:
+    result = CliRunner().invoke(cli, ["sync", str(book), "--mailbox", url, "--json", *extra])
+    return result.exit_code, result.output
+
+
+def recorded(book: Path) -> list[tuple[str, str, str]]:
+    with open_book(book) as wb:
+        rows = wb.table("interactions").rows()
+        return sorted((r["customer_id"], r["direction"], r["subject"]) for r in rows)
+
+
+EXPECTED = [
+    ("C0001", "in", "喆镕贸易：样品寄送确认"),
+    ("C0001", "out", "合同已寄出"),
+    ("C0002", "in", "关于下季度订单的安排"),
+]
+
+
+# ---- Exchange on-premises (EWS) ---------------------------------------------------------------
+
+
+@pytest.fixture
+def ews(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[EwsServer]:
+    for variable in ("XLCRM_EWS_AUTH", "XLCRM_TOKEN"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("XLCRM_PASSWORD", EwsServer.password)
+    with EwsServer(tmp_path) as running:
+        running.add_message("inbox", sample("gb2312_label_gbk_body.eml"))
+        running.add_message("inbox", sample("gbk_subject_split_words.eml"))
+        running.add_message("sentitems", outgoing(EwsServer.address))
+        yield running
+
+
+def test_sync_over_ews_records_inbox_and_sent_items_once_and_only_reads(
+    ews: EwsServer, book: Path
+) -> None:
+    code, output = sync(book, ews.url())
+    assert code == 0, output
+    report = json.loads(output)
+    assert (report["new"], report["mailbox"]) == (3, EwsServer.address)
+    assert recorded(book) == EXPECTED
+    code, output = sync(book, ews.url())
+    assert code == 0 and json.loads(output)["fetched"] == 0
+    assert set(ews.operation_names()) <= READS
+    assert not any(item.is_read for item in ews.store.items.values())
+
+
+def test_a_wrong_ews_password_is_exit_1_and_the_workbook_is_untouched(
+    ews: EwsServer, book: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XLCRM_PASSWORD", "not-the-password")
+    before = book.read_bytes()
+    code, output = sync(book, ews.url())
+    assert code == 1
+    assert "login failed" in output and "not-the-password" not in output
+    assert book.read_bytes() == before
+
+
+# ---- Exchange Online (Microsoft Graph) --------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def tls(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
+    return make_tls(tmp_path_factory.mktemp("graph-tls"))
+
+
+@pytest.fixture
+def graph(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tls: TlsFiles) -> Iterator[GraphServer]:
+    for name in list(os.environ):
+        if name.startswith("XLCRM_") or name.lower().endswith("_proxy"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("SSL_CERT_FILE", str(tls.ca))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    with GraphServer(tls) as server:
+        server.make_mailbox()
+        monkeypatch.setenv("XLCRM_GRAPH_URL", server.graph_url)
+        monkeypatch.setenv("XLCRM_GRAPH_AUTHORITY", server.root)
+        monkeypatch.setenv("XLCRM_GRAPH_TOKEN", server.login.issue())
+        server.store.deliver("inbox", sample("gb2312_label_gbk_body.eml"))
+        server.store.deliver("inbox", sample("gbk_subject_split_words.eml"))
+        server.store.deliver("sentitems", outgoing("li@contoso.onmicrosoft.com"))
+        yield server
+
+
+GRAPH_URL = "graph://li@contoso.onmicrosoft.com"
+
+
+def test_sync_over_graph_records_inbox_and_sent_items_once_and_only_reads(
+    graph: GraphServer, book: Path
+) -> None:
+    code, output = sync(book, GRAPH_URL)
+    assert code == 0, output
+    assert json.loads(output)["new"] == 3
+    assert recorded(book) == EXPECTED
+    code, output = sync(book, GRAPH_URL)
+    assert code == 0 and json.loads(output)["fetched"] == 0
+    assert {r.method for r in graph.api_requests()} == {"GET"}
+
+
+def test_an_expired_graph_token_is_exit_1_and_the_workbook_is_untouched(
+    graph: GraphServer, book: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("XLCRM_GRAPH_TOKEN", "expired-token-value")
+    before = book.read_bytes()
+    code, output = sync(book, GRAPH_URL)
+    assert code == 1
+    assert output.startswith(f"xlcrm: {GRAPH_URL}: ")
+    assert "expired-token-value" not in output
+    assert book.read_bytes() == before
