@@ -320,9 +320,8 @@ def demo(folder: Path, lang: str, force: bool) -> None:
 @click.option(
     "--follow-up-days",
     type=click.IntRange(0, 365),
-    default=3,
-    show_default=True,
-    help="After our mail on an open deal, follow up this many days later.",
+    help="After our mail on an open deal, follow up this many days later "
+    "(default: the Settings table's value, else 3).",
 )
 @click.option(
     "--insecure",
@@ -341,7 +340,7 @@ def sync_(
     create_leads: bool,
     rescan: bool,
     dry_run: bool,
-    follow_up_days: int,
+    follow_up_days: int | None,
     insecure: bool,
     as_json: bool,
 ) -> None:
@@ -349,9 +348,10 @@ def sync_(
 
     Reads new messages since the last run (the state is kept in the workbook, never a
     password), links each to a customer by address, thread or company domain and to a deal,
-    and saves everything in one step. The mailbox is only read: nothing is marked read, moved
-    or deleted. Running it twice records nothing twice. Passwords come from XLCRM_PASSWORD,
-    the system keyring, or a prompt.
+    and saves everything in one step. Internal domains, the never-log list and the follow-up
+    days also come from the workbook's Settings table. The mailbox is only read: nothing is
+    marked read, moved or deleted. Running it twice records nothing twice. Passwords come from
+    XLCRM_PASSWORD, the system keyring, or a prompt.
     """
     import json
 

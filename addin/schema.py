@@ -679,8 +679,22 @@ SENDS = TableSpec(
     ),
 )
 
+# Shared, non-secret settings (addin/settings.py): one row per setting. Never a password.
+SETTINGS = TableSpec(
+    key="settings",
+    name="Settings",
+    zh="设置",
+    pk=("key",),
+    aliases=("setting", "options", "config", "configuration", "配置", "参数设置"),
+    columns=(
+        _c("key", "text", "Setting", "设置项", "name", "option", "参数", "名称", width=24),
+        _c("value", "text", "Value", "值", "设置值", "内容", width=40),
+        _c("notes", "text", "Notes", "说明", "description", "备注", width=60),
+    ),
+)
+
 TABLES: dict[str, TableSpec] = {
-    t.key: t for t in (CUSTOMERS, DEALS, INTERACTIONS, TICKETS, PRODUCTS, SENDS)
+    t.key: t for t in (CUSTOMERS, DEALS, INTERACTIONS, TICKETS, PRODUCTS, SENDS, SETTINGS)
 }
 
 STATE_SHEET = "_xlcrm"

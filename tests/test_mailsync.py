@@ -410,6 +410,18 @@ def test_internal_never_log_auto_replies_and_newsletters_are_not_recorded(
     assert report.unknown == {}  # machines are not reported as people to add
 
 
+def test_the_settings_table_never_log_list_and_internal_domains_apply(
+    book: Path, mail_dir: Mail
+) -> None:
+    with open_book(book) as wb:
+        wb.table("settings").update("Never log", {"value": "lawfirm.cn"})
+        wb.table("settings").update("Internal domains", {"value": "ourco-group.com"})
+    mail_dir.receive(mail("counsel@lawfirm.cn", ME, "Privileged", ident="l@lawfirm.cn"))
+    mail_dir.receive(mail("cfo@ourco-group.com", ME, "Numbers", ident="n@ourco-group.com"))
+    report = run(book, mail_dir)
+    assert dict(report.skipped) == {"never_log": 1, "internal": 1}
+
+
 def test_mail_to_our_own_domain_from_an_alias_counts_as_ours(book: Path, mail_dir: Mail) -> None:
     mail_dir.receive(mail("me@private.cn", "li.wei@acme.cn", "From home", ident="h@private.cn"))
     run(book, mail_dir, me=("me@private.cn",))

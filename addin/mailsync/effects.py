@@ -108,7 +108,7 @@ class Effects:
         current = changes.get("next_follow_up", row.get("next_follow_up"))
         current = _day(current) if isinstance(current, dt.date) else None
         if outgoing:
-            target = day + dt.timedelta(days=self.options.follow_up_days)
+            target = day + dt.timedelta(days=self.options.follow_up_days or 0)
             wanted = current is None or current <= day
         else:
             target = day + dt.timedelta(days=1)

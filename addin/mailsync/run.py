@@ -19,6 +19,7 @@ The mailbox is only read; see :mod:`sync.mailbox`.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Sequence
@@ -29,6 +30,7 @@ from sync.mailbox import LOCAL_SCHEMES, Folder, Mailbox, MessageRef
 from sync.message import MailMessage, parse_message
 
 from ..errors import UsageError
+from ..settings import Settings, read_settings
 from ..workbook import Book
 from ..workbook.table import paused_gc
 from .effects import Effects
@@ -53,8 +55,25 @@ class SyncOptions:
     create_leads: bool = False
     rescan: bool = False  # ignore saved states: list everything again (deduplicated)
     dry_run: bool = False
-    follow_up_days: int = 3  # after we write on an open deal, follow up this many days later
+    follow_up_days: int | None = None  # follow up this many days after our mail (else Settings, 3)
     progress: Progress | None = field(default=None, compare=False)
+
+
+DEFAULT_FOLLOW_UP_DAYS = 3
+
+
+def with_settings(options: SyncOptions, settings: Settings) -> SyncOptions:
+    """The options with the workbook's Settings added: lists from both, a value given on the
+    command line over the Settings one."""
+    days = options.follow_up_days
+    if days is None:
+        days = settings.int("follow_up_days")
+    return dataclasses.replace(
+        options,
+        internal_domains=(*options.internal_domains, *settings.list("internal_domains")),
+        never_log=(*options.never_log, *settings.list("never_log")),
+        follow_up_days=DEFAULT_FOLLOW_UP_DAYS if days is None else days,
+    )
 
 
 def state_key(mailbox: Mailbox, folder: str) -> str:
@@ -81,7 +100,7 @@ def sync_mailbox(book: Book, mailbox: Mailbox, options: SyncOptions | None = Non
     Returns the report; raises :class:`MailboxError` (nothing written) when the mailbox fails
     and :class:`~addin.errors.XlcrmError` for workbook problems.
     """
-    options = options or SyncOptions()
+    options = with_settings(options or SyncOptions(), read_settings(book))
     report = SyncReport(
         mailbox.address or mailbox.url, dry_run=options.dry_run, rescan=options.rescan
     )

@@ -49,8 +49,11 @@ def create_workbook(path: str | os.PathLike[str], lang: Lang = "en") -> Path:
     wb.remove(wb.active)
     wb.properties.title = "xlcrm CRM" if lang == "en" else "xlcrm 客户管理"
     wb.properties.creator = "xlcrm"
+    from ..settings import default_rows  # the settings module reads workbooks: import late
+
     for spec in TABLES.values():
-        _add_table_sheet(wb, spec, lang)
+        rows = default_rows(lang) if spec.key == "settings" else []
+        _add_table_sheet(wb, spec, lang, [[r[c.key] for c in spec.columns] for r in rows])
     state = wb.create_sheet(STATE_SHEET)
     state.sheet_state = "veryHidden"
     state.append(["key", "value"])
@@ -78,7 +81,8 @@ def create_workbook(path: str | os.PathLike[str], lang: Lang = "en") -> Path:
     return target
 
 
-def _add_table_sheet(wb: Workbook, spec: TableSpec, lang: Lang) -> None:
+def _add_table_sheet(wb: Workbook, spec: TableSpec, lang: Lang, rows: list[list[str]]) -> None:
+    """One sheet with the table; ``rows`` fill it from row 2 (else one blank, styled row)."""
     ws = wb.create_sheet(spec.sheet_name(lang))
     font = Font(name=_FONTS[lang], size=11)
     ws.append([c.header(lang) for c in spec.columns])
@@ -110,8 +114,13 @@ def _add_table_sheet(wb: Workbook, spec: TableSpec, lang: Lang) -> None:
             )
             dv.add(f"{letter}2:{letter}{MAX_ROWS}")
             ws.add_data_validation(dv)
+    for i, values in enumerate(rows, start=2):
+        for j, value in enumerate(values, start=1):
+            cell = ws.cell(row=i, column=j, value=value or None)
+            cell.font = font
+            cell.number_format = "@"
     last = get_column_letter(len(spec.columns))
-    table = Table(displayName=spec.name, ref=f"A1:{last}2")
+    table = Table(displayName=spec.name, ref=f"A1:{last}{max(2, len(rows) + 1)}")
     table.tableStyleInfo = TableStyleInfo(name=TABLE_STYLE, showRowStripes=True)
     ws.add_table(table)
     ws.freeze_panes = "B2"
