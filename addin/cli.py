@@ -66,8 +66,8 @@ def cli() -> None:
     """xlcrm: a CRM in an Excel workbook and your mailbox.
 
     The workbook's sheets are the CRM's tables (Customers, Deals, Interactions, Tickets,
-    Products, Sends). Every command works on a closed workbook file; xlcrm refuses to write
-    while Excel has it open and keeps backups in .xlcrm-backups/ beside it.
+    Products, Sends, Settings). Every command works on a closed workbook file; xlcrm refuses
+    to write while Excel has it open and keeps backups in .xlcrm-backups/ beside it.
     """
 
 
@@ -161,7 +161,7 @@ def import_(
     CSV may be UTF-8 or GB18030 (GBK) and use , ; or tab. Headers are matched by name in
     English or Chinese. Problems (bad e-mails, phone numbers, dates) are listed with their
     line; the rows without problems are imported. TABLE is one of: customers, deals,
-    interactions, tickets, products, sends.
+    interactions, tickets, products, sends, settings.
     """
     from .importing import import_file
     from .workbook import open_book
