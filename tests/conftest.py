@@ -1,5 +1,6 @@
 """Shared test helpers: the real LibreOffice that re-opens what xlcrm wrote, and the loopback
-mail servers (Dovecot, with its test certificate) more than one test module uses."""
+mail servers more than one test module uses (Dovecot with its test certificate, our EWS
+server, our Graph server with its environment)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,9 @@ from pathlib import Path
 
 import pytest
 from servers.dovecot import DOVECOT, Dovecot
+from servers.ews import EwsServer
+from servers.graph import GraphServer
+from servers.graph_tls import TlsFiles, make_tls
 from servers.tcp_cut import Certificate, make_certificate
 
 INSTALL_HINT = (
@@ -149,3 +153,45 @@ def dovecot(certificate: Certificate) -> Iterator[Dovecot]:
         yield server
     finally:
         server.cleanup()
+
+
+@pytest.fixture
+def ews(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[EwsServer]:
+    """Our EWS server on loopback, its password in XLCRM_PASSWORD, no other EWS settings."""
+    for variable in ("XLCRM_EWS_AUTH", "XLCRM_TOKEN"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("XLCRM_PASSWORD", EwsServer.password)
+    with EwsServer(tmp_path) as running:
+        yield running
+
+
+@pytest.fixture(scope="session")
+def graph_tls(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
+    """A test CA and certificate for the Graph server."""
+    return make_tls(tmp_path_factory.mktemp("graph-tls"))
+
+
+@pytest.fixture
+def graph_env(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, graph_tls: TlsFiles
+) -> pytest.MonkeyPatch:
+    """A clean environment: no Graph settings, no proxies, our CA trusted, a private config
+    directory and no system keyring."""
+    for name in list(os.environ):
+        if name.startswith("XLCRM_") or name.lower().endswith("_proxy"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("SSL_CERT_FILE", str(graph_tls.ca))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
+    return monkeypatch
+
+
+@pytest.fixture
+def graph(graph_env: pytest.MonkeyPatch, graph_tls: TlsFiles) -> Iterator[GraphServer]:
+    """Our Graph server with a mailbox and a valid ``XLCRM_GRAPH_TOKEN``."""
+    with GraphServer(graph_tls) as server:
+        server.make_mailbox()
+        graph_env.setenv("XLCRM_GRAPH_URL", server.graph_url)
+        graph_env.setenv("XLCRM_GRAPH_AUTHORITY", server.root)
+        graph_env.setenv("XLCRM_GRAPH_TOKEN", server.login.issue())
+        yield server

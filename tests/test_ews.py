@@ -81,12 +81,9 @@ def loopback_only(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
 
 
 @pytest.fixture
-def server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[EwsServer]:
-    for variable in ("XLCRM_EWS_AUTH", "XLCRM_TOKEN"):
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("XLCRM_PASSWORD", EwsServer.password)
-    with EwsServer(tmp_path) as running:
-        yield running
+def server(ews: EwsServer) -> EwsServer:
+    """This module's name for the shared EWS server fixture (conftest.py)."""
+    return ews
 
 
 def windows_login(server: EwsServer) -> EwsMailbox:

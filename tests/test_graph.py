@@ -27,7 +27,6 @@ from pathlib import Path
 
 import pytest
 from servers.graph import GraphServer
-from servers.graph_tls import TlsFiles, make_tls
 
 from sync.graph import GraphMailbox
 from sync.graph.client import RetryPolicy
@@ -85,35 +84,6 @@ class Sleeps(list):
 
     def __call__(self, seconds: float) -> None:
         self.append(seconds)
-
-
-@pytest.fixture(scope="session")
-def tls(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
-    return make_tls(tmp_path_factory.mktemp("graph-tls"))
-
-
-@pytest.fixture
-def env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tls: TlsFiles) -> pytest.MonkeyPatch:
-    """A clean environment: no Graph settings, no proxies, our CA trusted, a private config
-    directory and no system keyring."""
-    for name in list(os.environ):
-        if name.startswith("XLCRM_") or name.lower().endswith("_proxy"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("SSL_CERT_FILE", str(tls.ca))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
-    return monkeypatch
-
-
-@pytest.fixture
-def graph(env: pytest.MonkeyPatch, tls: TlsFiles) -> Iterator[GraphServer]:
-    """The Graph server with a mailbox and a valid ``XLCRM_GRAPH_TOKEN``."""
-    with GraphServer(tls) as server:
-        server.make_mailbox()
-        env.setenv("XLCRM_GRAPH_URL", server.graph_url)
-        env.setenv("XLCRM_GRAPH_AUTHORITY", server.root)
-        env.setenv("XLCRM_GRAPH_TOKEN", server.login.issue())
-        yield server
 
 
 def message(n: int, subject: str = "报价") -> bytes:
@@ -410,10 +380,10 @@ def test_a_connection_that_drops_mid_message_is_retried_then_an_error(
     assert "what was read so far is not lost" in text
 
 
-def test_an_unreachable_server_is_an_error_after_a_few_tries(env: pytest.MonkeyPatch) -> None:
+def test_an_unreachable_server_is_an_error_after_a_few_tries(graph_env: pytest.MonkeyPatch) -> None:
     with GraphServer() as server:  # started and stopped: nothing listens on its port now
-        env.setenv("XLCRM_GRAPH_URL", server.graph_url)
-        env.setenv("XLCRM_GRAPH_TOKEN", server.login.issue())
+        graph_env.setenv("XLCRM_GRAPH_URL", server.graph_url)
+        graph_env.setenv("XLCRM_GRAPH_TOKEN", server.login.issue())
     sleeps = Sleeps()
     with pytest.raises(MailboxError) as err:
         GraphMailbox(URL, sleep=sleeps, retry=RetryPolicy(attempts=3))
@@ -438,9 +408,9 @@ def test_a_sync_only_reads(graph: GraphServer) -> None:
 
 
 def test_a_wrong_or_expired_token_is_a_sign_in_error_without_the_token(
-    graph: GraphServer, env: pytest.MonkeyPatch
+    graph: GraphServer, graph_env: pytest.MonkeyPatch
 ) -> None:
-    env.setenv("XLCRM_GRAPH_TOKEN", "eyJ0eXAi.wrong-token-d41d8cd98f00")
+    graph_env.setenv("XLCRM_GRAPH_TOKEN", "eyJ0eXAi.wrong-token-d41d8cd98f00")
     with pytest.raises(MailboxError) as err:
         open_mailbox(URL)
     text = str(err.value)
@@ -451,7 +421,7 @@ def test_a_wrong_or_expired_token_is_a_sign_in_error_without_the_token(
     assert "wrong-token" not in text
 
     good = graph.login.issue()
-    env.setenv("XLCRM_GRAPH_TOKEN", good)
+    graph_env.setenv("XLCRM_GRAPH_TOKEN", good)
     box = mailbox()
     graph.login.revoke_all()  # the token expires during the run
     with pytest.raises(MailboxError, match="sign-in failed") as err:
@@ -460,9 +430,9 @@ def test_a_wrong_or_expired_token_is_a_sign_in_error_without_the_token(
 
 
 def test_a_mailbox_the_token_may_not_open_says_what_permission_is_missing(
-    graph: GraphServer, env: pytest.MonkeyPatch
+    graph: GraphServer, graph_env: pytest.MonkeyPatch
 ) -> None:
-    env.setenv("XLCRM_GRAPH_TOKEN", graph.login.issue(allowed=False))
+    graph_env.setenv("XLCRM_GRAPH_TOKEN", graph.login.issue(allowed=False))
     box = mailbox()  # opening works: an app allowed only to send could still send
     with pytest.raises(MailboxError) as err:
         box.folders()
@@ -479,7 +449,7 @@ def test_an_unknown_user_is_named(graph: GraphServer) -> None:
     )
 
 
-def test_without_settings_the_error_says_what_to_set(env: pytest.MonkeyPatch) -> None:
+def test_without_settings_the_error_says_what_to_set(graph_env: pytest.MonkeyPatch) -> None:
     with pytest.raises(MailboxError) as err:
         open_mailbox(URL)
     assert str(err.value) == (
@@ -536,12 +506,14 @@ def test_sending_is_retried_only_when_graph_did_not_take_the_message(
 # ---- msal sign-in against the test server --------------------------------------------------
 
 
-def test_app_only_sign_in_with_a_client_secret(graph: GraphServer, env: pytest.MonkeyPatch) -> None:
+def test_app_only_sign_in_with_a_client_secret(
+    graph: GraphServer, graph_env: pytest.MonkeyPatch
+) -> None:
     client_id = "7c1a2b3c-0000-4000-8000-00000000a99"
     graph.login.apps[client_id] = "s3cret~value"
-    env.delenv("XLCRM_GRAPH_TOKEN")
-    env.setenv("XLCRM_GRAPH_CLIENT_ID", client_id)
-    env.setenv("XLCRM_GRAPH_CLIENT_SECRET", "s3cret~value")
+    graph_env.delenv("XLCRM_GRAPH_TOKEN")
+    graph_env.setenv("XLCRM_GRAPH_CLIENT_ID", client_id)
+    graph_env.setenv("XLCRM_GRAPH_CLIENT_SECRET", "s3cret~value")
     deliver(graph, 1)
     box = open_mailbox(URL)
     assert len(box.changes("Inbox", None).refs) == 1
@@ -559,7 +531,7 @@ def test_app_only_sign_in_with_a_client_secret(graph: GraphServer, env: pytest.M
     assert len([r for r in graph.requests if r.path.endswith("/token")]) == 2
     box.close()
 
-    env.setenv("XLCRM_GRAPH_CLIENT_SECRET", "not-the-secret")
+    graph_env.setenv("XLCRM_GRAPH_CLIENT_SECRET", "not-the-secret")
     with pytest.raises(MailboxError) as err:
         open_mailbox(URL)
     text = str(err.value)
@@ -620,7 +592,7 @@ def _sign_in_with_a_device_code(graph: GraphServer, client_id: str) -> str:
 
 
 def test_a_person_signs_in_once_with_a_device_code_and_later_runs_reuse_it(
-    graph: GraphServer, env: pytest.MonkeyPatch, tmp_path: Path
+    graph: GraphServer, graph_env: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     client_id = "0e1f2a3b-0000-4000-8000-0000000de71c"
     graph.login.apps[client_id] = None  # a public client: no secret
@@ -636,8 +608,8 @@ def test_a_person_signs_in_once_with_a_device_code_and_later_runs_reuse_it(
     assert json.loads(cache.read_text())["RefreshToken"]  # what lets later runs go on
 
     # A later run without a terminal (a scheduled one): the cached sign-in, no new code.
-    env.delenv("XLCRM_GRAPH_TOKEN")
-    env.setenv("XLCRM_GRAPH_CLIENT_ID", client_id)
+    graph_env.delenv("XLCRM_GRAPH_TOKEN")
+    graph_env.setenv("XLCRM_GRAPH_CLIENT_ID", client_id)
     graph.requests.clear()
     graph.login.revoke_all()  # Graph no longer takes the access token msal has cached
     box = open_mailbox(URL)
@@ -661,9 +633,9 @@ def test_a_person_signs_in_once_with_a_device_code_and_later_runs_reuse_it(
 
 
 def test_an_untrusted_certificate_is_refused_unless_insecure_says_so(
-    graph: GraphServer, env: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    graph: GraphServer, graph_env: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    env.delenv("SSL_CERT_FILE")
+    graph_env.delenv("SSL_CERT_FILE")
     with pytest.raises(MailboxError) as err:
         open_mailbox(URL)
     assert str(err.value).startswith(f"{URL}: the certificate of 127.0.0.1 could not be verified")
@@ -675,23 +647,23 @@ def test_an_untrusted_certificate_is_refused_unless_insecure_says_so(
     assert f"{URL}: certificate checks are off (--insecure)" in caplog.text
 
 
-def test_plain_http_only_to_this_machine(env: pytest.MonkeyPatch) -> None:
+def test_plain_http_only_to_this_machine(graph_env: pytest.MonkeyPatch) -> None:
     with GraphServer() as server:  # no TLS
         server.make_mailbox()
         server.store.deliver("inbox", GBK)
-        env.setenv("XLCRM_GRAPH_URL", server.graph_url)
-        env.setenv("XLCRM_GRAPH_TOKEN", server.login.issue())
+        graph_env.setenv("XLCRM_GRAPH_URL", server.graph_url)
+        graph_env.setenv("XLCRM_GRAPH_TOKEN", server.login.issue())
         box = open_mailbox(URL)
         [(_, data)] = box.fetch(box.changes("Inbox", None).refs)
         assert data == GBK
         box.close()
-    env.setenv("XLCRM_GRAPH_URL", "http://graph.example.cn/v1.0")
+    graph_env.setenv("XLCRM_GRAPH_URL", "http://graph.example.cn/v1.0")
     with pytest.raises(MailboxError) as err:
         open_mailbox(URL)
     assert str(err.value).startswith(
         f"{URL}: XLCRM_GRAPH_URL uses plain http, which would send the access token unencrypted"
     )
-    env.setenv("XLCRM_GRAPH_URL", "https://graph.microsoft.com/v1.0")
-    env.setenv("XLCRM_GRAPH_AUTHORITY", "http://login.example.cn")
+    graph_env.setenv("XLCRM_GRAPH_URL", "https://graph.microsoft.com/v1.0")
+    graph_env.setenv("XLCRM_GRAPH_AUTHORITY", "http://login.example.cn")
     with pytest.raises(MailboxError, match="XLCRM_GRAPH_AUTHORITY must be an https URL"):
         open_mailbox(URL)

@@ -10,15 +10,12 @@ workbook untouched.
 from __future__ import annotations
 
 import json
-import os
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 from servers.ews import EwsServer
 from servers.graph import GraphServer
-from servers.graph_tls import TlsFiles, make_tls
 
 from addin.cli import cli
 from addin.workbook import open_book
@@ -75,37 +72,33 @@ EXPECTED = [
 
 
 @pytest.fixture
-def ews(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[EwsServer]:
-    for variable in ("XLCRM_EWS_AUTH", "XLCRM_TOKEN"):
-        monkeypatch.delenv(variable, raising=False)
-    monkeypatch.setenv("XLCRM_PASSWORD", EwsServer.password)
-    with EwsServer(tmp_path) as running:
-        running.add_message("inbox", sample("gb2312_label_gbk_body.eml"))
-        running.add_message("inbox", sample("gbk_subject_split_words.eml"))
-        running.add_message("sentitems", outgoing(EwsServer.address))
-        yield running
+def filled_ews(ews: EwsServer) -> EwsServer:
+    ews.add_message("inbox", sample("gb2312_label_gbk_body.eml"))
+    ews.add_message("inbox", sample("gbk_subject_split_words.eml"))
+    ews.add_message("sentitems", outgoing(EwsServer.address))
+    return ews
 
 
 def test_sync_over_ews_records_inbox_and_sent_items_once_and_only_reads(
-    ews: EwsServer, book: Path
+    filled_ews: EwsServer, book: Path
 ) -> None:
-    code, output = sync(book, ews.url())
+    code, output = sync(book, filled_ews.url())
     assert code == 0, output
     report = json.loads(output)
     assert (report["new"], report["mailbox"]) == (3, EwsServer.address)
     assert recorded(book) == EXPECTED
-    code, output = sync(book, ews.url())
+    code, output = sync(book, filled_ews.url())
     assert code == 0 and json.loads(output)["fetched"] == 0
-    assert set(ews.operation_names()) <= READS
-    assert not any(item.is_read for item in ews.store.items.values())
+    assert set(filled_ews.operation_names()) <= READS
+    assert not any(item.is_read for item in filled_ews.store.items.values())
 
 
 def test_a_wrong_ews_password_is_exit_1_and_the_workbook_is_untouched(
-    ews: EwsServer, book: Path, monkeypatch: pytest.MonkeyPatch
+    filled_ews: EwsServer, book: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("XLCRM_PASSWORD", "not-the-password")
     before = book.read_bytes()
-    code, output = sync(book, ews.url())
+    code, output = sync(book, filled_ews.url())
     assert code == 1
     assert "login failed" in output and "not-the-password" not in output
     assert book.read_bytes() == before
@@ -114,35 +107,19 @@ def test_a_wrong_ews_password_is_exit_1_and_the_workbook_is_untouched(
 # ---- Exchange Online (Microsoft Graph) --------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def tls(tmp_path_factory: pytest.TempPathFactory) -> TlsFiles:
-    return make_tls(tmp_path_factory.mktemp("graph-tls"))
-
-
 @pytest.fixture
-def graph(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, tls: TlsFiles) -> Iterator[GraphServer]:
-    for name in list(os.environ):
-        if name.startswith("XLCRM_") or name.lower().endswith("_proxy"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("SSL_CERT_FILE", str(tls.ca))
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
-    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.null.Keyring")
-    with GraphServer(tls) as server:
-        server.make_mailbox()
-        monkeypatch.setenv("XLCRM_GRAPH_URL", server.graph_url)
-        monkeypatch.setenv("XLCRM_GRAPH_AUTHORITY", server.root)
-        monkeypatch.setenv("XLCRM_GRAPH_TOKEN", server.login.issue())
-        server.store.deliver("inbox", sample("gb2312_label_gbk_body.eml"))
-        server.store.deliver("inbox", sample("gbk_subject_split_words.eml"))
-        server.store.deliver("sentitems", outgoing("li@contoso.onmicrosoft.com"))
-        yield server
+def filled_graph(graph: GraphServer) -> GraphServer:
+    graph.store.deliver("inbox", sample("gb2312_label_gbk_body.eml"))
+    graph.store.deliver("inbox", sample("gbk_subject_split_words.eml"))
+    graph.store.deliver("sentitems", outgoing("li@contoso.onmicrosoft.com"))
+    return graph
 
 
 GRAPH_URL = "graph://li@contoso.onmicrosoft.com"
 
 
 def test_sync_over_graph_records_inbox_and_sent_items_once_and_only_reads(
-    graph: GraphServer, book: Path
+    filled_graph: GraphServer, book: Path
 ) -> None:
     code, output = sync(book, GRAPH_URL)
     assert code == 0, output
@@ -150,11 +127,11 @@ def test_sync_over_graph_records_inbox_and_sent_items_once_and_only_reads(
     assert recorded(book) == EXPECTED
     code, output = sync(book, GRAPH_URL)
     assert code == 0 and json.loads(output)["fetched"] == 0
-    assert {r.method for r in graph.api_requests()} == {"GET"}
+    assert {r.method for r in filled_graph.api_requests()} == {"GET"}
 
 
 def test_an_expired_graph_token_is_exit_1_and_the_workbook_is_untouched(
-    graph: GraphServer, book: Path, monkeypatch: pytest.MonkeyPatch
+    filled_graph: GraphServer, book: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("XLCRM_GRAPH_TOKEN", "expired-token-value")
     before = book.read_bytes()
