@@ -32,7 +32,7 @@ class Setting:
     zh: str
     help_en: str
     help_zh: str
-    kind: str = "list"  # "list" (several values) or "int"
+    kind: str = "list"  # "list" (several values), "int" or "text"
 
     def label(self, lang: Lang) -> str:
         return self.zh if lang == "zh" else self.en
@@ -63,6 +63,127 @@ KNOWN: tuple[Setting, ...] = (
         "After our mail on an open deal, follow up this many days later (default 3).",
         "给进行中的商机发邮件后，几天后跟进（默认 3 天）。",
         kind="int",
+    ),
+    # The seller in contracts and the sender of campaigns: templates use them as company.name…
+    Setting(
+        "company_name",
+        "Company name",
+        "公司名称",
+        "Our company's legal name, as contracts name the seller.",
+        "本公司全称，合同中的卖方名称。",
+        kind="text",
+    ),
+    Setting(
+        "company_address",
+        "Company address",
+        "公司地址",
+        "Registered address, for contracts and e-mail footers.",
+        "注册地址，用于合同和邮件页脚。",
+        kind="text",
+    ),
+    Setting(
+        "company_phone",
+        "Company phone",
+        "公司电话",
+        "Main phone number.",
+        "公司总机电话。",
+        kind="text",
+    ),
+    Setting(
+        "company_email",
+        "Company e-mail",
+        "公司邮箱",
+        "General e-mail address shown in contracts.",
+        "合同中显示的公司邮箱。",
+        kind="text",
+    ),
+    Setting(
+        "company_website",
+        "Company website",
+        "公司网址",
+        "Website shown in e-mails.",
+        "邮件中显示的网址。",
+        kind="text",
+    ),
+    Setting(
+        "company_tax_id",
+        "Tax ID",
+        "统一社会信用代码",
+        "Tax registration number (统一社会信用代码).",
+        "统一社会信用代码（税号）。",
+        kind="text",
+    ),
+    Setting(
+        "company_bank",
+        "Bank",
+        "开户银行",
+        "The bank where customers pay (contracts).",
+        "收款开户银行（用于合同）。",
+        kind="text",
+    ),
+    Setting(
+        "company_bank_account",
+        "Bank account",
+        "银行账号",
+        "The account customers pay into (contracts).",
+        "收款银行账号（用于合同）。",
+        kind="text",
+    ),
+    Setting(
+        "company_representative",
+        "Legal representative",
+        "法定代表人",
+        "Who signs contracts for the company.",
+        "代表公司签署合同的人。",
+        kind="text",
+    ),
+    Setting(
+        "contract_no_format",
+        "Contract number format",
+        "合同编号格式",
+        "How contract numbers are made: {year}, {month}, {seq:04} (default CT-{year}-{seq:04}).",
+        "合同编号规则：{year} 年、{month} 月、{seq:04} 流水号（默认 CT-{year}-{seq:04}）。",
+        kind="text",
+    ),
+    Setting(
+        "sender",
+        "Campaign sender",
+        "群发发件人",
+        "From address of campaign e-mails, e.g. 星河软件 <sales@example.cn>.",
+        "群发邮件的发件人，例如 星河软件 <sales@example.cn>。",
+        kind="text",
+    ),
+    Setting(
+        "unsubscribe_url",
+        "Unsubscribe URL",
+        "退订网址",
+        "Optional one-click unsubscribe page; {token} is replaced per recipient.",
+        "可选的一键退订网址，{token} 会替换为收件人的退订码。",
+        kind="text",
+    ),
+    Setting(
+        "send_per_minute",
+        "Messages per minute",
+        "每分钟发送上限",
+        "Campaign sending limit per minute (Exchange Online allows 30).",
+        "群发每分钟最多发送几封（Exchange Online 限 30 封）。",
+        kind="int",
+    ),
+    Setting(
+        "send_per_day",
+        "Messages per day",
+        "每日发送上限",
+        "Campaign sending limit per day, across campaigns.",
+        "所有群发每天最多发送几封。",
+        kind="int",
+    ),
+    Setting(
+        "sending_hours",
+        "Sending hours",
+        "发送时段",
+        "Campaigns send only between these hours, e.g. 09:00-18:00.",
+        "群发只在此时段内发送，例如 09:00-18:00。",
+        kind="text",
     ),
 )
 
@@ -100,6 +221,14 @@ class Settings(Mapping[str, str]):
         """A list setting's values, in order, without blanks."""
         text = self._values.get(key, "")
         return tuple(v.strip() for v in _SPLIT.split(text) if v.strip())
+
+    def text(self, key: str) -> str:
+        """A single-value setting, stripped ("" when empty or absent)."""
+        return self._values.get(key, "").strip()
+
+    def where(self, key: str) -> str:
+        """The cell that holds ``key``'s value, or the Settings table when it has no row."""
+        return self._where.get(key, "Settings")
 
     def int(self, key: str) -> int | None:
         """A whole-number setting, None when empty; an error naming the cell otherwise."""

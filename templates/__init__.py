@@ -1,0 +1,1 @@
+"""Templates shipped with xlcrm: Word contracts (contracts/) and campaign e-mails (emails/)."""
