@@ -1,0 +1,1 @@
+"""Mail-merge campaigns: preview, send exactly once per recipient, resume (issue #4)."""

@@ -1,0 +1,1 @@
+"""Word contracts and quotations generated from deals (issue #4)."""
