@@ -178,6 +178,7 @@ SEND_STATUS = (
     Choice("queued", "排队"),
     Choice("sending", "发送中"),
     Choice("sent", "已发送"),
+    Choice("draft", "草稿", ("drafted", "saved as draft")),
     Choice("failed", "失败"),
     Choice("skipped", "跳过"),
     Choice("bounced", "退信"),

@@ -264,3 +264,24 @@ def read_settings(book: Book) -> Settings:
 def default_rows(lang: Lang) -> list[dict[str, str]]:
     """The rows a new workbook's Settings table starts with: every known setting, empty."""
     return [{"key": s.label(lang), "value": "", "notes": s.help(lang)} for s in KNOWN]
+
+
+def write_settings(book: Book, values: Mapping[str, str]) -> None:
+    """Set settings by key (unsaved): the row with the key or either label is updated, a
+    missing one is added under the label of the workbook's language."""
+    table = book.table("settings")
+    rows = {}
+    for row in table.rows():
+        name = row.get("key")
+        if isinstance(name, str) and name.strip():
+            known = _BY_LABEL.get(normalize_label(name))
+            rows[known.key if known else name.strip()] = name
+    by_key = {s.key: s for s in KNOWN}
+    for key, value in values.items():
+        if key in rows:
+            table.update(rows[key], {"value": value})
+        else:
+            setting = by_key.get(key)
+            label = setting.label(book.lang) if setting else key
+            notes = setting.help(book.lang) if setting else None
+            table.insert({"key": label, "value": value, "notes": notes})

@@ -1,0 +1,139 @@
+"""The write-ahead journal that makes "at most one message per recipient" survive a crash.
+
+Saving a large workbook after every message would cap a campaign at a few messages a second, so
+the durable record of each send is a small append-only file beside the workbook
+(``crm.xlsx.sends-journal``), one JSON line per step:
+
+1. ``sending`` — written and fsync'd *before* the message leaves;
+2. ``sent`` / ``failed`` / ``draft`` — written after the server answered.
+
+Every few hundred messages, and at the end, the journal is folded into the Sends table (one
+workbook save) and emptied. A run that was killed leaves the journal behind; the next run folds
+it in first, and a recipient whose last line is ``sending`` is *uncertain*: the message may have
+left. It is never sent again blindly — the transport is asked whether it has the Message-ID in
+its sent items, and when it cannot tell, the row says so and waits for a person.
+
+An exclusive lock on the journal keeps two runs (a scheduled one and a person at the keyboard)
+from sending the same campaign at once.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import sys
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import IO, Any
+
+from ..errors import XlcrmError
+
+SUFFIX = ".sends-journal"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One step of one send."""
+
+    campaign: str
+    customer_id: str
+    status: str  # sending, sent, failed, draft
+    email: str = ""
+    message_id: str = ""
+    at: str = ""  # ISO 8601, local time
+    error: str = ""
+    subject: str = ""
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.campaign, self.customer_id)
+
+
+def journal_path(book_path: Path) -> Path:
+    return book_path.with_name(book_path.name + SUFFIX)
+
+
+class Journal:
+    """The journal of one workbook, opened for appending under an exclusive lock."""
+
+    def __init__(self, book_path: Path) -> None:
+        self.path = journal_path(book_path)
+        self._file: IO[str] | None = None
+
+    def __enter__(self) -> Journal:
+        self._file = open(self.path, "a+", encoding="utf-8", newline="\n")
+        try:
+            _lock(self._file)
+        except OSError:
+            self._file.close()
+            self._file = None
+            raise XlcrmError(
+                str(self.path),
+                "another xlcrm run is sending from this workbook right now",
+                "wait for it to finish; two runs at once could mail a customer twice",
+            ) from None
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._file is not None:
+            self._file.close()  # closing releases the lock
+            self._file = None
+
+    def append(self, entry: Entry) -> None:
+        """Add ``entry`` and make it durable before returning."""
+        file = self._require()
+        file.write(json.dumps(asdict(entry), ensure_ascii=False) + "\n")
+        file.flush()
+        os.fsync(file.fileno())
+
+    def entries(self) -> list[Entry]:
+        """Everything written since the journal was last emptied; a torn last line is dropped."""
+        file = self._require()
+        file.seek(0)
+        found = []
+        for line in file.read().splitlines():
+            try:
+                data: dict[str, Any] = json.loads(line)
+                found.append(Entry(**data))
+            except (ValueError, TypeError):
+                continue  # the line being written when the process died
+        file.seek(0, os.SEEK_END)
+        return found
+
+    def clear(self) -> None:
+        """Empty the journal: every entry is now in the saved workbook."""
+        file = self._require()
+        file.truncate(0)
+        file.seek(0)
+        file.flush()
+        os.fsync(file.fileno())
+
+    def _require(self) -> IO[str]:
+        if self._file is None:
+            raise RuntimeError("the journal is not open")
+        return self._file
+
+
+def latest(entries: list[Entry]) -> dict[tuple[str, str], Entry]:
+    """Each send's last step."""
+    return {entry.key: entry for entry in entries}
+
+
+def pending(book_path: Path) -> int:
+    """How many lines the journal of ``book_path`` holds (0 when there is none), without locking."""
+    with contextlib.suppress(OSError), open(journal_path(book_path), encoding="utf-8") as file:
+        return sum(1 for line in file if line.strip())
+    return 0
+
+
+def _lock(file: IO[str]) -> None:
+    if sys.platform == "win32":  # pragma: no cover - exercised on Windows only
+        import msvcrt
+
+        file.seek(0)
+        msvcrt.locking(file.fileno(), msvcrt.LK_NBLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(file.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
