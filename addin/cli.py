@@ -244,9 +244,12 @@ def demo(folder: Path, lang: str, force: bool) -> None:
 
     Offline and in seconds: a bilingual workbook with customers, deals, products,
     interactions and tickets, and a Maildir of a month's mail with those customers, which is
-    then synced into the workbook as 'xlcrm sync' would; last, an export of the customers.
+    then synced into the workbook as 'xlcrm sync' would; then an export of the customers, a
+    contract for a won deal, and a preview of a campaign (nothing is sent).
     """
-    from .demo import DEMO_MAILBOX, build_demo, sync_demo_mailbox
+    from .campaigns import CampaignOptions, run_campaign
+    from .contracts.generate import ContractOptions, generate_contracts
+    from .demo import DEMO_MAILBOX, build_demo, demo_won_deal, sync_demo_mailbox
     from .exporting import export_table
     from .mailsync import latest_emails
     from .workbook import open_book
@@ -266,9 +269,22 @@ def demo(folder: Path, lang: str, force: bool) -> None:
         csv_path = folder / "customers.csv"
         count = export_table(wb, "customers", csv_path, format="csv")
     click.echo(f"\nExported {count} customers to {csv_path}")
+    won = demo_won_deal(result.path)
+    click.echo(f"\nA contract for the won deal {won}:")
+    contracts = generate_contracts(result.path, ContractOptions(deal_ids=[won]))
+    click.echo("\n".join(contracts.lines()))
+    click.echo("\nPreviewing a campaign to the A-tier customers (nothing is sent):")
+    campaign = run_campaign(
+        result.path,
+        CampaignOptions(template="emails/promotion", name="demo-promotion", where='tier == "A"'),
+    )
+    click.echo("\n".join(campaign.lines()))
     click.echo(
         f"\nOpen {result.path} in Excel, or try:\n  xlcrm info {result.path}\n"
-        f"  xlcrm sync {result.path} --mailbox {url} --me {DEMO_MAILBOX} --create-leads --rescan"
+        f"  xlcrm sync {result.path} --mailbox {url} --me {DEMO_MAILBOX} --create-leads --rescan\n"
+        f"  xlcrm contract {result.path} --stage Won --pdf\n"
+        f"  xlcrm campaign {result.path} --template emails/renewal --name renewals "
+        "--where 'status == \"Active\"'"
     )
 
 
@@ -392,6 +408,165 @@ def sync_(
         click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
     else:
         click.echo(report.summary())
+
+
+@cli.command("contract")
+@click.argument("book", type=BOOK)
+@click.argument("deal_ids", nargs=-1, metavar="[DEAL_ID]...")
+@click.option(
+    "--stage",
+    metavar="STAGE",
+    help="Every deal in this stage (e.g. Won / 赢单) that has no contract yet.",
+)
+@click.option(
+    "--template",
+    default="contracts/sales_contract",
+    show_default=True,
+    metavar="T",
+    help="contracts/sales_contract, contracts/quotation, or the path of your own .docx.",
+)
+@click.option(
+    "--lang", type=click.Choice(["en", "zh"]), help="Template language (default: the workbook's)."
+)
+@click.option("--pdf", is_flag=True, help="Also write a PDF of each contract (needs LibreOffice).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the files (default: contracts/ beside the workbook).",
+)
+@handle_errors
+def contract(
+    book: Path,
+    deal_ids: tuple[str, ...],
+    stage: str | None,
+    template: str,
+    lang: str | None,
+    pdf: bool,
+    out_dir: Path | None,
+) -> None:
+    """Generate Word (and PDF) contracts for deals of BOOK from a Jinja template.
+
+    Every deal is checked first; one report lists every empty field. Each deal gets the next
+    contract number (Settings: Contract number format) unless it has one, a file with a safe
+    name, its Contract no. and Contract file cells filled, and a document interaction.
+    """
+    from .contracts.generate import ContractOptions, generate_contracts
+
+    options = ContractOptions(
+        deal_ids=deal_ids,
+        stage=stage,
+        template=template,
+        lang=lang,  # type: ignore[arg-type]
+        pdf=pdf,
+        out_dir=out_dir,
+    )
+    report = generate_contracts(book, options)
+    click.echo("\n".join(report.lines()))
+
+
+@cli.command("campaign")
+@click.argument("book", type=BOOK)
+@click.option(
+    "--template",
+    required=True,
+    metavar="T",
+    help="emails/welcome, emails/follow-up, emails/promotion, emails/renewal, or your own folder.",
+)
+@click.option("--name", required=True, metavar="N", help="The campaign's name, e.g. spring-2027.")
+@click.option(
+    "--where",
+    metavar="EXPR",
+    help="""Which customers, e.g. 'tier == "A" and region == "华东"' (default: everybody).""",
+)
+@click.option("--send", "mode", flag_value="send", help="Send for real (default: preview only).")
+@click.option(
+    "--drafts", "mode", flag_value="drafts", help="Save each message in the mailbox's Drafts."
+)
+@click.option("--test-to", metavar="ADDR", help="Send one sample message to ADDR instead.")
+@click.option(
+    "--transport",
+    metavar="URL",
+    help="smtp://user@host, smtps://user@host, ews://…, graph://…; for --drafts a mailbox URL.",
+)
+@click.option("--sender", metavar="FROM", help="From address (default: Settings: Campaign sender).")
+@click.option("--lang", type=click.Choice(["en", "zh"]), help="Template language.")
+@click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="Send to the others when some customers' messages have problems (they are skipped).",
+)
+@click.option("--retry-failed", is_flag=True, help="Send again to customers whose send failed.")
+@click.option("--per-minute", type=click.IntRange(1), help="At most this many messages a minute.")
+@click.option("--per-day", type=click.IntRange(1), help="At most this many messages a day.")
+@click.option("--hours", metavar="HH:MM-HH:MM", help="Send only between these hours.")
+@click.option(
+    "--preview-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the preview goes (default: campaign-preview/NAME beside the workbook).",
+)
+@click.option("--insecure", is_flag=True, help="Do not check the server's certificate (tests).")
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
+@handle_errors
+def campaign(
+    book: Path,
+    template: str,
+    name: str,
+    where: str | None,
+    mode: str | None,
+    test_to: str | None,
+    transport: str | None,
+    sender: str | None,
+    lang: str | None,
+    skip_invalid: bool,
+    retry_failed: bool,
+    per_minute: int | None,
+    per_day: int | None,
+    hours: str | None,
+    preview_dir: Path | None,
+    insecure: bool,
+    as_json: bool,
+) -> None:
+    """Preview, test or send a mail-merge campaign to BOOK's customers.
+
+    Without --send it only previews: every selected customer's message is checked, problems are
+    listed, and the first few are written as .eml files with an HTML index page. --send mails
+    each customer at most once per campaign, even across crashes: progress goes to a journal
+    beside the workbook and into the Sends table; running the same command again continues.
+    Unsubscribed and bounced customers are never mailed. Passwords come from XLCRM_PASSWORD,
+    the system keyring, or a prompt.
+    """
+    import json
+
+    from .campaigns import CampaignOptions, run_campaign
+
+    if test_to and mode:
+        raise click.UsageError("--test-to sends one sample; it cannot be combined with --send")
+    options = CampaignOptions(
+        template=template,
+        name=name,
+        where=where,
+        mode="test" if test_to else (mode or "preview"),  # type: ignore[arg-type]
+        transport=transport,
+        test_to=test_to,
+        sender=sender,
+        lang=lang,  # type: ignore[arg-type]
+        skip_invalid=skip_invalid,
+        retry_failed=retry_failed,
+        per_minute=per_minute,
+        per_day=per_day,
+        hours=hours,
+        insecure=insecure,
+        preview_dir=preview_dir,
+    )
+    with progress_bar("Sending") as progress:
+        report = run_campaign(book, dataclasses.replace(options, progress=progress))
+    if as_json:
+        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+    else:
+        click.echo("\n".join(report.lines()))
+    if report.failed or report.uncertain or report.warnings:
+        sys.exit(1)
 
 
 def main() -> None:

@@ -9,7 +9,13 @@ Campaigns and contracts (issue #4) also *write* through a mailbox, and only thro
 explicit calls: ``send`` (Exchange and Graph send themselves; IMAP mailboxes send through an
 SMTP transport, :mod:`sync.smtp`) and ``save_draft`` (a message left in the Drafts folder for a
 person to check and send). Both take a complete RFC 5322 message whose Message-ID the caller
-chose, so a resumed campaign can recognise what already left.
+chose, so a resumed campaign can recognise what already left: ``was_sent(message_id)`` looks
+for it in the sent mail (True, False, or None when the backend cannot tell, as SMTP cannot).
+
+A :class:`MailboxError` says whether trying again later can succeed (``temporary``: a server
+that is busy, throttling or unreachable, a dropped connection, an SMTP 4xx reply) or not (a
+refused login, an address that does not exist, an SMTP 5xx reply), and how long the server
+asked to wait (``retry_after``), so a campaign can retry one and record the other.
 
 State is opaque to callers: each backend encodes what it needs (IMAP: UIDVALIDITY and the last
 UID; EWS: the SyncFolderItems state; Graph: the delta link; local mail: a watermark) as a string
@@ -29,6 +35,7 @@ from __future__ import annotations
 import dataclasses
 import ipaddress
 import logging
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
@@ -38,12 +45,29 @@ FolderRole = Literal["inbox", "sent", "drafts", "other"]
 
 
 class MailboxError(Exception):
-    """A mailbox problem a person can act on; the message starts with the mailbox URL."""
+    """A mailbox problem a person can act on; the message starts with the mailbox URL.
 
-    def __init__(self, where: str, message: str, hint: str | None = None) -> None:
+    ``temporary``: the same request may succeed later (busy, throttled, unreachable, dropped);
+    False means it will fail again until someone changes something. ``retry_after``: the
+    seconds the server asked to wait, when it said. A send that broke after the message was
+    handed over is temporary too, but may have gone: its hint says so, and ``was_sent`` can
+    tell where the transport keeps sent mail.
+    """
+
+    def __init__(
+        self,
+        where: str,
+        message: str,
+        hint: str | None = None,
+        *,
+        temporary: bool = False,
+        retry_after: float | None = None,
+    ) -> None:
         self.where = where
         self.message = message
         self.hint = hint
+        self.temporary = temporary
+        self.retry_after = retry_after
         super().__init__(str(self))
 
     def __str__(self) -> str:
@@ -131,6 +155,11 @@ class Mailbox(Protocol):
         """Store ``message`` in the Drafts folder, unsent."""
         ...
 
+    def was_sent(self, message_id: str) -> bool | None:
+        """Whether a message with this Message-ID is in the sent mail: True, False, or None
+        when this mailbox has no sent folder to look in."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -142,7 +171,57 @@ class Transport(Protocol):
 
     def send(self, message: bytes) -> None: ...
 
+    def was_sent(self, message_id: str) -> bool | None:
+        """True when a message with this Message-ID went out through here (it is in the sent
+        mail), False when it did not, None when this transport cannot tell (SMTP). The id is
+        compared without angle brackets, white space or case; ValueError when it is none."""
+        ...
+
     def close(self) -> None: ...
+
+
+# ---- Message-IDs ---------------------------------------------------------------------------
+
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+_ANGLED = re.compile(r"<[^<>]*>")
+_MESSAGE_ID_FIELD = re.compile(
+    rb"^message-id[ \t]*:((?:[^\r\n]*(?:\r?\n[ \t][^\r\n]*)*))", re.I | re.M
+)
+
+
+def bracketed_message_id(message_id: str) -> str:
+    """``abc@x.cn``, ``<abc@x.cn>`` or a folded `` <abc@x.cn> `` → ``<abc@x.cn>``: the form
+    servers store and search for. ValueError when it is not a Message-ID."""
+    ident = "".join(message_id.split())
+    if ident.startswith("<") and ident.endswith(">"):
+        ident = ident[1:-1]
+    at = ident.rfind("@")
+    if at <= 0 or at == len(ident) - 1 or "<" in ident or ">" in ident or not ident.isprintable():
+        raise ValueError(f"not a Message-ID: {message_id!r}")
+    return f"<{ident}>"
+
+
+def same_message_id(a: str | None, b: str | None) -> bool:
+    """Whether two Message-IDs are the same, angle brackets, white space and case aside (sync
+    compares them lower-cased too, see :func:`sync.message.normalise_message_id`)."""
+    if not a or not b:
+        return False
+    try:
+        return bracketed_message_id(a).casefold() == bracketed_message_id(b).casefold()
+    except ValueError:
+        return False
+
+
+def header_message_id(message: bytes) -> str | None:
+    """The Message-ID field of ``message`` (or of its header alone), unfolded; None if none."""
+    found = _HEADER_END.search(message)
+    head = message[: found.start()] if found else message
+    field = _MESSAGE_ID_FIELD.search(head)
+    if field is None:
+        return None
+    value = "".join(field.group(1).decode("utf-8", "replace").split())
+    angled = _ANGLED.search(value)  # "<id> (comment)" → "<id>"
+    return (angled.group(0) if angled else value) or None
 
 
 @dataclass(frozen=True)

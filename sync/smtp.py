@@ -12,9 +12,23 @@ them and the server offers them.
 
 All recipients are checked before the message is transmitted: when the server refuses any of
 them, the transaction is abandoned (RSET) and nothing is sent to anyone, so a campaign that
-records the failure never has a message that half-left. One connection is opened at the first
-send and reused; the password comes from ``XLCRM_PASSWORD``, the keyring or a prompt
-(:mod:`sync.secrets`).
+records the failure never has a message that half-left. The password comes from
+``XLCRM_PASSWORD``, the keyring or a prompt (:mod:`sync.secrets`).
+
+One connection carries every message, opened at the first send: a campaign of thousands
+logs in once. It is used as it is while it was busy recently, and checked with NOOP first
+only after it sat idle (servers close idle connections after a minute or so), so a message
+costs no extra round trip. When a connection that was kept turns out to be closed at the
+first command of a message (MAIL), nothing of that message went out, and it is sent again
+over a new connection at once; a connection lost later in a message is an error.
+
+Errors keep the server's own words (code and reply), which a campaign shows on the failed
+row, and say whether trying again later can succeed (``MailboxError.temporary``): 4xx replies
+(greylisting, rate limits, a full queue) and lost connections are temporary, 5xx replies (an
+address that does not exist, a refused sender or login) are not. When some recipients are
+refused with 5xx and others with 4xx, the message is refused for good until the addresses
+are corrected. A connection lost after the message's content was handed over leaves it
+unknown whether the server took it: the error says so.
 """
 
 from __future__ import annotations
@@ -23,6 +37,8 @@ import base64
 import logging
 import re
 import smtplib
+import time
+from collections.abc import Callable
 from contextlib import suppress
 from email.parser import HeaderParser
 from email.policy import compat32
@@ -42,12 +58,19 @@ from .secrets import PASSWORD_VARIABLE, SERVICE, password
 log = logging.getLogger("sync.smtp")
 
 PORTS_HINT = "smtps:// uses port 465 (TLS), smtp:// port 587 (STARTTLS)"
+NOTHING_SENT = "nothing was sent: send it again (a new connection is made)"
+MAYBE_SENT = (
+    "the connection dropped while the message was being handed over, so the server may have "
+    "taken it: look for it at a recipient before sending it again"
+)
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _FIELD_START = re.compile(rb"[^ \t\r\n]")
 
 
 class SmtpTransport:
     """A :class:`~sync.mailbox.Transport` through one SMTP server, connected at first use."""
+
+    idle_check = 30.0  # seconds of idleness after which the connection is checked with NOOP
 
     def __init__(self, url: str, *, insecure: bool = False) -> None:
         parsed = parse_url(url, schemes=TRANSPORT_SCHEMES)
@@ -57,49 +80,132 @@ class SmtpTransport:
         self._port = parsed.port or (465 if parsed.scheme == "smtps" else 587)
         self._insecure = insecure
         self._smtp: smtplib.SMTP | None = None
+        self._used = 0.0  # time.monotonic() of the connection's last use
         self._secret: str | None = None
 
     def send(self, message: bytes) -> None:
         """Send ``message`` to every address in its To, Cc and Bcc, or to none of them."""
         sender, recipients = envelope(self.url, message)
         data = without_bcc(message)
+        kept = self._smtp is not None
+        try:
+            self._transaction(sender, recipients, data)
+        except _Unsent as unsent:
+            if not kept:
+                raise unsent.error from None
+            log.info(
+                "%s: %s, before this message; sending it over a new connection",
+                self.url,
+                unsent.message,
+            )
+            try:
+                self._transaction(sender, recipients, data)
+            except _Unsent as again:
+                raise again.error from None
+        log.info("%s: sent a message to %d recipient(s)", self.url, len(recipients))
+
+    def was_sent(self, message_id: str) -> bool | None:
+        """SMTP cannot tell: a server keeps no sent mail that a client could ask about."""
+        return None
+
+    def _transaction(self, sender: str, recipients: list[str], data: bytes) -> None:
+        """MAIL, RCPT for each recipient, DATA; a refusal at any step is a MailboxError."""
         smtp = self._connection()
         options = self._mail_options(smtp, sender, recipients, data)
         try:
-            code, reply = smtp.mail(sender, options)
+            code, reply = self._command("MAIL", lambda: smtp.mail(sender, options))
             if code != 250:
-                smtp.rset()
-                raise MailboxError(
-                    self.url,
+                self._reset(smtp)
+                raise self._refused(
                     f"the server refused the sender {sender} ({code} {_text(reply)})",
+                    code,
                     "the server may only accept the address you log in with as sender",
                 )
-            refused = {}
+            refused: dict[str, tuple[int, str]] = {}
             for address in recipients:
-                code, reply = smtp.rcpt(address)
+                code, reply = self._command("RCPT", lambda a=address: smtp.rcpt(a))
                 if code not in (250, 251):
-                    refused[address] = f"{code} {_text(reply)}"
+                    refused[address] = (code, _text(reply))
             if refused:
-                smtp.rset()
-                names = "; ".join(f"{a} ({why})" for a, why in refused.items())
-                raise MailboxError(
-                    self.url,
-                    f"the server refused {len(refused)} of {len(recipients)} recipients, so "
-                    f"the message was sent to no one: {names}",
-                    "correct or remove those addresses and send again",
-                )
-            code, reply = smtp.data(data)
+                self._reset(smtp)
+                raise self._recipients_refused(refused, len(recipients))
+            try:
+                code, reply = self._command("DATA", lambda: smtp.data(data))
+            except smtplib.SMTPDataError as error:  # DATA itself refused: nothing was sent
+                code, reply = self._reply("DATA command", error.smtp_code, error.smtp_error)
+                self._reset(smtp)
             if code != 250:
-                raise MailboxError(
-                    self.url, f"the server did not accept the message ({code} {_text(reply)})"
+                raise self._refused(
+                    f"the server did not accept the message ({code} {_text(reply)})", code
                 )
-        except (smtplib.SMTPServerDisconnected, OSError) as error:
-            self._drop()
-            raise lost_connection(self.url, "sending a message", error) from None
         except smtplib.SMTPException as error:  # a reply smtplib could not make sense of
             self._drop()
             raise MailboxError(self.url, f"sending failed: {error}") from None
-        log.info("%s: sent a message to %d recipient(s)", self.url, len(recipients))
+
+    def _command(self, stage: str, call: Callable[[], tuple[int, bytes]]) -> tuple[int, bytes]:
+        """One SMTP command of a message, and its reply. ``stage`` is MAIL, RCPT, DATA (the
+        content handed over) or "DATA command" (refused before the content went).
+
+        The connection closing under it (reset, silence, or the server's 421 "closing
+        channel") is a temporary MailboxError; at MAIL it is :class:`_Unsent`: nothing of the
+        message went out, so it can go again over a new connection."""
+        try:
+            code, reply = call()
+        except (smtplib.SMTPServerDisconnected, OSError) as error:
+            self._drop()
+            raise self._lost(stage, error) from None
+        return self._reply(stage, code, reply)
+
+    def _reply(self, stage: str, code: int, reply: bytes) -> tuple[int, bytes]:
+        """A reply that ends the connection (421, or one cut off by a dropped line, which
+        smtplib reads as a code like 2 or -1) as a MailboxError; any other as it is."""
+        if 200 <= code <= 599 and code != 421:
+            self._used = time.monotonic()
+            return code, reply
+        self._drop()
+        if code != 421:  # "2" and then nothing: the line dropped in the middle of the reply
+            raise self._lost(stage, f"the reply was cut off: {code} {_text(reply)}".strip())
+        said = f"the server closed the connection ({code} {_text(reply)})"
+        if stage == "MAIL":
+            raise _Unsent(MailboxError(self.url, said, NOTHING_SENT, temporary=True))
+        raise MailboxError(
+            self.url, f"{said}; the message was not sent", "send it again later", temporary=True
+        )
+
+    def _lost(self, stage: str, error: BaseException | str) -> MailboxError:
+        """A connection lost during ``stage``: before DATA nothing was sent; during DATA the
+        server may have taken the message just before the line dropped."""
+        if stage == "DATA":
+            return lost_connection(self.url, "sending a message", error, hint=MAYBE_SENT)
+        lost = lost_connection(self.url, "sending a message", error, hint=NOTHING_SENT)
+        return _Unsent(lost) if stage == "MAIL" else lost
+
+    def _refused(self, text: str, code: int, hint: str | None = None) -> MailboxError:
+        """A 4xx reply is the server saying "not now" (temporary), a 5xx "no" (permanent)."""
+        if _temporary(code):
+            hint = "the server asks to try again later (busy, or limiting how much is sent)"
+        return MailboxError(self.url, text, hint, temporary=_temporary(code))
+
+    def _recipients_refused(self, refused: dict[str, tuple[int, str]], total: int) -> MailboxError:
+        names = "; ".join(f"{a} ({code} {why})" for a, (code, why) in refused.items())
+        temporary = all(_temporary(code) for code, _ in refused.values())
+        return MailboxError(
+            self.url,
+            f"the server refused {len(refused)} of {total} recipients, so the message was sent "
+            f"to no one: {names}",
+            "the server turned them away for now (greylisting or a sending limit): send again later"
+            if temporary
+            else "correct or remove those addresses and send again",
+            temporary=temporary,
+        )
+
+    def _reset(self, smtp: smtplib.SMTP) -> None:
+        """RSET after a refusal, so the next message starts a clean transaction; a connection
+        that fails here is dropped (the next message connects again)."""
+        try:
+            smtp.rset()
+        except (smtplib.SMTPException, OSError):
+            self._drop()
 
     def close(self) -> None:
         """QUIT, tolerant of a connection the server already closed."""
@@ -120,9 +226,12 @@ class SmtpTransport:
     # -- the connection
 
     def _connection(self) -> smtplib.SMTP:
-        """The open connection, or a new one when there is none or the server dropped it
-        while it sat idle (servers close idle connections after a minute or so)."""
+        """The open connection, or a new one when there is none. One that sat idle longer
+        than ``idle_check`` seconds is checked with NOOP first (servers close idle connections
+        after a minute or so); one used recently is used as it is, with no extra round trip."""
         if self._smtp is not None:
+            if time.monotonic() - self._used <= self.idle_check:
+                return self._smtp
             try:
                 if self._smtp.noop()[0] == 250:
                     return self._smtp
@@ -130,6 +239,7 @@ class SmtpTransport:
                 pass
             self._drop()
         self._smtp = self._connect()
+        self._used = time.monotonic()
         return self._smtp
 
     def _connect(self) -> smtplib.SMTP:
@@ -172,13 +282,22 @@ class SmtpTransport:
             raise
         except smtplib.SMTPConnectError as error:
             _close_quietly(smtp)
+            temporary = _temporary(error.smtp_code)
             raise MailboxError(
                 where,
                 f"the server turned the connection away ({error.smtp_code} "
                 f"{_text(error.smtp_error)})",
-                "try again later",
+                "try again later"
+                if temporary
+                else "the server does not take mail from this computer: ask its administrator",
+                temporary=temporary,
             ) from None
-        except (smtplib.SMTPServerDisconnected, smtplib.SMTPResponseException) as error:
+        except smtplib.SMTPServerDisconnected as error:  # closed on us: busy, or a dropped line
+            _close_quietly(smtp)
+            raise lost_connection(
+                where, "connecting", error, hint=f"try again later; check the port: {PORTS_HINT}"
+            ) from None
+        except smtplib.SMTPResponseException as error:
             _close_quietly(smtp)
             raise MailboxError(
                 where,
@@ -214,6 +333,13 @@ class SmtpTransport:
             ) from None
         except smtplib.SMTPAuthenticationError as error:
             said = scrub(_text(error.smtp_error), self._secret)
+            if _temporary(error.smtp_code):  # 454: the server cannot check passwords just now
+                raise MailboxError(
+                    where,
+                    f"login failed for {user} for now (the server said: {error.smtp_code} {said})",
+                    "try again later",
+                    temporary=True,
+                ) from None
             self._secret = None  # ask again next time rather than repeat a wrong one
             raise MailboxError(
                 where,
@@ -222,6 +348,8 @@ class SmtpTransport:
                 f"(keyring set {SERVICE} '{where}'); some providers (QQ, 163, Gmail) want an "
                 "authorisation code or app password for SMTP",
             ) from None
+        except smtplib.SMTPServerDisconnected as error:
+            raise lost_connection(where, "logging in", error, hint="try again later") from None
         except smtplib.SMTPException as error:
             raise MailboxError(where, f"login failed for {user}: {error}") from None
 
@@ -271,6 +399,18 @@ def _login_plain_utf8(smtp: smtplib.SMTP, user: str, secret: str) -> None:
         code, reply = smtp.docmd(token)
     if code not in (235, 503):  # 503: already authenticated
         raise smtplib.SMTPAuthenticationError(code, reply)
+
+
+class _Unsent(MailboxError):
+    """The connection was found closed at a message's first command: nothing of it was sent."""
+
+    def __init__(self, error: MailboxError) -> None:
+        super().__init__(error.where, error.message, error.hint, temporary=True)
+        self.error = error
+
+
+def _temporary(code: int) -> bool:
+    return 400 <= code < 500
 
 
 # ---- the message ---------------------------------------------------------------------------

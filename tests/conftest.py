@@ -195,3 +195,61 @@ def graph(graph_env: pytest.MonkeyPatch, graph_tls: TlsFiles) -> Iterator[GraphS
         graph_env.setenv("XLCRM_GRAPH_AUTHORITY", server.root)
         graph_env.setenv("XLCRM_GRAPH_TOKEN", server.login.issue())
         yield server
+
+
+# ---- outgoing mail: what a mail-merge campaign sends -----------------------------------------
+
+# A 1×1 PNG and a one-page PDF: real files, small enough to read in a failing test's output.
+PNG_BASE64 = (
+    "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk"
+    "+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg=="
+)
+PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n"
+    b"2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]>>endobj\n"
+    b"trailer<</Root 1 0 R>>\n%%EOF\n"
+)
+Campaign = Callable[..., bytes]
+
+
+@pytest.fixture(scope="session")
+def campaign_message() -> Campaign:
+    """``campaign_message(message_id, sender, to)``: the message a campaign sends, as the
+    bytes a transport gets: multipart/mixed holding multipart/alternative (text, and HTML
+    that shows an inline logo: multipart/related) and a PDF quote with a Chinese file name;
+    a Chinese subject and body; one-click unsubscribe headers (RFC 8058); CRLF line ends."""
+    import base64
+    import email.policy
+    from email.message import EmailMessage
+
+    png = base64.b64decode(PNG_BASE64)
+
+    def make(
+        message_id: str,
+        sender: str = "销售部 <sales@corp.example>",
+        to: str = "张三 <zhang.san@customer.example>",
+        subject: str = "【春季促销】张三，您的专属报价已备好",
+    ) -> bytes:
+        msg = EmailMessage()
+        msg["From"] = sender
+        msg["To"] = to
+        msg["Subject"] = subject
+        msg["Date"] = "Mon, 02 Mar 2026 09:00:00 +0800"
+        msg["Message-ID"] = message_id
+        msg["List-Unsubscribe"] = (
+            "<mailto:unsubscribe@corp.example?subject=unsubscribe%20C0001>, "
+            "<https://crm.corp.example/unsubscribe/C0001/9f8e7d6c5b4a39281706>"
+        )
+        msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+        msg.set_content("张三您好：\n\n春季促销已开始，附件是您的专属报价单。\n\n销售部\n")
+        msg.add_alternative(
+            "<html><body><p>张三您好：</p><p>春季促销已开始，附件是您的专属报价单。</p>"
+            '<img src="cid:logo@corp.example" alt="公司标志"></body></html>\n',
+            subtype="html",
+        )
+        msg.get_payload()[1].add_related(png, "image", "png", cid="<logo@corp.example>")
+        msg.add_attachment(PDF, "application", "pdf", filename="报价单-C0001.pdf")
+        return msg.as_bytes(policy=email.policy.SMTP)
+
+    return make

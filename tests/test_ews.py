@@ -13,8 +13,10 @@ import base64
 import logging
 import socket
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from email.message import EmailMessage
+from email.parser import BytesParser
+from email.policy import default
 from pathlib import Path
 
 import dns.resolver
@@ -456,3 +458,109 @@ def test_send_refusals_are_explained(server: EwsServer) -> None:
     assert "sending a message: the server denied access (ErrorSendAsDenied)" in str(error.value)
     assert "Send As" in str(error.value)
     assert server.outbox == []
+
+
+# ---- what a campaign needs: rich messages, "was it sent?", temporary failures ----------------
+
+
+def test_a_campaign_message_goes_out_whole_with_its_message_id(
+    server: EwsServer, campaign_message: Callable[..., bytes]
+) -> None:
+    """Multipart/alternative with an inline image and an attachment, Chinese subject and
+    body: Exchange gets the MIME as it is, so the Message-ID is the one the campaign chose."""
+    sent = campaign_message("<spring-2026.C0001@corp.example>", sender=EwsServer.address)
+    draft = campaign_message("<spring-2026.C0002@corp.example>", sender=EwsServer.address)
+    box = windows_login(server)
+    box.send(sent)
+    box.save_draft(draft)
+
+    [out] = server.outbox
+    assert out.mime == sent and out.recipients == ("zhang.san@customer.example",)
+    [copy] = server.messages("sentitems")
+    [saved] = server.messages("drafts")
+    assert (copy.mime, saved.mime) == (sent, draft)
+    assert (copy.message_id, saved.message_id) == (
+        "<spring-2026.C0001@corp.example>",
+        "<spring-2026.C0002@corp.example>",
+    )
+    parsed = BytesParser(policy=default).parsebytes(out.mime)
+    assert parsed["Subject"] == "【春季促销】张三，您的专属报价已备好"
+    assert [part.get_content_type() for part in parsed.walk()] == [
+        "multipart/mixed",
+        "multipart/alternative",
+        "text/plain",
+        "multipart/related",
+        "text/html",
+        "image/png",
+        "application/pdf",
+    ]
+    body = parsed.get_body(("plain",))
+    assert body is not None and "春季促销已开始" in body.get_content()
+    [attachment] = parsed.iter_attachments()
+    assert attachment.get_filename() == "报价单-C0001.pdf"
+
+
+def test_was_sent_finds_the_message_id_in_sent_items_only(
+    server: EwsServer, campaign_message: Callable[..., bytes]
+) -> None:
+    box = windows_login(server)
+    box.send(campaign_message("<spring-2026.C0001@corp.example>", sender=EwsServer.address))
+    box.save_draft(campaign_message("<spring-2026.C0002@corp.example>", sender=EwsServer.address))
+    server.add_message("inbox", message(7))  # <ews7@customer.example>, received, not sent
+    server.clear_log()
+
+    assert box.was_sent("<spring-2026.C0001@corp.example>") is True
+    assert box.was_sent("spring-2026.c0001@CORP.example") is True  # brackets and case aside
+    assert box.was_sent("<spring-2026.C0002@corp.example>") is False  # a draft did not go
+    assert box.was_sent("<ews7@customer.example>") is False  # in the Inbox, not Sent Items
+    assert box.was_sent("<never@corp.example>") is False
+    assert server.operation_names() == ["FindItem"] * 5  # one read-only request each
+    assert {op.detail["restriction"] for op in server.operations} >= {
+        "<spring-2026.C0001@corp.example>",
+        "<spring-2026.c0001@CORP.example>",
+    }
+    assert len(server.outbox) == 1
+    with pytest.raises(ValueError, match="not a Message-ID"):
+        box.was_sent("C0001")
+
+
+def test_a_throttled_or_unreachable_exchange_is_temporary_a_refusal_is_not(
+    server: EwsServer, campaign_message: Callable[..., bytes]
+) -> None:
+    box = windows_login(server)
+    outgoing_one = campaign_message("<c1@corp.example>", sender=EwsServer.address)
+    server.throttle("CreateItem", back_off_ms=45_000)
+    with pytest.raises(MailboxError) as error:
+        box.send(outgoing_one)
+    assert "sending a message: the server is busy or unavailable (ErrorServerBusy)" in str(
+        error.value
+    )
+    assert (error.value.temporary, error.value.retry_after) == (True, 45.0)
+    assert server.outbox == []
+
+    server.drop_connection("CreateItem")  # the answer is cut off: did it go? Sent Items says
+    with pytest.raises(MailboxError) as error:
+        box.send(outgoing_one)
+    assert error.value.temporary is True and error.value.retry_after is None
+    assert error.value.hint and "look in Sent Items before sending it again" in error.value.hint
+    assert box.was_sent("<c1@corp.example>") is True  # it had: the campaign must not resend
+
+    with pytest.raises(MailboxError) as error:  # not allowed to send as someone else
+        box.send(outgoing_one.replace(b"From: zhang.san@", b"From: someone.else@"))
+    assert "ErrorSendAsDenied" in str(error.value) and error.value.temporary is False
+    assert len(server.outbox) == 1
+
+
+@pytest.mark.parametrize("status", [502, 503])
+def test_an_exchange_behind_a_failing_proxy_is_temporary(
+    server: EwsServer, status: int, campaign_message: Callable[..., bytes]
+) -> None:
+    box = windows_login(server)
+    server.http_error("CreateItem", status)
+    with pytest.raises(MailboxError) as error:
+        box.send(campaign_message("<c1@corp.example>", sender=EwsServer.address))
+    assert str(error.value).startswith(f"{box.url}: sending a message: the server ")
+    assert error.value.temporary is True
+    assert server.outbox == []
+    box.send(campaign_message("<c1@corp.example>", sender=EwsServer.address))  # later: it goes
+    assert len(server.outbox) == 1

@@ -20,9 +20,11 @@ import stat
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from email.message import EmailMessage
+from email.parser import BytesParser
+from email.policy import default
 from pathlib import Path
 
 import pytest
@@ -667,3 +669,98 @@ def test_plain_http_only_to_this_machine(graph_env: pytest.MonkeyPatch) -> None:
     graph_env.setenv("XLCRM_GRAPH_AUTHORITY", "http://login.example.cn")
     with pytest.raises(MailboxError, match="XLCRM_GRAPH_AUTHORITY must be an https URL"):
         open_mailbox(URL)
+
+
+# ---- what a campaign needs: rich messages, "was it sent?", temporary failures ----------------
+
+ADDRESS = "li@contoso.onmicrosoft.com"
+
+
+def test_a_campaign_message_goes_out_whole_with_its_message_id(
+    graph: GraphServer, campaign_message: Callable[..., bytes]
+) -> None:
+    """sendMail and POST messages take the MIME in base64: Exchange keeps it as it is, so the
+    Message-ID is the one the campaign chose (Graph's JSON form would make its own)."""
+    sent = campaign_message("<spring-2026.C0001@corp.example>", sender=f"销售部 <{ADDRESS}>")
+    draft = campaign_message("<spring-2026.C0002@corp.example>", sender=f"销售部 <{ADDRESS}>")
+    box = mailbox()
+    box.send(sent)
+    box.save_draft(draft)
+
+    assert graph.store.outbox == [sent]
+    [copy] = graph.store.in_folder(graph.store.folder("sentitems").id)
+    [saved] = graph.store.in_folder(graph.store.folder("drafts").id)
+    assert (copy.mime, saved.mime, saved.is_draft) == (sent, draft, True)
+    assert (copy.internet_message_id, saved.internet_message_id) == (
+        "<spring-2026.C0001@corp.example>",
+        "<spring-2026.C0002@corp.example>",
+    )
+    posts = [r for r in graph.api_requests() if r.method == "POST"]
+    assert [base64.b64decode(r.body) for r in posts] == [sent, draft]
+    parsed = BytesParser(policy=default).parsebytes(graph.store.outbox[0])
+    assert parsed["Subject"] == "【春季促销】张三，您的专属报价已备好"
+    assert [part.get_content_type() for part in parsed.walk()] == [
+        "multipart/mixed",
+        "multipart/alternative",
+        "text/plain",
+        "multipart/related",
+        "text/html",
+        "image/png",
+        "application/pdf",
+    ]
+    [attachment] = parsed.iter_attachments()
+    assert attachment.get_filename() == "报价单-C0001.pdf"
+
+
+def test_was_sent_asks_sent_items_for_the_internet_message_id(
+    graph: GraphServer, campaign_message: Callable[..., bytes]
+) -> None:
+    box = mailbox()
+    box.send(campaign_message("<spring-2026.C0001@corp.example>", sender=ADDRESS))
+    box.save_draft(campaign_message("<o'brien.C0002@corp.example>", sender=ADDRESS))
+    deliver(graph, 7)  # <g7@example.cn>, received, not sent
+    before = len(graph.api_requests())
+
+    assert box.was_sent("<spring-2026.C0001@corp.example>") is True
+    assert box.was_sent("spring-2026.C0001@corp.example") is True  # brackets aside
+    assert box.was_sent("<o'brien.C0002@corp.example>") is False  # a draft did not go
+    assert box.was_sent("<g7@example.cn>") is False  # in the Inbox, not Sent Items
+    asked = graph.api_requests()[before:]
+    assert {r.method for r in asked} == {"GET"}
+    assert {r.path for r in asked} == {
+        "/v1.0/users/li@contoso.onmicrosoft.com/mailFolders/sentitems/messages"
+    }
+    assert [r.query["$filter"] for r in asked] == [
+        "internetMessageId eq '<spring-2026.C0001@corp.example>'",
+        "internetMessageId eq '<spring-2026.C0001@corp.example>'",
+        "internetMessageId eq '<o''brien.C0002@corp.example>'",  # OData quoting
+        "internetMessageId eq '<g7@example.cn>'",
+    ]
+
+    graph.throttle(1, 429, "1", match="sentitems")  # a read: waited for and asked again
+    assert box.was_sent("<spring-2026.C0001@corp.example>") is True
+
+
+@pytest.mark.parametrize(
+    ("status", "retry_after", "expected"),
+    [(429, "120", 120.0), (503, "30", 30.0), (504, None, None)],
+)
+def test_throttled_or_busy_sending_is_temporary_with_graphs_retry_after(
+    graph: GraphServer, status: int, retry_after: str | None, expected: float | None
+) -> None:
+    box = mailbox(retry=RetryPolicy(attempts=2, max_wait=60))
+    graph.throttle(5, status, retry_after, match="sendMail")
+    with pytest.raises(MailboxError) as err:
+        box.send(message(40))
+    assert f"{status} " in str(err.value)
+    assert (err.value.temporary, err.value.retry_after) == (True, expected)
+    assert graph.store.outbox == []
+
+
+def test_a_refused_send_is_not_temporary(graph: GraphServer, graph_env: pytest.MonkeyPatch) -> None:
+    graph_env.setenv("XLCRM_GRAPH_TOKEN", graph.login.issue(allowed=False))
+    box = mailbox()
+    with pytest.raises(MailboxError) as err:
+        box.send(message(41))
+    assert "not allowed" in str(err.value) and "ErrorAccessDenied" in str(err.value)
+    assert (err.value.temporary, err.value.retry_after) == (False, None)

@@ -442,3 +442,37 @@ def test_send_says_to_use_an_smtp_transport(account: Account) -> None:
         box.send(message(1))
     assert str(caught.value).startswith(f"{account.url}: an IMAP mailbox cannot send mail")
     assert caught.value.hint and "smtps://" in caught.value.hint
+
+
+# ---- was it sent? (a campaign resumed after a crash asks) -----------------------------------
+
+
+def test_was_sent_finds_the_message_id_in_the_sent_folder_without_changing_it(
+    account: Account,
+) -> None:
+    """Dovecot marks ``已发送`` ``\\Sent`` (special-use); pymap marks nothing, and the folder is
+    known by its name. A reply that only refers to an id (References) does not count."""
+    reply = message(4).replace(b"Subject:", b"References: <m9@example.cn>\r\nSubject:")
+    account.append("已发送", message(1), message(2), reply)
+    account.append("INBOX", message(3))
+    before = account.flags("已发送")
+    with ImapMailbox(account.url) as box:
+        assert box.was_sent("<m2@example.cn>") is True
+        assert box.was_sent("M1@Example.CN") is True  # brackets and case aside
+        assert box.was_sent("<m3@example.cn>") is False  # received, not sent
+        assert box.was_sent("<m9@example.cn>") is False  # only referred to
+        assert box.was_sent("<never@example.cn>") is False
+        assert [data for _, data in box.fetch(box.changes("INBOX", None).refs)] == [message(3)]
+    assert account.flags("已发送") == before  # EXAMINE and BODY.PEEK: nothing marked read
+
+
+def test_was_sent_cannot_tell_without_a_sent_folder(
+    pymap: Pymap, certificate: Certificate, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = new_account("pymap", pymap, certificate.ca)
+    monkeypatch.setenv("XLCRM_PASSWORD", account.password)
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate.ca))
+    account.append("INBOX", message(1))
+    with ImapMailbox(account.url) as box:
+        assert "sent" not in {folder.role for folder in box.folders()}
+        assert box.was_sent("<m1@example.cn>") is None

@@ -10,13 +10,15 @@ one test points the transport at this machine under another server name (see its
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from email.parser import BytesParser
+from email.policy import default
 
 import pytest
 from servers.smtp import SmtpServer
-from servers.tcp_cut import HOST, Certificate, free_port, make_certificate
+from servers.tcp_cut import HOST, Certificate, TcpCut, free_port, make_certificate
 
-from sync.mailbox import MailboxError, Transport
+from sync.mailbox import MailboxError, Transport, header_message_id
 from sync.open import open_transport
 from sync.smtp import SmtpTransport, envelope, without_bcc
 
@@ -152,6 +154,7 @@ def test_a_refused_recipient_means_the_message_went_to_no_one(submission: SmtpSe
             "to no one: nobody@example.com (550 5.1.1 <nobody@example.com>: Recipient address "
             "rejected: User unknown)\n  hint: correct or remove those addresses and send again"
         )
+        assert caught.value.temporary is False  # 550: the address does not exist
         assert submission.messages == []
         assert submission.rcpt_seen == ["li.lei@customer.cn", "nobody@example.com"]
 
@@ -173,6 +176,7 @@ def test_a_wrong_password_says_so_without_showing_it(
     assert text.startswith(f"{transport.url}: login failed for {USER} (the server said: 535")
     assert "XLCRM_PASSWORD" in text and "keyring set xlcrm" in text
     assert wrong not in text and wrong not in caplog.text
+    assert caught.value.temporary is False
     assert submission.messages == []
 
 
@@ -186,6 +190,7 @@ def test_an_untrusted_certificate_is_refused_unless_insecure(
         f"{url(submission)}: the certificate of {HOST} was not accepted"
     )
     assert caught.value.hint and "--insecure" in caught.value.hint
+    assert caught.value.temporary is False
     assert submission.messages == []
 
     with caplog.at_level(logging.WARNING), SmtpTransport(url(submission), insecure=True) as t:
@@ -230,6 +235,190 @@ def test_an_unreachable_server_is_a_clear_error() -> None:
         f"smtp://{HOST}:{port}: nothing answers at {HOST} port {port} (connection refused)"
     )
     assert caught.value.hint and "587" in caught.value.hint
+    assert caught.value.temporary is True  # a server being restarted: try again later
+
+
+# ---- a campaign: thousands of messages, failures that pass and failures that stay ----------
+
+
+def numbered(n: int) -> bytes:
+    return mail(
+        "From: sales@example.cn",
+        f"To: c{n}@customer.cn",
+        f"Subject: Spring offer {n}",
+        f"Message-ID: <c{n}@example.cn>",
+    )
+
+
+def arrived(server: SmtpServer) -> list[str | None]:
+    """The Message-IDs of the messages the server accepted, in order."""
+    return [header_message_id(m.content) for m in server.messages]
+
+
+def test_a_campaign_goes_through_one_connection_and_one_login(submission: SmtpServer) -> None:
+    with SmtpTransport(url(submission)) as transport:
+        for n in range(50):
+            transport.send(numbered(n))
+    assert arrived(submission) == [f"<c{n}@example.cn>" for n in range(50)]
+    assert (submission.connections, submission.logins) == (1, 1)
+    assert submission.noops == 0  # no round trip to check a connection that was just used
+    assert len({m.peer for m in submission.messages}) == 1
+
+
+def test_a_connection_that_sat_idle_is_checked_before_use(submission: SmtpServer) -> None:
+    with SmtpTransport(url(submission)) as transport:
+        transport.send(numbered(1))
+        transport.idle_check = 0.0  # every pause now counts as a long one
+        transport.send(numbered(2))  # NOOP, answered: the connection is used
+        submission.drop_connections()  # the server closes it while it sits idle
+        transport.send(numbered(3))  # NOOP fails: a new connection, before MAIL
+    assert arrived(submission) == ["<c1@example.cn>", "<c2@example.cn>", "<c3@example.cn>"]
+    assert (submission.noops, submission.connections, submission.logins) == (1, 2, 2)
+
+
+@pytest.mark.parametrize("how", ["closed", "421"])
+def test_a_connection_the_server_closed_between_messages_is_replaced(
+    submission: SmtpServer, how: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Servers close connections that sat idle, or that carried their quota of messages,
+    silently or with 421 at the next command. The next message finds out at MAIL, before
+    any of it went out, and goes over a new connection: every message arrives once."""
+    with SmtpTransport(url(submission)) as transport:
+        for n in range(3):
+            transport.send(numbered(n))
+        if how == "closed":
+            submission.drop_connections()
+        else:
+            submission.answer("MAIL", "421 4.4.2 mx.test.example Error: timeout exceeded")
+        with caplog.at_level(logging.INFO, logger="sync.smtp"):
+            for n in range(3, 6):
+                transport.send(numbered(n))
+    assert arrived(submission) == [f"<c{n}@example.cn>" for n in range(6)]
+    assert (submission.connections, submission.logins) == (2, 2)
+    assert "sending it over a new connection" in caplog.text
+    if how == "421":
+        assert "421 4.4.2 mx.test.example Error: timeout exceeded" in caplog.text
+
+
+MAIL_OK = len(b"250 OK\r\n")
+GO_AHEAD = len(b"354 End data with <CR><LF>.<CR><LF>\r\n")
+
+
+@pytest.mark.parametrize(
+    ("cut_after", "taken", "hint"),
+    [
+        (MAIL_OK, False, "nothing was sent: send it again"),  # gone before RCPT's answer
+        # Gone after the server's first byte of "250 … queued": it had the message.
+        (2 * MAIL_OK + GO_AHEAD + 1, True, "the server may have taken it"),
+    ],
+    ids=["before the content", "after the content"],
+)
+def test_a_connection_lost_mid_message_is_temporary_and_the_retry_reconnects(
+    certificate: Certificate, cut_after: int, taken: bool, hint: str
+) -> None:
+    """The network drops in the middle of a message (a real TCP proxy cuts the line; plain
+    SMTP, so the bytes it counts are the server's replies)."""
+    with SmtpServer(certificate, mode="plain") as server, TcpCut(HOST, server.port) as proxy:
+        transport = SmtpTransport(f"smtp://{HOST}:{proxy.port}")
+        transport.send(numbered(1))
+        proxy.cut(after=cut_after)
+        with pytest.raises(MailboxError) as caught:
+            transport.send(numbered(2))
+        assert proxy.cuts == 1
+        assert str(caught.value).startswith(
+            f"smtp://{HOST}:{proxy.port}: the connection to the server was lost while sending "
+            "a message"
+        )
+        assert caught.value.temporary is True
+        assert caught.value.hint and hint in caught.value.hint
+        assert arrived(server) == ["<c1@example.cn>", *(["<c2@example.cn>"] if taken else [])]
+
+        proxy.cut(after=10**12)  # the network is back
+        if not taken:
+            transport.send(numbered(2))  # the caller tries again: over a new connection
+        transport.send(numbered(3))
+        transport.close()
+    assert arrived(server) == ["<c1@example.cn>", "<c2@example.cn>", "<c3@example.cn>"]
+    assert server.connections == 2
+
+
+@pytest.mark.parametrize(
+    ("command", "reply", "temporary"),
+    [
+        ("MAIL", "451 4.3.0 Mail server temporarily rejected message", True),
+        ("MAIL", "553 5.7.1 <sales@example.cn>: Sender address rejected: not owned by user", False),
+        ("RCPT", "452 4.5.3 Too many recipients in this hour", True),
+        ("RCPT", "421 4.7.0 mx.test.example Too many connections, closing", True),
+        ("DATA", "452 4.3.1 Insufficient system storage", True),
+        ("DATA", "421 4.3.2 mx.test.example Service shutting down", True),
+        ("DATA", "554 5.7.1 Message rejected: content looks like spam", False),
+    ],
+)
+def test_4xx_replies_are_temporary_5xx_permanent_and_both_keep_the_servers_words(
+    submission: SmtpServer, command: str, reply: str, temporary: bool
+) -> None:
+    with SmtpTransport(url(submission)) as transport:
+        submission.answer(command, reply)
+        with pytest.raises(MailboxError) as caught:
+            transport.send(numbered(1))
+        assert reply in str(caught.value)  # shown on the campaign's failed row
+        assert (caught.value.temporary, caught.value.retry_after) == (temporary, None)
+        transport.send(numbered(2))  # the next message goes through
+    assert arrived(submission) == ["<c2@example.cn>"]
+    assert submission.connections == (2 if reply.startswith("421") else 1)
+
+
+def test_greylisted_recipients_are_temporary_an_unknown_one_is_not(
+    certificate: Certificate, trusted: None
+) -> None:
+    with (
+        SmtpServer(
+            certificate,
+            users={USER: PASSWORD},
+            refuse=["nobody@example.com"],
+            defer=["new@customer.cn"],
+        ) as server,
+        SmtpTransport(url(server)) as transport,
+    ):
+        with pytest.raises(MailboxError) as caught:
+            transport.send(
+                mail("From: sales@example.cn", "To: li.lei@customer.cn, new@customer.cn")
+            )
+        assert str(caught.value) == (
+            f"{transport.url}: the server refused 1 of 2 recipients, so the message was sent "
+            "to no one: new@customer.cn (450 4.2.0 <new@customer.cn>: Recipient address "
+            "rejected: Greylisted, try again)\n  hint: the server turned them away for now "
+            "(greylisting or a sending limit): send again later"
+        )
+        assert caught.value.temporary is True
+
+        with pytest.raises(MailboxError) as caught:  # one of them will never work
+            transport.send(
+                mail("From: sales@example.cn", "To: new@customer.cn, nobody@example.com")
+            )
+        assert caught.value.temporary is False
+        assert "550 5.1.1" in str(caught.value) and "450 4.2.0" in str(caught.value)
+        assert caught.value.hint == "correct or remove those addresses and send again"
+    assert server.messages == []
+
+
+def test_a_campaign_message_arrives_byte_for_byte_with_its_unsubscribe_headers(
+    submission: SmtpServer, campaign_message: Callable[..., bytes]
+) -> None:
+    message = campaign_message("<spring-2026.C0001@example.cn>", sender="销售部 <sales@example.cn>")
+    with SmtpTransport(url(submission)) as transport:
+        transport.send(message)
+        assert transport.was_sent("<spring-2026.C0001@example.cn>") is None  # cannot tell
+    [received] = submission.messages
+    assert received.content == message
+    assert received.rcpt_tos == ["zhang.san@customer.example"]
+    headers = BytesParser(policy=default).parsebytes(received.content, headersonly=True)
+    assert headers["List-Unsubscribe"].strip() == (  # folded in two, as it was written
+        "<mailto:unsubscribe@corp.example?subject=unsubscribe%20C0001>, "
+        "<https://crm.corp.example/unsubscribe/C0001/9f8e7d6c5b4a39281706>"
+    )
+    assert headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert headers["Message-ID"] == "<spring-2026.C0001@example.cn>"
 
 
 # ---- the message as sent -------------------------------------------------------------------

@@ -5,7 +5,8 @@ the durable record of each send is a small append-only file beside the workbook
 (``crm.xlsx.sends-journal``), one JSON line per step:
 
 1. ``sending`` — written and fsync'd *before* the message leaves;
-2. ``sent`` / ``failed`` / ``draft`` — written after the server answered.
+2. ``sent`` / ``failed`` / ``draft`` — written after the server answered (and on disk with the
+   next fsync: see :meth:`Journal.append`).
 
 Every few hundred messages, and at the end, the journal is folded into the Sends table (one
 workbook save) and emptied. A run that was killed leaves the journal behind; the next run folds
@@ -80,12 +81,20 @@ class Journal:
             self._file.close()  # closing releases the lock
             self._file = None
 
-    def append(self, entry: Entry) -> None:
-        """Add ``entry`` and make it durable before returning."""
+    def append(self, entry: Entry, *, sync: bool = True) -> None:
+        """Add ``entry``; with ``sync`` (the default) it is on disk before this returns.
+
+        Without ``sync`` the line is handed to the operating system only: it survives the
+        process being killed, and the next synced line (the next ``sending``) takes it to
+        disk. The sender syncs each ``sending`` — the write-ahead rule — and not each
+        ``sent``: after a power cut a message whose ``sent`` was lost is *uncertain*, never
+        sent twice.
+        """
         file = self._require()
         file.write(json.dumps(asdict(entry), ensure_ascii=False) + "\n")
         file.flush()
-        os.fsync(file.fileno())
+        if sync:
+            os.fsync(file.fileno())
 
     def entries(self) -> list[Entry]:
         """Everything written since the journal was last emptied; a torn last line is dropped."""

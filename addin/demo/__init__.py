@@ -27,6 +27,7 @@ from pathlib import Path
 
 from ..errors import UsageError, WorkbookError
 from ..schema import LANGS, STAGES, Lang
+from ..settings import write_settings
 from ..workbook import Row, open_book
 from ..workbook.create import create_workbook
 from ..workbook.safety import check_not_locked
@@ -42,6 +43,7 @@ __all__ = [
     "MAIL_FOLDER",
     "DemoResult",
     "build_demo",
+    "demo_won_deal",
     "sync_demo_mailbox",
 ]
 
@@ -158,6 +160,7 @@ def _fill(
         for row in data["tickets"]:
             row["customer_id"] = customer_ids[row["customer_id"]]
         book.table("tickets").insert_all(data["tickets"])
+        write_settings(book, seller_settings(book.lang))
         book.state["demo_seed"] = str(seed)
         book.save()
         keys = ("customers", "deals", "interactions", "tickets", "products")
@@ -172,3 +175,32 @@ def _fill(
         return counts, pipeline
     finally:
         book.close()
+
+
+def seller_settings(lang: Lang) -> dict[str, str]:
+    """The demo company's details, for its contracts and campaign mail (all made up)."""
+    zh = lang == "zh"
+    return {
+        "company_name": "上海星河软件有限公司" if zh else "Shanghai Xinghe Software Co., Ltd.",
+        "company_address": "上海市浦东新区张江路 88 号 5 楼"
+        if zh
+        else "5F, 88 Zhangjiang Road, Pudong, Shanghai",
+        "company_phone": "021-5080 1234",
+        "company_email": DEMO_MAILBOX,
+        "company_website": "https://xinghe-soft.example",
+        "company_tax_id": "91310115MA1K4DEMO0",
+        "company_bank": "招商银行上海张江支行" if zh else "China Merchants Bank, Zhangjiang Branch",
+        "company_bank_account": "1219 0888 8810 001",
+        "company_representative": "陈星" if zh else "Chen Xing",
+        "sender": f"{'星河软件' if zh else 'Xinghe Software'} <{DEMO_MAILBOX}>",
+        "sending_hours": "08:00-20:00",
+    }
+
+
+def demo_won_deal(path: Path) -> str:
+    """The demo's most recently closed won deal, for the contract the demo generates."""
+    with open_book(path) as book:
+        won = [d for d in book.table("deals").rows() if d.get("stage") == "Won"]
+    if not won:
+        raise WorkbookError(str(path), "the demo has no won deal")
+    return max(won, key=lambda d: (d.get("closed") or dt.date.min, d["id"]))["id"]

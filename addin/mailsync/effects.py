@@ -11,6 +11,10 @@
   (campaigns skip those addresses; a workbook without the column gets a ``bounced`` tag), and
   marks the campaign send it answers ``bounced`` with the server's words as the error.
 - **Campaign replies** — a reply to a campaign message marks that send ``replied``.
+- **Unsubscribes** — a message asking to unsubscribe (``unsubscribe``, ``退订``…, the answer to
+  a campaign's List-Unsubscribe mailto or footer link) sets the customer's ``unsubscribed``
+  (a tag in workbooks without the column). The campaign's token in it names the customer even
+  when they write from another address. No campaign mails them again.
 - **Leads** — with ``--create-leads`` an unknown correspondent becomes a customer with
   status Lead, their company copied when a known customer shares their (non-public) domain.
 
@@ -26,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from sync.message import MailMessage
 
+from ..campaigns.unsubscribe import find_token, is_unsubscribe_request, make_token
 from ..customers import email_key, join_emails, split_emails
 from ..workbook import Book
 from .linking import CLOSED_STAGES, CustomerIndex, stored_message_id
@@ -35,6 +40,7 @@ if TYPE_CHECKING:
     from .run import SyncOptions
 
 Key = tuple[str, str]
+SALT_KEY = "campaign_salt"  # the workbook's unsubscribe-token key (addin/campaigns/run.py)
 
 
 class Effects:
@@ -53,6 +59,7 @@ class Effects:
         self.index = customers
         self.report = report
         self.options = options
+        self._tokens: dict[str, str] | None = None  # unsubscribe token -> customer, when needed
         self.customers = book.table("customers")
         self.customer_columns = set(self.customers.columns)
         self.current: dict[str, Mapping[str, Any]] = {
@@ -192,6 +199,39 @@ class Effects:
                 if self.send_status.get(key) == "sent":
                     self._set_send(key, "replied", None)
                     self.report.sends_replied += 1
+
+    def unsubscribe(self, message: MailMessage, customer: str | None) -> str | None:
+        """Mark who asks to unsubscribe; returns that customer when ``message`` is such a
+        request (the token, when it has one of ours, names the customer), else None."""
+        if not is_unsubscribe_request(message.subject, message.text):
+            return None
+        token = find_token(f"{message.subject}\n{message.text}")
+        customer = (self._token_customer(token) if token else None) or customer
+        if customer is None or customer not in self.current:
+            return None
+        if "unsubscribed" in self.customer_columns:
+            if self._customer_value(customer, "unsubscribed") is True:
+                return customer
+            self._change_customer(customer, "unsubscribed", True)
+        elif "tags" in self.customer_columns:
+            tags = self._customer_value(customer, "tags") or ""
+            words = [t.strip() for t in str(tags).replace("，", ",").split(",") if t.strip()]
+            if "unsubscribed" in words:
+                return customer
+            self._change_customer(customer, "tags", ", ".join([*words, "unsubscribed"]))
+        else:
+            return customer
+        if "updated" in self.customer_columns:
+            self._change_customer(customer, "updated", dt.date.today())
+        self.report.unsubscribed.append(customer)
+        return customer
+
+    def _token_customer(self, token: str) -> str | None:
+        """The customer a campaign's unsubscribe token names, when this workbook made it."""
+        if self._tokens is None:
+            salt = self.book.state.get(SALT_KEY)
+            self._tokens = {make_token(c, salt): c for c in self.current} if salt else {}
+        return self._tokens.get(token)
 
     def _set_send(self, key: Key, status: str, error: str | None) -> None:
         if self.send_status.get(key) == status:

@@ -52,6 +52,7 @@ class SyncReport:
     bounced: list[str] = field(default_factory=list)  # addresses marked on customers
     sends_bounced: int = 0
     sends_replied: int = 0
+    unsubscribed: list[str] = field(default_factory=list)  # customer ids
     customers_contacted: int = 0  # last_contact moved forward
     deals_followed_up: int = 0  # next_follow_up changed
     problems: list[str] = field(default_factory=list)  # messages that could not be used
@@ -80,6 +81,7 @@ class SyncReport:
             "bounced": list(self.bounced),
             "sends_bounced": self.sends_bounced,
             "sends_replied": self.sends_replied,
+            "unsubscribed": list(self.unsubscribed),
             "customers_contacted": self.customers_contacted,
             "deals_followed_up": self.deals_followed_up,
             "problems": list(self.problems),
@@ -111,6 +113,8 @@ class SyncReport:
                 f"  bounced: {', '.join(self.bounced) or '-'}"
                 f" ({self.sends_bounced} campaign sends marked)"
             )
+        if self.unsubscribed:
+            lines.append(f"  unsubscribed: {', '.join(self.unsubscribed)}")
         if self.sends_replied:
             lines.append(f"  campaign replies: {self.sends_replied} sends marked replied")
         if self.customers_contacted or self.deals_followed_up:

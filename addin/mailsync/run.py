@@ -257,6 +257,10 @@ class _Run:
             report.skipped["internal"] += 1
             return
         match = self._customer(theirs, thread_ids)
+        if not outgoing:
+            asking = self.effects.unsubscribe(message, match.customer_id if match else None)
+            if asking and match is None:  # written from another address, with the token
+                match = Match(asking, "unsubscribe token")
         if match is None:
             if message.list_unsubscribe or all(is_automated(a) for a in theirs):
                 report.skipped["automated"] += 1

@@ -14,8 +14,8 @@ re-read the workbook 5,000 times) and builds one context per deal or customer:
 - ``total`` — the deal amount, else the sum of the lines.
 - ``owner`` — ``owner.name``, the deal's owner, else the customer's.
 - ``company`` — the seller, from the Settings table (``company.name``, ``.address``, ``.bank``…).
-- ``today`` and ``lang``; contracts add ``contract_no``, campaigns ``campaign`` and
-  ``unsubscribe_url``.
+- ``today`` and ``lang``; contracts add ``contract_no`` and ``valid_until`` (30 days on, for
+  quotations), campaigns ``campaign`` and ``unsubscribe_url``.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from .filters import CENT
 from .records import Record, template_value
 
 OPEN_STAGES = ("Lead", "Qualified", "Proposal", "Negotiation")
+QUOTE_VALID_DAYS = 30  # a quotation's valid_until: today + 30 days
 COMPANY_FIELDS = (
     "name",
     "address",
@@ -48,7 +49,8 @@ COMPANY_FIELDS = (
 )
 LINE_FIELDS = ("sku", "name", "quantity", "unit", "unit_price", "currency", "amount")
 _ITEM_SPLIT = re.compile(r"[;；\n]+")
-_QUANTITY = re.compile(r"^(.*?)\s*(?:[x×*]\s*(\d+(?:\.\d+)?))?$", re.IGNORECASE)
+# "SKU x 2", "SKU×2", "SKU*2" (an x needs a space before it: "POS-X2" is a SKU).
+_QUANTITY = re.compile(r"^(.*?)(?:(?:\s*[×*]\s*|\s+[xX]\s*)(\d+(?:\.\d+)?))?$")
 
 
 @dataclass
@@ -109,22 +111,23 @@ class CrmData:
         name = next((n for n in names if isinstance(n, str) and n.strip()), None)
         return Record("owner", {"name": name}, ("name",))
 
-    def lines(self, deal: Mapping[str, Any]) -> tuple[list[Record], list[str]]:
-        """The deal's lines and any problem with its product cell."""
+    def lines(self, deal: Mapping[str, Any]) -> list[Record]:
+        """The deal's lines. A SKU missing from Products is a line whose every field but the
+        SKU is a problem — reported when a template uses it, not by templates that do not."""
         amount = _decimal(deal.get("amount"))
         currency = deal.get("currency")
         cell = deal.get("product")
         if not isinstance(cell, str) or not cell.strip():
             line = {"name": deal.get("title"), "quantity": Decimal(1), "unit_price": amount}
-            return [_line(line, currency, amount)], []
+            return [_line(line, currency, amount)]
         items = [item.strip() for item in _ITEM_SPLIT.split(cell) if item.strip()]
-        lines, problems = [], []
+        lines: list[Record] = []
         for item in items:
             match = _QUANTITY.match(item)
             sku, quantity = (match[1].strip(), match[2]) if match else (item, None)
             product = self.products.get(normalize_label(sku))
             if product is None:
-                problems.append(f"product {sku!r} is not in the Products table")
+                lines.append(_UnknownProduct("line", {"sku": sku}, LINE_FIELDS))
                 continue
             price = _decimal(product.get("unit_price"))
             qty = Decimal(quantity) if quantity else None
@@ -138,7 +141,7 @@ class CrmData:
                 "unit_price": price,
             }
             lines.append(_line(values, product.get("currency") or currency, None))
-        return lines, problems
+        return lines
 
     # -- contexts
 
@@ -154,8 +157,7 @@ class CrmData:
                 f"customer {deal.get('customer_id') or '(empty)'} is not in the Customers table"
             )
             customer = {}
-        lines, problems = self.lines(deal)
-        built.problems.extend(problems)
+        lines = self.lines(deal)
         built.context.update(
             customer=self.customer(customer),
             deal=self.deal(deal),
@@ -163,12 +165,13 @@ class CrmData:
             owner=self.owner(deal.get("owner"), customer.get("owner")),
         )
         total = _decimal(deal.get("amount"))
-        if total is None and lines and all(line.get("amount") is not None for line in lines):
+        if total is None and lines and all(isinstance(x.get("amount"), Decimal) for x in lines):
             total = sum((line["amount"] for line in lines), Decimal(0))
         if total is not None:
             built.context["total"] = total
         if contract_no:
             built.context["contract_no"] = contract_no
+        built.context["valid_until"] = self.today + dt.timedelta(days=QUOTE_VALID_DAYS)
         return built
 
     def campaign_deal(self, customer_id: str) -> dict[str, Any] | None:
@@ -186,14 +189,21 @@ class CrmData:
         built.context["customer"] = self.customer(customer)
         deal = self.campaign_deal(customer_id)
         if deal is not None:
-            lines, problems = self.lines(deal)
-            built.context.update(deal=self.deal(deal), lines=lines)
-            built.problems.extend(problems)
+            built.context.update(deal=self.deal(deal), lines=self.lines(deal))
         built.context["owner"] = self.owner(
             deal.get("owner") if deal else None, customer.get("owner")
         )
         built.context.update(extra)
         return built
+
+
+class _UnknownProduct(Record):
+    """A line whose SKU is not in the Products table."""
+
+    __slots__ = ()
+
+    def missing_message(self, name: str) -> str:
+        return f"product {self['sku']!r} is not in the Products table"
 
 
 class _SettingsRecord(Record):

@@ -60,13 +60,40 @@ def decimal_of(value: Any, what: str) -> Decimal:
     raise TemplateValueError(f"{what} needs a number, not {value!r}")
 
 
+# What people type in a Currency column besides ISO codes.
+CURRENCY_NAMES = {
+    "RMB": "CNY",
+    "人民币": "CNY",
+    "元": "CNY",
+    "¥": "CNY",
+    "￥": "CNY",
+    "美元": "USD",
+    "US$": "USD",
+    "$": "USD",
+    "欧元": "EUR",
+    "€": "EUR",
+    "港币": "HKD",
+    "港元": "HKD",
+    "日元": "JPY",
+    "英镑": "GBP",
+}
+
+
+def currency_code(currency: Any) -> str:
+    """An ISO 4217 code from a Currency cell: ``CNY``, ``rmb``, ``人民币``, ``$``…"""
+    if not isinstance(currency, str) or not currency.strip():
+        return DEFAULT_CURRENCY
+    text = currency.strip()
+    return CURRENCY_NAMES.get(text.upper(), CURRENCY_NAMES.get(text, text.upper()))
+
+
 def money(value: Any, currency: Any = None, *, lang: Lang = "en") -> Any:
     if isinstance(value, Undefined):
         return value
-    code = currency if isinstance(currency, str) and currency.strip() else DEFAULT_CURRENCY
+    code = currency_code(currency)
     amount = decimal_of(value, "money").quantize(CENT, ROUND_HALF_UP)
     try:
-        return format_currency(amount, code.strip().upper(), locale=LOCALES[lang])
+        return format_currency(amount, code, locale=LOCALES[lang])
     except Exception as error:  # Babel raises several kinds for an unknown currency code
         raise TemplateValueError(f"money: unknown currency {code!r} ({error})") from None
 

@@ -5,10 +5,16 @@ exchangelib's own text is kept only where it adds something (a redirect's target
 error code); it never contains the password. Connection problems arrive from exchangelib as
 ``ErrorTimeoutExpired("Reraised from ConnectionError(...)")``: with one connection and the
 fail-fast policy it gives up at once instead of retrying for up to an hour.
+
+Errors that trying again later can cure are ``temporary``: a connection that failed or broke,
+a busy or throttling server (``ErrorServerBusy`` and its kin, HTTP 503 and other 5xx answers
+that are not EWS answers), a sending quota used up for now. A throttling Exchange names how
+long to wait (``BackOffMilliseconds``), which becomes ``retry_after``.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
@@ -20,6 +26,10 @@ from oauthlib.oauth2 import InsecureTransportError, OAuth2Error
 from ..mailbox import MailboxError
 
 AGAIN = "run the sync again later; it continues where this run stopped"
+SEND_AGAIN = "try again later"
+MAYBE_SENT = (  # the request may have reached Exchange before the answer was lost
+    "the message may or may not have been sent: look in Sent Items before sending it again"
+)
 BUSY = (
     ews.ErrorServerBusy,
     ews.ErrorTooManyObjectsOpened,
@@ -32,6 +42,7 @@ BUSY = (
     ews.ErrorInternalServerError,
     ews.RateLimitError,
 )
+_HTTP_5XX = re.compile(r"Unknown failure in response\. Code: (5\d\d)")  # exchangelib's words
 FAILURES = (
     ews.EWSError,
     requests.RequestException,
@@ -47,6 +58,7 @@ def explain(
     """The MailboxError for ``error``, raised by exchangelib while ``doing`` something."""
     name = type(error).__name__
     text = str(error.args[0]) if getattr(error, "args", None) else str(error)
+    again = SEND_AGAIN if doing.startswith(("sending", "saving")) else AGAIN
     if isinstance(error, InsecureTransportError):
         return MailboxError(
             url, "an OAuth token is sent only over https", "use ews:// (https), not ews+http://"
@@ -71,7 +83,9 @@ def explain(
             "ask the Exchange administrator",
         )
     if isinstance(error, ews.CASError):
-        return MailboxError(url, f"{doing}: the server refused the request ({text})", AGAIN)
+        return MailboxError(
+            url, f"{doing}: the server refused the request ({text})", again, temporary=True
+        )
     if isinstance(error, ews.RedirectError):
         return MailboxError(
             url,
@@ -80,9 +94,36 @@ def explain(
         )
     if isinstance(error, ews.ErrorTimeoutExpired | requests.ConnectionError):
         cause = "the connection to the server failed, was cut off or timed out"
-        return MailboxError(url, f"{doing}: {cause}", f"check the network and the server; {AGAIN}")
+        hint = (
+            MAYBE_SENT
+            if doing.startswith("sending")
+            else f"check the network and the server; {again}"
+        )
+        return MailboxError(url, f"{doing}: {cause}", hint, temporary=True)
     if isinstance(error, BUSY):
-        return MailboxError(url, f"{doing}: the server is busy or unavailable ({name})", AGAIN)
+        return MailboxError(
+            url,
+            f"{doing}: the server is busy or unavailable ({name})",
+            again,
+            temporary=True,
+            retry_after=_back_off(error),
+        )
+    if isinstance(error, ews.ErrorSubmissionQuotaExceeded):
+        return MailboxError(
+            url,
+            f"{doing}: the mailbox has sent as many messages as the server allows for now ({name})",
+            "send the rest later (Exchange limits messages per minute and per day)",
+            temporary=True,
+        )
+    http_5xx = _HTTP_5XX.search(text) if isinstance(error, ews.MalformedResponseError) else None
+    if http_5xx:
+        return MailboxError(
+            url,
+            f"{doing}: the server answered HTTP {http_5xx.group(1)} instead of an EWS answer "
+            "(a proxy or load balancer whose Exchange is down or restarting)",
+            MAYBE_SENT if http_5xx.group(1) == "504" and doing.startswith("sending") else again,
+            temporary=True,
+        )
     if isinstance(error, ews.ErrorMessageSizeExceeded):
         return MailboxError(url, f"{doing}: the message is larger than the server accepts")
     if isinstance(error, ews.ErrorInvalidRecipients | ews.ErrorMailRecipientNotFound):
@@ -103,7 +144,8 @@ def explain(
             f"{doing}: the server's answer was not understood ({name}: {_first_line(text)})",
             "check that the URL is the EWS address, usually …/EWS/Exchange.asmx",
         )
-    return MailboxError(url, f"{doing}: {name}: {_first_line(text)}", AGAIN)
+    network = isinstance(error, OSError | requests.RequestException)
+    return MailboxError(url, f"{doing}: {name}: {_first_line(text)}", again, temporary=network)
 
 
 @contextmanager
@@ -115,6 +157,18 @@ def translated(url: str, doing: str, login_hint: Callable[[], str], address: str
         raise
     except FAILURES as error:
         raise explain(url, error, doing, login_hint(), address) from error
+
+
+def _back_off(error: BaseException) -> float | None:
+    """The seconds a throttling Exchange asked to wait (``BackOffMilliseconds``), which
+    exchangelib keeps on ErrorServerBusy. (When the server named none, exchangelib puts its own
+    first wait there, 10 s, which is as good a guess as any.) The errors it re-raises as busy
+    ("Reraised from …", "Caused by HTTP 503 response") carry no word from the server."""
+    back_off = getattr(error, "back_off", None)
+    text = str(error.args[0]) if error.args else ""
+    if not isinstance(back_off, int | float) or text.startswith(("Reraised from", "Caused by")):
+        return None
+    return float(back_off)
 
 
 def _is_tls(text: str) -> bool:

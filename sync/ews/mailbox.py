@@ -1,8 +1,9 @@
 """``EwsMailbox``: an Exchange mailbox through Exchange Web Services, as a :class:`Mailbox`.
 
-Reading uses only EWS read operations (GetFolder, FindFolder, SyncFolderItems, GetItem), none
-of which changes a message: GetItem does not mark mail read, unlike opening it in Outlook.
-Writing happens only in :meth:`EwsMailbox.send` and :meth:`EwsMailbox.save_draft`.
+Reading uses only EWS read operations (GetFolder, FindFolder, SyncFolderItems, GetItem; and
+FindItem for :meth:`EwsMailbox.was_sent`), none of which changes a message: GetItem does not
+mark mail read, unlike opening it in Outlook. Writing happens only in :meth:`EwsMailbox.send`
+and :meth:`EwsMailbox.save_draft`.
 """
 
 from __future__ import annotations
@@ -137,6 +138,12 @@ class EwsMailbox:
     def save_draft(self, message: bytes) -> None:
         with self._translated("saving a draft"):
             sending.save_draft(self._account, self._roles["drafts"], message)
+
+    def was_sent(self, message_id: str) -> bool | None:
+        """Whether Sent Items holds a message with this Message-ID (what :meth:`send` leaves
+        there), so a resumed campaign does not send it twice."""
+        with self._translated("looking in Sent Items"):
+            return sending.was_sent(self._account, self._roles["sent"], message_id)
 
     def close(self) -> None:
         """Close the connection to the server (the mailbox can still be used: it reconnects)."""

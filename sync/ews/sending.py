@@ -13,7 +13,11 @@ edit and send.
 Only the MIME text (and those flags) is sent. exchangelib's ``Message`` would add its field
 defaults (Importance, Sensitivity, IsRead, read-receipt flags) after the MIME, and Exchange
 lets properties override what the MIME says: a message asking for a read receipt
-(``Disposition-Notification-To``) or marked important would lose that.
+(``Disposition-Notification-To``) or marked important would lose that. Exchange keeps the
+MIME's own Message-ID as the item's InternetMessageId, in the copy in Sent Items too.
+
+``was_sent``: one FindItem in Sent Items restricted to that InternetMessageId (IdOnly, plus
+the id to compare), which reads nothing else and changes nothing.
 """
 
 from __future__ import annotations
@@ -21,10 +25,21 @@ from __future__ import annotations
 import base64
 
 from exchangelib import Account
+from exchangelib.fields import FieldPath
 from exchangelib.folders import BaseFolder
-from exchangelib.items import SAVE_ONLY, SEND_AND_SAVE_COPY, SEND_TO_NONE, Message
-from exchangelib.services import CreateItem
+from exchangelib.items import (
+    ID_ONLY,
+    SAVE_ONLY,
+    SEND_AND_SAVE_COPY,
+    SEND_TO_NONE,
+    SHALLOW,
+    Message,
+)
+from exchangelib.restriction import Q, Restriction
+from exchangelib.services import CreateItem, FindItem
 from exchangelib.util import add_xml_child, create_element
+
+from ..mailbox import bracketed_message_id, same_message_id
 
 MSGFLAG_READ = 0x1
 MSGFLAG_UNSENT = 0x8
@@ -74,3 +89,29 @@ def save_draft(account: Account, drafts: BaseFolder, message: bytes) -> None:
         message_disposition=SAVE_ONLY,
         send_meeting_invitations=SEND_TO_NONE,
     )
+
+
+def was_sent(account: Account, sent_items: BaseFolder, message_id: str) -> bool:
+    """Whether Sent Items holds a message with this Message-ID."""
+    wanted = bracketed_message_id(message_id)
+    field = FieldPath(field=Message.get_field_by_fieldname("message_id"))
+    found = FindItem(account=account, page_size=10).call(
+        folders=[sent_items],
+        additional_fields=[field],
+        restriction=Restriction(
+            Q(message_id=wanted), folders=[sent_items], applies_to=Restriction.ITEMS
+        ),
+        order_fields=None,
+        shape=ID_ONLY,
+        query_string=None,
+        depth=SHALLOW,
+        calendar_view=None,
+        max_items=10,
+        offset=0,
+    )
+    for item in found:
+        if isinstance(item, Exception):
+            raise item
+        if same_message_id(getattr(item, "message_id", None), wanted):
+            return True
+    return False

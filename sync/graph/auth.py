@@ -128,6 +128,7 @@ def _msal_app(settings: GraphSettings, http: httpx.Client, factory: Any, **kwarg
             "for a test server with a self-signed certificate use --insecure"
             if "CERTIFICATE_VERIFY_FAILED" in str(error)
             else f"check the network (and {AUTHORITY} for a national cloud)",
+            temporary=_unreachable(error),
         ) from None
     except ValueError:  # msal: the tenant's OpenID configuration could not be fetched
         raise MailboxError(
@@ -137,6 +138,11 @@ def _msal_app(settings: GraphSettings, http: httpx.Client, factory: Any, **kwarg
             "write the tenant as its domain or id (graph://li@contoso.onmicrosoft.com); for a "
             f"national cloud set {AUTHORITY}",
         ) from None
+
+
+def _unreachable(error: httpx.HTTPError) -> bool:
+    """A network failure (temporary), not a certificate this computer refuses (permanent)."""
+    return "CERTIFICATE_VERIFY_FAILED" not in str(error)
 
 
 def _failure(settings: GraphSettings, result: dict[str, Any], hint: str) -> MailboxError:
@@ -160,7 +166,9 @@ class AppToken:
             result = self._app.acquire_token_for_client(scopes=self._settings.app_scopes)
         except httpx.HTTPError as error:
             raise MailboxError(
-                self._settings.url, f"the sign-in service could not be reached: {error}"
+                self._settings.url,
+                f"the sign-in service could not be reached: {error}",
+                temporary=_unreachable(error),
             ) from None
         if "access_token" not in result:
             raise _failure(
@@ -238,7 +246,9 @@ class UserToken:
             return self._token()
         except httpx.HTTPError as error:
             raise MailboxError(
-                self._settings.url, f"the sign-in service could not be reached: {error}"
+                self._settings.url,
+                f"the sign-in service could not be reached: {error}",
+                temporary=_unreachable(error),
             ) from None
 
     def _token(self) -> str:

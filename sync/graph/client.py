@@ -11,6 +11,11 @@ on 429, which means Graph did not take the request; after a 503, a timeout or a 
 connection the message may or may not have gone, so the error says to look in Sent Items
 rather than risk a second copy.
 
+The errors raised then are ``temporary`` (:class:`sync.mailbox.MailboxError`): throttling
+and busy answers (429, 503, 504, and Exchange's "transient" error codes) and connections that
+failed or broke; with Graph's ``Retry-After`` as ``retry_after`` when it sent one. A refused
+sign-in or permission, an unknown mailbox or a message Graph will not take are not.
+
 Every link followed (``@odata.nextLink``, ``@odata.deltaLink``, including one read back from
 a workbook's sync state) must point at the configured Graph server: the bearer token goes
 with it, and a state cell is not a place to take a server address from.
@@ -46,15 +51,31 @@ class RetryPolicy:
 
 
 _THROTTLED = {429: "Too Many Requests", 503: "Service Unavailable", 504: "Gateway Timeout"}
+_TRANSIENT_CODES = ("ErrorServerBusy", "ErrorTooManyObjectsOpened", "ErrorMailboxStoreUnavailable")
 
 
 class GraphError(MailboxError):
     """Graph answered with an error; ``status`` and ``code`` let callers react to some."""
 
-    def __init__(self, where: str, message: str, hint: str | None, status: int, code: str):
-        super().__init__(where, message, hint)
+    def __init__(
+        self,
+        where: str,
+        message: str,
+        hint: str | None,
+        status: int,
+        code: str,
+        *,
+        temporary: bool = False,
+        retry_after: float | None = None,
+    ):
+        super().__init__(where, message, hint, temporary=temporary, retry_after=retry_after)
         self.status = status
         self.code = code
+
+
+def is_temporary(status: int, code: str) -> bool:
+    """Whether Graph's answer means "not now" rather than "no"."""
+    return status in _THROTTLED or code in _TRANSIENT_CODES or code.endswith("TransientError")
 
 
 def error_code(response: httpx.Response) -> tuple[str, str]:
@@ -261,6 +282,7 @@ class GraphClient:
                 self.where,
                 f"Microsoft Graph could not be reached at {httpx.URL(url).host}: {text}",
                 "check the network (and XLCRM_GRAPH_URL); nothing was changed or sent",
+                temporary=True,
             )
         what = f"{method} {self._show(url)}"
         if method == "GET":
@@ -268,11 +290,13 @@ class GraphClient:
                 self.where,
                 f"the connection to Microsoft Graph broke during {what}: {text}",
                 "check the network and run the command again; what was read so far is not lost",
+                temporary=True,
             )
         return MailboxError(
             self.where,
             f"the connection to Microsoft Graph broke during {what}: {text}",
             "the message may or may not have been sent: look in Sent Items before sending it again",
+            temporary=True,
         )
 
     def _throttled(self, response: httpx.Response, attempts: int, delay: float) -> GraphError:
@@ -287,6 +311,8 @@ class GraphClient:
             + ("" if response.request.method == "GET" else "; the message was not sent"),
             status,
             error_code(response)[0],
+            temporary=True,
+            retry_after=retry_after(response),
         )
 
     def error(self, method: str, target: str, response: httpx.Response) -> GraphError:
@@ -317,4 +343,13 @@ class GraphClient:
                     "the message may or may not have been sent: look in Sent Items before "
                     "sending it again"
                 )
-        return GraphError(self.where, text + detail, hint, status, code)
+        temporary = is_temporary(status, code)
+        return GraphError(
+            self.where,
+            text + detail,
+            hint,
+            status,
+            code,
+            temporary=temporary,
+            retry_after=retry_after(response) if temporary else None,
+        )

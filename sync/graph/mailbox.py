@@ -5,7 +5,7 @@ Folders are named as a person sees them in Outlook, children after their parent 
 sentitems, drafts), not from display names, which Exchange translates into the mailbox's
 language. Message keys are Graph message ids; the bytes are the MIME that
 ``messages/{id}/$value`` returns. A sync only reads (GET); ``send`` and ``save_draft`` are
-the only requests that change anything.
+the only requests that change anything (``was_sent`` is a GET on Sent Items).
 """
 
 from __future__ import annotations
@@ -19,7 +19,17 @@ from urllib.parse import quote
 
 import httpx
 
-from ..mailbox import Changes, Folder, FolderRole, MailboxError, MessageRef, parse_url, warn_gone
+from ..mailbox import (
+    Changes,
+    Folder,
+    FolderRole,
+    MailboxError,
+    MessageRef,
+    bracketed_message_id,
+    parse_url,
+    same_message_id,
+    warn_gone,
+)
 from .auth import token_source
 from .changes import list_changes
 from .client import GraphClient, RetryPolicy, Sleep
@@ -164,6 +174,25 @@ class GraphMailbox:
         response = self._post("messages", message)
         with contextlib.suppress(ValueError):
             log.debug("%s: draft saved as %s", self.url, response.json().get("id"))
+
+    def was_sent(self, message_id: str) -> bool | None:
+        """Whether Sent Items holds a message with this Message-ID (``sendMail`` leaves the
+        copy there, keeping the MIME's Message-ID as its ``internetMessageId``).
+
+        Exchange files that copy a moment after ``sendMail`` answers, so this is for a campaign
+        resumed after a crash, not for checking a message sent a second ago."""
+        wanted = bracketed_message_id(message_id)
+        quoted = wanted.replace("'", "''")  # OData string literals double their quotes
+        _, body = self._client.get_json(
+            f"{self._settings.mailbox_path}/mailFolders/sentitems/messages",
+            {
+                "$filter": f"internetMessageId eq '{quoted}'",
+                "$select": "id,internetMessageId",
+                "$top": "10",
+            },
+        )
+        found = [item.get("internetMessageId") for item in body.get("value", [])]
+        return any(same_message_id(ident, wanted) for ident in found)
 
     def _post(self, what: str, message: bytes) -> httpx.Response:
         """POST ``message`` as Graph takes MIME: base64 text, ``Content-Type: text/plain``."""

@@ -4,6 +4,8 @@ Reading never changes the server: folders are opened with EXAMINE (read-only SEL
 messages fetched with ``BODY.PEEK[]``, which unlike ``BODY[]`` or ``RFC822`` does not set
 ``\\Seen``. The only writes are the explicit :meth:`ImapMailbox.save_draft` (an APPEND to the
 Drafts folder); IMAP cannot send, so :meth:`ImapMailbox.send` says to use an SMTP transport.
+:meth:`ImapMailbox.was_sent` looks for a Message-ID in the sent folder the same read-only way
+(EXAMINE, ``UID SEARCH HEADER Message-ID``, ``BODY.PEEK``).
 
 A dropped connection, a reset or a timeout is a :class:`~sync.mailbox.MailboxError`; the
 connection is then treated as dead (later calls raise the same error) and nothing is retried
@@ -22,7 +24,17 @@ from contextlib import contextmanager
 
 from imapclient import IMAPClient
 
-from ..mailbox import Changes, Folder, MailboxError, MessageRef, parse_url, warn_gone
+from ..mailbox import (
+    Changes,
+    Folder,
+    MailboxError,
+    MessageRef,
+    bracketed_message_id,
+    header_message_id,
+    parse_url,
+    same_message_id,
+    warn_gone,
+)
 from .connection import connect, logout
 from .folders import Listed, parse_listing, wire_name
 from .net import lost_connection
@@ -126,6 +138,35 @@ class ImapMailbox:
         with self._talk(f"saving a draft in {name!r}") as client:
             client.append(wire_name(name, self._wire), data, flags=_DRAFT_FLAGS)
         log.info("%s: draft saved in %s", self.url, name)
+
+    def was_sent(self, message_id: str) -> bool | None:
+        """Whether a sent folder holds a message with this Message-ID; None when the mailbox
+        has no sent folder (special-use ``\\Sent``, else a folder named so: ``已发送``).
+
+        Mail sent over SMTP reaches the sent folder only when the mail client (or the
+        provider: Gmail, Exmail) files a copy there. SEARCH HEADER matches substrings, so the
+        Message-IDs it finds are read back and compared whole."""
+        wanted = bracketed_message_id(message_id)
+        sent = [listed.name for listed in self._list() if listed.role == "sent"]
+        if not sent:
+            return None
+        return any(self._holds(folder, wanted) for folder in sent)
+
+    def _holds(self, folder: str, wanted: str) -> bool:
+        self._examine(folder)
+        charset = None if wanted.isascii() else "UTF-8"
+        with self._talk(f"searching {folder!r}") as client:
+            uids = client.search([b"HEADER", b"Message-ID", wanted.encode()], charset=charset)
+            if not uids:
+                return False
+            found = client.fetch(uids, [b"BODY.PEEK[HEADER.FIELDS (MESSAGE-ID)]"])
+        headers = [
+            data
+            for items in found.values()
+            for key, data in items.items()
+            if key.startswith(b"BODY[") and isinstance(data, bytes)
+        ]
+        return any(same_message_id(header_message_id(data), wanted) for data in headers)
 
     def close(self) -> None:
         """LOGOUT; a connection that is already dead is just dropped."""

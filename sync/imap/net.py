@@ -4,6 +4,11 @@ Shared by the IMAP backend and the SMTP transport (:mod:`sync.smtp`), which meet
 problems: a name that does not resolve, a port where nothing listens, a server that does not
 answer, a certificate this computer does not trust, a port that does not speak TLS.
 
+Each error says whether trying again later can help (``temporary``): a refused connection, a
+timeout, a name lookup that failed for now, a dropped connection can all be passing trouble;
+a certificate that is not trusted or a port that does not speak TLS stays so until someone
+changes something.
+
 Certificates are checked by default, against the system's trusted authorities (OpenSSL also
 reads ``SSL_CERT_FILE``, which is how a company CA or a test CA is added without code).
 ``insecure`` turns the checks off for test servers with self-signed certificates; the
@@ -70,12 +75,14 @@ def connection_error(
             where,
             f"the server name {host} could not be found ({error.strerror or error})",
             "check the spelling of the server name and that this computer is online",
+            temporary=error.errno == socket.EAI_AGAIN,  # the name server did not answer
         )
     if isinstance(error, ConnectionRefusedError):
         return MailboxError(
             where,
             f"nothing answers at {host} port {port} (connection refused)",
             f"check the server name and port: {ports_hint}",
+            temporary=True,  # a server being restarted refuses connections for a while
         )
     if isinstance(error, TimeoutError):  # socket.timeout is TimeoutError since Python 3.10
         return MailboxError(
@@ -83,6 +90,7 @@ def connection_error(
             f"{host} port {port} did not answer in time",
             f"check the server name and port ({ports_hint}), and that a firewall or proxy "
             "lets the connection through",
+            temporary=True,
         )
     if isinstance(error, ssl.SSLError):
         return MailboxError(
@@ -95,17 +103,30 @@ def connection_error(
         where,
         f"could not connect to {host} port {port}: {error.strerror or error}",
         "check the server name, the port and the network, then try again",
+        temporary=True,  # network unreachable, connection reset: the network, not the server
     )
 
 
-def lost_connection(where: str, doing: str, error: BaseException) -> MailboxError:
-    """The connection broke (dropped, reset, timed out) in the middle of ``doing``."""
-    detail = "no answer in time" if isinstance(error, TimeoutError) else str(error) or "closed"
+SYNC_AGAIN = (
+    "nothing was changed: check the network and run again; the next run starts from the "
+    "last saved state"
+)
+
+
+def lost_connection(
+    where: str, doing: str, error: BaseException | str, *, hint: str = SYNC_AGAIN
+) -> MailboxError:
+    """The connection broke (dropped, reset, timed out) in the middle of ``doing``: temporary,
+    the next try connects again. ``error`` is the exception, or what the server said."""
+    if isinstance(error, str):
+        detail = error
+    else:
+        detail = "no answer in time" if isinstance(error, TimeoutError) else str(error) or "closed"
     return MailboxError(
         where,
         f"the connection to the server was lost while {doing} ({detail})",
-        "nothing was changed: check the network and run again; the next run starts from the "
-        "last saved state",
+        hint,
+        temporary=True,
     )
 
 

@@ -56,7 +56,10 @@ from ..mailbox import (
     FolderRole,
     MailboxError,
     MessageRef,
+    bracketed_message_id,
+    header_message_id,
     parse_url,
+    same_message_id,
     warn_gone,
     warn_unreadable_state,
 )
@@ -244,6 +247,24 @@ def _parse_state(url: str, folder: str, state: str) -> tuple[int, int, KeySketch
         return None
 
 
+_HEAD_CHUNK = 16 * 1024
+_HEAD_LIMIT = 1 << 20  # a header longer than this is not one
+
+
+def read_head(path: Path) -> bytes:
+    """The start of the message in ``path``, up to the end of its header (not the body)."""
+    head = b""
+    with path.open("rb") as f:
+        while len(head) < _HEAD_LIMIT:
+            chunk = f.read(_HEAD_CHUNK)
+            if not chunk:
+                break
+            head += chunk
+            if b"\n\n" in head or b"\n\r\n" in head:
+                break
+    return head
+
+
 def cannot_send(url: str) -> MailboxError:
     return MailboxError(
         url,
@@ -359,6 +380,27 @@ class FileMailbox:
                 self.url, f"the draft could not be written to {directory}: {error}"
             ) from error
         self._dirs = self._find_folders()
+
+    def was_sent(self, message_id: str) -> bool | None:
+        """Whether a sent folder (``Sent``, ``已发送``…) holds a message with this Message-ID,
+        from each file's header; None when the mailbox has no sent folder."""
+        wanted = bracketed_message_id(message_id)
+        sent = [folder.name for folder in self.folders() if folder.role == "sent"]
+        if not sent:
+            return None
+        for folder in sent:
+            for _, path in (self._relist(folder) or {}).values():
+                try:
+                    head = self._head(path)
+                except FileNotFoundError:  # moved or deleted while we looked
+                    continue
+                if same_message_id(header_message_id(head), wanted):
+                    return True
+        return False
+
+    def _head(self, path: Path) -> bytes:
+        """The message's header (or more); FileNotFoundError when it is gone."""
+        return read_head(path)
 
     def _new_drafts_folder(self) -> Path:
         """Where a Drafts folder goes when the mailbox has none."""

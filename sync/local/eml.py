@@ -114,6 +114,13 @@ class EmlMailbox(FileMailbox):
             log.warning("%s: %s: %s; skipped", self.url, path, error)
             return None
 
+    def _head(self, path: Path) -> bytes:
+        if path.suffix.lower() != ".msg":
+            return super()._head(path)
+        if not _has_extract_msg():
+            return b""  # without extract-msg an Outlook file cannot be read
+        return self._read(path) or b""
+
 
 def _has_extract_msg() -> bool:
     return importlib.util.find_spec("extract_msg") is not None

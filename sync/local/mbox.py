@@ -43,7 +43,17 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
-from ..mailbox import Changes, Folder, MailboxError, MessageRef, parse_url, warn_unreadable_state
+from ..mailbox import (
+    Changes,
+    Folder,
+    MailboxError,
+    MessageRef,
+    bracketed_message_id,
+    header_message_id,
+    parse_url,
+    same_message_id,
+    warn_unreadable_state,
+)
 from ..utf7 import decode_folder_name
 from ._files import cannot_send, log, role_from_name
 
@@ -55,6 +65,7 @@ _HASHED = 4096
 _LOOKAHEAD = 256  # bytes of a From line looked at
 _FROM_LINE = re.compile(rb"From \S+ +[^\r\n]*?\d\d?:\d\d")
 _MAX_DEPTH = 16
+_HEAD_LIMIT = 1 << 20  # bytes of a message read to find its Message-ID
 
 
 class MboxMailbox:
@@ -245,6 +256,22 @@ class MboxMailbox:
     def send(self, message: bytes) -> None:
         raise cannot_send(self.url)
 
+    def was_sent(self, message_id: str) -> bool | None:
+        """Whether a sent mbox (``Sent``, ``Sent.mbox``, ``已发送``) holds a message with this
+        Message-ID, from each message's header; None when there is no sent mbox."""
+        wanted = bracketed_message_id(message_id)
+        sent = [folder.name for folder in self.folders() if folder.role == "sent"]
+        if not sent:
+            return None
+        for folder in sent:
+            with self._path(folder).open("rb") as f:
+                size = os.fstat(f.fileno()).st_size
+                offsets = _scan(f, 0, size)
+                for start, end in zip(offsets, [*offsets[1:], size]):
+                    if same_message_id(header_message_id(_head(f, start, end)), wanted):
+                        return True
+        return False
+
     def save_draft(self, message: bytes) -> None:
         # Appending safely needs the locking protocol of whatever delivers into this file
         # (dotlock, fcntl, or both); a wrong guess corrupts the mailbox, so xlcrm does not try.
@@ -297,6 +324,20 @@ def _scan(f: BinaryIO, start: int, end: int, *, first: bool = False) -> list[int
         keep = max(limit - 3, 0)
         carry, searched = buf[keep:], limit - keep
     return found
+
+
+def _head(f: BinaryIO, start: int, end: int) -> bytes:
+    """The header of the message whose From line is at ``start`` (it ends before ``end``)."""
+    f.seek(start)
+    head = b""
+    while len(head) < min(end - start, _HEAD_LIMIT):
+        chunk = f.read(min(16 * 1024, end - start - len(head)))
+        if not chunk:
+            break
+        head += chunk
+        if b"\n\n" in head or b"\n\r\n" in head:
+            break
+    return head[head.find(b"\n") + 1 :]  # after the From line
 
 
 def _starts_message(buf: bytes, line: int) -> bool:

@@ -79,6 +79,7 @@ class EwsServer:
         self.operations: list[Operation] = []
         self._drop: dict[str, int] = {}  # operation → how many more to answer before dropping
         self._busy: dict[str, int] = {}  # operation → back-off asked for, in ms
+        self._http_errors: dict[str, int] = {}  # operation → HTTP status to answer instead
         self._log_lock = threading.Lock()
         self._httpd: http.server.ThreadingHTTPServer | None = None
 
@@ -156,6 +157,12 @@ class EwsServer:
         with self._log_lock:
             self._busy[operation] = back_off_ms
 
+    def http_error(self, operation: str, status: int) -> None:
+        """Answer the next ``operation`` with a bare HTTP ``status`` and an HTML page, as a
+        load balancer or IIS does when the Exchange behind it is down (502, 503)."""
+        with self._log_lock:
+            self._http_errors[operation] = status
+
     def operation_names(self) -> list[str]:
         with self._log_lock:
             return [op.name for op in self.operations]
@@ -176,6 +183,10 @@ class EwsServer:
     def _back_off(self, operation: str) -> int | None:
         with self._log_lock:
             return self._busy.pop(operation, None)
+
+    def _http_error(self, operation: str) -> int | None:
+        with self._log_lock:
+            return self._http_errors.pop(operation, None)
 
     def _should_drop(self, operation: str) -> bool:
         with self._log_lock:
@@ -223,6 +234,12 @@ class _Handler(http.server.BaseHTTPRequestHandler):
             self.ews._record(HttpRequest("POST", self.path, False))
             challenge = [("WWW-Authenticate", value) for value in verdict.challenge]
             self._answer(401, b"", "text/plain", challenge)
+            return
+        failing = self.ews._http_error(operation_name(data))
+        if failing is not None:  # Exchange is not even reached
+            self.ews._record(HttpRequest("POST", self.path, True), Operation(operation_name(data)))
+            page = f"<html><body><h1>{failing} Service Unavailable</h1></body></html>".encode()
+            self._answer(failing, page, "text/html")
             return
         back_off = self.ews._back_off(operation_name(data))
         if back_off is not None:  # throttled: refused before anything is done

@@ -1,10 +1,12 @@
 """The SOAP side of the EWS test server: parse a request envelope, run the operation against the
 store, and answer with the response XML Exchange 2016 sends.
 
-Operations: GetFolder, FindFolder, SyncFolderItems, GetItem, CreateItem (SaveOnly, SendOnly,
-SendAndSaveCopy) and SendItem. Anything else is answered the way Exchange answers a request it
-cannot validate: HTTP 500 with an ``ErrorSchemaValidation`` SOAP fault. Errors about one folder
-or item are per-message errors (``ResponseClass="Error"``), as on a real server.
+Operations: GetFolder, FindFolder, SyncFolderItems, GetItem, FindItem (with no restriction, or
+``IsEqualTo`` on ``message:InternetMessageId``, compared without regard to case as Exchange
+compares strings), CreateItem (SaveOnly, SendOnly, SendAndSaveCopy) and SendItem. Anything
+else is answered the way Exchange answers a request it cannot validate: HTTP 500 with an
+``ErrorSchemaValidation`` SOAP fault. Errors about one folder or item are per-message errors
+(``ResponseClass="Error"``), as on a real server.
 """
 
 from __future__ import annotations
@@ -199,6 +201,58 @@ def get_item(store: Store, request: etree._Element, op: Operation) -> list[etree
     return messages
 
 
+def find_item(store: Store, request: etree._Element, op: Operation) -> list[etree._Element]:
+    base, extra = shape(request.find(f"{{{M}}}ItemShape"))
+    view = request.find(f"{{{M}}}IndexedPageItemView")
+    limit = int(view.get("MaxEntriesReturned", "1000")) if view is not None else 1000
+    offset = int(view.get("Offset", "0")) if view is not None else 0
+    wanted = _restriction(request.find(f"{{{M}}}Restriction"))
+    op.detail.update(traversal=request.get("Traversal"), restriction=wanted)
+    parents = request.find(f"{{{M}}}ParentFolderIds")
+    messages = []
+    for elem in parents if parents is not None else []:
+        try:
+            folder = resolve_folder(store, elem)
+        except ResponseError as error:
+            messages.append(failure("FindItem", error))
+            continue
+        found = [
+            item
+            for item in store.in_folder(folder.id)
+            if wanted is None or (item.message_id or "").lower() == wanted.lower()
+        ]
+        page = found[offset : offset + limit]
+        message = success("FindItem")
+        root = m(
+            "RootFolder",
+            message,
+            IndexedPagingOffset=str(offset + len(page)),
+            TotalItemsInView=str(len(found)),
+            IncludesLastItemInRange="true" if offset + len(page) >= len(found) else "false",
+        )
+        items = t("Items", root)
+        for item in page:
+            items.append(item_xml(item, base, extra))
+        messages.append(message)
+    return messages
+
+
+def _restriction(elem: etree._Element | None) -> str | None:
+    """The InternetMessageId a FindItem restriction asks for; None when there is none."""
+    if elem is None:
+        return None
+    equal = elem.find(f"{{{T}}}IsEqualTo")
+    uri = equal.find(f"{{{T}}}FieldURI") if equal is not None else None
+    constant = (
+        equal.find(f"{{{T}}}FieldURIOrConstant/{{{T}}}Constant") if equal is not None else None
+    )
+    if uri is None or uri.get("FieldURI") != "message:InternetMessageId" or constant is None:
+        raise Fault(
+            "ErrorUnsupportedPathForQuery", "This server filters on InternetMessageId only."
+        )
+    return constant.get("Value", "")
+
+
 def _transmit(store: Store, mime: bytes) -> None:
     try:
         store.transmit(mime)
@@ -305,6 +359,7 @@ OPERATIONS: dict[str, Run] = {
     "FindFolder": find_folder,
     "SyncFolderItems": sync_folder_items,
     "GetItem": get_item,
+    "FindItem": find_item,
     "CreateItem": create_item,
     "SendItem": send_item,
 }

@@ -58,6 +58,15 @@ class StoredItem:
         return found.group(1).decode("ascii").upper() if found else "UTF-8"
 
     @property
+    def message_id(self) -> str | None:
+        """The InternetMessageId Exchange takes from the MIME's Message-ID, as written."""
+        parsed = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(
+            self.mime, headersonly=True
+        )
+        value = parsed.get("Message-ID")
+        return "".join(str(value).split()) if value else None
+
+    @property
     def subject(self) -> str:
         parsed = email.parser.BytesParser(policy=email.policy.default).parsebytes(
             self.mime, headersonly=True

@@ -191,4 +191,6 @@ def item_xml(item: StoredItem, base: str, extra: set[str]) -> etree._Element:
         t("Subject", elem, item.subject)
     if "message:IsRead" in extra or full:
         t("IsRead", elem, "true" if item.is_read else "false")
+    if item.message_id and ("message:InternetMessageId" in extra or full):
+        t("InternetMessageId", elem, item.message_id)
     return elem

@@ -4,8 +4,9 @@ Real HTTP/1.1 (with TLS when given a certificate), real Graph shapes: ``mailFold
 ``childFolders`` (paged), well-known folder names, ``messages/delta`` rounds with
 ``@odata.nextLink`` (``$skiptoken``) and a final ``@odata.deltaLink`` (``$deltatoken``) and
 ``Prefer: odata.maxpagesize``, the ``receivedDateTime`` filter listing (``$filter``,
-``$orderby``, ``$top``, ``$skip`` next links), ``$value`` MIME, ``sendMail`` and ``POST
-messages`` with base64 MIME, bearer tokens (401/403 with Graph's error bodies), and the
+``$orderby``, ``$top``, ``$skip`` next links), a folder's messages by ``$filter=
+internetMessageId eq '<…>'``, ``$value`` MIME, ``sendMail`` and ``POST messages`` with
+base64 MIME, bearer tokens (401/403 with Graph's error bodies), and the
 sign-in endpoints of :mod:`servers.graph_login`.
 
 Test hooks: ``throttle`` (429/503/504, with or without ``Retry-After``, N times),
@@ -358,11 +359,16 @@ class _Handler(BaseHTTPRequestHandler):
         q = request.query
         messages = store.in_folder(folder.id)
         if "$filter" in q:
-            m = re.fullmatch(r"receivedDateTime ge (\S+)", q["$filter"])
-            if not m:
+            received = re.fullmatch(r"receivedDateTime ge (\S+)", q["$filter"])
+            ident = re.fullmatch(r"internetMessageId eq '((?:[^']|'')*)'", q["$filter"])
+            if received:
+                since = datetime.fromisoformat(received.group(1).replace("Z", "+00:00"))
+                messages = [x for x in messages if x.received >= since]
+            elif ident:  # compared as Exchange compares strings: case aside
+                wanted = ident.group(1).replace("''", "'").lower()
+                messages = [x for x in messages if (x.internet_message_id or "").lower() == wanted]
+            else:
                 return self._error(400, "ErrorInvalidUrlQueryFilter", "Invalid filter clause.")
-            since = datetime.fromisoformat(m.group(1).replace("Z", "+00:00"))
-            messages = [x for x in messages if x.received >= since]
         if q.get("$orderby") not in (None, "receivedDateTime", "receivedDateTime asc"):
             return self._error(
                 400, "InefficientFilter", "The restriction or sort order is too complex."

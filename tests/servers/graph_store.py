@@ -11,6 +11,8 @@ a message that arrives while a client pages is reported in the next round, never
 from __future__ import annotations
 
 import base64
+import email.parser
+import email.policy
 import itertools
 import secrets
 import threading
@@ -46,6 +48,15 @@ class StoredMessage:
     updated: int
     is_read: bool = False
     is_draft: bool = False
+
+    @property
+    def internet_message_id(self) -> str | None:
+        """What Exchange keeps of the MIME's Message-ID (``internetMessageId``)."""
+        head = email.parser.BytesParser(policy=email.policy.compat32).parsebytes(
+            self.mime, headersonly=True
+        )
+        value = head.get("Message-ID")
+        return "".join(str(value).split()) if value else None
 
 
 @dataclass
@@ -148,6 +159,7 @@ class GraphStore:
             "isRead": message.is_read,
             "isDraft": message.is_draft,
             "parentFolderId": message.folder,
+            "internetMessageId": message.internet_message_id,
         }
         if select is None:
             return full

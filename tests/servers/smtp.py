@@ -3,21 +3,32 @@
 ``SmtpServer(mode=...)``: ``"plain"`` (no TLS at all), ``"starttls"`` (STARTTLS offered, AUTH
 only after it) or ``"tls"`` (TLS from the first byte, as on port 465); with ``users`` it asks
 for a login (AUTH PLAIN / LOGIN). Addresses in ``refuse`` are answered ``550`` at RCPT, as a
-server answers a mailbox that does not exist.
+server answers a mailbox that does not exist; addresses in ``defer`` ``450``, as a greylisting
+server answers an address it has not seen from this sender yet.
 
 Each accepted message is kept as a :class:`Received`: the envelope (MAIL FROM, RCPT TO and
-their options) and the bytes exactly as transmitted after DATA.
+their options) and the bytes exactly as transmitted after DATA. The server also counts what a
+campaign's cost depends on: ``connections`` (TCP connections clients opened), ``logins``
+(successful AUTH) and ``noops``.
+
+Test hooks: ``answer(command, reply)`` answers the next MAIL, RCPT or DATA with ``reply``
+instead (``"451 4.3.0 …"``, ``"552 5.3.4 …"``; a ``421`` reply also closes the connection, as
+servers do), and ``drop_connections()`` closes every open connection from the server's side,
+as a server does with a client that sat idle too long.
 """
 
 from __future__ import annotations
 
+import asyncio
 import ssl
+import threading
+from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import AuthResult, LoginPassword
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 from .tcp_cut import HOST, Certificate, free_port
 
@@ -36,19 +47,51 @@ class Received:
 @dataclass
 class _Recorder:
     refuse: set[str]
+    defer: set[str]
     messages: list[Received] = field(default_factory=list)
     rcpt_seen: list[str] = field(default_factory=list)
+    answers: dict[str, deque[str]] = field(default_factory=dict)  # command → replies to give
+    noops: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def _answer(self, server: Any, command: str) -> str | None:
+        """The reply a test asked for, for the next ``command``; a 421 closes the connection."""
+        with self.lock:
+            queued = self.answers.get(command)
+            reply = queued.popleft() if queued else None
+        if reply is not None and reply.startswith("421"):
+            transport = server.transport
+            server.loop.call_later(0.05, transport.close)  # after the reply went out
+        return reply
+
+    async def handle_MAIL(
+        self, server: Any, session: Any, envelope: Any, address: str, mail_options: list[str]
+    ) -> str:
+        reply = self._answer(server, "MAIL")
+        if reply is not None:
+            return reply
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
 
     async def handle_RCPT(
         self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: list[str]
     ) -> str:
         self.rcpt_seen.append(address)
+        reply = self._answer(server, "RCPT")
+        if reply is not None:
+            return reply
         if address.casefold() in self.refuse:
             return f"550 5.1.1 <{address}>: Recipient address rejected: User unknown"
+        if address.casefold() in self.defer:
+            return f"450 4.2.0 <{address}>: Recipient address rejected: Greylisted, try again"
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        reply = self._answer(server, "DATA")
+        if reply is not None:
+            return reply
         login = session.auth_data
         self.messages.append(
             Received(
@@ -63,6 +106,23 @@ class _Recorder:
             )
         )
         return "250 2.0.0 Ok: queued"
+
+    async def handle_NOOP(self, server: Any, session: Any, envelope: Any, arg: str) -> str:
+        self.noops += 1
+        return "250 OK"
+
+
+class _Controller(Controller):
+    """aiosmtpd's controller, keeping every connection's protocol object to count and close."""
+
+    def __init__(self, handler: Any, **options: Any) -> None:
+        super().__init__(handler, **options)
+        self.opened: list[SMTP] = []
+
+    def factory(self) -> SMTP:
+        server = super().factory()
+        self.opened.append(server)
+        return server
 
 
 def _tls_transport(server: Any) -> bool:
@@ -80,12 +140,16 @@ class SmtpServer:
         mode: str = "starttls",
         users: dict[str, str] | None = None,
         refuse: Iterable[str] = (),
+        defer: Iterable[str] = (),
         smtputf8: bool = True,
     ) -> None:
         self.port = free_port()
         self.mode = mode
         self._users = users or {}
-        self._recorder = _Recorder({address.casefold() for address in refuse})
+        self._recorder = _Recorder(
+            {address.casefold() for address in refuse}, {address.casefold() for address in defer}
+        )
+        self.logins = 0  # successful AUTH commands
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         context.load_cert_chain(certificate.cert, certificate.key)
         options: dict[str, Any] = {
@@ -104,7 +168,8 @@ class SmtpServer:
             options["auth_required"] = True
             # aiosmtpd only counts STARTTLS as encrypted; on "tls" the session is TLS anyway.
             options["auth_require_tls"] = mode == "starttls"
-        self._controller = Controller(self._recorder, **options)
+        self._controller = _Controller(self._recorder, **options)
+        self._before = 0  # connections made while starting (aiosmtpd checks it is up)
 
     @property
     def messages(self) -> list[Received]:
@@ -115,6 +180,36 @@ class SmtpServer:
         """Every RCPT TO the server was asked, accepted or not."""
         return self._recorder.rcpt_seen
 
+    @property
+    def connections(self) -> int:
+        """TCP connections clients opened since the server started."""
+        return len(self._controller.opened) - self._before
+
+    @property
+    def noops(self) -> int:
+        return self._recorder.noops
+
+    def answer(self, command: str, reply: str, *, times: int = 1) -> None:
+        """Answer the next ``times`` ``command`` (MAIL, RCPT or DATA) with ``reply``."""
+        assert command in ("MAIL", "RCPT", "DATA"), command
+        with self._recorder.lock:
+            self._recorder.answers.setdefault(command, deque()).extend([reply] * times)
+
+    def drop_connections(self) -> None:
+        """Close every open connection from the server's side, and wait until they are."""
+
+        async def close_all() -> None:
+            open_now = [s for s in self._controller.opened if s.transport is not None]
+            for server in open_now:
+                server.transport.close()
+            for _ in range(200):
+                if all(s.transport is None for s in open_now):
+                    return
+                await asyncio.sleep(0.01)
+
+        loop = self._controller.loop
+        asyncio.run_coroutine_threadsafe(close_all(), loop).result(timeout=5)
+
     def _authenticate(
         self, server: Any, session: Any, envelope: Any, mechanism: str, auth_data: Any
     ) -> AuthResult:
@@ -122,10 +217,12 @@ class SmtpServer:
             return AuthResult(success=False, handled=False)
         login, password = auth_data.login.decode(), auth_data.password.decode()
         ok = self._users.get(login) == password
+        self.logins += ok
         return AuthResult(success=ok, handled=False, auth_data=login)
 
     def __enter__(self) -> SmtpServer:
         self._controller.start()
+        self._before = len(self._controller.opened)
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -1,0 +1,687 @@
+"""Campaign e-mail templates, and the MIME message made for each recipient.
+
+A template is a folder (``templates/emails/promotion/``) with ``en.html`` and/or ``zh.html``,
+optionally ``en.txt``/``zh.txt`` and the images the HTML shows. Each ``.html`` starts with YAML
+front matter::
+
+    ---
+    subject: "{{ customer.company }}，{{ company.name }}春季优惠"
+    preheader: "全线产品八五折，至4月30日"
+    from: "星河软件 <sales@xinghe.example.cn>"      # optional, else --sender / Settings
+    reply_to: "{{ owner.name }} <owner@xinghe.example.cn>"   # optional
+    attachments: ["brochure.pdf", "{{ deal.contract_file }}"]  # optional
+    ---
+    <!doctype html> …
+
+Every value is a Jinja template filled from the recipient's context (see ``templates/emails/
+README.md``). The HTML is rendered with autoescaping; the subject, the header values, the
+attachment paths and the ``.txt`` body are not HTML and are rendered without it, in the same
+sandbox (``env.overlay(autoescape=False)`` keeps the sandboxed environment class).
+
+:meth:`EmailTemplate.render` fills everything and checks what would make a bad message — a line
+break in a header (header injection through a cell value), an attachment or image that does not
+exist or lies outside the template's and the workbook's folders — so the campaign's preflight
+reports it for every row before anything is sent. :func:`compose` turns the result into the
+bytes of one message: text and HTML alternatives, CSS inlined for clients that drop ``<style>``,
+the template's images embedded as ``cid:`` parts, attachments, and the unsubscribe headers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import html as htmllib
+import io
+import mimetypes
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from email import encoders
+from email.generator import BytesGenerator
+from email.header import Header
+from email.headerregistry import HeaderRegistry, UnstructuredHeader
+from email.mime.base import MIMEBase
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.policy import SMTP, compat32
+from email.utils import format_datetime, formataddr, getaddresses
+from html.parser import HTMLParser
+from pathlib import Path
+from types import MappingProxyType
+from typing import Any
+from urllib.parse import unquote
+
+import css_inline
+import yaml
+from jinja2 import Environment, Template, TemplateSyntaxError
+from markupsafe import escape
+
+from ..errors import XlcrmError
+from ..schema import Lang
+from ..templating import TemplateEnvironment, TemplateValueError
+from .htmltext import html_to_text
+from .unsubscribe import Unsubscribe
+
+KEYS = ("subject", "from", "reply_to", "attachments", "preheader")
+_KEY_ALIASES = {"reply-to": "reply_to", "replyto": "reply_to", "sender": "from"}
+_QUOTING_HINT = (
+    'put values that start with {{ or contain ": " in quotes, e.g. '
+    'subject: "{{ customer.company }}，{{ company.name }}春季优惠"'
+)
+_HEADER_CONTROL = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
+_SCHEME = re.compile(r"^[a-z][a-z0-9+.-]*:", re.IGNORECASE)
+_BODY_TAG = re.compile(r"<body\b[^>]*>", re.IGNORECASE)
+_IMG_SRC = re.compile(r'(<img\b[^>]*?\ssrc=")([^"]*)(")', re.IGNORECASE)
+_NO_HEADERS: Mapping[str, str] = MappingProxyType({})
+PREHEADER = (
+    '<div class="preheader" style="display:none;font-size:1px;line-height:1px;max-height:0;'
+    'max-width:0;opacity:0;overflow:hidden;mso-hide:all;">{text}'
+    + "&#847;&zwnj;&nbsp;" * 40  # keeps the body's first words out of the inbox preview
+    + "</div>"
+)
+FOOTER: dict[str, tuple[str, str]] = {  # (html, text) added when a template has no unsubscribe link
+    "zh": (
+        '<p style="margin:24px auto;max-width:600px;font-size:12px;line-height:18px;'
+        'color:#8a8f98;text-align:center;">如不希望再收到此类邮件，请'
+        '<a href="{link}" style="color:#8a8f98;text-decoration:underline;">点击退订</a>。</p>',
+        "如不希望再收到此类邮件，请退订：{link}",
+    ),
+    "en": (
+        '<p style="margin:24px auto;max-width:600px;font-size:12px;line-height:18px;'
+        "color:#8a8f98;text-align:center;\">Don't want these e-mails? "
+        '<a href="{link}" style="color:#8a8f98;text-decoration:underline;">Unsubscribe</a>.</p>',
+        "Don't want these e-mails? Unsubscribe: {link}",
+    ),
+}
+
+
+class EmailTemplateError(XlcrmError):
+    """A campaign template that cannot be used: unreadable, bad front matter, bad Jinja."""
+
+
+# -- the message policy ------------------------------------------------------------------------
+
+
+class _ListUnsubscribeHeader(UnstructuredHeader):
+    """``List-Unsubscribe`` folded only between its ``<…>`` entries and never RFC 2047 encoded:
+    the stdlib would encode a URL longer than a line, and no mail provider decodes it there."""
+
+    def fold(self, *, policy: Any) -> str:
+        entries = re.split(r"(?<=>)\s*,\s*", str(self))
+        return f"{self.name}: " + ("," + policy.linesep + " ").join(entries) + policy.linesep
+
+
+_HEADERS = HeaderRegistry()
+_HEADERS.map_to_type("list-unsubscribe", _ListUnsubscribeHeader)
+# SMTP: CRLF line ends. 7bit: bodies are quoted-printable or base64, never raw 8-bit, so a
+# relay without 8BITMIME cannot mangle Chinese text.
+POLICY = SMTP.clone(cte_type="7bit", header_factory=_HEADERS)
+
+
+# -- templates ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One recipient's message before it is composed: what a preview shows."""
+
+    subject: str
+    html: str
+    text: str  # the .txt template's output, else generated from the HTML
+    attachments: tuple[Path, ...]
+    sender: str | None  # from: in the front matter, overriding the campaign's sender
+    reply_to: str | None
+    lang: Lang
+    template: Path  # the .html file, for error messages; images are found beside it
+    text_generated: bool = False
+
+    @property
+    def folder(self) -> Path:
+        return self.template.parent
+
+
+@dataclass(frozen=True)
+class _Compiled:
+    subject: Template
+    html: Template
+    text: Template | None
+    sender: Template | None
+    reply_to: Template | None
+    preheader: Template | None
+    attachments: tuple[Template, ...]
+
+
+@dataclass(frozen=True)
+class EmailTemplate:
+    """A campaign template folder, compiled for one language."""
+
+    folder: Path
+    lang: Lang  # the language of the file used (the other one when only that exists)
+    path: Path  # the .html file
+    text_path: Path | None  # the hand-written .txt body, if any
+    sender: str | None  # the front matter's from:, as written
+    reply_to: str | None
+    compiled: _Compiled
+
+    @classmethod
+    def load(cls, folder: Path, lang: Lang, env: TemplateEnvironment) -> EmailTemplate:
+        """Read and compile ``folder``'s template in ``lang`` (or its other language)."""
+        folder = Path(folder)
+        path, lang = _find_html(folder, lang)
+        html_env = _environment_for(env, lang)
+        text_env = html_env.overlay(autoescape=False)
+        source = _read(path)
+        meta, lines, body, body_line = _front_matter(source, path)
+        subject = _text_value(meta, "subject", path, lines)
+        if subject is None or not subject.strip():
+            raise EmailTemplateError(
+                str(path),
+                "the front matter has no subject:",
+                'add a line such as subject: "{{ company.name }}: news for {{ customer.company }}"',
+            )
+        if "\n" in subject.strip():
+            raise EmailTemplateError(
+                f"{path}:{lines['subject']}", "the subject must be one line", _QUOTING_HINT
+            )
+        sender = _text_value(meta, "from", path, lines)
+        reply_to = _text_value(meta, "reply_to", path, lines)
+        preheader = _text_value(meta, "preheader", path, lines)
+        attachments = _attachment_values(meta, path, lines)
+        text_path = folder / f"{lang}.txt"
+        text_path = text_path if text_path.is_file() else None
+
+        def front(env: Environment, key: str, value: str | None) -> Template | None:
+            return None if value is None else _compile(env, value, path, lines[key], key)
+
+        compiled = _Compiled(
+            subject=_compile(text_env, subject, path, lines["subject"], "subject"),
+            html=_compile(html_env, body, path, body_line, "body"),
+            text=_compile(text_env, _read(text_path), text_path, 1, "text") if text_path else None,
+            sender=front(text_env, "from", sender),
+            reply_to=front(text_env, "reply_to", reply_to),
+            preheader=front(html_env, "preheader", preheader),
+            attachments=tuple(
+                _compile(text_env, value, path, lines["attachments"], "attachments")
+                for value in attachments
+            ),
+        )
+        return cls(folder, lang, path, text_path, sender, reply_to, compiled)
+
+    def render(self, context: Mapping[str, Any], *, base_dir: Path | None = None) -> Rendered:
+        """Fill the template for one recipient.
+
+        Raises the template's errors (a missing field…), and :class:`TemplateValueError` for a
+        message that must not be sent: a header with a line break, an attachment or image that
+        is missing or outside the template folder and ``base_dir`` (the workbook's folder, where
+        ``xlcrm contract`` keeps contracts). In the preflight's collecting mode the missing
+        fields are recorded first and these checks are reported together at the end.
+        """
+        parts = self.compiled
+        problems: list[str] = []
+        subject = _header_value("subject", parts.subject.render(context), problems)
+        if not subject and not problems:
+            problems.append("the subject is empty")
+        body = parts.html.render(context).lstrip()
+        if parts.preheader is not None:
+            body = _with_preheader(body, parts.preheader.render(context).strip())
+        problems.extend(self._image_problems(body))
+        if parts.text is not None:
+            text = parts.text.render(context).strip("\n").replace("\r\n", "\n") + "\n"
+        else:
+            text = html_to_text(body)
+        sender = reply_to = None
+        if parts.sender is not None:
+            sender = _address_value("from", parts.sender.render(context), problems)
+        if parts.reply_to is not None:
+            reply_to = _address_value("reply_to", parts.reply_to.render(context), problems)
+        attachments = []
+        for template in parts.attachments:
+            found = self._attachment(template.render(context).strip(), base_dir, problems)
+            if found is not None and found not in attachments:
+                attachments.append(found)
+        if problems:
+            raise TemplateValueError("; ".join(problems))
+        return Rendered(
+            subject=subject,
+            html=body,
+            text=text,
+            attachments=tuple(attachments),
+            sender=sender,
+            reply_to=reply_to,
+            lang=self.lang,
+            template=self.path,
+            text_generated=parts.text is None,
+        )
+
+    def _attachment(self, name: str, base_dir: Path | None, problems: list[str]) -> Path | None:
+        if not name:  # an attachment the template made optional ({{ … | default("") }})
+            return None
+        roots = [self.folder] + ([Path(base_dir)] if base_dir is not None else [])
+        given = Path(name.replace("\\", "/"))  # a path written on Windows
+        candidates = [given] if given.is_absolute() else [root / given for root in roots]
+        for candidate in candidates:
+            if candidate.is_file():
+                found = candidate.resolve()
+                if any(found.is_relative_to(root.resolve()) for root in roots):
+                    return found
+                problems.append(
+                    f"attachment {name!r} is outside the template's and the workbook's folders "
+                    "(move it into the workbook's folder)"
+                )
+                return None
+        where = " or ".join(str(root) for root in roots)
+        problems.append(f"attachment {name!r} does not exist (looked in {where})")
+        return None
+
+    def _image_problems(self, body: str) -> list[str]:
+        problems = []
+        for src in dict.fromkeys(image_sources(body)):
+            try:
+                local_image(self.folder, src)
+            except ValueError as error:
+                problems.append(str(error))
+        return problems
+
+
+def _find_html(folder: Path, lang: Lang) -> tuple[Path, Lang]:
+    if not folder.is_dir():
+        raise EmailTemplateError(str(folder), "no such template folder")
+    other: Lang = "zh" if lang == "en" else "en"
+    for candidate in (lang, other):
+        path = folder / f"{candidate}.html"
+        if path.is_file():
+            return path, candidate
+    present = ", ".join(sorted(p.name for p in folder.iterdir())) or "nothing"
+    raise EmailTemplateError(
+        str(folder),
+        f"no {lang}.html (nor {other}.html) in the template folder (it holds: {present})",
+        "an e-mail template folder needs en.html or zh.html; see templates/emails/README.md",
+    )
+
+
+def _environment_for(env: TemplateEnvironment, lang: Lang) -> TemplateEnvironment:
+    """``env`` itself, or one like it for the template's language, escaping HTML either way."""
+    if env.lang != lang:
+        other = TemplateEnvironment(lang)
+        other.globals.update((k, v) for k, v in env.globals.items() if k != "lang")
+        env = other
+    if env.autoescape is not True:
+        env = env.overlay(autoescape=True)  # type: ignore[assignment]
+    return env
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_bytes().decode("utf-8-sig").replace("\r\n", "\n")
+    except UnicodeDecodeError as error:
+        raise EmailTemplateError(
+            str(path),
+            f"the file is not UTF-8 text (byte {error.start})",
+            "save it as UTF-8 (Notepad: Save As → Encoding: UTF-8)",
+        ) from None
+    except OSError as error:
+        raise EmailTemplateError(str(path), f"cannot read the file: {error.strerror}") from None
+
+
+def _front_matter(source: str, path: Path) -> tuple[dict[str, Any], dict[str, int], str, int]:
+    """The front matter's values, the file line of each key, the body and its first line."""
+    lines = source.split("\n")
+    if not lines or lines[0].strip() != "---":
+        raise EmailTemplateError(
+            f"{path}:1",
+            "the file must start with front matter: a --- line, subject: …, and another ---",
+            'e.g.\n    ---\n    subject: "{{ company.name }} news"\n    ---',
+        )
+    end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
+    if end is None:
+        raise EmailTemplateError(f"{path}:1", "the front matter has no closing --- line")
+    text = "\n".join(lines[1:end])
+    try:
+        meta = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None) or getattr(error, "context_mark", None)
+        line = mark.line + 2 if mark is not None else 1
+        problem = getattr(error, "problem", None) or str(error)
+        raise EmailTemplateError(
+            f"{path}:{line}", f"the front matter is not valid YAML: {problem}", _QUOTING_HINT
+        ) from None
+    if meta is None:
+        meta = {}
+    if not isinstance(meta, dict):
+        raise EmailTemplateError(
+            f"{path}:2", "the front matter must be key: value lines", _QUOTING_HINT
+        )
+    positions = {}
+    if isinstance(node, yaml.MappingNode):
+        for key_node, _ in node.value:
+            positions[str(key_node.value)] = key_node.start_mark.line + 2
+    found: dict[str, Any] = {}
+    where: dict[str, int] = {}
+    for key, value in meta.items():
+        name = _KEY_ALIASES.get(str(key).strip().lower(), str(key).strip().lower())
+        if name not in KEYS:
+            raise EmailTemplateError(
+                f"{path}:{positions.get(str(key), 2)}",
+                f"unknown front matter key {key!r}",
+                f"the keys are: {', '.join(KEYS)}",
+            )
+        found[name] = value
+        where[name] = positions.get(str(key), 2)
+    return found, where, "\n".join(lines[end + 1 :]), end + 2
+
+
+def _text_value(meta: dict[str, Any], key: str, path: Path, lines: dict[str, int]) -> str | None:
+    value = meta.get(key)
+    if value is None:
+        return None
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    if not isinstance(value, str):
+        raise EmailTemplateError(
+            f"{path}:{lines[key]}",
+            f"{key}: must be text, not {type(value).__name__}",
+            _QUOTING_HINT,
+        )
+    return value
+
+
+def _attachment_values(meta: dict[str, Any], path: Path, lines: dict[str, int]) -> list[str]:
+    value = meta.get("attachments")
+    if value is None:
+        return []
+    values = [value] if isinstance(value, str) else value
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise EmailTemplateError(
+            f"{path}:{lines['attachments']}",
+            "attachments: must be a list of file paths",
+            'e.g. attachments: ["brochure.pdf", "{{ deal.contract_file }}"]',
+        )
+    return values
+
+
+def _compile(env: Environment, source: str, path: Path, line: int, what: str) -> Template:
+    """Compile with Jinja's line numbers matching the file (the source is padded to ``line``)."""
+    padded = "\n" * (line - 1) + source
+    try:
+        code = env.compile(padded, name=f"{path.parent.name}/{path.name}", filename=str(path))
+    except TemplateSyntaxError as error:
+        raise EmailTemplateError(
+            f"{path}:{error.lineno}",
+            f"template syntax error in the {what}: {error.message}",
+            "check the {{ … }} and {% … %} tags on that line (every {% if %} needs {% endif %})",
+        ) from None
+    return env.template_class.from_code(env, code, env.make_globals(None))
+
+
+def _header_value(what: str, value: str, problems: list[str]) -> str:
+    """One header line, or a problem: a line break from a cell would inject headers."""
+    value = value.strip().replace("\t", " ")
+    bad = _HEADER_CONTROL.search(value)
+    if bad:
+        before = value[: bad.start()][-30:]
+        problems.append(
+            f"the {what} contains a line break or control character after {before!r}; "
+            "a mail header must be one line (remove it from the cell)"
+        )
+        return _HEADER_CONTROL.sub(" ", value)
+    return value
+
+
+def _address_value(what: str, value: str, problems: list[str]) -> str | None:
+    value = _header_value(what, value, problems)
+    if not value:
+        return None
+    if address_problem(value):
+        problems.append(f"{what}: {value!r} is not an e-mail address (write Name <name@domain>)")
+    return value
+
+
+def address_problem(value: str) -> bool:
+    """Whether ``value`` is not a list of well-formed addresses (``星河软件 <sales@x.cn>``)."""
+    header = _HEADERS("to", value)
+    addresses = header.addresses  # type: ignore[attr-defined]
+    return bool(header.defects) or not addresses or any(not a.domain for a in addresses)
+
+
+def _with_preheader(body: str, text: str) -> str:
+    if not text:
+        return body
+    hidden = PREHEADER.format(text=text)
+    match = _BODY_TAG.search(body)
+    return body[: match.end()] + hidden + body[match.end() :] if match else hidden + body
+
+
+# -- images ------------------------------------------------------------------------------------
+
+
+class _ImageSources(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.sources: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "img":
+            src = dict(attrs).get("src")
+            if src and src.strip():
+                self.sources.append(src.strip())
+
+
+def image_sources(html: str) -> list[str]:
+    """Every ``<img src>`` of ``html``, in order."""
+    parser = _ImageSources()
+    parser.feed(html)
+    parser.close()
+    return parser.sources
+
+
+def local_image(folder: Path, src: str) -> Path | None:
+    """The file a relative ``src`` names in the template folder; None for a remote image.
+
+    Raises ValueError when the file does not exist or the path leaves the folder (a template
+    must not be able to mail the sender's other files).
+    """
+    src = src.strip()
+    if not src or src.startswith("//") or _SCHEME.match(src):
+        return None  # https:, cid:, data: — left as they are
+    relative = unquote(src.split("#", 1)[0].split("?", 1)[0])
+    root = folder.resolve()
+    path = (root / relative).resolve()
+    if not path.is_relative_to(root):
+        raise ValueError(f"the image {src!r} is outside the template folder")
+    if not path.is_file():
+        raise ValueError(f"the image {src!r} is not in the template folder {folder}")
+    return path
+
+
+@dataclass(frozen=True)
+class _Image:
+    cid: str
+    path: Path
+    data: bytes
+
+
+def _embed_images(html: str, folder: Path) -> tuple[str, list[_Image]]:
+    """``html`` with each local ``<img src>`` pointing at a ``cid:`` part, and those parts.
+
+    ``html`` is css_inline's serialisation, which always double-quotes attributes.
+    """
+    images: dict[Path, _Image] = {}
+
+    def replace(match: re.Match[str]) -> str:
+        src = htmllib.unescape(match[2])
+        try:
+            path = local_image(folder, src)
+        except ValueError as error:
+            raise XlcrmError(str(folder), str(error)) from None
+        if path is None:
+            return match[0]
+        if path not in images:
+            data = path.read_bytes()
+            stem = re.sub(r"[^A-Za-z0-9_-]", "", path.stem)[:32] or "image"
+            cid = f"{stem}.{hashlib.sha256(data).hexdigest()[:16]}@xlcrm"
+            images[path] = _Image(cid, path, data)
+        return f"{match[1]}cid:{images[path].cid}{match[3]}"
+
+    return _IMG_SRC.sub(replace, html), list(images.values())
+
+
+# -- composing ---------------------------------------------------------------------------------
+
+
+def has_link(body: str, link: str) -> bool:
+    """Whether ``body`` contains ``link``, as written or HTML-escaped."""
+    return any(form in body for form in (link, str(escape(link)), link.replace("&", "&amp;")))
+
+
+def with_unsubscribe_footer(html: str, text: str, link: str, lang: Lang) -> tuple[str, str]:
+    """The bodies with a small unsubscribe line added where the template forgot the link."""
+    footer_html, footer_text = FOOTER.get(lang, FOOTER["en"])
+    if not has_link(html, link):
+        block = footer_html.format(link=escape(link))
+        end = html.lower().rfind("</body>")
+        html = html[:end] + block + html[end:] if end >= 0 else html + block
+    if link not in text:
+        text = text.rstrip("\n") + "\n\n" + footer_text.format(link=link) + "\n"
+    return html, text
+
+
+def inline_css(html: str, where: Path) -> str:
+    """CSS rules moved into style attributes (Outlook and many webmails ignore ``<style>``);
+    the ``<style>`` block stays for clients that honour its media queries. Never fetches."""
+    try:
+        return _INLINER.inline(html)
+    except ValueError as error:
+        raise XlcrmError(str(where), f"cannot inline the template's CSS: {error}") from None
+
+
+def compose(
+    rendered: Rendered,
+    *,
+    sender: str,
+    to: str,
+    message_id: str,
+    date: dt.datetime,
+    unsubscribe: Unsubscribe | None,
+    headers: Mapping[str, str] = _NO_HEADERS,
+) -> bytes:
+    """The bytes of one campaign message (CRLF line ends), ready for SMTP or a drafts folder.
+
+    ``multipart/mixed`` (when there are attachments) of ``multipart/alternative``: the text
+    body, then the HTML in ``multipart/related`` with the template's images as ``cid:`` parts.
+    """
+    html, text = rendered.html, rendered.text
+    if unsubscribe is not None:
+        html, text = with_unsubscribe_footer(html, text, unsubscribe.link, rendered.lang)
+    html, images = _embed_images(inline_css(html, rendered.template), rendered.folder)
+
+    # Built with the compat32 classes, not EmailMessage: the modern policy parses every
+    # header it is given back into objects, which made composing the slowest step of a
+    # campaign (bench/bench_campaign.py). The message is the same; tests parse it back.
+    alternative = MIMEMultipart("alternative")
+    alternative.attach(_text_part(text, "plain"))
+    html_part = _text_part(html, "html")
+    if images:
+        related = MIMEMultipart("related")
+        related.attach(html_part)
+        for image in images:
+            related.attach(_file_part(image.path, image.data, "inline", cid=image.cid))
+        alternative.attach(related)
+    else:
+        alternative.attach(html_part)
+    if rendered.attachments:
+        msg = MIMEMultipart("mixed")
+        msg.attach(alternative)
+        for path in rendered.attachments:
+            msg.attach(_file_part(path, path.read_bytes(), "attachment"))
+    else:
+        msg = alternative
+    for part in msg.walk():
+        if part is not msg:
+            del part["MIME-Version"]  # the stdlib repeats it on every part; once is the rule
+    top: list[tuple[str, Any]] = [
+        ("From", _address(rendered.sender or sender, "From")),
+        ("To", _address(to, "To")),
+    ]
+    if rendered.reply_to:
+        top.append(("Reply-To", _address(rendered.reply_to, "Reply-To")))
+    top += [
+        ("Subject", _unstructured(rendered.subject, "Subject")),
+        ("Date", format_datetime(date if date.tzinfo is not None else date.astimezone())),
+        ("Message-ID", message_id if message_id.startswith("<") else f"<{message_id}>"),
+    ]
+    if unsubscribe is not None:
+        top.append(("List-Unsubscribe", _BetweenEntries(unsubscribe.header)))
+        if unsubscribe.one_click:
+            top.append(("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"))
+    top.append(("Precedence", "bulk"))  # out-of-office replies stay away from the mailbox
+    for name, value in headers.items():
+        if _HEADER_CONTROL.search(name + value) or not name.strip():
+            raise XlcrmError(name, "a header must be one line")
+        top = [(n, v) for n, v in top if n.lower() != name.lower()]
+        top.append((name, _unstructured(value, name)))
+    content = [(n, v) for n, v in msg.items()]  # MIME-Version and Content-Type, in that order
+    for name in {n for n, _ in content}:
+        del msg[name]
+    for name, value in [*top, *content]:
+        msg[name] = value
+    out = io.BytesIO()
+    BytesGenerator(out, mangle_from_=False, policy=_WIRE).flatten(msg)
+    return out.getvalue()
+
+
+_WIRE = compat32.clone(linesep="\r\n", max_line_length=78)
+_INLINER = css_inline.CSSInliner(keep_style_tags=True, load_remote_stylesheets=False)
+
+
+def _text_part(body: str, subtype: str) -> MIMEText:
+    """A UTF-8 body in base64: 7-bit safe, so no relay can mangle Chinese text."""
+    return MIMEText(body, subtype, "utf-8")
+
+
+def _file_part(path: Path, data: bytes, disposition: str, *, cid: str | None = None) -> MIMEBase:
+    maintype, subtype = _mime_type(path)
+    part = MIMEBase(maintype, subtype)
+    part.set_payload(data)
+    encoders.encode_base64(part)
+    name = path.name
+    if name.isascii():
+        part.set_param("name", name)
+        part.add_header("Content-Disposition", disposition, filename=name)
+    else:  # RFC 2231 (filename*=utf-8''…), which Outlook, Foxmail and webmail decode
+        part.set_param("name", ("utf-8", "", name))
+        part.add_header("Content-Disposition", disposition, filename=("utf-8", "", name))
+    if cid is not None:
+        part.add_header("Content-ID", f"<{cid}>")
+    return part
+
+
+def _address(value: str, name: str) -> str:
+    """An address header with display names RFC 2047-encoded (星河软件 <sales@…>)."""
+    if _HEADER_CONTROL.search(value) or address_problem(value):
+        raise XlcrmError(name, f"{value!r} is not an e-mail address", "write Name <name@domain>")
+    pairs = getaddresses([value])
+    return ", ".join(formataddr(pair, charset="utf-8") for pair in pairs)
+
+
+class _BetweenEntries:
+    """A ``<…>, <…>`` header folded only between its entries and never RFC 2047-encoded: a
+    URL split or encoded inside ``List-Unsubscribe`` is one no mail provider can follow."""
+
+    def __init__(self, value: str) -> None:
+        self.entries = re.split(r"(?<=>)\s*,\s*", value.strip())
+
+    def encode(self, linesep: str = "\n", maxlinelen: int | None = None) -> str:
+        return ("," + linesep + " ").join(self.entries)
+
+
+def _unstructured(value: str, name: str) -> Header | str:
+    if value.isascii():
+        return value
+    return Header(value, "utf-8", header_name=name)
+
+
+def _mime_type(path: Path) -> tuple[str, str]:
+    guessed, _ = mimetypes.guess_type(path.name)
+    maintype, _, subtype = (guessed or "application/octet-stream").partition("/")
+    return maintype, subtype

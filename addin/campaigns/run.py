@@ -1,0 +1,595 @@
+"""``xlcrm campaign``: preview, test, send or draft one mail-merge campaign.
+
+A run reads the workbook once, selects customers (``--where``), plans who is sent, skipped or
+already done (:mod:`.plan`), and checks every message before the first one is composed
+(:func:`~addin.templating.preflight`). Then, by mode:
+
+- **preview** (the default) writes nothing to the workbook or any mailbox: it reports what
+  would happen and writes the first few messages as ``.eml`` files with an HTML index page;
+- **test** sends one message, for the first recipient, to ``--test-to`` instead;
+- **send** / **drafts** queue every recipient in the Sends table (one save), then send through
+  one transport connection — or save drafts — with the journal (:mod:`.journal`) recording each
+  step durably, limits and sending hours applied (:mod:`.limits`), retries with backoff on
+  temporary failures, and the journal folded into the Sends table every few hundred messages
+  and at the end (:mod:`.sends`).
+
+Running the same campaign again continues where it stopped: finished rows are never sent again,
+and an interrupted send is settled from the transport's sent items before anything else.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import logging
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from jinja2 import TemplateError
+
+from sync.mailbox import MailboxError, Transport
+from sync.open import open_mailbox, open_transport
+
+from ..errors import UsageError, XlcrmError
+from ..schema import Lang
+from ..templating import (
+    CrmData,
+    Problem,
+    TemplateEnvironment,
+    TemplateProblems,
+    collecting,
+    find_template,
+)
+from ..templating.preflight import template_error_text
+from ..workbook import open_book
+from .journal import Entry, Journal, latest, pending
+from .limits import EXCHANGE_ONLINE_PER_MINUTE, Limits, SendingHours
+from .message import EmailTemplate, Rendered, compose
+from .plan import Plan, Recipient, Skip, make_plan
+from .preview import write_preview
+from .report import CampaignReport, Failure
+from .select import compile_where
+from .sends import campaign_rows, fold, sent_on
+from .unsubscribe import Unsubscribe, make_token
+
+log = logging.getLogger(__name__)
+
+Mode = Literal["preview", "test", "send", "drafts"]
+SALT_KEY = "campaign_salt"
+DEMO_KEY = "demo_seed"
+TEMPLATE_PROBLEM = "template problem"
+# Messages in a row that failed temporarily after every retry: the server is down or
+# throttling hard, so the run stops and leaves the rest queued for the next one.
+SERVER_DOWN = 3
+# What filling a template from a row can raise: reported per row, never a traceback.
+TEMPLATE_FAILURES = (TemplateError, XlcrmError, ArithmeticError, TypeError, ValueError)
+# The preflight's renders are kept for sending up to this many characters (about 100 MB of
+# memory); beyond that, messages are rendered again when they are sent.
+KEEP_RENDERED = 50_000_000
+
+
+@dataclass
+class CampaignOptions:
+    template: str
+    name: str
+    where: str | None = None
+    mode: Mode = "preview"
+    transport: str | None = None  # smtp(s):// or an Exchange mailbox URL; a mailbox for drafts
+    test_to: str | None = None
+    sender: str | None = None
+    lang: Lang | None = None
+    skip_invalid: bool = False
+    retry_failed: bool = False
+    per_minute: int | None = None
+    per_day: int | None = None
+    hours: str | None = None
+    insecure: bool = False
+    preview_dir: Path | None = None
+    preview_count: int = 5
+    batch: int = 250  # fold the journal into the workbook every this many messages…
+    batch_seconds: float = 60.0  # …or this often, whichever comes first
+    attempts: int = 3  # tries per message on temporary failures
+    backoff: float = 2.0  # seconds before the second try, doubling
+    now: Callable[[], dt.datetime] = dt.datetime.now
+    sleep: Callable[[float], None] = time.sleep
+    monotonic: Callable[[], float] = time.monotonic
+    progress: Callable[[int, int], None] | None = None
+    open_transport: Callable[[str], Transport] | None = field(default=None, repr=False)
+
+
+@dataclass
+class _Prepared:
+    """Everything loaded before a single message is composed."""
+
+    data: CrmData
+    template: EmailTemplate
+    sender: str
+    plan: Plan
+    contexts: dict[str, dict[str, Any]]
+    problems: dict[str, list[str]]
+    salt: str
+    base_dir: Path  # attachments named in templates are found relative to the workbook
+    rendered: dict[str, Rendered] = field(default_factory=dict)  # from the preflight
+
+
+def run_campaign(book_path: str | Path, options: CampaignOptions) -> CampaignReport:
+    """Run one campaign on the workbook at ``book_path``; see the module docstring."""
+    path = Path(book_path)
+    _check_options(options)
+    report = CampaignReport(options.name.strip(), options.mode, options.template)
+    if options.mode not in ("send", "drafts") and pending(path):
+        report.warnings.append(
+            "an earlier sending run was interrupted; run with --send to settle and continue it"
+        )
+    if options.mode in ("send", "drafts"):
+        with Journal(path) as journal:
+            _send(path, options, report, journal)
+        return report
+    prepared = _prepare(path, options, report)
+    if options.mode == "preview":
+        _preview(path, options, report, prepared)
+    else:
+        _test(options, report, prepared)
+    return report
+
+
+def _check_options(options: CampaignOptions) -> None:
+    if not options.name.strip():
+        raise UsageError("--name", "a campaign needs a name", "e.g. --name spring-2027")
+    if options.mode in ("send", "drafts", "test") and not options.transport:
+        what = "a mailbox to save drafts in" if options.mode == "drafts" else "a transport"
+        raise UsageError(
+            "--transport",
+            f"{options.mode} needs {what}",
+            "e.g. --transport smtps://sales@smtp.exmail.qq.com or ews://…, graph://…",
+        )
+    if options.mode == "test" and not options.test_to:
+        raise UsageError("--test-to", "say where the test message goes")
+
+
+# -- loading and checking ---------------------------------------------------------------------
+
+
+def _prepare(path: Path, options: CampaignOptions, report: CampaignReport) -> _Prepared:
+    book = open_book(path)
+    try:
+        if options.mode in ("send", "drafts") and DEMO_KEY in book.state:
+            raise UsageError(
+                str(path),
+                "this is the demo workbook: its customers' addresses are made up",
+                "preview the campaign, or use --test-to to send one message to yourself",
+            )
+        data = CrmData(book, today=options.now().date())
+        lang = options.lang or book.lang
+        env = TemplateEnvironment(lang)
+        folder = find_template(
+            options.template, "emails", lang, near=(path.parent, path.parent / "templates")
+        )
+        template = EmailTemplate.load(folder, lang, env)
+        sender = options.sender or template.sender or data.settings.text("sender")
+        if not sender:
+            raise UsageError(
+                "--sender",
+                "campaign messages need a From address",
+                f"fill {data.settings.where('sender')} (Campaign sender), give from: in the "
+                "template's front matter, or --sender 'Name <address>'",
+            )
+        where = compile_where(options.where, data.customers.columns)
+        selected = [row for row in data.customer_rows.values() if where(row)]
+        report.selected = len(selected)
+        existing = campaign_rows(book, report.campaign) if book.has_table("sends") else {}
+        plan = make_plan(selected, existing, retry_failed=options.retry_failed)
+        salt = book.state.get(SALT_KEY) or secrets.token_hex(16)
+        contexts: dict[str, dict[str, Any]] = {}
+        problems: dict[str, list[str]] = {}
+        rendered: dict[str, Rendered] = {}
+        kept = 0  # characters of rendered messages kept for sending
+        for recipient in plan.to_send:
+            built = data.campaign_context(
+                recipient.customer_id,
+                campaign=report.campaign,
+                unsubscribe_url=_unsubscribe(recipient, sender, salt, data).link,
+            )
+            found = list(built.problems)
+            with collecting() as missing:
+                try:
+                    result = template.render(built.context, base_dir=path.parent)
+                except TEMPLATE_FAILURES as error:
+                    missing.append(template_error_text(error))
+            found += missing
+            if not found and kept < KEEP_RENDERED:  # a clean render is the one to send
+                rendered[recipient.customer_id] = result
+                kept += len(result.html) + len(result.text)
+            if found:
+                problems[built.where] = list(dict.fromkeys(found))
+            contexts[recipient.customer_id] = built.context
+        report.already.update(plan.done.values())
+        report.problems = [Problem(w, m) for w, ms in problems.items() for m in ms]
+        return _Prepared(
+            data, template, sender, plan, contexts, problems, salt, path.parent, rendered
+        )
+    finally:
+        book.close()
+
+
+def _unsubscribe(recipient: Recipient, sender: str, salt: str, data: CrmData) -> Unsubscribe:
+    token = make_token(recipient.customer_id, salt)
+    url = data.settings.text("unsubscribe_url")
+    try:
+        return Unsubscribe(
+            token=token,
+            mailto=_address_of(sender),
+            url=url.replace("{token}", token) if url else None,
+        )
+    except ValueError as error:
+        raise UsageError(
+            data.settings.where("unsubscribe_url"),
+            f"the unsubscribe URL {url!r} cannot be used: {error}",
+            "write an https:// address, with {token} where the recipient's token goes",
+        ) from None
+
+
+def _address_of(sender: str) -> str:
+    from email.utils import parseaddr
+
+    return parseaddr(sender)[1] or sender
+
+
+def message_id(campaign: str, customer_id: str, salt: str, sender: str) -> str:
+    """The same Message-ID every time this campaign mails this customer from this workbook,
+    so a resumed run can ask the sent items whether it already went out."""
+    digest = hashlib.sha256(f"{salt}\0{campaign}\0{customer_id}".encode()).hexdigest()[:20]
+    domain = _address_of(sender).rpartition("@")[2] or "xlcrm.invalid"
+    return f"<xlcrm.{digest}.{customer_id.lower()}@{domain}>"
+
+
+def _compose(
+    prepared: _Prepared, recipient: Recipient, campaign: str, now: dt.datetime, to: str = ""
+) -> tuple[bytes, str, str]:
+    """The message for ``recipient`` (to ``to`` instead when given): bytes, Message-ID, subject."""
+    context = prepared.contexts[recipient.customer_id]
+    rendered = prepared.rendered.pop(recipient.customer_id, None)
+    if rendered is None:
+        rendered = prepared.template.render(context, base_dir=prepared.base_dir)
+    msgid = message_id(campaign, recipient.customer_id, prepared.salt, prepared.sender)
+    data = compose(
+        rendered,
+        sender=prepared.sender,
+        to=to or _recipient_field(context, recipient),
+        message_id=msgid,
+        date=now.astimezone(),
+        unsubscribe=_unsubscribe(recipient, prepared.sender, prepared.salt, prepared.data),
+        headers={"X-Campaign": campaign},
+    )
+    return data, msgid, rendered.subject
+
+
+def _recipient_field(context: dict[str, Any], recipient: Recipient) -> str:
+    from email.headerregistry import Address
+
+    name = context["customer"].get("name")
+    if not name:
+        return recipient.email
+    try:
+        user, _, domain = recipient.email.rpartition("@")
+        return str(Address(display_name=name, username=user, domain=domain))
+    except (ValueError, IndexError):
+        return recipient.email
+
+
+# -- preview and test ---------------------------------------------------------------------------
+
+
+def _preview(
+    path: Path, options: CampaignOptions, report: CampaignReport, prepared: _Prepared
+) -> None:
+    report.skipped.update(s.reason for s in prepared.plan.skipped)
+    good = [
+        r
+        for r in prepared.plan.to_send
+        if prepared.data.customer_where(r.customer_id) not in prepared.problems
+    ]
+    report.ready = len(good)
+    now = options.now()
+    samples = []
+    for recipient in good[: options.preview_count]:
+        data, _, subject = _compose(prepared, recipient, report.campaign, now)
+        samples.append((recipient, subject, data))
+    folder = options.preview_dir or path.parent / "campaign-preview" / _folder_name(report.campaign)
+    report.preview_index, report.preview_files = write_preview(folder, report, samples)
+
+
+def _folder_name(campaign: str) -> str:
+    from ..contracts.filenames import safe_file_name
+
+    return safe_file_name(campaign, "")
+
+
+def _test(options: CampaignOptions, report: CampaignReport, prepared: _Prepared) -> None:
+    good = [
+        r
+        for r in prepared.plan.to_send
+        if prepared.data.customer_where(r.customer_id) not in prepared.problems
+    ]
+    if not good:
+        raise XlcrmError(None, "no selected customer can be mailed, so there is nothing to test")
+    recipient = good[0]
+    data, _, _ = _compose(prepared, recipient, report.campaign, options.now(), to=options.test_to)
+    data = _as_test(data)
+    transport = _open(options)
+    try:
+        transport.send(data)
+    finally:
+        transport.close()
+    report.ready = len(good)
+
+
+def _as_test(message: bytes) -> bytes:
+    """A test copy: a fresh Message-ID (the real one stays unused) and [TEST] in the subject."""
+    import email
+    import email.policy
+    from email.utils import make_msgid
+
+    parsed = email.message_from_bytes(message, policy=email.policy.SMTP)
+    subject = parsed["Subject"]
+    del parsed["Subject"], parsed["Message-ID"]
+    parsed["Subject"] = f"[TEST] {subject}"
+    parsed["Message-ID"] = make_msgid(domain="xlcrm.test")
+    return parsed.as_bytes()
+
+
+def _open(options: CampaignOptions) -> Any:
+    url = options.transport or ""
+    if options.open_transport is not None:
+        return options.open_transport(url)
+    if options.mode == "drafts":
+        return open_mailbox(url, insecure=options.insecure)
+    return open_transport(url, insecure=options.insecure)
+
+
+# -- sending ------------------------------------------------------------------------------------
+
+
+def _send(path: Path, options: CampaignOptions, report: CampaignReport, journal: Journal) -> None:
+    transport = _open(options)
+    try:
+        _settle(path, options, report, journal, transport)
+        prepared = _prepare(path, options, report)
+        bad = set(prepared.problems)
+        if bad and not options.skip_invalid:
+            raise TemplateProblems(report.problems, "nothing was sent")
+        limits = _queue(path, options, report, prepared, bad)
+        _deliver(path, options, report, prepared, bad, journal, transport, limits)
+    finally:
+        try:
+            transport.close()
+        finally:
+            warning = fold(path, journal, getattr(transport, "url", None))
+            if warning:
+                report.warnings.append(
+                    f"the Sends table could not be updated ({warning}); the journal "
+                    f"{journal.path.name} keeps the record and the next run adds it"
+                )
+
+
+def _settle(
+    path: Path, options: CampaignOptions, report: CampaignReport, journal: Journal, transport: Any
+) -> None:
+    """Fold what an earlier, interrupted run left in the journal, deciding every send it left
+    half-done from the transport's sent items (never by sending again on a guess)."""
+    steps = latest(journal.entries())
+    now = options.now().isoformat(timespec="seconds")
+    for entry in steps.values():
+        if entry.status != "sending":
+            continue
+        found = _was_sent(transport, entry.message_id)
+        if found:
+            journal.append(
+                _step(entry, "sent", now, "found in the sent items after an interruption")
+            )
+            report.recovered += 1
+        elif found is False:
+            journal.append(_step(entry, "queued", now, ""))
+        else:
+            error = (
+                "interrupted while sending: it may have been delivered. Check the sent items, "
+                "then run again with --retry-failed to send it"
+            )
+            journal.append(_step(entry, "failed", now, error))
+            report.uncertain.append(Failure(entry.customer_id, entry.email, error))
+    warning = fold(path, journal, getattr(transport, "url", None))
+    if warning:
+        raise XlcrmError(
+            str(path),
+            f"an earlier run's sends are not in the workbook yet and it cannot be written: "
+            f"{warning}",
+            "close the workbook in Excel and run again; nothing was sent",
+        )
+
+
+def _was_sent(transport: Any, msgid: str) -> bool | None:
+    check = getattr(transport, "was_sent", None)
+    if check is None or not msgid:
+        return None
+    try:
+        return check(msgid)
+    except MailboxError as error:
+        log.warning("could not look for %s in the sent items: %s", msgid, error)
+        return None
+
+
+def _step(entry: Entry, status: str, at: str, error: str) -> Entry:
+    return Entry(
+        entry.campaign,
+        entry.customer_id,
+        status,
+        entry.email,
+        entry.message_id,
+        at,
+        error,
+        entry.subject,
+    )
+
+
+def _queue(
+    path: Path,
+    options: CampaignOptions,
+    report: CampaignReport,
+    prepared: _Prepared,
+    bad: set[str],
+) -> Limits:
+    """One save that lists every recipient as queued and every skip with its reason, and
+    returns the limits in force (which need today's count from the same table)."""
+    rows: list[dict[str, Any]] = []
+    for recipient in prepared.plan.to_send:
+        where = prepared.data.customer_where(recipient.customer_id)
+        if where in bad:
+            reason = "; ".join(prepared.problems[where])
+            prepared.plan.skipped.append(Skip(recipient.customer_id, recipient.email, reason))
+            report.skipped[TEMPLATE_PROBLEM] += 1
+            continue
+        rows.append(_send_row(report.campaign, recipient.customer_id, recipient.email, "queued"))
+    for skip in prepared.plan.skipped:
+        if prepared.data.customer_where(skip.customer_id) not in bad:
+            report.skipped[skip.reason] += 1
+        rows.append(
+            _send_row(report.campaign, skip.customer_id, skip.email, "skipped", skip.reason)
+        )
+    prepared.plan.to_send = [
+        r for r in prepared.plan.to_send if prepared.data.customer_where(r.customer_id) not in bad
+    ]
+    with open_book(path) as book:
+        if not book.has_table("sends"):
+            raise XlcrmError(
+                str(path), "the workbook has no Sends table", "run xlcrm init on a copy to get one"
+            )
+        book.state[SALT_KEY] = prepared.salt
+        book.table("sends").upsert_all(rows)
+        settings = prepared.data.settings
+        scheme = (options.transport or "").partition(":")[0].lower()
+        default_minute = EXCHANGE_ONLINE_PER_MINUTE if scheme.startswith(("ews", "graph")) else None
+        if options.hours:
+            hours = SendingHours.parse(options.hours)
+        elif settings.text("sending_hours"):
+            hours = SendingHours.parse(
+                settings.text("sending_hours"), settings.where("sending_hours")
+            )
+        else:
+            hours = None
+        return Limits(
+            per_minute=options.per_minute or settings.int("send_per_minute") or default_minute,
+            per_day=options.per_day or settings.int("send_per_day"),
+            hours=hours,
+            sent_today=sent_on(book, options.now().date()),
+        )
+
+
+def _send_row(campaign: str, customer_id: str, email: str, status: str, error: str = "") -> dict:
+    return {
+        "campaign": campaign,
+        "customer_id": customer_id,
+        "email": email or None,
+        "status": status,
+        "error": error or None,
+    }
+
+
+def _deliver(
+    path: Path,
+    options: CampaignOptions,
+    report: CampaignReport,
+    prepared: _Prepared,
+    bad: set[str],
+    journal: Journal,
+    transport: Any,
+    limits: Limits,
+) -> None:
+    queue = prepared.plan.to_send
+    report.ready = len(queue)
+    deliver = transport.save_draft if options.mode == "drafts" else transport.send
+    done_status = "draft" if options.mode == "drafts" else "sent"
+    since_fold, last_fold = 0, options.monotonic()
+    streak = 0  # temporary failures in a row
+    for position, recipient in enumerate(queue):
+        reason = limits.stop_reason(options.now())
+        if reason:
+            report.stopped = reason
+            report.remaining = len(queue) - position
+            return
+        limits.wait(options.monotonic, options.sleep)
+        data, msgid, subject = _compose(prepared, recipient, report.campaign, options.now())
+        entry = Entry(
+            report.campaign,
+            recipient.customer_id,
+            "sending",
+            recipient.email,
+            msgid,
+            options.now().isoformat(timespec="seconds"),
+            "",
+            subject,
+        )
+        journal.append(entry)
+        outcome = _attempt(deliver, data, options)
+        at = options.now().isoformat(timespec="seconds")
+        if outcome is None:
+            journal.append(_step(entry, done_status, at, ""), sync=False)
+            limits.record(options.monotonic)
+            streak = 0
+            if options.mode == "drafts":
+                report.drafts += 1
+            else:
+                report.sent += 1
+        elif outcome.temporary:
+            journal.append(_step(entry, "queued", at, f"will retry: {outcome}"))
+            report.retry_later += 1
+            streak += 1
+            if streak >= SERVER_DOWN:
+                report.stopped = f"the server keeps failing: {outcome}"
+                report.remaining = len(queue) - position - 1
+                return
+        else:
+            streak = 0
+            journal.append(_step(entry, "failed", at, str(outcome)))
+            report.failed.append(Failure(recipient.customer_id, recipient.email, str(outcome)))
+        since_fold += 1
+        if options.progress:
+            options.progress(position + 1, len(queue))
+        if since_fold >= options.batch or options.monotonic() - last_fold >= options.batch_seconds:
+            warning = fold(path, journal, getattr(transport, "url", None))
+            if warning and warning not in report.warnings:
+                log.warning("the Sends table could not be updated yet: %s", warning)
+            since_fold, last_fold = 0, options.monotonic()
+
+
+@dataclass
+class _Failed:
+    text: str
+    temporary: bool
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def _attempt(
+    deliver: Callable[[bytes], None], data: bytes, options: CampaignOptions
+) -> _Failed | None:
+    """Send once, retrying temporary failures with backoff; None when it went."""
+    delay = options.backoff
+    for attempt in range(1, options.attempts + 1):
+        try:
+            deliver(data)
+            return None
+        except MailboxError as error:
+            temporary = bool(getattr(error, "temporary", False))
+            text = error.message if hasattr(error, "message") else str(error)
+            if not temporary or attempt == options.attempts:
+                return _Failed(text, temporary)
+            wait = getattr(error, "retry_after", None) or delay
+            log.info("temporary failure (%s); trying again in %.0f s", text, wait)
+            options.sleep(wait)
+            delay *= 2
+    return None  # pragma: no cover - the loop always returns

@@ -1,0 +1,231 @@
+"""``xlcrm contract``: Word (and PDF) contracts for deals, recorded on the deal and its customer.
+
+For each deal: a contract number (kept if the deal already has one, else the next of the
+sequence, :mod:`.numbering`), the template filled from the deal, its customer, its lines and the
+seller's details, a file with a safe name in the output folder, and in the workbook — in one
+save — the deal's ``contract_no`` and ``contract_file`` and an Interaction of kind ``document``.
+
+Every deal is checked before any file is written: one report lists every empty field of every
+deal. If the workbook cannot be saved at the end (open in Excel), the files written by this run
+are removed again, so a number is never on a document the workbook does not know about.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ..errors import NotFoundError, UsageError
+from ..schema import Lang, normalize_label
+from ..templating import (
+    CrmData,
+    Problem,
+    TemplateEnvironment,
+    TemplateProblems,
+    find_template,
+    render_problems,
+)
+from ..workbook import open_book
+from .docx import WordTemplate
+from .filenames import safe_file_name, unique_path
+from .numbering import ContractNumbers
+
+DEFAULT_TEMPLATE = "contracts/sales_contract"
+
+
+@dataclass
+class ContractOptions:
+    deal_ids: Sequence[str] = ()
+    stage: str | None = None  # every deal in this stage without a contract yet
+    template: str = DEFAULT_TEMPLATE
+    lang: Lang | None = None
+    pdf: bool = False
+    out_dir: Path | None = None
+    today: dt.date | None = None
+    now: Callable[[], dt.datetime] = dt.datetime.now
+
+
+@dataclass
+class Generated:
+    deal_id: str
+    contract_no: str
+    files: list[Path]
+
+
+@dataclass
+class ContractReport:
+    template: Path
+    generated: list[Generated] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # --stage: deals that already have one
+
+    def lines(self) -> list[str]:
+        if not self.generated:
+            return ["no contract to generate" + (" (every deal has one)" if self.skipped else "")]
+        out = [f"generated {len(self.generated)} contract(s) from {self.template.name}:"]
+        for item in self.generated:
+            names = ", ".join(str(p) for p in item.files)
+            out.append(f"  {item.deal_id}  {item.contract_no}  {names}")
+        if self.skipped:
+            out.append(f"  {len(self.skipped)} deal(s) in the stage already have a contract")
+        return out
+
+
+def generate_contracts(book_path: str | Path, options: ContractOptions) -> ContractReport:
+    """Generate the contracts ``options`` asks for; see the module docstring."""
+    path = Path(book_path)
+    if not options.deal_ids and not options.stage:
+        raise UsageError(None, "say which deals", "give deal ids (D0042) or --stage Won")
+    written: list[Path] = []
+    try:
+        with open_book(path) as book:
+            data = CrmData(book, today=options.today or options.now().date())
+            lang = options.lang or book.lang
+            env = TemplateEnvironment(lang)
+            template_path = find_template(
+                options.template, "contracts", lang, near=(path.parent, path.parent / "templates")
+            )
+            template = WordTemplate(template_path, env)
+            report = ContractReport(template_path)
+            deal_ids = _deals(data, options, report)
+            numbers = ContractNumbers(
+                data.settings.text("contract_no_format"),
+                data.today,
+                (d.get("contract_no") for d in data.deal_rows.values()),
+                book.state,
+                data.settings.where("contract_no_format"),
+            )
+            planned = {
+                deal_id: data.deal_rows[deal_id].get("contract_no") or numbers.next()
+                for deal_id in deal_ids
+            }
+            contexts = _check(data, template, planned)
+            out_dir = options.out_dir or path.parent / "contracts"
+            out_dir.mkdir(parents=True, exist_ok=True)
+            for deal_id, context in contexts.items():
+                docx = _write(
+                    out_dir, _file_name(data, deal_id, planned[deal_id]), template.render(context)
+                )
+                written.append(docx)
+                report.generated.append(Generated(deal_id, planned[deal_id], [docx]))
+            if options.pdf and report.generated:
+                from .pdf import to_pdf
+
+                pdfs = to_pdf([g.files[0] for g in report.generated], out_dir)
+                written.extend(pdfs)
+                for item, pdf in zip(report.generated, pdfs):
+                    item.files.append(pdf)
+            _record(book, data, report, path.parent, template_path, options.now())
+    except BaseException:
+        for file in written:
+            file.unlink(missing_ok=True)
+        raise
+    return report
+
+
+def _deals(data: CrmData, options: ContractOptions, report: ContractReport) -> list[str]:
+    if options.deal_ids:
+        by_key = {normalize_label(k): k for k in data.deal_rows}
+        chosen = []
+        for deal_id in options.deal_ids:
+            found = by_key.get(normalize_label(deal_id))
+            if found is None:
+                raise NotFoundError(
+                    data.deals.layout.sheet, f"no deal {deal_id}", "deal ids look like D0042"
+                )
+            chosen.append(found)
+        return list(dict.fromkeys(chosen))
+    column = data.deals.spec.column("stage")
+    choice = column.choice_for(options.stage or "")
+    if choice is None:
+        names = ", ".join(c.value for c in column.choices)
+        raise UsageError("--stage", f"{options.stage!r} is not a stage", f"one of: {names}")
+    chosen = []
+    for deal_id, row in data.deal_rows.items():
+        if row.get("stage") != choice.value:
+            continue
+        if row.get("contract_no") or row.get("contract_file"):
+            report.skipped.append(deal_id)
+        else:
+            chosen.append(deal_id)
+    return chosen
+
+
+def _check(data: CrmData, template: WordTemplate, planned: dict[str, str]) -> dict[str, Any]:
+    """Every deal's context, or one error listing every problem of every deal."""
+    contexts, problems = {}, []
+    for deal_id, number in planned.items():
+        built = data.contract_context(deal_id, number)
+        found = built.problems + render_problems(template.render, built.where, built.context)
+        problems += [Problem(built.where, text) for text in dict.fromkeys(found)]
+        contexts[deal_id] = built.context
+    if problems:
+        raise TemplateProblems(problems, "no contract was generated")
+    return contexts
+
+
+def _file_name(data: CrmData, deal_id: str, number: str) -> str:
+    deal = data.deal_rows[deal_id]
+    customer = data.customer_rows.get(deal.get("customer_id") or "", {})
+    party = customer.get("company") or customer.get("name") or ""
+    return safe_file_name(f"{number} {party} {deal.get('title') or ''}".strip(), ".docx")
+
+
+def _write(folder: Path, name: str, content: bytes) -> Path:
+    target = unique_path(folder, name)
+    temporary = target.with_name(f".~{target.name}.tmp")
+    with open(temporary, "wb") as file:
+        file.write(content)
+        file.flush()
+        os.fsync(file.fileno())
+    os.replace(temporary, target)
+    return target
+
+
+def _record(
+    book: Any,
+    data: CrmData,
+    report: ContractReport,
+    base: Path,
+    template: Path,
+    now: dt.datetime,
+) -> None:
+    """The deals' contract cells and one document interaction per contract (saved by the
+    caller's ``with``)."""
+    deals = book.table("deals")
+    interactions = book.table("interactions") if book.has_table("interactions") else None
+    columns = set(interactions.columns) if interactions is not None else set()
+    zh = data.lang == "zh"
+    rows = []
+    for item in report.generated:
+        shown = item.files[-1]  # the PDF when there is one: that is what goes to the customer
+        deals.update(
+            item.deal_id, {"contract_no": item.contract_no, "contract_file": _relative(shown, base)}
+        )
+        deal = data.deal_rows[item.deal_id]
+        row = {
+            "customer_id": deal.get("customer_id"),
+            "deal_id": item.deal_id,
+            "kind": "document",
+            "direction": "out",
+            "at": now.replace(microsecond=0),
+            "subject": f"合同 {item.contract_no}" if zh else f"Contract {item.contract_no}",
+            "summary": (
+                f"由模板 {template.name} 生成" if zh else f"Generated from {template.name}"
+            ),
+            "attachments": "; ".join(p.name for p in item.files),
+        }
+        rows.append({k: v for k, v in row.items() if k in columns})
+    if interactions is not None and rows:
+        interactions.insert_all(rows)
+
+
+def _relative(file: Path, base: Path) -> str:
+    """A path the workbook can keep: relative to its folder when inside it (portable)."""
+    try:
+        return file.resolve().relative_to(base.resolve()).as_posix()
+    except ValueError:
+        return str(file.resolve())

@@ -1,0 +1,179 @@
+#!/usr/bin/env python
+"""Benchmark: sending a 2,000-message mail-merge campaign, xlcrm against awdeorio/mailmerge.
+
+Issue #4's target: at least 5 × the throughput of mailmerge 2.3.0 (PyPI), on the same data and
+the same message, to the same local SMTP server — aiosmtpd on loopback requiring STARTTLS and
+AUTH, as real submission servers do — with xlcrm's Sends bookkeeping on.
+
+* **The anchor** — ``mailmerge --no-dry-run --no-limit`` with a CSV of the customers and a
+  Jinja message template. For every message it opens a connection, says EHLO, STARTTLS, EHLO,
+  logs in, sends, and quits. Its password prompt is answered by a wrapper (``getpass``
+  patched), and its per-message printout goes to /dev/null.
+* **Ours** — ``xlcrm campaign BOOK --send`` on a workbook of the same customers: selection,
+  preflight of every message, queueing in the Sends table (one save), one connection for the
+  whole run, the write-ahead journal fsync'd before and after each message, the Sends table
+  and an Interaction per message written back at the end (and every 250 messages).
+
+Both run as fresh processes (``python -m …``), so start-up, reading the data and writing the
+results count on both sides. The server checks every recipient got exactly one message.
+
+    python bench/bench_campaign.py                  # 2,000 messages
+    python bench/bench_campaign.py --messages 500 --strict
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+
+from servers.smtp import SmtpServer  # noqa: E402
+from servers.tcp_cut import make_certificate  # noqa: E402
+
+from addin.settings import write_settings  # noqa: E402
+from addin.workbook import open_book  # noqa: E402
+from addin.workbook.create import create_workbook  # noqa: E402
+
+TARGET = 5.0  # ours / anchor throughput, at least
+USER = "sales@xinghe.example"
+PASSWORD = "bench-secret-2027"  # ASCII: mailmerge (smtplib) cannot log in with more
+SENDER = f"Xinghe Software <{USER}>"
+STYLE = "p { font-family: Arial, sans-serif; color: #333333; } .offer { font-weight: bold; }"
+BODY = """<html><head><style>{style}</style></head><body>
+<p>Dear {name},</p>
+<p>Xinghe Software has a spring offer for {company}: <span class="offer">20% off</span>
+every renewal signed before 31 March.</p>
+<p>Best regards,<br>Xinghe Software</p>
+</body></html>
+"""
+OURS = (
+    '---\nsubject: "{{ customer.company }}: the spring offer"\n---\n'
+    + BODY.format(style=STYLE, name="{{ customer.name }}", company="{{ customer.company }}")
+    + '<p><a href="{{ unsubscribe_url }}">Unsubscribe</a></p>\n'
+)
+THEIRS = (
+    f"TO: {{{{email}}}}\nSUBJECT: {{{{company}}}}: the spring offer\nFROM: {SENDER}\n"
+    "MIME-Version: 1.0\nContent-Type: text/html; charset=utf-8\n\n"
+    + BODY.format(style=STYLE, name="{{name}}", company="{{company}}")
+)
+MAILMERGE = """
+import getpass, sys
+getpass.getpass = lambda *args, **kwargs: {password!r}
+from mailmerge.__main__ import main
+sys.argv = ["mailmerge", *sys.argv[1:]]
+main()
+"""
+
+
+def customers(count: int) -> list[dict[str, str]]:
+    return [
+        {
+            "name": f"Customer {n}",
+            "company": f"Company {n} Ltd",
+            "email": f"buyer{n}@customer{n % 97}.example",
+        }
+        for n in range(1, count + 1)
+    ]
+
+
+def prepare(folder: Path, count: int, port: int) -> tuple[Path, Path]:
+    rows = customers(count)
+    book = create_workbook(folder / "crm.xlsx", "en")
+    with open_book(book) as wb:
+        write_settings(wb, {"company_name": "Xinghe Software", "sender": SENDER})
+        wb.table("customers").insert_all(rows)
+    template = folder / "spring"
+    template.mkdir()
+    (template / "en.html").write_text(OURS, encoding="utf-8")
+
+    anchor = folder / "mailmerge"
+    anchor.mkdir()
+    with open(anchor / "database.csv", "w", newline="", encoding="utf-8") as file:
+        writer = csv.DictWriter(file, fieldnames=["email", "name", "company"])
+        writer.writeheader()
+        writer.writerows(rows)
+    (anchor / "template.txt").write_text(THEIRS, encoding="utf-8")
+    (anchor / "server.conf").write_text(
+        f"[smtp_server]\nhost = 127.0.0.1\nport = {port}\nsecurity = STARTTLS\n"
+        f"username = {USER}\n",
+        encoding="utf-8",
+    )
+    (anchor / "run.py").write_text(MAILMERGE.format(password=PASSWORD), encoding="utf-8")
+    return book, template
+
+
+def run(command: list[str], env: dict[str, str], cwd: Path) -> float:
+    started = time.perf_counter()
+    result = subprocess.run(
+        command, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True
+    )
+    elapsed = time.perf_counter() - started
+    if result.returncode != 0:
+        sys.exit(f"{command[1]} failed:\n{result.stderr[-2000:]}")
+    return elapsed
+
+
+def check(server: SmtpServer, before: int, count: int, who: str) -> None:
+    got = Counter(a for m in server.messages[before:] for a in m.rcpt_tos)
+    if len(got) != count or max(got.values()) != 1:
+        sys.exit(f"{who}: {len(got)} recipients reached, {max(got.values())} most to one")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--strict", action="store_true", help="exit 1 below the target")
+    args = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp)
+        certificate = make_certificate(folder / "tls")
+        env = {**os.environ, "SSL_CERT_FILE": str(certificate.ca), "XLCRM_PASSWORD": PASSWORD}
+        with SmtpServer(certificate, mode="starttls", users={USER: PASSWORD}) as server:
+            book, template = prepare(folder, args.messages, server.port)
+            anchor = folder / "mailmerge"
+            theirs = run(
+                [sys.executable, "run.py", "--no-dry-run", "--no-limit",
+                 "--template", "template.txt", "--database", "database.csv",
+                 "--config", "server.conf", "--output-format", "raw"],
+                env,
+                anchor,
+            )
+            check(server, 0, args.messages, "mailmerge")
+            their_logins = server.logins
+            before = len(server.messages)
+            ours = run(
+                [sys.executable, "-m", "addin", "campaign", str(book), "--template",
+                 str(template), "--name", "bench", "--send", "--transport",
+                 f"smtp://{USER}@127.0.0.1:{server.port}"],
+                env,
+                folder,
+            )
+            check(server, before, args.messages, "xlcrm")
+            our_logins = server.logins - their_logins
+
+    n = args.messages
+    ratio = theirs / ours
+    print(f"campaign of {n:,} messages to aiosmtpd (STARTTLS + AUTH) on loopback")
+    print(f"python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores")
+    print(f"{'':28}{'seconds':>10}{'msg/s':>10}{'logins':>8}")
+    print(f"{'mailmerge 2.3.0':28}{theirs:10.2f}{n / theirs:10.1f}{their_logins:8}")
+    print(f"{'xlcrm campaign --send':28}{ours:10.2f}{n / ours:10.1f}{our_logins:8}")
+    print(f"throughput ratio: {ratio:.1f} × (target ≥ {TARGET:g} ×)")
+    if args.strict and ratio < TARGET:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
