@@ -105,8 +105,7 @@ def prepare(folder: Path, count: int, port: int) -> tuple[Path, Path]:
         writer.writerows(rows)
     (anchor / "template.txt").write_text(THEIRS, encoding="utf-8")
     (anchor / "server.conf").write_text(
-        f"[smtp_server]\nhost = 127.0.0.1\nport = {port}\nsecurity = STARTTLS\n"
-        f"username = {USER}\n",
+        f"[smtp_server]\nhost = 127.0.0.1\nport = {port}\nsecurity = STARTTLS\nusername = {USER}\n",
         encoding="utf-8",
     )
     (anchor / "run.py").write_text(MAILMERGE.format(password=PASSWORD), encoding="utf-8")
@@ -144,9 +143,20 @@ def main() -> None:
             book, template = prepare(folder, args.messages, server.port)
             anchor = folder / "mailmerge"
             theirs = run(
-                [sys.executable, "run.py", "--no-dry-run", "--no-limit",
-                 "--template", "template.txt", "--database", "database.csv",
-                 "--config", "server.conf", "--output-format", "raw"],
+                [
+                    sys.executable,
+                    "run.py",
+                    "--no-dry-run",
+                    "--no-limit",
+                    "--template",
+                    "template.txt",
+                    "--database",
+                    "database.csv",
+                    "--config",
+                    "server.conf",
+                    "--output-format",
+                    "raw",
+                ],
                 env,
                 anchor,
             )
@@ -154,9 +164,20 @@ def main() -> None:
             their_logins = server.logins
             before = len(server.messages)
             ours = run(
-                [sys.executable, "-m", "addin", "campaign", str(book), "--template",
-                 str(template), "--name", "bench", "--send", "--transport",
-                 f"smtp://{USER}@127.0.0.1:{server.port}"],
+                [
+                    sys.executable,
+                    "-m",
+                    "addin",
+                    "campaign",
+                    str(book),
+                    "--template",
+                    str(template),
+                    "--name",
+                    "bench",
+                    "--send",
+                    "--transport",
+                    f"smtp://{USER}@127.0.0.1:{server.port}",
+                ],
                 env,
                 folder,
             )

@@ -397,8 +397,16 @@ def test_xlcrm_demo_syncs_and_shows_the_linked_emails(tmp_path: Path) -> None:
     assert len(latest) == 6 and all(
         re.match(r"  \d{4}-\d\d-\d\d \d\d:\d\d [←→] ", x) for x in latest
     )
+    # A contract for a won deal, and a campaign preview that sends nothing.
+    [contract] = (tmp_path / "d" / "contracts").glob("CT-*.docx")
+    assert re.search(rf"  D\d{{4}}  CT-\d{{4}}-0001  .*{re.escape(contract.name)}", out.output)
+    preview = tmp_path / "d" / "campaign-preview" / "demo-promotion"
+    assert len(list(preview.glob("*.eml"))) == 5 and (preview / "index.html").is_file()
+    assert "would send" in out.output and "nothing was sent (preview)" in out.output
+    assert "problem" not in out.output.split("Previewing a campaign")[1]
     again = CliRunner().invoke(cli, ["demo", str(tmp_path / "d")])
     assert again.exit_code == 1 and "already exists" in again.output
     forced = CliRunner().invoke(cli, ["demo", str(tmp_path / "d"), "--force"])
     assert forced.exit_code == 0, forced.output
     assert "46 new messages" in forced.output  # a fresh mailbox, synced into a fresh book
+    assert len(list((tmp_path / "d" / "contracts").glob("*.docx"))) == 1  # not a "(2)" copy

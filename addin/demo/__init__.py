@@ -75,6 +75,9 @@ class DemoResult:
         return "\n".join(lines)
 
 
+GENERATED = ("contracts", "campaign-preview")  # folders the demo's contract and campaign make
+
+
 def build_demo(
     folder: str | os.PathLike[str],
     *,
@@ -125,6 +128,9 @@ def build_demo(
                 "choose another folder, or replace it with 'xlcrm demo --force'",
             )
         shutil.rmtree(mail)
+    if overwrite:  # what the previous demo generated from its workbook (xlcrm demo's CLI)
+        for generated in GENERATED:
+            shutil.rmtree(target / generated, ignore_errors=True)
 
     create_workbook(path, lang)
     try:
