@@ -50,8 +50,9 @@ class MailboxError(Exception):
     ``temporary``: the same request may succeed later (busy, throttled, unreachable, dropped);
     False means it will fail again until someone changes something. ``retry_after``: the
     seconds the server asked to wait, when it said. A send that broke after the message was
-    handed over is temporary too, but may have gone: its hint says so, and ``was_sent`` can
-    tell where the transport keeps sent mail.
+    handed over is temporary too, but may have gone: ``maybe_sent`` says so (as does its
+    hint), and ``was_sent`` can tell where the transport keeps sent mail. A sender must not
+    simply try such a message again.
     """
 
     def __init__(
@@ -62,12 +63,14 @@ class MailboxError(Exception):
         *,
         temporary: bool = False,
         retry_after: float | None = None,
+        maybe_sent: bool = False,
     ) -> None:
         self.where = where
         self.message = message
         self.hint = hint
         self.temporary = temporary
         self.retry_after = retry_after
+        self.maybe_sent = maybe_sent
         super().__init__(str(self))
 
     def __str__(self) -> str:

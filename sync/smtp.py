@@ -176,7 +176,9 @@ class SmtpTransport:
         """A connection lost during ``stage``: before DATA nothing was sent; during DATA the
         server may have taken the message just before the line dropped."""
         if stage == "DATA":
-            return lost_connection(self.url, "sending a message", error, hint=MAYBE_SENT)
+            lost = lost_connection(self.url, "sending a message", error, hint=MAYBE_SENT)
+            lost.maybe_sent = True
+            return lost
         lost = lost_connection(self.url, "sending a message", error, hint=NOTHING_SENT)
         return _Unsent(lost) if stage == "MAIL" else lost
 

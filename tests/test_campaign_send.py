@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 from servers.smtp import SmtpServer
-from servers.tcp_cut import Certificate
+from servers.tcp_cut import HOST, Certificate, TcpCut
 
 from addin.campaigns import CampaignOptions, run_campaign
 from addin.campaigns.journal import Entry, Journal, journal_path
@@ -297,6 +297,38 @@ def test_an_interrupted_send_is_settled_not_repeated(
         book, options(template, mode="send", transport=smtp_url(smtp), retry_failed=True)
     )
     assert retry.sent == 1 and delivered(smtp)["c2@customer2.example"] == 2
+
+
+def test_a_line_dropped_after_the_message_was_handed_over_is_not_sent_again(
+    tmp_path: Path, template: Path, certificate: Certificate
+) -> None:
+    """The server had the whole message when the line dropped (a real TCP proxy cuts it just
+    after the server began to answer "250 queued"): SMTP cannot tell whether it was taken,
+    so the send is uncertain, never retried on a guess; the campaign goes on."""
+    book = make_book(tmp_path / "crm.xlsx", customers=3)
+    replies = len(b"250 OK\r\n") * 2 + len(b"354 End data with <CR><LF>.<CR><LF>\r\n") + 1
+    with SmtpServer(certificate, mode="plain") as server, TcpCut(HOST, server.port) as proxy:
+
+        def cut_the_second(done: int, total: int) -> None:
+            if done == 1:
+                proxy.cut(after=replies)
+            elif done == 2:
+                proxy.cut(after=10**12)  # the network is back
+
+        report = run_campaign(
+            book,
+            options(
+                template,
+                mode="send",
+                transport=f"smtp://{HOST}:{proxy.port}",
+                progress=cut_the_second,
+            ),
+        )
+    assert proxy.cuts == 1
+    assert delivered(server) == Counter({f"c{n}@customer{n}.example": 1 for n in (1, 2, 3)})
+    assert report.sent == 2 and [u.customer_id for u in report.uncertain] == ["C0002"]
+    row = sends(book)["C0002"]
+    assert row["status"] == "failed" and "may have been delivered" in row["error"]
 
 
 def test_limits_and_sending_hours(tmp_path: Path, template: Path, smtp: SmtpServer) -> None:

@@ -330,6 +330,7 @@ def test_a_connection_lost_mid_message_is_temporary_and_the_retry_reconnects(
             "a message"
         )
         assert caught.value.temporary is True
+        assert caught.value.maybe_sent is taken  # a sender must not simply try it again
         assert caught.value.hint and hint in caught.value.hint
         assert arrived(server) == ["<c1@example.cn>", *(["<c2@example.cn>"] if taken else [])]
 

@@ -29,6 +29,7 @@ the template's images embedded as ``cid:`` parts, attachments, and the unsubscri
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import hashlib
 import html as htmllib
 import io
@@ -437,6 +438,7 @@ def _address_value(what: str, value: str, problems: list[str]) -> str | None:
     return value
 
 
+@functools.lru_cache(maxsize=256)  # a campaign checks its one sender for every message
 def address_problem(value: str) -> bool:
     """Whether ``value`` is not a list of well-formed addresses (``星河软件 <sales@x.cn>``)."""
     header = _HEADERS("to", value)

@@ -65,6 +65,10 @@ TEMPLATE_PROBLEM = "template problem"
 # Messages in a row that failed temporarily after every retry: the server is down or
 # throttling hard, so the run stops and leaves the rest queued for the next one.
 SERVER_DOWN = 3
+UNCERTAIN = (
+    "it may have been delivered. Check the sent items, then run again with --retry-failed "
+    "to send it"
+)
 # What filling a template from a row can raise: reported per row, never a traceback.
 TEMPLATE_FAILURES = (TemplateError, XlcrmError, ArithmeticError, TypeError, ValueError)
 # The preflight's renders are kept for sending up to this many characters (about 100 MB of
@@ -395,10 +399,7 @@ def _settle(
         elif found is False:
             journal.append(_step(entry, "queued", now, ""))
         else:
-            error = (
-                "interrupted while sending: it may have been delivered. Check the sent items, "
-                "then run again with --retry-failed to send it"
-            )
+            error = f"interrupted while sending: {UNCERTAIN}"
             journal.append(_step(entry, "failed", now, error))
             report.uncertain.append(Failure(entry.customer_id, entry.email, error))
     warning = fold(path, journal, getattr(transport, "url", None))
@@ -533,7 +534,7 @@ def _deliver(
             subject,
         )
         journal.append(entry)
-        outcome = _attempt(deliver, data, options)
+        outcome = _attempt(deliver, data, msgid, transport, options)
         at = options.now().isoformat(timespec="seconds")
         if outcome is None:
             journal.append(_step(entry, done_status, at, ""), sync=False)
@@ -554,7 +555,8 @@ def _deliver(
         else:
             streak = 0
             journal.append(_step(entry, "failed", at, str(outcome)))
-            report.failed.append(Failure(recipient.customer_id, recipient.email, str(outcome)))
+            failure = Failure(recipient.customer_id, recipient.email, str(outcome))
+            (report.uncertain if outcome.uncertain else report.failed).append(failure)
         since_fold += 1
         if options.progress:
             options.progress(position + 1, len(queue))
@@ -569,15 +571,25 @@ def _deliver(
 class _Failed:
     text: str
     temporary: bool
+    uncertain: bool = False
 
     def __str__(self) -> str:
         return self.text
 
 
 def _attempt(
-    deliver: Callable[[bytes], None], data: bytes, options: CampaignOptions
+    deliver: Callable[[bytes], None],
+    data: bytes,
+    msgid: str,
+    transport: Any,
+    options: CampaignOptions,
 ) -> _Failed | None:
-    """Send once, retrying temporary failures with backoff; None when it went."""
+    """Send once, retrying temporary failures with backoff; None when it went.
+
+    A failure after the message was handed over (the line dropped during DATA, a gateway
+    timeout) may have delivered it: it is retried only when the transport's sent items say it
+    did not go, and is *uncertain* — left for a person — when the transport cannot tell.
+    """
     delay = options.backoff
     for attempt in range(1, options.attempts + 1):
         try:
@@ -585,7 +597,13 @@ def _attempt(
             return None
         except MailboxError as error:
             temporary = bool(getattr(error, "temporary", False))
-            text = error.message if hasattr(error, "message") else str(error)
+            text = error.message
+            if temporary and getattr(error, "maybe_sent", False):
+                found = _was_sent(transport, msgid)
+                if found:
+                    return None
+                if found is None:
+                    return _Failed(f"{text}; {UNCERTAIN}", temporary=False, uncertain=True)
             if not temporary or attempt == options.attempts:
                 return _Failed(text, temporary)
             wait = getattr(error, "retry_after", None) or delay

@@ -99,7 +99,9 @@ def explain(
             if doing.startswith("sending")
             else f"check the network and the server; {again}"
         )
-        return MailboxError(url, f"{doing}: {cause}", hint, temporary=True)
+        return MailboxError(
+            url, f"{doing}: {cause}", hint, temporary=True, maybe_sent=hint == MAYBE_SENT
+        )
     if isinstance(error, BUSY):
         return MailboxError(
             url,
@@ -117,12 +119,14 @@ def explain(
         )
     http_5xx = _HTTP_5XX.search(text) if isinstance(error, ews.MalformedResponseError) else None
     if http_5xx:
+        maybe_sent = http_5xx.group(1) == "504" and doing.startswith("sending")
         return MailboxError(
             url,
             f"{doing}: the server answered HTTP {http_5xx.group(1)} instead of an EWS answer "
             "(a proxy or load balancer whose Exchange is down or restarting)",
-            MAYBE_SENT if http_5xx.group(1) == "504" and doing.startswith("sending") else again,
+            MAYBE_SENT if maybe_sent else again,
             temporary=True,
+            maybe_sent=maybe_sent,
         )
     if isinstance(error, ews.ErrorMessageSizeExceeded):
         return MailboxError(url, f"{doing}: the message is larger than the server accepts")

@@ -67,8 +67,16 @@ class GraphError(MailboxError):
         *,
         temporary: bool = False,
         retry_after: float | None = None,
+        maybe_sent: bool = False,
     ):
-        super().__init__(where, message, hint, temporary=temporary, retry_after=retry_after)
+        super().__init__(
+            where,
+            message,
+            hint,
+            temporary=temporary,
+            retry_after=retry_after,
+            maybe_sent=maybe_sent,
+        )
         self.status = status
         self.code = code
 
@@ -297,6 +305,7 @@ class GraphClient:
             f"the connection to Microsoft Graph broke during {what}: {text}",
             "the message may or may not have been sent: look in Sent Items before sending it again",
             temporary=True,
+            maybe_sent=True,
         )
 
     def _throttled(self, response: httpx.Response, attempts: int, delay: float) -> GraphError:
@@ -352,4 +361,5 @@ class GraphClient:
             code,
             temporary=temporary,
             retry_after=retry_after(response) if temporary else None,
+            maybe_sent=method != "GET" and status >= 500,
         )
