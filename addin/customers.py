@@ -39,6 +39,12 @@ class InvalidPhone(ValueError):
     """A phone number that cannot be understood in the given region."""
 
 
+def split_tags(value: object) -> list[str]:
+    """The tags in a Tags cell, in order: comma-separated (half- or full-width), trimmed."""
+    text = str(value or "").replace("，", ",")
+    return [t.strip() for t in text.split(",") if t.strip()]
+
+
 def split_emails(text: str | None) -> list[str]:
     """The addresses in one cell, in order, as written (not validated, not de-duplicated).
 

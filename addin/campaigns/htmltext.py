@@ -22,7 +22,9 @@ reading the HTML would see, as text.
   plain-text mail is conventionally unwrapped and clients wrap it to the window, while a hard
   break every 38 characters reads raggedly on a phone. Words (and URLs) are never cut.
 
-Only the standard library's :mod:`html.parser` is used (html2text is GPL; xlcrm is MIT).
+Only the standard library's :mod:`html.parser` is used (html2text is GPL; xlcrm is MIT). Sync's
+:func:`sync.message.html.html_to_text` is a different tool: a fast tokenizer for summarising
+thousands of received messages, which drops links, lists and layout that a reader needs here.
 """
 
 from __future__ import annotations

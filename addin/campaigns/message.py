@@ -40,11 +40,11 @@ from dataclasses import dataclass
 from email import encoders
 from email.generator import BytesGenerator
 from email.header import Header
-from email.headerregistry import HeaderRegistry, UnstructuredHeader
+from email.headerregistry import HeaderRegistry
 from email.mime.base import MIMEBase
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.policy import SMTP, compat32
+from email.policy import compat32
 from email.utils import format_datetime, formataddr, getaddresses
 from html.parser import HTMLParser
 from pathlib import Path
@@ -100,23 +100,7 @@ class EmailTemplateError(XlcrmError):
     """A campaign template that cannot be used: unreadable, bad front matter, bad Jinja."""
 
 
-# -- the message policy ------------------------------------------------------------------------
-
-
-class _ListUnsubscribeHeader(UnstructuredHeader):
-    """``List-Unsubscribe`` folded only between its ``<…>`` entries and never RFC 2047 encoded:
-    the stdlib would encode a URL longer than a line, and no mail provider decodes it there."""
-
-    def fold(self, *, policy: Any) -> str:
-        entries = re.split(r"(?<=>)\s*,\s*", str(self))
-        return f"{self.name}: " + ("," + policy.linesep + " ").join(entries) + policy.linesep
-
-
-_HEADERS = HeaderRegistry()
-_HEADERS.map_to_type("list-unsubscribe", _ListUnsubscribeHeader)
-# SMTP: CRLF line ends. 7bit: bodies are quoted-printable or base64, never raw 8-bit, so a
-# relay without 8BITMIME cannot mangle Chinese text.
-POLICY = SMTP.clone(cte_type="7bit", header_factory=_HEADERS)
+_HEADERS = HeaderRegistry()  # parses address headers to check them (address_problem)
 
 
 # -- templates ---------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 
-from ..customers import email_key, split_emails
+from ..customers import email_key, split_emails, split_tags
 from .sends import DONE
 
 UNSUBSCRIBED = "unsubscribed"
@@ -72,7 +72,7 @@ def choose_address(row: Mapping[str, Any]) -> Recipient | Skip:
     """The address to mail ``row`` at, or why not to mail them at all."""
     customer_id = row["id"]
     addresses = split_emails(row.get("email") or "")
-    tags = {t.strip().casefold() for t in str(row.get("tags") or "").replace("，", ",").split(",")}
+    tags = {t.casefold() for t in split_tags(row.get("tags"))}
     if row.get("unsubscribed") is True or "unsubscribed" in tags:
         return Skip(customer_id, addresses[0] if addresses else "", UNSUBSCRIBED)
     if not addresses:

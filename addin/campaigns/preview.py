@@ -40,7 +40,7 @@ def write_preview(
 
 def _card(name: str, recipient: Recipient, subject: str, data: bytes) -> str:
     message = email.message_from_bytes(data, policy=email.policy.default)
-    body = message.get_body(("html",)) if hasattr(message, "get_body") else None
+    body = message.get_body(("html",))  # type: ignore[attr-defined]
     markup = body.get_content() if body is not None else "<p>(no HTML body)</p>"
     attachments = [a.get_filename() or "" for a in message.iter_attachments()]  # type: ignore[attr-defined]
     attached = ", ".join(html.escape(a) for a in attachments if a) or "none"

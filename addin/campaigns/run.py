@@ -20,20 +20,24 @@ and an interrupted send is settled from the transport's sent items before anythi
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
+import functools
 import hashlib
 import logging
 import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from email.headerregistry import Address
+from email.utils import make_msgid, parseaddr
 from pathlib import Path
 from typing import Any, Literal
 
-from jinja2 import TemplateError
-
-from sync.mailbox import MailboxError, Transport
+from sync.mailbox import MailboxError
 from sync.open import open_mailbox, open_transport
 
+from ..demo.state import is_demo
 from ..errors import UsageError, XlcrmError
 from ..schema import Lang
 from ..templating import (
@@ -41,10 +45,9 @@ from ..templating import (
     Problem,
     TemplateEnvironment,
     TemplateProblems,
-    collecting,
     find_template,
 )
-from ..templating.preflight import template_error_text
+from ..templating.preflight import render_checked
 from ..workbook import open_book
 from .journal import Entry, Journal, latest, pending
 from .limits import EXCHANGE_ONLINE_PER_MINUTE, Limits, SendingHours
@@ -54,13 +57,11 @@ from .preview import write_preview
 from .report import CampaignReport, Failure
 from .select import compile_where
 from .sends import campaign_rows, fold, sent_on
-from .unsubscribe import Unsubscribe, make_token
+from .unsubscribe import SALT_STATE_KEY, Unsubscribe, make_token
 
 log = logging.getLogger(__name__)
 
 Mode = Literal["preview", "test", "send", "drafts"]
-SALT_KEY = "campaign_salt"
-DEMO_KEY = "demo_seed"
 TEMPLATE_PROBLEM = "template problem"
 # Messages in a row that failed temporarily after every retry: the server is down or
 # throttling hard, so the run stops and leaves the rest queued for the next one.
@@ -69,8 +70,6 @@ UNCERTAIN = (
     "it may have been delivered. Check the sent items, then run again with --retry-failed "
     "to send it"
 )
-# What filling a template from a row can raise: reported per row, never a traceback.
-TEMPLATE_FAILURES = (TemplateError, XlcrmError, ArithmeticError, TypeError, ValueError)
 # The preflight's renders are kept for sending up to this many characters (about 100 MB of
 # memory); beyond that, messages are rendered again when they are sent.
 KEEP_RENDERED = 50_000_000
@@ -102,7 +101,6 @@ class CampaignOptions:
     sleep: Callable[[float], None] = time.sleep
     monotonic: Callable[[], float] = time.monotonic
     progress: Callable[[int, int], None] | None = None
-    open_transport: Callable[[str], Transport] | None = field(default=None, repr=False)
 
 
 @dataclass
@@ -161,7 +159,7 @@ def _check_options(options: CampaignOptions) -> None:
 def _prepare(path: Path, options: CampaignOptions, report: CampaignReport) -> _Prepared:
     book = open_book(path)
     try:
-        if options.mode in ("send", "drafts") and DEMO_KEY in book.state:
+        if options.mode in ("send", "drafts") and is_demo(book):
             raise UsageError(
                 str(path),
                 "this is the demo workbook: its customers' addresses are made up",
@@ -187,7 +185,7 @@ def _prepare(path: Path, options: CampaignOptions, report: CampaignReport) -> _P
         report.selected = len(selected)
         existing = campaign_rows(book, report.campaign) if book.has_table("sends") else {}
         plan = make_plan(selected, existing, retry_failed=options.retry_failed)
-        salt = book.state.get(SALT_KEY) or secrets.token_hex(16)
+        salt = book.state.get(SALT_STATE_KEY) or secrets.token_hex(16)
         contexts: dict[str, dict[str, Any]] = {}
         problems: dict[str, list[str]] = {}
         rendered: dict[str, Rendered] = {}
@@ -198,18 +196,15 @@ def _prepare(path: Path, options: CampaignOptions, report: CampaignReport) -> _P
                 campaign=report.campaign,
                 unsubscribe_url=_unsubscribe(recipient, sender, salt, data).link,
             )
-            found = list(built.problems)
-            with collecting() as missing:
-                try:
-                    result = template.render(built.context, base_dir=path.parent)
-                except TEMPLATE_FAILURES as error:
-                    missing.append(template_error_text(error))
-            found += missing
-            if not found and kept < KEEP_RENDERED:  # a clean render is the one to send
+            result, missing = render_checked(
+                functools.partial(template.render, base_dir=path.parent), built.context
+            )
+            found = list(dict.fromkeys([*built.problems, *missing]))
+            if found:
+                problems[built.where] = found
+            elif result is not None and kept < KEEP_RENDERED:  # the one to send, too
                 rendered[recipient.customer_id] = result
                 kept += len(result.html) + len(result.text)
-            if found:
-                problems[built.where] = list(dict.fromkeys(found))
             contexts[recipient.customer_id] = built.context
         report.already.update(plan.done.values())
         report.problems = [Problem(w, m) for w, ms in problems.items() for m in ms]
@@ -238,8 +233,6 @@ def _unsubscribe(recipient: Recipient, sender: str, salt: str, data: CrmData) ->
 
 
 def _address_of(sender: str) -> str:
-    from email.utils import parseaddr
-
     return parseaddr(sender)[1] or sender
 
 
@@ -273,8 +266,6 @@ def _compose(
 
 
 def _recipient_field(context: dict[str, Any], recipient: Recipient) -> str:
-    from email.headerregistry import Address
-
     name = context["customer"].get("name")
     if not name:
         return recipient.email
@@ -334,10 +325,6 @@ def _test(options: CampaignOptions, report: CampaignReport, prepared: _Prepared)
 
 def _as_test(message: bytes) -> bytes:
     """A test copy: a fresh Message-ID (the real one stays unused) and [TEST] in the subject."""
-    import email
-    import email.policy
-    from email.utils import make_msgid
-
     parsed = email.message_from_bytes(message, policy=email.policy.SMTP)
     subject = parsed["Subject"]
     del parsed["Subject"], parsed["Message-ID"]
@@ -348,8 +335,6 @@ def _as_test(message: bytes) -> bytes:
 
 def _open(options: CampaignOptions) -> Any:
     url = options.transport or ""
-    if options.open_transport is not None:
-        return options.open_transport(url)
     if options.mode == "drafts":
         return open_mailbox(url, insecure=options.insecure)
     return open_transport(url, insecure=options.insecure)
@@ -468,7 +453,7 @@ def _queue(
             raise XlcrmError(
                 str(path), "the workbook has no Sends table", "run xlcrm init on a copy to get one"
             )
-        book.state[SALT_KEY] = prepared.salt
+        book.state[SALT_STATE_KEY] = prepared.salt
         book.table("sends").upsert_all(rows)
         settings = prepared.data.settings
         scheme = (options.transport or "").partition(":")[0].lower()

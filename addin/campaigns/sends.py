@@ -105,6 +105,7 @@ def _log_interactions(book: Book, sent: list[Entry], mailbox: str | None) -> Non
         if isinstance(v := row.get("message_id"), str) and v
     }
     columns = set(table.columns)
+    zh = book.lang == "zh"
     rows: list[Mapping[str, Any]] = []
     for entry in sent:
         message_id = normalise_message_id(entry.message_id) if entry.message_id else None
@@ -117,7 +118,7 @@ def _log_interactions(book: Book, sent: list[Entry], mailbox: str | None) -> Non
             "at": dt.datetime.fromisoformat(entry.at).replace(microsecond=0) if entry.at else None,
             "to": entry.email,
             "subject": entry.subject or None,
-            "summary": f"Campaign {entry.campaign}",
+            "summary": f"群发活动 {entry.campaign}" if zh else f"Campaign {entry.campaign}",
             "message_id": message_id,
             "thread_id": message_id,
             "mailbox": mailbox,

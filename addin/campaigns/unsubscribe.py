@@ -22,6 +22,9 @@ import re
 from dataclasses import dataclass
 from urllib.parse import quote, unquote, urlsplit
 
+# The workbook state (``_xlcrm``) key of the secret tokens are made with: written by the first
+# campaign sent from a workbook, read by sync to tell whose unsubscribe request a token is.
+SALT_STATE_KEY = "campaign_salt"
 TOKEN_CODE_LENGTH = 10
 _PREFIX_LENGTH = 16
 # A token: an id part with at least one digit (so ordinary hyphenated words never match), then

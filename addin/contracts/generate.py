@@ -29,7 +29,7 @@ from ..templating import (
     find_template,
     render_problems,
 )
-from ..workbook import open_book
+from ..workbook import Book, open_book
 from .docx import WordTemplate
 from .filenames import safe_file_name, unique_path
 from .numbering import ContractNumbers
@@ -186,7 +186,7 @@ def _write(folder: Path, name: str, content: bytes) -> Path:
 
 
 def _record(
-    book: Any,
+    book: Book,
     data: CrmData,
     report: ContractReport,
     base: Path,

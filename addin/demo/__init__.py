@@ -34,6 +34,7 @@ from ..workbook.safety import check_not_locked
 from .generator import HISTORY_MONTHS, Generator
 from .mail import MAIL_FOLDER, sync_demo_mailbox, write_demo_mailbox
 from .mail import MAILBOX as DEMO_MAILBOX
+from .state import DEMO_STATE_KEY
 
 __all__ = [
     "DEFAULT_SEED",
@@ -167,7 +168,7 @@ def _fill(
             row["customer_id"] = customer_ids[row["customer_id"]]
         book.table("tickets").insert_all(data["tickets"])
         write_settings(book, seller_settings(book.lang))
-        book.state["demo_seed"] = str(seed)
+        book.state[DEMO_STATE_KEY] = str(seed)
         book.save()
         keys = ("customers", "deals", "interactions", "tickets", "products")
         counts = {key: len(book.table(key)) for key in keys}

@@ -30,8 +30,8 @@ from typing import TYPE_CHECKING, Any
 
 from sync.message import MailMessage
 
-from ..campaigns.unsubscribe import find_token, is_unsubscribe_request, make_token
-from ..customers import email_key, join_emails, split_emails
+from ..campaigns.unsubscribe import SALT_STATE_KEY, find_token, is_unsubscribe_request, make_token
+from ..customers import email_key, join_emails, split_emails, split_tags
 from ..workbook import Book
 from .linking import CLOSED_STAGES, CustomerIndex, stored_message_id
 from .report import SyncReport
@@ -40,7 +40,6 @@ if TYPE_CHECKING:
     from .run import SyncOptions
 
 Key = tuple[str, str]
-SALT_KEY = "campaign_salt"  # the workbook's unsubscribe-token key (addin/campaigns/run.py)
 
 
 class Effects:
@@ -180,18 +179,29 @@ class Effects:
             have = split_emails(self._customer_value(customer, "bounced"))
             if email_key(address) in {email_key(a) for a in have}:
                 return
-            self._change_customer(customer, "bounced", join_emails([*have, address]))
-        elif "tags" in self.customer_columns:
-            tags = self._customer_value(customer, "tags") or ""
-            words = [t.strip() for t in str(tags).replace("，", ",").split(",") if t.strip()]
-            if "bounced" in words:
-                return
-            self._change_customer(customer, "tags", ", ".join([*words, "bounced"]))
+            changed = self._flag(customer, "bounced", join_emails([*have, address]))
         else:
-            return
+            changed = self._flag(customer, "bounced", None)
+        if changed:
+            self.report.bounced.append(address)
+
+    def _flag(self, customer: str, column: str, value: Any) -> bool:
+        """Set ``column`` to ``value`` — or, in a workbook without that column, add the tag
+        ``column`` — and mark the record updated; False when there was nothing to change."""
+        if value is not None and column in self.customer_columns:
+            if self._customer_value(customer, column) == value:
+                return False
+            self._change_customer(customer, column, value)
+        elif "tags" in self.customer_columns:
+            tags = split_tags(self._customer_value(customer, "tags"))
+            if column in tags:
+                return False
+            self._change_customer(customer, "tags", ", ".join([*tags, column]))
+        else:
+            return False
         if "updated" in self.customer_columns:  # the record changed, as an import would say
             self._change_customer(customer, "updated", dt.date.today())
-        self.report.bounced.append(address)
+        return True
 
     def replied(self, thread_ids: Iterable[str]) -> None:
         for ident in thread_ids:
@@ -209,27 +219,14 @@ class Effects:
         customer = (self._token_customer(token) if token else None) or customer
         if customer is None or customer not in self.current:
             return None
-        if "unsubscribed" in self.customer_columns:
-            if self._customer_value(customer, "unsubscribed") is True:
-                return customer
-            self._change_customer(customer, "unsubscribed", True)
-        elif "tags" in self.customer_columns:
-            tags = self._customer_value(customer, "tags") or ""
-            words = [t.strip() for t in str(tags).replace("，", ",").split(",") if t.strip()]
-            if "unsubscribed" in words:
-                return customer
-            self._change_customer(customer, "tags", ", ".join([*words, "unsubscribed"]))
-        else:
-            return customer
-        if "updated" in self.customer_columns:
-            self._change_customer(customer, "updated", dt.date.today())
-        self.report.unsubscribed.append(customer)
+        if self._flag(customer, "unsubscribed", True):
+            self.report.unsubscribed.append(customer)
         return customer
 
     def _token_customer(self, token: str) -> str | None:
         """The customer a campaign's unsubscribe token names, when this workbook made it."""
         if self._tokens is None:
-            salt = self.book.state.get(SALT_KEY)
+            salt = self.book.state.get(SALT_STATE_KEY)
             self._tokens = {make_token(c, salt): c for c in self.current} if salt else {}
         return self._tokens.get(token)
 

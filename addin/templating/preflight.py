@@ -17,9 +17,9 @@ from jinja2 import TemplateError
 
 from ..errors import XlcrmError
 from .environment import collecting
-from .filters import TemplateValueError
 
 C = TypeVar("C")
+R = TypeVar("R")
 SHOWN = 50
 
 
@@ -49,14 +49,27 @@ class TemplateProblems(XlcrmError):
         )
 
 
-def render_problems(render: Callable[[C], Any], where: str, context: C) -> list[str]:
-    """What goes wrong filling the templates from one row (empty when nothing does)."""
+# What filling a template from a row can raise besides missing fields: reported per row (a
+# filter given text, a bad attachment, arithmetic on text…), never a traceback.
+TEMPLATE_FAILURES = (TemplateError, XlcrmError, ArithmeticError, TypeError, ValueError)
+
+
+def render_checked(render: Callable[[C], R], context: C) -> tuple[R | None, list[str]]:
+    """Render in collecting mode: the result — exactly what a strict render gives — when
+    nothing went wrong, and what went wrong (empty when nothing did)."""
+    result = None
     with collecting() as found:
         try:
-            render(context)
-        except (TemplateError, TemplateValueError, ArithmeticError, TypeError) as error:
+            result = render(context)
+        except TEMPLATE_FAILURES as error:
             found.append(template_error_text(error))
-    return list(dict.fromkeys(found))
+    problems = list(dict.fromkeys(found))
+    return (None if problems else result), problems
+
+
+def render_problems(render: Callable[[C], Any], where: str, context: C) -> list[str]:
+    """What goes wrong filling the templates from one row (empty when nothing does)."""
+    return render_checked(render, context)[1]
 
 
 def preflight(render: Callable[[C], Any], rows: Iterable[tuple[str, C]]) -> list[Problem]:
