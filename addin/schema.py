@@ -361,6 +361,19 @@ CUSTOMERS = TableSpec(
             "无效邮箱",
             width=20,
         ),
+        # Value segment written by ``xlcrm report`` (RFM: "Champions", "At risk"…).
+        _c("segment", "text", "Segment", "客户分群", "value segment", "rfm", "分群", width=14),
+        # Set by ``xlcrm dedupe --apply`` on the record merged away: its id lives on here.
+        _c(
+            "merged_into",
+            "text",
+            "Merged into",
+            "已合并到",
+            "merged to",
+            "duplicate of",
+            "合并到",
+            width=12,
+        ),
     ),
 )
 
@@ -492,6 +505,7 @@ INTERACTIONS = TableSpec(
         _c("id", "text", "ID", "编号", "interaction id", width=10),
         _c("customer_id", "text", "Customer ID", "客户编号", "customer", "客户id", width=12),
         _c("deal_id", "text", "Deal ID", "商机编号", "deal", "商机id", width=10),
+        _c("ticket_id", "text", "Ticket ID", "工单编号", "ticket", "工单id", width=10),
         _c(
             "kind",
             "choice",
@@ -615,6 +629,17 @@ TICKETS = TableSpec(
         _c("subject", "text", "Subject", "主题", "title", "标题", width=36),
         _c("description", "text", "Description", "描述", "details", "问题描述", "内容", width=50),
         _c("message_id", "text", "Message-ID", "邮件ID", "message id", width=20),
+        _c("thread_id", "text", "Thread ID", "会话ID", "conversation id", "thread", width=20),
+        _c(
+            "escalated",
+            "datetime",
+            "Escalated",
+            "已升级",
+            "escalated at",
+            "升级时间",
+            width=17,
+            number_format=DT,
+        ),
     ),
 )
 
@@ -694,9 +719,242 @@ SETTINGS = TableSpec(
     ),
 )
 
+# -- Workflow configuration: data in the workbook, edited by people, read by xlcrm -------------
+
+RULE_ACTIONS = (
+    Choice("contract", "生成合同", ("generate contract", "合同")),
+    Choice("follow_up", "设置跟进", ("follow up", "follow-up", "next follow-up", "跟进")),
+    Choice("notify_owner", "通知负责人", ("email owner", "e-mail owner", "notify", "通知")),
+    Choice("handoff", "订单交接", ("hand-off", "hand off", "order hand-off", "交接")),
+)
+DECISIONS = (
+    Choice("merge", "合并", ("yes", "y", "是", "x", "✓")),
+    Choice("separate", "不合并", ("no", "n", "keep", "keep both", "否", "不是")),
+)
+REVIEW_STATUS = (
+    Choice("open", "待处理", ("new",)),
+    Choice("merged", "已合并", ("done",)),
+    Choice("separate", "非重复", ("kept", "not duplicate")),
+    Choice("gone", "已失效", ("stale", "obsolete")),
+)
+
+# Stage probabilities for the weighted forecast and how long a deal may sit in a stage.
+STAGE_TABLE = TableSpec(
+    key="stages",
+    name="Stages",
+    zh="销售阶段",
+    pk=("stage",),
+    aliases=("stage", "pipeline", "pipeline stages", "阶段", "阶段设置"),
+    columns=(
+        _c("stage", "choice", "Stage", "阶段", "deal stage", choices=STAGES, width=14),
+        _c(
+            "probability",
+            "number",
+            "Probability",
+            "赢单概率",
+            "win probability",
+            "概率",
+            "可能性",
+            width=12,
+            number_format=PERCENT_FORMAT,
+        ),
+        _c("order", "integer", "Order", "顺序", "sort order", "排序", width=8),
+        _c("idle_days", "integer", "Idle days", "停滞天数", "max idle days", "停留天数", width=10),
+        _c("notes", "text", "Notes", "说明", "description", "备注", width=40),
+    ),
+)
+
+# Automation: when a deal enters a stage, do an action once (``xlcrm run``).
+RULES = TableSpec(
+    key="rules",
+    name="Rules",
+    zh="自动规则",
+    pk=("id",),
+    id_prefix="R",
+    id_digits=3,
+    aliases=("rule", "automation", "automations", "workflow rules", "规则", "自动化"),
+    columns=(
+        _c("id", "text", "ID", "规则编号", "rule id", "编号", width=8),
+        _c("enabled", "bool", "Enabled", "启用", "active", "on", "是否启用", width=9),
+        _c(
+            "stage",
+            "choice",
+            "When stage",
+            "进入阶段",
+            "stage",
+            "on stage",
+            "when deal enters",
+            "阶段",
+            choices=STAGES,
+            width=12,
+        ),
+        _c(
+            "action",
+            "choice",
+            "Action",
+            "动作",
+            "do",
+            "then",
+            "执行",
+            choices=RULE_ACTIONS,
+            width=14,
+        ),
+        _c(
+            "argument",
+            "text",
+            "Argument",
+            "参数",
+            "parameter",
+            "value",
+            "template",
+            "address",
+            "days",
+            width=30,
+        ),
+        _c("notes", "text", "Notes", "说明", "description", "备注", width=40),
+    ),
+)
+
+# Service levels per ticket priority: response and resolution times, and who hears of a breach.
+SLA = TableSpec(
+    key="sla",
+    name="SLA",
+    zh="服务时限",
+    pk=("priority",),
+    aliases=("service levels", "service level", "sla table", "服务等级", "时限"),
+    columns=(
+        _c("priority", "choice", "Priority", "优先级", "urgency", choices=PRIORITIES, width=10),
+        _c(
+            "respond_hours",
+            "number",
+            "Respond within (h)",
+            "响应时限(小时)",
+            "response hours",
+            "respond hours",
+            "响应时限",
+            width=14,
+        ),
+        _c(
+            "resolve_hours",
+            "number",
+            "Resolve within (h)",
+            "解决时限(小时)",
+            "resolution hours",
+            "resolve hours",
+            "解决时限",
+            width=14,
+        ),
+        _c(
+            "escalate_to",
+            "text",
+            "Escalate to",
+            "升级给",
+            "escalation",
+            "escalate",
+            "升级对象",
+            width=26,
+        ),
+        _c("notes", "text", "Notes", "说明", "description", "备注", width=40),
+    ),
+)
+
+# Ticket classification and routing: keywords (either language) → type, priority, assignee.
+TICKET_RULES = TableSpec(
+    key="ticket_rules",
+    name="TicketRules",
+    zh="工单规则",
+    pk=("id",),
+    id_prefix="K",
+    id_digits=3,
+    aliases=("ticket rules", "classification", "routing", "分类规则", "派单规则"),
+    columns=(
+        _c("id", "text", "ID", "规则编号", "rule id", "编号", width=8),
+        _c(
+            "keywords",
+            "text",
+            "Keywords",
+            "关键词",
+            "keyword",
+            "words",
+            "matches",
+            width=36,
+        ),
+        _c("type", "choice", "Type", "类型", "ticket type", choices=TICKET_TYPES, width=11),
+        _c("priority", "choice", "Priority", "优先级", "urgency", choices=PRIORITIES, width=10),
+        _c(
+            "assignee",
+            "text",
+            "Assign to",
+            "分派给",
+            "assignee",
+            "team",
+            "处理人",
+            "负责人",
+            width=26,
+        ),
+        _c("notes", "text", "Notes", "说明", "description", "备注", width=40),
+    ),
+)
+
+# Duplicate customers found by ``xlcrm dedupe``; a person decides, ``--apply`` merges.
+DUPLICATES = TableSpec(
+    key="duplicates",
+    name="Duplicates",
+    zh="重复客户",
+    pk=("id",),
+    id_prefix="P",
+    aliases=("duplicate", "dedupe", "duplicate review", "review", "查重", "重复"),
+    columns=(
+        _c("id", "text", "ID", "编号", "pair", "pair id", width=8),
+        _c(
+            "decision",
+            "choice",
+            "Merge?",
+            "是否合并",
+            "decision",
+            "merge",
+            "决定",
+            choices=DECISIONS,
+            width=10,
+        ),
+        _c("keep_id", "text", "Keep", "保留客户", "survivor", "keep id", "保留", width=10),
+        _c("merge_id", "text", "Merge", "并入客户", "duplicate", "merge id", "合并", width=10),
+        _c("keep_name", "text", "Keep: name", "保留：名称", "keep name", width=28),
+        _c("merge_name", "text", "Merge: name", "并入：名称", "merge name", width=28),
+        _c("score", "number", "Score", "相似度", "similarity", width=8, number_format="0"),
+        _c("evidence", "text", "Evidence", "依据", "reason", "why", "原因", width=50),
+        _c(
+            "status",
+            "choice",
+            "Status",
+            "状态",
+            "review status",
+            choices=REVIEW_STATUS,
+            width=10,
+        ),
+        _c("found", "datetime", "Found", "发现时间", "found at", width=17, number_format=DT),
+    ),
+)
+
 TABLES: dict[str, TableSpec] = {
-    t.key: t for t in (CUSTOMERS, DEALS, INTERACTIONS, TICKETS, PRODUCTS, SENDS, SETTINGS)
+    t.key: t
+    for t in (
+        CUSTOMERS,
+        DEALS,
+        INTERACTIONS,
+        TICKETS,
+        PRODUCTS,
+        SENDS,
+        SETTINGS,
+        STAGE_TABLE,
+        RULES,
+        SLA,
+        TICKET_RULES,
+        DUPLICATES,
+    )
 }
+# The tables every workbook has from ``xlcrm init``; the others appear when first used.
+CORE_TABLES = ("customers", "deals", "interactions", "tickets", "products", "sends", "settings")
 
 STATE_SHEET = "_xlcrm"
 SCHEMA_VERSION = 1

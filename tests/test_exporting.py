@@ -126,6 +126,8 @@ def test_csv_is_utf8_with_bom_canonical_keys_and_iso_values(tmp_path):
         "last_contact": "",
         "notes": '多行备注\n第二行, "引号"',
         "bounced": "",
+        "segment": "",
+        "merged_into": "",
     }
     assert dict(zip(header, second))["unsubscribed"] == "true"
 

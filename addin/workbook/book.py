@@ -7,12 +7,16 @@ users of the library touch — ``book.table()``, ``book.state``, ``save()``, ``w
 
 from __future__ import annotations
 
-from collections.abc import Iterator, MutableMapping
+from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
 from typing import Any
 
-from ..errors import TableNotFoundError
+from ..errors import TableNotFoundError, XlcrmError
 from ..schema import LANGS, SCHEMA_VERSION, TABLES, Lang, TableSpec, table_spec
+from .report import ReportSheet
 from .table import Table, TableChanges, TableLayout
+
+# ``_xlcrm`` state key prefix marking a sheet as xlcrm's own (replaced whole by put_sheet).
+OWNED_SHEET = "sheet:"
 
 
 class BookState(MutableMapping[str, str]):
@@ -59,6 +63,7 @@ class Book:
         self._tables: dict[str, Table] = {}
         self._state: BookState | None = None
         self._lang: Lang | None = None
+        self._sheets: dict[str, ReportSheet] = {}
 
     # -- backend hooks -------------------------------------------------------------------------
 
@@ -73,10 +78,35 @@ class Book:
         raise NotImplementedError
 
     def _commit(
-        self, changes: list[TableChanges], state: dict[str, str] | None
+        self,
+        changes: list[TableChanges],
+        state: dict[str, str] | None,
+        sheets: Sequence[ReportSheet] = (),
     ) -> dict[str, TableLayout]:
-        """Write all changes in one go; return the new layout of each changed table by key."""
+        """Write all changes in one go — table cells, new tables and columns, the state and
+        the report sheets; return the new layout of each changed table by key."""
         raise NotImplementedError
+
+    def _new_layout(self, spec: TableSpec) -> TableLayout:
+        """Where a table created by :meth:`add_table` will go (no data rows yet)."""
+        sheet = spec.sheet_name(self.lang)
+        if sheet.casefold() in {s.casefold() for s in self._sheet_names()}:
+            raise XlcrmError(
+                f"{self.where}: {sheet}",
+                f"a sheet called {sheet!r} exists but holds no {spec.name} table",
+                f"rename that sheet, or give it the {spec.name} headers, then run again",
+            )
+        columns = spec.columns
+        return TableLayout(
+            spec=spec,
+            sheet=sheet,
+            table_name=spec.name,
+            header_row=1,
+            first_col=0,
+            headers=[c.header(self.lang) for c in columns],
+            keys=[c.key for c in columns],
+            last_row=1,
+        )
 
     # -- API -----------------------------------------------------------------------------------
 
@@ -120,6 +150,46 @@ class Book:
             self._tables[spec.key] = Table(layout, raw, self.lang)
         return self._tables[spec.key]
 
+    def add_table(self, name: str, rows: Iterable[Mapping[str, Any]] = ()) -> Table:
+        """Create CRM table ``name``, which the workbook lacks, with ``rows`` as its first rows.
+
+        It goes on a new sheet named in the workbook's language (``Stages`` / ``销售阶段``) as
+        an Excel Table with headers, formats and drop-down lists, like ``xlcrm init`` makes
+        them; the next :meth:`save` writes it in the same step as everything else.
+        """
+        spec = table_spec(name)
+        if self.has_table(spec.key):
+            raise XlcrmError(self.where, f"the workbook already has a {spec.name} table")
+        table = Table(self._new_layout(spec), [], self.lang)
+        table.created = True
+        self._tables[spec.key] = table
+        table.insert_all(rows)
+        return table
+
+    def ensure_table(self, name: str, default_rows: Iterable[Mapping[str, Any]] = ()) -> Table:
+        """The table ``name``; when the workbook lacks it, a new one holding ``default_rows``."""
+        if self.has_table(name):
+            return self.table(name)
+        return self.add_table(name, default_rows)
+
+    def put_sheet(self, sheet: ReportSheet) -> None:
+        """Replace (or create) the xlcrm-owned sheet ``sheet.name`` at the next :meth:`save`.
+
+        A sheet of that name that xlcrm did not make is never overwritten: saving fails and
+        says so. Which sheets are xlcrm's is recorded in the workbook's state.
+        """
+        sheet.check()
+        owned = self.state.get(OWNED_SHEET + sheet.name.casefold())
+        existing = {s.casefold() for s in self._sheet_names()}
+        if sheet.name.casefold() in existing and owned is None:
+            raise XlcrmError(
+                f"{self.where}: {sheet.name}",
+                f"the workbook has a sheet called {sheet.name!r} that xlcrm did not make",
+                "rename that sheet so that xlcrm can write its own, then run again",
+            )
+        self.state[OWNED_SHEET + sheet.name.casefold()] = sheet.name
+        self._sheets[sheet.name.casefold()] = sheet
+
     def has_table(self, name: str) -> bool:
         try:
             self.table(name)
@@ -129,8 +199,10 @@ class Book:
 
     @property
     def dirty(self) -> bool:
-        return any(t.dirty for t in self._tables.values()) or (
-            self._state is not None and self._state.dirty
+        return (
+            any(t.dirty for t in self._tables.values())
+            or bool(self._sheets)
+            or (self._state is not None and self._state.dirty)
         )
 
     def save(self) -> bool:
@@ -143,17 +215,19 @@ class Book:
             items = self._state.as_dict()
             items.setdefault("schema_version", str(SCHEMA_VERSION))
             state = items
-        layouts = self._commit(changes, state)
+        layouts = self._commit(changes, state, list(self._sheets.values()))
         for key, layout in layouts.items():
             self._tables[key].saved(layout)
         if self._state is not None:
             self._state.dirty = False
+        self._sheets.clear()
         return True
 
     def discard(self) -> None:
         """Forget unsaved changes (tables are read again on next use)."""
         self._tables.clear()
         self._state = None
+        self._sheets.clear()
 
     def close(self) -> None:
         """Release resources; unsaved changes are dropped."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import os
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import replace as dc_replace
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -19,14 +20,23 @@ from typing import Any, BinaryIO
 import python_calamine as calamine
 
 from ..errors import UsageError, WorkbookError, XlcrmError
-from ..schema import STATE_SHEET, TableSpec, match_header, normalize_label
+from ..schema import CORE_TABLES, STATE_SHEET, TABLES, TableSpec, match_header, normalize_label
 from . import crypto, safety
 from .book import Book
-from .cells import parse_range, range_ref
+from .cells import parse_range
+from .newsheets import (
+    CONTENT_TYPES,
+    PackageEdit,
+    check_column_free,
+    create_table,
+    widened_table,
+    write_report,
+)
+from .report import ReportSheet
 from .table import TableChanges, TableLayout, paused_gc
-from .xlsx.package import Buffer, Content, Package, PackageError
+from .xlsx.package import Buffer, Package, PackageError
 from .xlsx.parts import SheetInfo, TableInfo, read_workbook_info, rels_path
-from .xlsx.patch import add_sheet, request_full_calc, set_table_ref, state_sheet_xml
+from .xlsx.patch import add_sheet, request_full_calc, state_sheet_xml
 from .xlsx.sheet import CellWriter, CellWrites, SheetPatcher, SheetPatchError
 from .xlsx.styles import Styles
 
@@ -118,9 +128,17 @@ class FileBook(Book):
                 if tables:
                     best = max(tables, key=lambda t: _score(spec, t.columns))
                     return self._from_table(spec, best)
-                return self._from_range(spec, sheet)
-        # Last resort: a table anywhere whose headers are this table's headers.
-        scored = [(t, _score(spec, t.columns)) for t in info.tables]
+                layout, data = self._from_range(spec, sheet)
+                if spec.key in CORE_TABLES or _has_pk(spec, layout.headers):
+                    return layout, data
+                # A sheet of notes that happens to be called "Stages" is not the Stages table.
+        # Last resort: a table anywhere whose headers are this table's headers — but not one
+        # that is, by its name, another CRM table (Deals has a stage and a probability).
+        scored = [
+            (t, _score(spec, t.columns))
+            for t in info.tables
+            if not _named_as_other(spec, t.display_name, t.sheet)
+        ]
         scored = [
             (t, s) for t, s in scored if s >= _MIN_HEADER_MATCHES and _has_pk(spec, t.columns)
         ]
@@ -133,6 +151,8 @@ class FileBook(Book):
         best: tuple[int, SheetInfo] | None = None
         for sheet in self._info.sheets:
             if sheet.name == STATE_SHEET or self._info.tables_on(sheet.name):
+                continue
+            if _named_as_other(spec, sheet.name):
                 continue
             headers = next(
                 (row for row in self._values(sheet.name) if any(v not in ("", None) for v in row)),
@@ -201,20 +221,24 @@ class FileBook(Book):
     # -- writing -------------------------------------------------------------------------------
 
     def _commit(
-        self, changes: list[TableChanges], state: dict[str, str] | None
+        self,
+        changes: list[TableChanges],
+        state: dict[str, str] | None,
+        sheets: Sequence[ReportSheet] = (),
     ) -> dict[str, TableLayout]:
         safety.check_not_locked(self._target)
         safety.check_unchanged(self._target, self._snapshot)
         info = self._info
         with self._package() as pkg:
             styles = Styles(pkg.read(info.styles_part) if info.styles_part else None)
-            replace: dict[str, Content] = {}
-            add: dict[str, bytes] = {}
+            edit = PackageEdit(pkg, info)
+            replace = edit.replace
             layouts: dict[str, TableLayout] = {}
             wrote_formula = False
             by_sheet: dict[str, list[TableChanges]] = defaultdict(list)
             for change in changes:
-                by_sheet[change.layout.sheet].append(change)
+                if not change.created:
+                    by_sheet[change.layout.sheet].append(change)
             for sheet_name, sheet_changes in by_sheet.items():
                 sheet = info.sheet(sheet_name)
                 assert sheet is not None
@@ -225,7 +249,7 @@ class FileBook(Book):
                     xml = content if isinstance(content, bytes) else b"".join(content)
                     try:
                         content = SheetPatcher(xml, writer, sheet_name).apply(
-                            _cell_writes(change, table)
+                            self._cell_writes(change, table)
                         )
                     except SheetPatchError as exc:
                         raise XlcrmError(None, str(exc)) from None
@@ -234,27 +258,34 @@ class FileBook(Book):
                         f"{sheet_name}!{ref}: text longer than Excel's 32,767 characters was cut"
                         for ref in writer.cut
                     ]
-                    if change.grows and table is not None:
-                        replace[table.part] = _grown_table(
-                            table, change.last_row, replace.get(table.part) or pkg.read(table.part)
-                        )
+                    if (change.grows or change.new_columns) and table is not None:
+                        replace[table.part] = self._table_part(change, table, edit.read(table.part))
                     layouts[change.layout.spec.key] = dc_replace(
                         change.layout, last_row=change.last_row
                     )
                 replace[sheet.part] = content
+            for change in changes:
+                if change.created:
+                    writer = CellWriter(styles, info.date1904)
+                    layouts[change.layout.spec.key] = create_table(
+                        edit, styles, writer, change, self.lang
+                    )
+            for report in sheets:
+                writer = CellWriter(styles, info.date1904)
+                write_report(edit, styles, writer, report, info.sheet(report.name))
             if styles.changed and info.styles_part:
                 replace[info.styles_part] = styles.xml  # type: ignore[assignment]
             if wrote_formula:
-                replace[info.part] = request_full_calc(pkg.read(info.part))
+                replace[info.part] = request_full_calc(edit.read(info.part))
             if state is not None:
-                self._write_state(pkg, state, replace, add)
+                self._write_state(edit, state)
 
             def write(out: BinaryIO) -> None:
                 if self._password is None:
-                    pkg.write(out, replace, add)
+                    pkg.write(out, replace, edit.add, remove=edit.remove)
                     return
                 buffer = io.BytesIO()
-                pkg.write(buffer, replace, add)
+                pkg.write(buffer, replace, edit.add, remove=edit.remove)
                 out.write(crypto.encrypt(buffer.getvalue(), self._password))
 
             def last_check() -> None:
@@ -266,6 +297,31 @@ class FileBook(Book):
             )
         self._after_save()
         return layouts
+
+    def _cell_writes(self, change: TableChanges, table: TableInfo | None) -> CellWrites:
+        writes = _cell_writes(change, table)
+        if change.new_columns:
+            layout = change.layout
+            c1 = layout.first_col
+            values = self._values(layout.sheet)
+            header = writes.rows.setdefault(layout.header_row, {})
+            for j in change.new_columns:
+                check_column_free(
+                    layout.sheet, values, c1 + j, range(layout.header_row, layout.last_row + 1)
+                )
+                header[c1 + j] = layout.headers[j]
+        return writes
+
+    @staticmethod
+    def _table_part(change: TableChanges, table: TableInfo, xml: bytes) -> bytes:
+        if table.totals_rows and change.grows:
+            raise XlcrmError(
+                f"{table.sheet}!{table.ref}",
+                f"the {table.display_name} table has a total row, which xlcrm cannot move down",
+                "turn off 'Total Row' in Table Design",
+            )
+        headers = [change.layout.headers[j] for j in change.new_columns]
+        return widened_table(xml, table, change.last_row, headers)
 
     def _after_save(self) -> None:
         self._snapshot = safety.Snapshot.of(self._target)
@@ -284,47 +340,37 @@ class FileBook(Book):
             if t.display_name == layout.table_name and t.sheet == layout.sheet
         )
 
-    def _write_state(
-        self,
-        pkg: Package,
-        state: dict[str, str],
-        replace: dict[str, Content],
-        add: dict[str, Content],
-    ) -> None:
+    def _write_state(self, edit: PackageEdit, state: dict[str, str]) -> None:
         xml = state_sheet_xml(state)
         sheet = self._info.sheet(STATE_SHEET)
         if sheet is not None:
-            replace[sheet.part] = xml
+            edit.replace[sheet.part] = xml
             return
-        n = 1
-        while f"xl/worksheets/sheet{n}.xml" in pkg or f"xl/worksheets/sheet{n}.xml" in add:
-            n += 1
-        part = f"xl/worksheets/sheet{n}.xml"
+        part = edit.free_name("xl/worksheets/sheet{}.xml")
         info = self._info
         workbook, rels, types = add_sheet(
-            replace.get(info.part) or pkg.read(info.part),
-            pkg.read(rels_path(info.part)),
-            pkg.read("[Content_Types].xml"),
+            edit.read(info.part),
+            edit.read(rels_path(info.part)),
+            edit.read(CONTENT_TYPES),
             name=STATE_SHEET,
             part=part,
             state="veryHidden",
         )
-        replace[info.part] = workbook
-        replace[rels_path(info.part)] = rels
-        replace["[Content_Types].xml"] = types
-        add[part] = xml
+        edit.replace[info.part] = workbook
+        edit.replace[rels_path(info.part)] = rels
+        edit.replace[CONTENT_TYPES] = types
+        edit.add[part] = xml
 
 
-def _grown_table(table: TableInfo, last_row: int, xml: bytes) -> bytes:
-    """The table part with its range (and autofilter) reaching down to ``last_row``."""
-    if table.totals_rows:
-        raise XlcrmError(
-            f"{table.sheet}!{table.ref}",
-            f"the {table.display_name} table has a total row, which xlcrm cannot move down",
-            "turn off 'Total Row' in Table Design",
-        )
-    r1, c1, _, c2 = parse_range(table.ref)
-    return set_table_ref(xml, range_ref(r1, c1, last_row, c2))
+def _named_as_other(spec: TableSpec, *names: str) -> bool:
+    """Whether a table or sheet name is the name of a CRM table other than ``spec``."""
+    for other in TABLES.values():
+        if other.key == spec.key:
+            continue
+        known = {normalize_label(n) for n in (other.name, other.zh, other.key)}
+        if any(normalize_label(n) in known for n in names):
+            return True
+    return False
 
 
 def _backup_count() -> int:

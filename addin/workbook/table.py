@@ -66,6 +66,8 @@ class TableChanges:
     cells: dict[int, dict[int, Any]] = field(default_factory=dict)  # row -> {col index: value}
     new_rows: set[int] = field(default_factory=set)  # rows that were blank: styled like above
     last_row: int = 0  # new last row of the table range (>= layout.last_row)
+    new_columns: list[int] = field(default_factory=list)  # column indexes added by add_column
+    created: bool = False  # the whole table is new: the backend creates its sheet
 
     @property
     def grows(self) -> bool:
@@ -131,6 +133,8 @@ class Table:
         self._new_slots: set[int] = set()
         self._indexes: dict[tuple[str, ...], dict[Key, int]] = {}
         self._max_id: int | None = None
+        self._new_columns: list[int] = []
+        self.created = False  # set by Book.add_table until the first save
 
     def _typed_rows(
         self, raw_rows: Sequence[Sequence[Any]], first: int, width: int
@@ -296,6 +300,31 @@ class Table:
 
     # -- internals -----------------------------------------------------------------------------
 
+    def add_column(self, key: str) -> None:
+        """Give the table a column of its spec that it lacks, at its right end.
+
+        For workbooks made before a column existed (Customers' ``merged_into``): the header is
+        written in the workbook's language at the next save, and the Excel Table grows one
+        column to the right. Nothing happens when the column is already there.
+        """
+        if key in self._positions:
+            return
+        column = self.spec.by_key.get(key)
+        if column is None:
+            raise XlcrmError(
+                self.layout.sheet, f"the {self.name} table has no standard column {key!r}"
+            )
+        if self.layout.first_col + len(self.layout.keys) + 1 > MAX_COLUMNS:
+            raise XlcrmError(self.layout.sheet, "the table is as wide as Excel allows")
+        self.layout.keys.append(key)
+        self.layout.headers.append(column.header(self.lang))
+        self._columns.append(column)
+        self._positions[key] = len(self.layout.keys) - 1
+        for row in self._rows:
+            if row is not None:
+                row[key] = None
+        self._new_columns.append(len(self.layout.keys) - 1)
+
     def _pk_text(self, key: Key) -> str:
         names = self.spec.pk
         values = key if isinstance(key, tuple) else (key,)
@@ -418,7 +447,7 @@ class Table:
 
     @property
     def dirty(self) -> bool:
-        return bool(self._changed)
+        return bool(self._changed or self._new_columns or self.created)
 
     def changes(self) -> TableChanges:
         """The cells to write, by sheet row and column index, in the workbook's language."""
@@ -437,6 +466,8 @@ class Table:
                 cells[j] = cell_value(self._columns[j], row.get(key), self.lang)
             out.cells[layout.header_row + 1 + slot] = cells
         out.new_rows = {layout.header_row + 1 + slot for slot in self._new_slots}
+        out.new_columns = list(self._new_columns)
+        out.created = self.created
         return out
 
     def saved(self, layout: TableLayout) -> None:
@@ -444,3 +475,5 @@ class Table:
         self.layout = layout
         self._changed.clear()
         self._new_slots.clear()
+        self._new_columns.clear()
+        self.created = False

@@ -18,7 +18,7 @@ import struct
 import time
 import zipfile
 import zlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
@@ -100,14 +100,19 @@ class Package:
         replace: Mapping[str, Content] | None = None,
         add: Mapping[str, Content] | None = None,
         *,
+        remove: Collection[str] = (),
         level: int = 6,
     ) -> None:
         """Write the package to ``out``: replaced parts and added parts compressed anew,
-        every other part copied as stored. Part order is kept; added parts go last."""
+        removed parts left out, every other part copied as stored. Part order is kept; added
+        parts go last."""
         replace = dict(replace or {})
         entries: list[_Entry] = []
         stamp = _dos_now()
         for name, info in self._infos.items():
+            if name in remove:
+                replace.pop(name, None)
+                continue
             if name in replace:
                 entries.append(_deflate(name, replace.pop(name), stamp, level))
             else:

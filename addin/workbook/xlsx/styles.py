@@ -35,6 +35,7 @@ class Styles:
         self._formats: dict[int, str] = {}
         self._xf_formats: list[int] = []
         self._cache: dict[tuple[int, bool], int] = {}
+        self._own: dict[tuple[object, ...], int] = {}
         if xml is None:
             return
         for m in _NUMFMT.finditer(xml):
@@ -124,6 +125,68 @@ class Styles:
         self.xml = self.xml[: span[1]] + clone + self.xml[span[1] :]
         self.xml = _bump_count(self.xml, b"cellXfs")
         self._xf_formats.append(fid)
+        self.changed = True
+        return len(self._xf_formats) - 1
+
+    def xf(self, number_format: str | None = None, *, bold: bool = False, size: float = 0) -> int:
+        """A cell format for xlcrm's own sheets: the default one, plus a number format and a
+        bold or larger font. Added to ``styles.xml`` once per combination and reused."""
+        key = ("xf", number_format, bold, size)
+        cached = self._own.get(key)
+        if cached is not None:
+            return cached
+        if self.xml is None:
+            return 0
+        style = self._add_xf(0, number_format) if number_format else 0
+        if bold or size:
+            style = self._with_font(style, self._add_font(bold, size))
+        self._own[key] = style
+        return style
+
+    def _add_font(self, bold: bool, size: float) -> int:
+        assert self.xml is not None
+        m = re.search(rb"<(\w+:)?fonts\b[^>]*>", self.xml)
+        if m is None:
+            return 0
+        prefix = m.group(1) or b""
+        close = self.xml.find(b"</" + prefix + b"fonts>", m.end())
+        first = re.search(
+            rb"<(?:\w+:)?font\b[^>]*?(?:/>|>.*?</(?:\w+:)?font>)", self.xml[m.end() : close], re.S
+        )
+        body = b""
+        if first is not None and not first.group(0).endswith(b"/>"):
+            inner = first.group(0)[first.group(0).index(b">") + 1 : first.group(0).rindex(b"</")]
+            body = re.sub(rb"<(?:\w+:)?(?:b|sz)\b[^>]*/>", b"", inner)
+        if size:
+            body = b'<%ssz val="%s"/>' % (prefix, str(size).encode()) + body
+        if bold:
+            body = b"<%sb/>" % prefix + body
+        font = b"<%sfont>%s</%sfont>" % (prefix, body, prefix)
+        count = len(re.findall(rb"<(?:\w+:)?font\b", self.xml[m.end() : close]))
+        self.xml = self.xml[:close] + font + self.xml[close:]
+        self.xml = _bump_count(self.xml, b"fonts")
+        self.changed = True
+        return count
+
+    def _with_font(self, style: int, font: int) -> int:
+        """A copy of cell format ``style`` using font ``font``."""
+        assert self.xml is not None
+        span = self._cell_xfs_span()
+        if span is None:
+            return style
+        xfs = list(_XF.finditer(self.xml, *span))
+        source = xfs[style].group(0) if style < len(xfs) else xfs[0].group(0)
+        clone = re.sub(rb'\s(?:fontId|applyFont)="[^"]*"', b"", source)
+        clone = re.sub(
+            rb"<(\w+:)?xf\b",
+            lambda m: m.group(0) + b' fontId="%d" applyFont="1"' % font,
+            clone,
+            count=1,
+        )
+        self.xml = self.xml[: span[1]] + clone + self.xml[span[1] :]
+        self.xml = _bump_count(self.xml, b"cellXfs")
+        fid = _NUMFMT_ID.search(clone)
+        self._xf_formats.append(int(fid.group(1)) if fid else 0)
         self.changed = True
         return len(self._xf_formats) - 1
 
