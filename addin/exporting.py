@@ -14,6 +14,9 @@ A CSV opened in Excel runs any cell that starts with ``=``, ``+``, ``-`` or ``@`
 such text cells get a leading ``'``. Numbers and dates are never touched, nor text that is only
 a signed number (``+8613800138000``, ``-5``): without letters a formula can call nothing.
 JSON is not opened by Excel and is written as is; it is the lossless round-trip format.
+
+``--where`` selects rows with the filter language every command shares (docs/filters.md):
+``xlcrm export crm.xlsx customers --where 'status == "活跃" and last_contact < today - 90d'``.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from pathlib import Path
 from typing import IO, Any, Literal
 
 from .errors import UsageError
+from .query import compile_filter
 from .workbook.book import Book
 from .workbook.table import Row, Table
 from .workbook.values import number_text
@@ -49,10 +53,13 @@ def export_table(
     out: str | os.PathLike[str] | IO[str],
     *,
     format: Format = "csv",  # the CLI option is --format
-    where: Callable[[Row], bool] | None = None,
+    where: str | Callable[[Row], bool] | None = None,
     escape_formulas: bool = True,
 ) -> int:
     """Write the rows of ``table`` (those ``where`` accepts) to ``out``; return how many.
+
+    ``where`` is a filter (``'tier == "A"'``, checked against the table's columns before
+    anything is written; a :class:`~addin.query.FilterError` names the problem) or a predicate.
 
     ``out`` is a path (CSV gets a BOM so Excel detects UTF-8; JSON is plain UTF-8) or an open
     text stream (written as is, no BOM: the stream's owner chose its encoding).
@@ -61,6 +68,8 @@ def export_table(
     if format not in FORMATS:
         raise UsageError(None, f"unknown export format {format!r}", "use csv or json")
     source = book.table(table)
+    if isinstance(where, str):
+        where = compile_filter(where, table=source, where="--where")
     keys = export_columns(source)
     rows = list(source.rows(where))
     if isinstance(out, str | os.PathLike):

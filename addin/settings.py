@@ -185,6 +185,116 @@ KNOWN: tuple[Setting, ...] = (
         "群发只在此时段内发送，例如 09:00-18:00。",
         kind="text",
     ),
+    # -- dedupe --
+    Setting(
+        "phone_region",
+        "Phone region",
+        "电话默认地区",
+        "Country of phone numbers written without a country code, e.g. CN, HK, US (default CN).",
+        "未写国家代码的电话号码所属地区，例如 CN、HK、US（默认 CN）。",
+        kind="text",
+    ),
+    # -- pipeline --
+    Setting(
+        "team",
+        "Team",
+        "团队成员",
+        "Owners' addresses for notices and reminders: 王伟 <wang.wei@example.cn>; Li Na <li.na@…>",
+        "负责人的邮箱，用于通知和提醒，例如：王伟 <wang.wei@example.cn>; Li Na <li.na@example.com>",
+    ),
+    Setting(
+        "handoff_to",
+        "Hand-off to",
+        "订单交接邮箱",
+        "Who gets the order hand-off e-mail when a deal is won (warehouse, finance), ;-separated.",
+        "赢单后接收订单交接邮件的地址（仓库、财务），用 ; 分隔。",
+    ),
+    Setting(
+        "notify_sender",
+        "Notification sender",
+        "通知发件人",
+        "From address of notices and reminders (default: the campaign sender).",
+        "通知和提醒邮件的发件人（默认与群发发件人相同）。",
+        kind="text",
+    ),
+    Setting(
+        "idle_days",
+        "Idle days",
+        "停滞天数",
+        "A deal with no activity for this many days is idle (default 14; or per stage in Stages).",
+        "商机超过几天没有任何互动即为停滞（默认 14 天；销售阶段表可按阶段设置）。",
+        kind="int",
+    ),
+    Setting(
+        "no_contact_days",
+        "No-contact days",
+        "未联系天数",
+        "Remind owners of A-tier customers not contacted for this many days (default 30).",
+        "A 级客户超过几天未联系时提醒负责人（默认 30 天）。",
+        kind="int",
+    ),
+    # -- tickets --
+    Setting(
+        "support_team",
+        "Support team",
+        "客服团队",
+        "Who handles tickets in turn (round-robin) when no rule or customer owner decides, "
+        "e.g. 张三; 李四.",
+        "没有规则或客户负责人时，工单按顺序轮流分派给这些人，例如：张三; 李四。",
+    ),
+    Setting(
+        "escalate_to",
+        "Escalate overdue tickets to",
+        "工单超时升级给",
+        "Who is e-mailed once when a ticket passes its due time, unless the SLA table names "
+        "someone: a name from the team setting or an address.",
+        "工单超过截止时间仍未解决时通知的人（SLA 表未指定时）：团队设置中的姓名或邮箱地址。",
+        kind="text",
+    ),
+    Setting(
+        "support_sender",
+        "Support sender",
+        "客服发件人",
+        "From address of satisfaction surveys: the support mailbox, so that answers come back "
+        "to it, e.g. 星河客服 <support@example.cn>.",
+        "满意度调查邮件的发件人，应为客服邮箱，以便客户回复能同步回来，"
+        "例如：星河客服 <support@example.cn>。",
+        kind="text",
+    ),
+    # -- report --
+    Setting(
+        "abc_a_share",
+        "ABC: A share (%)",
+        "ABC：A 类收入占比(%)",
+        "A customers are the top ones making this share of the last 12 months' won revenue "
+        "(default 80).",
+        "A 类客户：近 12 个月赢单收入累计占比达到该值的头部客户（默认 80）。",
+        kind="int",
+    ),
+    Setting(
+        "abc_b_share",
+        "ABC: A+B share (%)",
+        "ABC：A+B 类收入占比(%)",
+        "B customers are the next ones up to this cumulative share (default 95); the rest are C.",
+        "B 类客户：累计占比到该值为止的后续客户（默认 95），其余为 C 类。",
+        kind="int",
+    ),
+    Setting(
+        "report_currency",
+        "Report currency",
+        "报表币种",
+        "The currency of the dashboard's amounts (default: the one most deals use).",
+        "仪表盘金额的币种（默认：商机中最常用的币种）。",
+        kind="text",
+    ),
+    Setting(
+        "exchange_rates",
+        "Exchange rates",
+        "汇率",
+        "Rates into the report currency, e.g. USD=7.1; EUR=7.8. Deals in a currency without a "
+        "rate are left out of the dashboard's amounts.",
+        "折算为报表币种的汇率，例如 USD=7.1; EUR=7.8。没有汇率的币种不计入仪表盘金额。",
+    ),
 )
 
 _SPLIT = re.compile(r"[;,；，、\r\n]+")

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import time
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +19,18 @@ import pytest
 import python_calamine as calamine
 
 from addin.customers import split_emails
-from addin.demo import DEMO_NAME, MAIL_FOLDER, DemoResult, build_demo, sync_demo_mailbox
+from addin.demo import (
+    DEMO_NAME,
+    MAIL_FOLDER,
+    SUPPORT_FOLDER,
+    DemoResult,
+    build_demo,
+    sync_demo_mailbox,
+    sync_demo_support,
+)
 from addin.errors import UsageError, WorkbookError
 from addin.schema import TABLES
+from addin.tickets import ticket_tag
 from addin.workbook import open_book
 from sync.local import MaildirMailbox
 from sync.message import parse_message
@@ -384,29 +395,241 @@ def test_syncing_the_demo_mailbox_links_mail_to_customers_and_deals(tmp_path: Pa
     assert (again.fetched, again.new) == (0, 0)
 
 
-def test_xlcrm_demo_syncs_and_shows_the_linked_emails(tmp_path: Path) -> None:
+# -- the support mailbox -------------------------------------------------------------------------
+
+
+def test_the_support_mailbox_holds_requests_in_chinese_and_english(
+    built: tuple[DemoResult, Rows],
+) -> None:
+    result, rows = built
+    assert result.support == result.path.parent / SUPPORT_FOLDER
+    box = MaildirMailbox(f"maildir:{result.support}")
+    inbox = [parse_message(d) for _, d in box.fetch(box.changes("INBOX", None).refs)]
+    sent = [parse_message(d) for _, d in box.fetch(box.changes("Sent", None).refs)]
+    assert 6 <= len(inbox) <= 12 and 1 <= len(sent) <= 4
+    assert not any(m.defects for m in inbox + sent)
+    assert all(m.date and TODAY - dt.timedelta(days=7) <= m.date.date() <= TODAY for m in sent)
+    customers = {a.casefold() for c in rows["customers"] for a in split_emails(c["email"])}
+    assert all(m.sender and m.sender.addr in customers for m in inbox)  # paying customers
+    raw = b"".join(_files(result.support).values())
+    # GB2312 as usual, and GBK when a name needs more (刘喆): both decoded right.
+    assert b'charset="gb2312"' in raw and b'charset="gbk"' in raw and b"=?gbk?B?" in raw
+    assert any("刘喆" in m.summary for m in inbox)
+    assert any(CJK.search(m.subject) for m in inbox) and any(m.subject.isascii() for m in inbox)
+    # The answer to the survey of a recently resolved ticket, found by its [T…] tag.
+    [answer] = [m for m in inbox if ticket_tag(m.subject)]
+    ticket = next(t for t in rows["tickets"] if t["id"] == ticket_tag(answer.subject))
+    assert ticket["status"] == "resolved" and ticket["satisfaction"] is None
+
+
+def test_syncing_the_support_mailbox_opens_classified_tickets(tmp_path: Path) -> None:
+    result = build_demo(tmp_path, today=TODAY)
+    assert result.support
+    before = {t["id"] for t in read_rows(result.path)["tickets"]}
+    report = sync_demo_support(result.path, result.support)
+    tickets = {t["id"]: t for t in read_rows(result.path)["tickets"]}
+    opened = [tickets[t] for t in report.tickets_opened]
+    assert len(opened) == 7 and not report.tickets_unassigned
+    assert not set(report.tickets_opened) & before
+    by_subject = {t["subject"]: t for t in opened}
+    urgent = by_subject["紧急：系统无法登录，门店没法收银"]  # the GBK one
+    assert (urgent["type"], urgent["priority"], urgent["status"]) == ("failure", "urgent", "open")
+    assert "刘喆" in urgent["description"]
+    complaint = by_subject["投诉：实施顾问多次改期，上线一拖再拖"]
+    assert complaint["type"] == "complaint" and complaint["priority"] in ("high", "urgent")
+    terminals = by_subject["Handheld terminals cannot sync since the update"]
+    assert terminals["type"] == "failure" and terminals["status"] == "pending"  # we answered
+    assert by_subject["How do we add user seats?"]["type"] == "question"
+    assert by_subject["Suggestion: dark mode in the mobile app"]["type"] == "feedback"
+    assert all(t["assignee"] and t["due"] > t["opened"] for t in opened)
+    [(rated, score)] = report.satisfaction.items()
+    assert tickets[rated]["satisfaction"] == score and 1 <= score <= 5
+    again = sync_demo_support(result.path, result.support)
+    assert (again.new, again.tickets_opened) == (0, [])
+
+
+# -- xlcrm demo ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Shown:
+    """What a user finds after ``xlcrm demo``: the output, and the workbook and files."""
+
+    output: str
+    rows: dict[str, list[dict[str, Any]]]
+    reminders: list[tuple[Any, ...]]
+    charts: int
+    contracts: list[str]
+
+
+def _shown(folder: Path, output: str) -> Shown:
+    import openpyxl
+
+    book = open_book(folder / DEMO_NAME)
+    try:
+        rows = {
+            key: list(book.table(key).rows()) for key in (*TABLE_KEYS, "duplicates", "settings")
+        }
+    finally:
+        book.close()
+    wb = openpyxl.load_workbook(folder / DEMO_NAME)
+    try:
+        sheet = wb["Reminders"]
+        [table] = sheet.tables.values()
+        reminders = [tuple(c.value for c in row) for row in sheet[table.ref]]
+        charts = len(wb["Dashboard"]._charts)
+    finally:
+        wb.close()
+    contracts = sorted(p.name for p in (folder / "contracts").iterdir())
+    return Shown(output.replace(str(folder), "DEMO"), rows, reminders, charts, contracts)
+
+
+@dataclass
+class CliDemo:
+    folder: Path
+    first: Shown
+    again: Any  # the CliRunner result of running it a second time without --force
+    forced: Shown
+    seconds: float
+
+
+@pytest.fixture(scope="module")
+def cli_demo(tmp_path_factory: pytest.TempPathFactory) -> CliDemo:
     from click.testing import CliRunner
 
     from addin.cli import cli
 
-    out = CliRunner().invoke(cli, ["demo", str(tmp_path / "d")])
+    folder = tmp_path_factory.mktemp("cli") / "d"
+    started = time.perf_counter()
+    out = CliRunner().invoke(cli, ["demo", str(folder)])
+    seconds = time.perf_counter() - started
     assert out.exit_code == 0, out.output
-    assert f"Syncing the demo mailbox (maildir:{tmp_path / 'd' / MAIL_FOLDER}):" in out.output
-    assert "sales@xinghe-soft.example: 46 new messages (INBOX 21, Sent 25)" in out.output
-    latest = out.output.split("Latest emails recorded:\n")[1].split("\n\n")[0].splitlines()
+    first = _shown(folder, out.output)
+    again = CliRunner().invoke(cli, ["demo", str(folder)])
+    forced = CliRunner().invoke(cli, ["demo", str(folder), "--force"])
+    assert forced.exit_code == 0, forced.output
+    return CliDemo(folder, first, again, _shown(folder, forced.output), seconds)
+
+
+def _section(output: str, title: str) -> str:
+    return output.split(title, 1)[1].split("\n\n", 1)[0]
+
+
+def test_xlcrm_demo_syncs_and_shows_the_linked_emails(cli_demo: CliDemo) -> None:
+    output = cli_demo.first.output
+    assert "Syncing the demo mailbox (maildir:DEMO/xlcrm-demo-mail):" in output
+    assert "sales@xinghe-soft.example: 46 new messages (INBOX 21, Sent 25)" in output
+    latest = output.split("Latest emails recorded:\n")[1].split("\n\n")[0].splitlines()
     assert len(latest) == 6 and all(
         re.match(r"  \d{4}-\d\d-\d\d \d\d:\d\d [←→] ", x) for x in latest
     )
     # A contract for a won deal, and a campaign preview that sends nothing.
-    [contract] = (tmp_path / "d" / "contracts").glob("CT-*.docx")
-    assert re.search(rf"  D\d{{4}}  CT-\d{{4}}-0001  .*{re.escape(contract.name)}", out.output)
-    preview = tmp_path / "d" / "campaign-preview" / "demo-promotion"
+    found = re.search(r"\n  (D\d{4})  (CT-\d{4}-0001)  DEMO/contracts/(.*\.docx)\n", output)
+    assert found and found[3] in cli_demo.first.contracts
+    preview = cli_demo.folder / "campaign-preview" / "demo-promotion"
     assert len(list(preview.glob("*.eml"))) == 5 and (preview / "index.html").is_file()
-    assert "would send" in out.output and "nothing was sent (preview)" in out.output
-    assert "problem" not in out.output.split("Previewing a campaign")[1]
-    again = CliRunner().invoke(cli, ["demo", str(tmp_path / "d")])
+    assert "would send" in output and "nothing was sent (preview)" in output
+    assert "problem" not in _section(output, "Previewing a campaign")
+
+
+def test_xlcrm_demo_lists_the_planted_duplicates(cli_demo: CliDemo) -> None:
+    customers = cli_demo.first.rows["customers"]
+    by_address: dict[str, list[str]] = {}
+    for c in customers:
+        for address in split_emails(c["email"]):
+            by_address.setdefault(address.casefold(), []).append(c["id"])
+    planted = {frozenset(ids) for ids in by_address.values() if len(ids) == 2}
+    assert len(planted) == 4
+    review = cli_demo.first.rows["duplicates"]
+    pairs = {frozenset((p["keep_id"], p["merge_id"])) for p in review if p["merge_id"]}
+    assert pairs == planted  # every planted pair, and nothing else
+    assert all(p["status"] == "open" and p["decision"] is None for p in review)  # not merged
+    assert not any(c.get("merged_into") for c in customers)
+    # One was typed with a Chinese input method: full-width digits in the phone number.
+    duplicates = {c["id"]: c for c in customers if any(c["id"] in p for p in planted)}
+    assert any(re.search("[０-９]", c["phone"]) for c in duplicates.values())
+    shown = _section(cli_demo.first.output, "Looking for duplicate customers")
+    assert "4 likely duplicate pair(s)" in shown
+    assert all(f"{p['keep_id']} " in shown and f"{p['merge_id']} " in shown for p in review[:4])
+
+
+def test_xlcrm_demo_turns_the_support_mail_into_tickets(cli_demo: CliDemo) -> None:
+    shown = _section(cli_demo.first.output, "Syncing the support mailbox into tickets")
+    assert "support@xinghe-soft.example: " in shown and "tickets: opened 7 (" in shown
+    tickets = {t["id"]: t for t in cli_demo.first.rows["tickets"]}
+    opened = re.search(r"tickets: opened 7 \(([T0-9, ]+)\)", shown)
+    assert opened
+    new = {tickets[t]["subject"]: tickets[t] for t in opened[1].split(", ")}
+    gbk = new["紧急：系统无法登录，门店没法收银"]
+    assert (gbk["type"], gbk["priority"], gbk["status"]) == ("failure", "urgent", "open")
+    assert "刘喆" in gbk["description"]
+    assert {t["type"] for t in new.values()} == {"complaint", "failure", "question", "feedback"}
+    rated = re.search(r"satisfaction recorded: (T\d{4}) (\d)", shown)
+    assert rated and tickets[rated[1]]["satisfaction"] == int(rated[2])
+    checked = _section(cli_demo.first.output, "Checking every ticket's due time")
+    assert f"{gbk['id']} → 赵敏" in checked  # urgent and overdue: escalated (dry run)
+    assert "would escalate" in checked and "dry run: no e-mail sent" in checked
+
+
+def test_xlcrm_demo_refreshes_the_dashboard_tiers_and_segments(cli_demo: CliDemo) -> None:
+    assert cli_demo.first.charts >= 6  # native Excel charts
+    customers = cli_demo.first.rows["customers"]
+    assert {c["tier"] for c in customers} == {"A", "B", "C"}
+    segments = Counter(c["segment"] for c in customers)
+    assert None not in segments and len(segments) >= 5 and {"Champions", "At risk"} <= set(segments)
+    shown = _section(cli_demo.first.output, "Refreshing the dashboard")
+    assert "Dashboard refreshed: sheet 'Dashboard'" in shown
+    assert "converted at 1 USD = 7.2 CNY" in shown  # the demo's exchange rates
+    assert "left out" not in shown
+
+
+def test_xlcrm_demo_writes_reminders_and_applies_the_rules(cli_demo: CliDemo) -> None:
+    header, *reminders = cli_demo.first.reminders
+    assert header == ("Owner", "Kind", "Customer", "Deal", "Date", "Days over")
+    kinds = {r[1] for r in reminders}
+    assert kinds == {"Follow-up overdue", "Deal idle", "A-tier not contacted"}
+    owners = {r[0] for r in reminders}
+    assert owners <= {"王芳", "李强", "陈静", "Kevin Zhang", "Emily Carter", "James Wilson"}
+    output = cli_demo.first.output
+    assert f"{len(reminders)} on the Reminders sheet" in output
+    assert f"would send each of the {len(owners)} owners a digest e-mail" in output
+    # The first run records every deal's stage; the rules fire, e-mail is a dry run.
+    rows = cli_demo.first.rows
+    stages = [i for i in rows["interactions"] if i["kind"] == "stage"]
+    assert len({i["deal_id"] for i in stages}) == len(rows["deals"])
+    rules = _section(output, "Applying the automation rules")
+    assert f"the stage of {len(rows['deals'])} deals recorded" in rules
+    assert re.search(r"R001 \(generate the contract\): \d+ contract", rules)
+    assert re.search(r"R002 \(e-mail the order hand-off\): would send \d+", rules)
+    assert "R003 (set the next follow-up)" in rules and "R004 (e-mail the owner)" in rules
+    # Then a deal is won: the change is recorded, its contract made, its hand-off prepared.
+    won = re.search(r"A deal is won — (D\d{4}) ", output)
+    assert won
+    deal = next(d for d in rows["deals"] if d["id"] == won[1])
+    assert deal["stage"] == "Won" and deal["closed"] and deal["contract_file"]
+    assert Path(deal["contract_file"]).name in cli_demo.first.contracts
+    moves = [i for i in stages if i["deal_id"] == deal["id"]]
+    assert [i["subject"] for i in moves] == ["Stage: Negotiation", "Stage: Negotiation → Won"]
+    after = output.split("A deal is won")[1]
+    assert f"stage: {deal['id']} Negotiation → Won" in after
+    assert f"would send: R002 {deal['id']} handoff — to warehouse@xinghe-soft.example" in after
+    assert "dry run: no e-mail was sent" in after
+
+
+def test_xlcrm_demo_suggests_the_workflow_commands(cli_demo: CliDemo) -> None:
+    hints = cli_demo.first.output.split("or try:\n")[1]
+    for command in ("dedupe", "run", "reminders", "report", "tickets", "forecast", "export"):
+        assert f"  xlcrm {command} DEMO/xlcrm-demo.xlsx" in hints, command
+    assert "--apply" in hints
+
+
+def test_xlcrm_demo_force_gives_the_same_demo_again(cli_demo: CliDemo) -> None:
+    again = cli_demo.again
     assert again.exit_code == 1 and "already exists" in again.output
-    forced = CliRunner().invoke(cli, ["demo", str(tmp_path / "d"), "--force"])
-    assert forced.exit_code == 0, forced.output
-    assert "46 new messages" in forced.output  # a fresh mailbox, synced into a fresh book
-    assert len(list((tmp_path / "d" / "contracts").glob("*.docx"))) == 1  # not a "(2)" copy
+    first, forced = cli_demo.first, cli_demo.forced
+    assert forced.output == first.output  # a fresh mailbox, synced into a fresh book
+    assert forced.rows == first.rows
+    assert forced.reminders == first.reminders and forced.charts == first.charts
+    assert forced.contracts == first.contracts  # no "(2)" copies of the first run's files
+    assert not any("(2)" in name for name in forced.contracts)
+    assert cli_demo.seconds < 15  # the demo stays a matter of seconds

@@ -650,3 +650,34 @@ def test_dates_in_a_plain_user_sheet_get_a_date_format(tmp_path: Path) -> None:
         assert ws[ref].is_date
         assert ws[ref].number_format == "yyyy-mm-dd"
     assert [ws[f"{c}3"].value for c in "AB"] == ["C0002", "韩梅梅"]
+
+
+def test_changed_cells_are_spliced_in_column_order_keeping_the_others() -> None:
+    """The fast path for updates: cells found by reference, new ones inserted in order, the
+    untouched ones byte for byte — and a row whose cells lack ``r`` still patches correctly."""
+    from addin.workbook.xlsx.sheet import CellWriter, CellWrites, SheetPatcher
+    from addin.workbook.xlsx.styles import Styles
+
+    def patch(row_xml: bytes, values: dict[int, Any]) -> bytes:
+        sheet = (
+            b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+            b'<sheetData><row r="1"><c r="A1" t="inlineStr"><is><t>h</t></is></c></row>'
+            + row_xml
+            + b"</sheetData></worksheet>"
+        )
+        writer = CellWriter(Styles(None), False)
+        out = b"".join(SheetPatcher(sheet, writer, "S").apply(CellWrites(rows={2: values})))
+        return rows_of(out)[2]
+
+    row = (
+        b'<row r="2" spans="1:5"><c r="A2" s="3" t="s"><v>7</v></c><c r="C2" s="4"/>'
+        b'<c r="E2"><v>1.5</v></c></row>'
+    )
+    patched = patch(row, {1: "new B", 2: 42, 3: "new D"})
+    assert patched == (
+        b'<row r="2"><c r="A2" s="3" t="s"><v>7</v></c>'
+        b'<c r="B2" t="inlineStr"><is><t>new B</t></is></c><c r="C2" s="4"><v>42</v></c>'
+        b'<c r="D2" t="inlineStr"><is><t>new D</t></is></c><c r="E2"><v>1.5</v></c></row>'
+    )
+    no_refs = b'<row r="2"><c s="3" t="s"><v>7</v></c><c><v>2</v></c></row>'
+    assert cells_of(patch(no_refs, {1: 5}))["B"] == b'<c r="B2"><v>5</v></c>'

@@ -204,6 +204,7 @@ def test_mail_with_a_customer_becomes_an_interaction_in_both_directions(
         "id": None,
         "customer_id": "C0001",
         "deal_id": None,  # two open deals: which one is not guessed
+        "ticket_id": None,
         "kind": "email",
         "direction": "out",
         "at": dt.datetime(2026, 3, 2, 9, 0) + _local_offset(),

@@ -58,6 +58,8 @@ def journal_path(book_path: Path) -> Path:
 class Journal:
     """The journal of one workbook, opened for appending under an exclusive lock."""
 
+    entry_type: type[Any] = Entry  # what one line holds; the notices' journal has its own
+
     def __init__(self, book_path: Path) -> None:
         self.path = journal_path(book_path)
         self._file: IO[str] | None = None
@@ -96,7 +98,7 @@ class Journal:
         if sync:
             os.fsync(file.fileno())
 
-    def entries(self) -> list[Entry]:
+    def entries(self) -> list[Any]:
         """Everything written since the journal was last emptied; a torn last line is dropped."""
         file = self._require()
         file.seek(0)
@@ -104,7 +106,7 @@ class Journal:
         for line in file.read().splitlines():
             try:
                 data: dict[str, Any] = json.loads(line)
-                found.append(Entry(**data))
+                found.append(self.entry_type(**data))
             except (ValueError, TypeError):
                 continue  # the line being written when the process died
         file.seek(0, os.SEEK_END)

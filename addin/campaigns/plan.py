@@ -2,7 +2,8 @@
 
 Customers are selected by ``--where``; then each one is either *done* (an earlier run already
 sent, drafted or skipped them), *skipped* now (unsubscribed; every address bounced; no address;
-an address that cannot be valid), or *to send*, at their first address that has not bounced.
+an address that cannot be valid; merged into another customer by ``xlcrm dedupe``), or *to
+send*, at their first address that has not bounced.
 Unsubscribed and bounced customers are never mailed by any campaign, whatever ``--where`` says.
 """
 
@@ -21,6 +22,7 @@ UNSUBSCRIBED = "unsubscribed"
 BOUNCED = "bounced"
 NO_ADDRESS = "no e-mail address"
 INVALID = "invalid address"
+MERGED = "merged into another customer"
 
 
 @dataclass(frozen=True)
@@ -73,6 +75,8 @@ def choose_address(row: Mapping[str, Any]) -> Recipient | Skip:
     customer_id = row["id"]
     addresses = split_emails(row.get("email") or "")
     tags = {t.casefold() for t in split_tags(row.get("tags"))}
+    if row.get("merged_into"):  # xlcrm dedupe --apply: the survivor has these addresses now
+        return Skip(customer_id, addresses[0] if addresses else "", MERGED)
     if row.get("unsubscribed") is True or "unsubscribed" in tags:
         return Skip(customer_id, addresses[0] if addresses else "", UNSUBSCRIBED)
     if not addresses:

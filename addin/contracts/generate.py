@@ -106,9 +106,8 @@ def generate_contracts(book_path: str | Path, options: ContractOptions) -> Contr
             out_dir = options.out_dir or path.parent / "contracts"
             out_dir.mkdir(parents=True, exist_ok=True)
             for deal_id, context in contexts.items():
-                docx = _write(
-                    out_dir, _file_name(data, deal_id, planned[deal_id]), template.render(context)
-                )
+                name = contract_file_name(data, deal_id, planned[deal_id])
+                docx = write_contract(out_dir, name, template.render(context))
                 written.append(docx)
                 report.generated.append(Generated(deal_id, planned[deal_id], [docx]))
             if options.pdf and report.generated:
@@ -167,14 +166,16 @@ def _check(data: CrmData, template: WordTemplate, planned: dict[str, str]) -> di
     return contexts
 
 
-def _file_name(data: CrmData, deal_id: str, number: str) -> str:
+def contract_file_name(data: CrmData, deal_id: str, number: str) -> str:
+    """``CT-2026-0042 上海华信科技 年度维保.docx``: number, party and title, safe anywhere."""
     deal = data.deal_rows[deal_id]
     customer = data.customer_rows.get(deal.get("customer_id") or "", {})
     party = customer.get("company") or customer.get("name") or ""
     return safe_file_name(f"{number} {party} {deal.get('title') or ''}".strip(), ".docx")
 
 
-def _write(folder: Path, name: str, content: bytes) -> Path:
+def write_contract(folder: Path, name: str, content: bytes) -> Path:
+    """Write a document under a free name in ``folder`` (`` (2)`` on a clash), all or nothing."""
     target = unique_path(folder, name)
     temporary = target.with_name(f".~{target.name}.tmp")
     with open(temporary, "wb") as file:
@@ -202,9 +203,8 @@ def _record(
     rows = []
     for item in report.generated:
         shown = item.files[-1]  # the PDF when there is one: that is what goes to the customer
-        deals.update(
-            item.deal_id, {"contract_no": item.contract_no, "contract_file": _relative(shown, base)}
-        )
+        relative = workbook_relative(shown, base)
+        deals.update(item.deal_id, {"contract_no": item.contract_no, "contract_file": relative})
         deal = data.deal_rows[item.deal_id]
         row = {
             "customer_id": deal.get("customer_id"),
@@ -223,7 +223,7 @@ def _record(
         interactions.insert_all(rows)
 
 
-def _relative(file: Path, base: Path) -> str:
+def workbook_relative(file: Path, base: Path) -> str:
     """A path the workbook can keep: relative to its folder when inside it (portable)."""
     try:
         return file.resolve().relative_to(base.resolve()).as_posix()

@@ -7,7 +7,10 @@ data looks like is described in :mod:`.generator`; the words it is made of are i
 :mod:`.vocabulary`.
 
 Beside the workbook it writes a Maildir of a month's mail with those customers
-(:mod:`.mail`), which ``xlcrm demo`` then syncs as ``xlcrm sync`` would.
+(:mod:`.mail`), which ``xlcrm demo`` then syncs as ``xlcrm sync`` would, and a support
+mailbox (:mod:`.support`) that becomes tickets. Its Settings name the team and their
+addresses, the hand-off address and exchange rates, so that the workflows ``xlcrm demo`` runs
+next (:mod:`.workflows`: duplicates, dashboard, reminders, rules) have what real use gives them.
 
 The same seed and day give the same cell values and the same messages. The people and
 companies are made up, but the addresses look real and some are on public mail domains (qq.com,
@@ -32,9 +35,10 @@ from ..workbook import Row, open_book
 from ..workbook.create import create_workbook
 from ..workbook.safety import check_not_locked
 from .generator import HISTORY_MONTHS, Generator
-from .mail import MAIL_FOLDER, sync_demo_mailbox, write_demo_mailbox
+from .mail import MAIL_FOLDER, OUR_DOMAIN, REP_ADDRESSES, sync_demo_mailbox, write_demo_mailbox
 from .mail import MAILBOX as DEMO_MAILBOX
 from .state import DEMO_STATE_KEY
+from .support import SUPPORT_FOLDER, SUPPORT_MAILBOX, sync_demo_support, write_demo_support
 
 __all__ = [
     "DEFAULT_SEED",
@@ -42,10 +46,13 @@ __all__ = [
     "DEMO_NAME",
     "HISTORY_MONTHS",
     "MAIL_FOLDER",
+    "SUPPORT_FOLDER",
+    "SUPPORT_MAILBOX",
     "DemoResult",
     "build_demo",
     "demo_won_deal",
     "sync_demo_mailbox",
+    "sync_demo_support",
 ]
 
 DEMO_NAME = "xlcrm-demo.xlsx"
@@ -63,6 +70,8 @@ class DemoResult:
     seed: int = DEFAULT_SEED
     today: dt.date | None = None
     mailbox: Path | None = None  # the demo Maildir, to sync with sync_demo_mailbox
+    support: Path | None = None  # the support Maildir, to sync with sync_demo_support
+    lang: Lang = "en"  # of the sheet names, headers and choice labels
 
     def summary(self) -> str:
         """A few lines for the command line: where, how many rows, the pipeline by stage."""
@@ -76,7 +85,10 @@ class DemoResult:
         return "\n".join(lines)
 
 
-GENERATED = ("contracts", "campaign-preview")  # folders the demo's contract and campaign make
+# Folders the demo's contract, rules and campaign make, and the journals that sending keeps
+# beside a workbook: a replaced demo must not inherit them.
+GENERATED = ("contracts", "campaign-preview")
+JOURNALS = (".sends-journal", ".notices-journal")
 
 
 def build_demo(
@@ -120,18 +132,21 @@ def build_demo(
         check_not_locked(path)
         path.unlink()
 
-    mail = target / MAIL_FOLDER
-    if mail.exists():
-        if not overwrite:
-            raise WorkbookError(
-                str(mail),
-                "a demo mailbox already exists here",
-                "choose another folder, or replace it with 'xlcrm demo --force'",
-            )
-        shutil.rmtree(mail)
+    mail, support = target / MAIL_FOLDER, target / SUPPORT_FOLDER
+    for box in (mail, support):
+        if box.exists():
+            if not overwrite:
+                raise WorkbookError(
+                    str(box),
+                    "a demo mailbox already exists here",
+                    "choose another folder, or replace it with 'xlcrm demo --force'",
+                )
+            shutil.rmtree(box)
     if overwrite:  # what the previous demo generated from its workbook (xlcrm demo's CLI)
         for generated in GENERATED:
             shutil.rmtree(target / generated, ignore_errors=True)
+        for suffix in JOURNALS:
+            (target / (DEMO_NAME + suffix)).unlink(missing_ok=True)
 
     create_workbook(path, lang)
     try:
@@ -139,12 +154,15 @@ def build_demo(
         with open_book(path) as book:
             customers = list(book.table("customers").rows())
             deals = list(book.table("deals").rows())
+            tickets = list(book.table("tickets").rows())
         mailbox = write_demo_mailbox(target, customers, deals, seed=seed, today=today)
+        desk = write_demo_support(target, customers, deals, tickets, seed=seed, today=today)
     except BaseException:
         path.unlink(missing_ok=True)  # a half-built demo is worth nothing
         shutil.rmtree(mail, ignore_errors=True)
+        shutil.rmtree(support, ignore_errors=True)
         raise
-    return DemoResult(path, counts, pipeline, seed, today, mailbox)
+    return DemoResult(path, counts, pipeline, seed, today, mailbox, desk, lang)
 
 
 def _fill(
@@ -167,7 +185,9 @@ def _fill(
         for row in data["tickets"]:
             row["customer_id"] = customer_ids[row["customer_id"]]
         book.table("tickets").insert_all(data["tickets"])
-        write_settings(book, seller_settings(book.lang))
+        write_settings(book, {**seller_settings(book.lang), **team_settings(book.lang)})
+        # The order hand-off rule starts switched off until Hand-off to is filled: it is.
+        book.table("rules").update("R002", {"enabled": True})
         book.state[DEMO_STATE_KEY] = str(seed)
         book.save()
         keys = ("customers", "deals", "interactions", "tickets", "products")
@@ -201,6 +221,31 @@ def seller_settings(lang: Lang) -> dict[str, str]:
         "company_representative": "陈星" if zh else "Chen Xing",
         "sender": f"{'星河软件' if zh else 'Xinghe Software'} <{DEMO_MAILBOX}>",
         "sending_hours": "08:00-20:00",
+    }
+
+
+# Sales reps (owners) and support staff, with their mailbox names on the demo's domain.
+TEAM = (
+    *REP_ADDRESSES.items(),
+    ("赵敏", "zhao.min"),
+    ("孙悦", "sun.yue"),
+    ("Sarah Lee", "sarah.lee"),
+)
+
+
+def team_settings(lang: Lang) -> dict[str, str]:
+    """Who the demo's people are (sales reps, support) and where the workflows' mail goes."""
+    zh = lang == "zh"
+    return {
+        "team": "; ".join(f"{name} <{local}@{OUR_DOMAIN}>" for name, local in TEAM),
+        "handoff_to": f"warehouse@{OUR_DOMAIN}",
+        "support_team": "赵敏; 孙悦; Sarah Lee",
+        "escalate_to": "赵敏",
+        "support_sender": f"{'星河软件 客服中心' if zh else 'Xinghe Software Support'} "
+        f"<{SUPPORT_MAILBOX}>",
+        "report_currency": "CNY",
+        # The rates the demo's prices were made with (vocabulary.TO_USD), rounded.
+        "exchange_rates": "USD=7.2; EUR=7.85",
     }
 
 

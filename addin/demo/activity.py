@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     from ..workbook import Row
     from .generator import Generator
 
+RATING_DAYS = 5  # tickets resolved more recently have no satisfaction rating yet
+
 
 # -- deals ---------------------------------------------------------------------------------
 
@@ -238,6 +240,8 @@ def make_tickets(g: Generator, total: int = 40) -> None:
             low = kind == "complaint" or resolved > due
             scores = (3, 3, 2, 1, 1) if low else (1, 1, 2, 4, 6)
             satisfaction = rng.choices((1, 2, 3, 4, 5), scores)[0]
+            if now - resolved < dt.timedelta(days=RATING_DAYS):
+                satisfaction = None  # the survey answer has not come back yet
         made.append(
             {
                 "customer_id": i,

@@ -200,7 +200,13 @@ def _created_day(g: Generator) -> dt.date:
 
 
 def _add_dirt(g: Generator) -> None:
-    """What real CRMs contain: duplicates, two addresses in a cell, no address at all."""
+    """What real CRMs contain: duplicates, two addresses in a cell, no address at all.
+
+    The four duplicates are what ``xlcrm dedupe`` is for: the same address in another case,
+    the same number written another way (``13812345678``, or full-width ``０５７４－…`` from a
+    Chinese input method), the company in English or without its legal form (上海华信科技 for
+    上海华信科技有限公司), a nickname (Mike for Michael).
+    """
     rng = g.rng
     old = [
         i
@@ -239,11 +245,15 @@ def _duplicate(g: Generator, i: int, n: int) -> Customer:
     assert c.email is not None
     local, _, domain = c.email.partition("@")
     if c.cn:
-        # Same person from a trade-show list: English company name, capitalised address.
+        # Same person from a trade-show list: English company name, capitalised address; or
+        # typed in with a Chinese input method: the short company name (上海华信科技 for
+        # 上海华信科技有限公司), a space in the name, full-width digits in the phone number.
         company = c.variant if n == 0 else c.city + short_company(c)
         name = c.name if n == 0 else f"{c.name[0]} {c.name[1:]}"
         email = (local.capitalize() if n == 0 else local.upper()) + "@" + domain
         phone = _domestic_phone(c.phone)
+        if n == 1:
+            phone = phone.translate(_FULL_WIDTH)
     else:
         base = short_company(c)
         company = f"{base} Limited" if n == 2 else f"{base}, Inc"
@@ -324,6 +334,9 @@ def customer_row(g: Generator, c: Customer) -> Row:
         "last_contact": c.last_contact,
         "notes": c.notes,
     }
+
+
+_FULL_WIDTH = str.maketrans("0123456789-", "０１２３４５６７８９－")
 
 
 def _domestic_phone(phone: str) -> str:

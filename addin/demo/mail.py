@@ -127,8 +127,12 @@ class _Writer:
         answers: str | None = None,
         headers: Mapping[str, str] | None = None,
     ) -> bytes:
-        # Chinese mail clients still send GB2312-labelled GBK; the parser must cope.
-        charset = "gb2312" if chinese and _encodable(body + subject, "gb2312") else "utf-8"
+        # Chinese mail clients still send GB2312-labelled GBK, or GBK for the characters
+        # GB2312 lacks (喆, 镕); the parser must cope.
+        charset = "utf-8"
+        if chinese:
+            text = body + subject + sender[0] + to[0]
+            charset = next((c for c in ("gb2312", "gbk") if _encodable(text, c)), "utf-8")
         msg = MIMEText(body, "plain", charset)
         msg["From"] = _address(sender, charset)
         msg["To"] = _address(to, charset)

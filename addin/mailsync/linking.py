@@ -63,7 +63,7 @@ class CustomerIndex:
         several = _SEVERAL.search
         for row in rows:
             customer = row.get("id")
-            if not customer:
+            if not customer or row.get("merged_into"):  # merged: its survivor has its addresses
                 continue
             company = row.get("company")
             if company:

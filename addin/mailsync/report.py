@@ -56,6 +56,15 @@ class SyncReport:
     customers_contacted: int = 0  # last_contact moved forward
     deals_followed_up: int = 0  # next_follow_up changed
     problems: list[str] = field(default_factory=list)  # messages that could not be used
+    # --tickets (a support mailbox): see tickets.py
+    tickets: bool = False
+    tables_created: list[str] = field(default_factory=list)  # TicketRules / SLA sheets added
+    tickets_opened: list[str] = field(default_factory=list)  # ticket ids created
+    tickets_unassigned: list[str] = field(default_factory=list)  # of those, nobody to assign
+    ticket_messages: int = 0  # messages added to existing tickets
+    tickets_reopened: list[str] = field(default_factory=list)
+    satisfaction: dict[str, int] = field(default_factory=dict)  # ticket id → rating recorded
+    unclear_ratings: list[str] = field(default_factory=list)  # survey answers not understood
 
     @property
     def unmatched(self) -> int:
@@ -85,6 +94,21 @@ class SyncReport:
             "customers_contacted": self.customers_contacted,
             "deals_followed_up": self.deals_followed_up,
             "problems": list(self.problems),
+            **(
+                {
+                    "tickets": {
+                        "tables_created": list(self.tables_created),
+                        "opened": list(self.tickets_opened),
+                        "unassigned": list(self.tickets_unassigned),
+                        "replies": self.ticket_messages,
+                        "reopened": list(self.tickets_reopened),
+                        "satisfaction": dict(self.satisfaction),
+                        "unclear_ratings": list(self.unclear_ratings),
+                    }
+                }
+                if self.tickets
+                else {}
+            ),
         }
 
     def summary(self, *, unknown_limit: int = 10) -> str:
@@ -122,6 +146,8 @@ class SyncReport:
                 f"  last contact moved on {self.customers_contacted} customers, "
                 f"follow-up dates on {self.deals_followed_up} deals"
             )
+        if self.tickets:
+            lines += self._ticket_lines()
         if self.resets:
             lines.append(
                 "  listed again in full (the server's state changed): " + ", ".join(self.resets)
@@ -143,9 +169,41 @@ class SyncReport:
             lines.append("  dry run: nothing was written")
         return "\n".join(lines)
 
+    def _ticket_lines(self) -> list[str]:
+        verb = "would open" if self.dry_run else "opened"
+        opened = ", ".join(self.tickets_opened[:10])
+        more = "…" if len(self.tickets_opened) > 10 else ""
+        lines = [
+            f"  tickets: {verb} {len(self.tickets_opened)}"
+            + (f" ({opened}{more})" if opened else "")
+            + f", {_n(self.ticket_messages, 'reply', 'replies')} on existing tickets"
+        ]
+        if self.tickets_unassigned:
+            lines.append(
+                f"  unassigned (no rule, owner or support team): "
+                f"{', '.join(self.tickets_unassigned)}"
+            )
+            lines.append("  hint: list the support team in Settings (support_team)")
+        if self.tickets_reopened:
+            lines.append(f"  reopened by the customer: {', '.join(self.tickets_reopened)}")
+        if self.satisfaction:
+            rated = ", ".join(f"{t} {n}" for t, n in self.satisfaction.items())
+            lines.append(f"  satisfaction recorded: {rated}")
+        if self.unclear_ratings:
+            lines.append(
+                f"  survey answers without a clear 1–5 rating (enter them by hand): "
+                f"{', '.join(self.unclear_ratings)}"
+            )
+        if self.tables_created:
+            lines.append(
+                f"  added the {' and '.join(self.tables_created)} sheets with the built-in "
+                "rules: edit them to change classification and due times"
+            )
+        return lines
 
-def _n(count: int, noun: str) -> str:
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+def _n(count: int, noun: str, plural: str | None = None) -> str:
+    return f"{count} {noun}" if count == 1 else f"{count} {plural or noun + 's'}"
 
 
 def latest_emails(book: Book, *, limit: int = 6) -> list[str]:

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from sync.mailbox import LOCAL_SCHEMES, Folder, Mailbox, MessageRef
-from sync.message import MailMessage, parse_message
+from sync.message import MailMessage, new_text, parse_message
 
 from ..errors import UsageError
 from ..settings import Settings, read_settings
@@ -37,6 +37,7 @@ from .effects import Effects
 from .identity import NeverLog, Ours, is_automated
 from .linking import CustomerIndex, DealIndex, Match, ThreadIndex
 from .report import SyncReport, Unknown
+from .tickets import DESCRIPTION_CHARS, TicketMail
 
 log = logging.getLogger(__name__)
 
@@ -56,6 +57,7 @@ class SyncOptions:
     rescan: bool = False  # ignore saved states: list everything again (deduplicated)
     dry_run: bool = False
     follow_up_days: int | None = None  # follow up this many days after our mail (else Settings, 3)
+    tickets: bool = False  # a support mailbox: new threads become tickets (tickets.py)
     progress: Progress | None = field(default=None, compare=False)
 
 
@@ -92,6 +94,7 @@ class _Fetched:
     ref: MessageRef
     role: str
     message: MailMessage
+    text: str = ""  # the new text in full (quotes cut), kept for tickets only
 
 
 def sync_mailbox(book: Book, mailbox: Mailbox, options: SyncOptions | None = None) -> SyncReport:
@@ -100,11 +103,15 @@ def sync_mailbox(book: Book, mailbox: Mailbox, options: SyncOptions | None = Non
     Returns the report; raises :class:`MailboxError` (nothing written) when the mailbox fails
     and :class:`~addin.errors.XlcrmError` for workbook problems.
     """
-    options = with_settings(options or SyncOptions(), read_settings(book))
+    settings = read_settings(book)
+    options = with_settings(options or SyncOptions(), settings)
     report = SyncReport(
-        mailbox.address or mailbox.url, dry_run=options.dry_run, rescan=options.rescan
+        mailbox.address or mailbox.url,
+        dry_run=options.dry_run,
+        rescan=options.rescan,
+        tickets=options.tickets,
     )
-    run = _Run(book, mailbox, options, report)  # workbook problems show before any download
+    run = _Run(book, mailbox, options, report, settings)  # workbook problems show first
     folders = _chosen_folders(mailbox, options)
     states: dict[str, str] = {}
     refs: list[MessageRef] = []
@@ -119,7 +126,7 @@ def sync_mailbox(book: Book, mailbox: Mailbox, options: SyncOptions | None = Non
         report.folders[folder.name] = len(changes.refs)
         if changes.reset and previous is not None:
             report.resets.append(folder.name)
-    fetched = _fetch(mailbox, refs, roles, options.progress)
+    fetched = _fetch(mailbox, refs, roles, options.progress, keep_text=options.tickets)
     report.fetched = len(fetched)
     run.take_all(fetched)
     run.finish()
@@ -159,14 +166,21 @@ def _chosen_folders(mailbox: Mailbox, options: SyncOptions) -> list[Folder]:
 
 
 def _fetch(
-    mailbox: Mailbox, refs: Sequence[MessageRef], roles: dict[str, str], progress: Progress | None
+    mailbox: Mailbox,
+    refs: Sequence[MessageRef],
+    roles: dict[str, str],
+    progress: Progress | None,
+    *,
+    keep_text: bool = False,
 ) -> list[_Fetched]:
     out: list[_Fetched] = []
     total = len(refs)
     with paused_gc():  # thousands of parsed messages kept, no cycles: see paused_gc
         for n, (ref, raw) in enumerate(mailbox.fetch(refs), 1):
-            message = _compact(parse_message(raw))
-            out.append(_Fetched(ref, roles.get(ref.folder, "other"), message))
+            message = parse_message(raw)
+            # A ticket's description and classification need more than the summary.
+            text = new_text(message.text, DESCRIPTION_CHARS + 100) if keep_text else ""
+            out.append(_Fetched(ref, roles.get(ref.folder, "other"), _compact(message), text))
             if progress and (n % 200 == 0 or n == total):
                 progress(n, total)
     return out
@@ -182,7 +196,14 @@ def _compact(message: MailMessage) -> MailMessage:
 class _Run:
     """The linking and row-building of one run; :mod:`.effects` does the other tables."""
 
-    def __init__(self, book: Book, mailbox: Mailbox, options: SyncOptions, report: SyncReport):
+    def __init__(
+        self,
+        book: Book,
+        mailbox: Mailbox,
+        options: SyncOptions,
+        report: SyncReport,
+        settings: Settings | None = None,
+    ):
         self.book = book
         self.options = options
         self.report = report
@@ -199,8 +220,15 @@ class _Run:
             )
         customer_rows = list(book.table("customers").rows())
         deal_rows = list(book.table("deals").rows()) if book.has_table("deals") else []
+        interaction_rows = list(self.interactions.rows())
+        self.tickets: TicketMail | None = None
+        if options.tickets:  # may add the ticket_id column: before the columns are taken
+            self.tickets = TicketMail(
+                book, settings or Settings({}), customer_rows, interaction_rows, report
+            )
+            report.tables_created = self.tickets.created_tables
         self.customers = CustomerIndex(customer_rows)
-        self.threads = ThreadIndex(self.interactions.rows())
+        self.threads = ThreadIndex(interaction_rows)
         self.deals = DealIndex(deal_rows)
         self.effects = Effects(book, self.customers, customer_rows, deal_rows, report, options)
         self.columns = set(self.interactions.columns)
@@ -256,7 +284,7 @@ class _Run:
         if not theirs:
             report.skipped["internal"] += 1
             return
-        match = self._customer(theirs, thread_ids)
+        match = self._customer(theirs, thread_ids, message.subject)
         if not outgoing:
             asking = self.effects.unsubscribe(message, match.customer_id if match else None)
             if asking and match is None:  # written from another address, with the token
@@ -271,7 +299,9 @@ class _Run:
                 return
         self._record(item, match, thread_ids, outgoing)
 
-    def _customer(self, theirs: list[str], thread_ids: list[str]) -> Match | None:
+    def _customer(
+        self, theirs: list[str], thread_ids: list[str], subject: str = ""
+    ) -> Match | None:
         for address in theirs:
             found = self.customers.by_exact_address(address)
             if found:
@@ -279,6 +309,10 @@ class _Run:
         found = self.threads.customer(thread_ids)
         if found:
             return Match(found, "thread")
+        if self.tickets is not None:
+            found = self.tickets.customer_by_tag(subject)
+            if found:
+                return Match(found, "ticket")  # type: ignore[arg-type]
         for address in theirs:
             found = self.customers.by_company_domain(address)
             if found:
@@ -302,12 +336,29 @@ class _Run:
     def _record(self, item: _Fetched, match: Match, thread_ids: list[str], outgoing: bool) -> None:
         message = item.message
         customer = match.customer_id
-        deal = self._deal(customer, thread_ids)
         thread = message.references[0] if message.references else message.in_reply_to
         thread = thread or message.message_id
+        ticket = None
+        if self.tickets is not None:
+            if customer not in self.tickets.desk.owners:  # a lead made by this run
+                self.tickets.desk.add_customer(customer)
+            ticket = self.tickets.take(
+                message_id=message.message_id,
+                thread=thread,
+                thread_ids=thread_ids,
+                subject=message.subject,
+                text=item.text,
+                customer=customer,
+                outgoing=bool(outgoing),
+                at=_local(message.date),
+                known_thread=any(i in self.threads.recorded for i in thread_ids),
+            )
+        # Support mail is about a ticket, not a sale: no deal, no deal follow-up.
+        deal = None if ticket else self._deal(customer, thread_ids)
         row: dict[str, object] = {
             "customer_id": customer,
             "deal_id": deal,
+            "ticket_id": ticket,
             "kind": "email",
             "direction": "out" if outgoing else "in",
             "at": _local(message.date),
@@ -349,6 +400,10 @@ class _Run:
     # -- the end ---------------------------------------------------------------------------------
 
     def finish(self) -> None:
+        if self.tickets is not None:
+            self.rows += [
+                {k: v for k, v in note.items() if k in self.columns} for note in self.tickets.notes
+            ]
         if self.rows:
             self.interactions.insert_all(self.rows)
         self.effects.finish()

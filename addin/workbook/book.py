@@ -229,6 +229,14 @@ class Book:
         self._state = None
         self._sheets.clear()
 
+    def check_unchanged(self) -> None:
+        """Raise when the workbook changed elsewhere since it was read (another run saved).
+
+        Callers about to do something that cannot be undone — send mail — check first, so
+        that two runs never both act on the same state. Backends without a way to tell
+        (the live Excel workbook is the state itself) do nothing.
+        """
+
     def close(self) -> None:
         """Release resources; unsaved changes are dropped."""
 

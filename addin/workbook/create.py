@@ -14,6 +14,7 @@ import contextlib
 import os
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
@@ -22,10 +23,13 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from ..errors import UsageError, WorkbookError
-from ..schema import SCHEMA_VERSION, STATE_SHEET, TABLES, Lang, TableSpec
+from ..schema import CORE_TABLES, SCHEMA_VERSION, STATE_SHEET, TABLES, Column, Lang, TableSpec
 from .cells import MAX_ROWS
 
 TABLE_STYLE = "TableStyleMedium2"
+# The tables a new workbook has: the CRM's data and the configuration people edit. The
+# Duplicates review table appears with the first 'xlcrm dedupe'.
+INITIAL_TABLES = (*CORE_TABLES, "stages", "rules", "sla", "ticket_rules")
 _FONTS = {"en": "Calibri", "zh": "Microsoft YaHei"}
 
 
@@ -49,11 +53,14 @@ def create_workbook(path: str | os.PathLike[str], lang: Lang = "en") -> Path:
     wb.remove(wb.active)
     wb.properties.title = "xlcrm CRM" if lang == "en" else "xlcrm 客户管理"
     wb.properties.creator = "xlcrm"
-    from ..settings import default_rows  # the settings module reads workbooks: import late
-
+    starting = starting_rows(lang)
     for spec in TABLES.values():
-        rows = default_rows(lang) if spec.key == "settings" else []
-        _add_table_sheet(wb, spec, lang, [[r[c.key] for c in spec.columns] for r in rows])
+        if spec.key not in INITIAL_TABLES:
+            continue
+        rows = starting.get(spec.key, [])
+        _add_table_sheet(
+            wb, spec, lang, [[_cell(c, r.get(c.key), lang) for c in spec.columns] for r in rows]
+        )
     state = wb.create_sheet(STATE_SHEET)
     state.sheet_state = "veryHidden"
     state.append(["key", "value"])
@@ -81,7 +88,32 @@ def create_workbook(path: str | os.PathLike[str], lang: Lang = "en") -> Path:
     return target
 
 
-def _add_table_sheet(wb: Workbook, spec: TableSpec, lang: Lang, rows: list[list[str]]) -> None:
+def starting_rows(lang: Lang) -> dict[str, list[dict[str, Any]]]:
+    """What a new workbook's configuration tables start with, by table key: every known
+    setting (empty), the stages with their probabilities, example rules, the ticket keyword
+    rules and the service levels — all data that people then edit in Excel."""
+    # These modules read workbooks themselves: import them late.
+    from ..pipeline import rules, stages
+    from ..settings import default_rows as settings_rows
+    from ..tickets.defaults import default_rows as ticket_rows
+
+    return {
+        "settings": settings_rows(lang),
+        "stages": stages.default_rows(lang),
+        "rules": rules.default_rows(lang),
+        **ticket_rows(lang),
+    }
+
+
+def _cell(column: Column, value: Any, lang: Lang) -> Any:
+    """A starting value as the sheet shows it: choices by their label in ``lang``."""
+    if column.choices and isinstance(value, str):
+        choice = column.choice_for(value)
+        return choice.label(lang) if choice else value
+    return value
+
+
+def _add_table_sheet(wb: Workbook, spec: TableSpec, lang: Lang, rows: list[list[Any]]) -> None:
     """One sheet with the table; ``rows`` fill it from row 2 (else one blank, styled row)."""
     ws = wb.create_sheet(spec.sheet_name(lang))
     font = Font(name=_FONTS[lang], size=11)
@@ -115,10 +147,13 @@ def _add_table_sheet(wb: Workbook, spec: TableSpec, lang: Lang, rows: list[list[
             dv.add(f"{letter}2:{letter}{MAX_ROWS}")
             ws.add_data_validation(dv)
     for i, values in enumerate(rows, start=2):
-        for j, value in enumerate(values, start=1):
-            cell = ws.cell(row=i, column=j, value=value or None)
+        for j, (value, column) in enumerate(zip(values, spec.columns, strict=True), start=1):
+            cell = ws.cell(row=i, column=j, value=None if value in ("", None) else value)
             cell.font = font
-            cell.number_format = "@"
+            if column.number_format:
+                cell.number_format = column.number_format
+            elif column.type == "text":
+                cell.number_format = "@"
     last = get_column_letter(len(spec.columns))
     table = Table(displayName=spec.name, ref=f"A1:{last}{max(2, len(rows) + 1)}")
     table.tableStyleInfo = TableStyleInfo(name=TABLE_STYLE, showRowStripes=True)

@@ -323,6 +323,9 @@ class FileBook(Book):
         headers = [change.layout.headers[j] for j in change.new_columns]
         return widened_table(xml, table, change.last_row, headers)
 
+    def check_unchanged(self) -> None:
+        safety.check_unchanged(self._target, self._snapshot)
+
     def _after_save(self) -> None:
         self._snapshot = safety.Snapshot.of(self._target)
         if self._password is not None:

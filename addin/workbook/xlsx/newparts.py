@@ -245,6 +245,9 @@ def _openpyxl_chart(part: ChartPart) -> Any:
             )
             chart.add_data(data, titles_from_data=True)
         chart.set_categories(categories)
+        if part.kind == "line":
+            for series in chart.series:
+                series.smooth = False  # openpyxl smooths by default: a curve invents values
     if part.kind not in ("pie", "doughnut"):
         if part.x_title:
             chart.x_axis.title = part.x_title

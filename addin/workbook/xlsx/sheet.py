@@ -161,6 +161,17 @@ def _cut(value: str) -> str:
     return value
 
 
+_COLUMNS: dict[bytes, int] = {}
+
+
+def _column(letters: bytes) -> int:
+    """``b"AB"`` → 27, remembered: a sheet has few distinct column letters."""
+    index = _COLUMNS.get(letters)
+    if index is None:
+        index = _COLUMNS[letters] = column_index(letters.decode())
+    return index
+
+
 @dataclass
 class _Row:
     number: int
@@ -188,6 +199,10 @@ class SheetPatcher:
             rb"<" + p + rb"c\b([^>]*?)(?:/>|>(.*?)</" + p + rb"c>)", re.DOTALL
         )
         self._row_end = b"</" + self.p + b"row>"
+        self._cell_r = b"<" + self.p + b'c r="'
+        self._cell_start = re.compile(rb"<" + p + rb'c r="([A-Z]+)\d+"')
+        self._cell_opens = (b"<" + self.p + b"c ", b"<" + self.p + b"c>", b"<" + self.p + b"c/")
+        self._cell_close = b"</" + self.p + b"c>"
 
     # -- locating rows -------------------------------------------------------------------------
 
@@ -391,6 +406,10 @@ class SheetPatcher:
         _, styles = template
         values = writes.rows.get(row.number, {})
         fill = row.number in writes.fill_rows
+        if not fill:
+            spliced = self._splice_cells(row, values, styles)
+            if spliced is not None:
+                return spliced
         existing = self._cells(row.body)
         by_col = {col: (attrs, whole) for col, attrs, whole in existing}
         if fill:
@@ -422,6 +441,59 @@ class SheetPatcher:
             tag = tag[:-2].rstrip() + b">"
         body = b"".join(out[c] for c in sorted(out))
         return tag + body + self._row_end
+
+    def _splice_cells(
+        self, row: _Row, values: dict[int, Any], styles: dict[int, int]
+    ) -> bytes | None:
+        """New values for some cells of an existing row, without parsing the others.
+
+        The common case by far (a report writing every customer's tier): each cell is found
+        by its reference, and replaced — or, when absent, inserted before the first cell to
+        its right, looked for from the row's end (new columns sit at the right). None when a
+        cell does not start with its ``r`` attribute: the general path handles such rows.
+        """
+        body = row.body
+        if body.count(self._cell_r) != sum(body.count(o) for o in self._cell_opens):
+            return None
+        edits: list[tuple[int, int, int, bytes]] = []
+        for col in values:
+            ref = cell_ref(row.number, col)
+            start = body.find(b'%s%s"' % (self._cell_r, ref.encode()))
+            if start >= 0:
+                tag_end = body.index(b">", start)
+                s = _S_ATTR.search(body, start, tag_end)
+                if body[tag_end - 1 : tag_end] == b"/":
+                    end = tag_end + 1
+                else:
+                    end = body.index(self._cell_close, tag_end) + len(self._cell_close)
+                style = int(s.group(1)) if s else None
+            else:
+                start = end = self._insertion_point(body, col)
+                style = styles.get(col)
+            edits.append((start, col, end, self.writer.cell(ref, values[col], style)))
+        pieces: list[bytes] = []
+        cursor = 0
+        for start, _, end, cell in sorted(edits):
+            pieces += [body[cursor:start], cell]
+            cursor = end
+        pieces.append(body[cursor:])
+        tag = _SPANS.sub(b"", row.open_tag)
+        if tag.endswith(b"/>"):
+            tag = tag[:-2].rstrip() + b">"
+        return tag + b"".join(pieces) + self._row_end
+
+    def _insertion_point(self, body: bytes, col: int) -> int:
+        """Where a cell of column ``col`` goes: before the first cell to its right."""
+        after = len(body)
+        while True:
+            start = body.rfind(self._cell_r, 0, after)
+            if start < 0:
+                return 0
+            m = self._cell_start.match(body, start)
+            assert m is not None  # every cell starts with its r attribute (checked)
+            if _column(m.group(1)) < col:
+                return after
+            after = start
 
     def _fix_dimension(self, head: bytes, max_row: int) -> bytes:
         """Grow ``<dimension ref>`` (it stands before ``<sheetData>``, in ``head``)."""

@@ -122,9 +122,19 @@ class Styles:
             clone = re.sub(
                 rb"<(\w+:)?xf\b", lambda m: m.group(0) + b' applyNumberFormat="1"', clone, count=1
             )
-        self.xml = self.xml[: span[1]] + clone + self.xml[span[1] :]
+        return self._append_xf(clone, xfs, span[1])
+
+    def _append_xf(self, clone: bytes, xfs: list[re.Match[bytes]], end: int) -> int:
+        """Add a cell format — or reuse an identical one: a sheet refreshed every day must not
+        grow ``styles.xml`` by a format each time (Excel stops at about 64,000)."""
+        for index, existing in enumerate(xfs):
+            if existing.group(0) == clone:
+                return index
+        assert self.xml is not None
+        self.xml = self.xml[:end] + clone + self.xml[end:]
         self.xml = _bump_count(self.xml, b"cellXfs")
-        self._xf_formats.append(fid)
+        fid = _NUMFMT_ID.search(clone)
+        self._xf_formats.append(int(fid.group(1)) if fid else 0)
         self.changed = True
         return len(self._xf_formats) - 1
 
@@ -162,7 +172,12 @@ class Styles:
         if bold:
             body = b"<%sb/>" % prefix + body
         font = b"<%sfont>%s</%sfont>" % (prefix, body, prefix)
-        count = len(re.findall(rb"<(?:\w+:)?font\b", self.xml[m.end() : close]))
+        fonts = re.findall(
+            rb"<(?:\w+:)?font\b[^>]*?(?:/>|>.*?</(?:\w+:)?font>)", self.xml[m.end() : close], re.S
+        )
+        if font in fonts:
+            return fonts.index(font)
+        count = len(fonts)
         self.xml = self.xml[:close] + font + self.xml[close:]
         self.xml = _bump_count(self.xml, b"fonts")
         self.changed = True
@@ -183,12 +198,7 @@ class Styles:
             clone,
             count=1,
         )
-        self.xml = self.xml[: span[1]] + clone + self.xml[span[1] :]
-        self.xml = _bump_count(self.xml, b"cellXfs")
-        fid = _NUMFMT_ID.search(clone)
-        self._xf_formats.append(int(fid.group(1)) if fid else 0)
-        self.changed = True
-        return len(self._xf_formats) - 1
+        return self._append_xf(clone, xfs, span[1])
 
 
 def _bump_count(xml: bytes, element: bytes) -> bytes:

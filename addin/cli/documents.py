@@ -1,0 +1,64 @@
+"""Document commands: contracts and quotations from Word templates."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from .common import BOOK, handle_errors
+
+
+@click.command("contract")
+@click.argument("book", type=BOOK)
+@click.argument("deal_ids", nargs=-1, metavar="[DEAL_ID]...")
+@click.option(
+    "--stage",
+    metavar="STAGE",
+    help="Every deal in this stage (e.g. Won / 赢单) that has no contract yet.",
+)
+@click.option(
+    "--template",
+    default="contracts/sales_contract",
+    show_default=True,
+    metavar="T",
+    help="contracts/sales_contract, contracts/quotation, or the path of your own .docx.",
+)
+@click.option(
+    "--lang", type=click.Choice(["en", "zh"]), help="Template language (default: the workbook's)."
+)
+@click.option("--pdf", is_flag=True, help="Also write a PDF of each contract (needs LibreOffice).")
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Folder for the files (default: contracts/ beside the workbook).",
+)
+@handle_errors
+def contract(
+    book: Path,
+    deal_ids: tuple[str, ...],
+    stage: str | None,
+    template: str,
+    lang: str | None,
+    pdf: bool,
+    out_dir: Path | None,
+) -> None:
+    """Generate Word (and PDF) contracts for deals of BOOK from a Jinja template.
+
+    Every deal is checked first; one report lists every empty field. Each deal gets the next
+    contract number (Settings: Contract number format) unless it has one, a file with a safe
+    name, its Contract no. and Contract file cells filled, and a document interaction.
+    """
+    from ..contracts.generate import ContractOptions, generate_contracts
+
+    options = ContractOptions(
+        deal_ids=deal_ids,
+        stage=stage,
+        template=template,
+        lang=lang,  # type: ignore[arg-type]
+        pdf=pdf,
+        out_dir=out_dir,
+    )
+    report = generate_contracts(book, options)
+    click.echo("\n".join(report.lines()))

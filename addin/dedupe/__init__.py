@@ -1,0 +1,27 @@
+"""Clean customer data: find duplicate customers, let a person decide, merge without loss.
+
+- ``normalize.py`` — comparable forms of e-mail, phone, company and person names;
+- ``match.py`` — blocking and scoring: candidate pairs without comparing all pairs;
+- ``evidence.py`` — why a pair was proposed, in the workbook's language;
+- ``review.py`` — the Duplicates sheet, kept up to date without losing decisions;
+- ``merge.py`` — ``--apply``: merge marked pairs, re-point deals, interactions, tickets, sends;
+- ``run.py`` — :func:`dedupe`: one run, one save.
+"""
+
+from .match import DEFAULT_THRESHOLD, Found, Pair, Record, find_pairs, prepare
+from .report import DedupeReport
+from .run import DedupeOptions, dedupe, dedupe_book, find_duplicates
+
+__all__ = [
+    "DEFAULT_THRESHOLD",
+    "DedupeOptions",
+    "DedupeReport",
+    "Found",
+    "Pair",
+    "Record",
+    "dedupe",
+    "dedupe_book",
+    "find_duplicates",
+    "find_pairs",
+    "prepare",
+]

@@ -1,0 +1,406 @@
+"""Sending notices exactly once, and recording each as an outgoing e-mail interaction.
+
+:func:`send_notices` works on a workbook the caller has open and may have changed:
+
+1. Each notice's Message-ID comes from its key (:func:`~.message.notice_message_id`). A notice
+   whose id is already in Interactions was sent (or may have been) and is skipped: *already*.
+2. Without ``dry_run=False`` that is all: the report lists what *would* go; nothing is sent,
+   nothing written.
+3. Sending takes the journal's lock, then stops if the workbook changed on disk since the
+   caller read it (another run may have sent and saved meanwhile). The journal is read first:
+   a notice whose last step is ``sent`` went out in a run that died before saving — it is
+   recorded, not sent; one left ``sending`` is looked for in the transport's sent items
+   (EWS, Graph, IMAP can tell) and recorded as sent, sent normally when it is not there, or —
+   SMTP cannot tell — recorded as *uncertain* and never sent again on a guess.
+4. Each remaining notice: ``sending`` written and fsync'd, the message sent, ``sent`` or
+   ``failed`` written. A failed notice is not recorded, so a later run tries it again.
+5. Every sent and uncertain notice becomes an Interactions row (kind email, direction out, its
+   Message-ID and customer, deal and ticket ids), the book is saved — in the same save as the
+   caller's own changes — and only then is the journal emptied. If the save fails (the
+   workbook is open in Excel), the journal keeps the record and the next run writes it.
+
+So a caller changes its tables, calls ``send_notices(..., dry_run=False)``, and the one save
+records both; calling ``book.save()`` afterwards is harmless (nothing left to write).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from sync.mailbox import MailboxError
+from sync.message.addresses import normalise_message_id
+from sync.open import open_transport
+
+from ..demo.state import is_demo
+from ..errors import UsageError, WorkbookError, XlcrmError
+from ..settings import read_settings
+from ..workbook import Book
+from .journal import NoticeEntry, NoticeJournal, latest_steps, pending_notices
+from .message import Notice, compose, id_left, notice_message_id, recipients
+
+log = logging.getLogger(__name__)
+
+SALT_STATE_KEY = "notice_salt"  # the workbook's own part of every notice's Message-ID
+UNCERTAIN = (
+    "the run that sent it was interrupted and this transport cannot tell whether it left; "
+    "look in the sent items — it is not sent again"
+)
+
+
+@dataclass
+class Outcome:
+    """What happened to one notice."""
+
+    key: str
+    to: str
+    subject: str
+    message_id: str
+    status: str  # sent, would send, already, uncertain, failed, recovered
+    error: str = ""
+
+
+@dataclass
+class NoticeReport:
+    dry_run: bool
+    outcomes: list[Outcome] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    def having(self, *statuses: str) -> list[Outcome]:
+        return [o for o in self.outcomes if o.status in statuses]
+
+    @property
+    def sent(self) -> list[Outcome]:
+        return self.having("sent", "recovered")
+
+    @property
+    def would_send(self) -> list[Outcome]:
+        return self.having("would send")
+
+    @property
+    def already(self) -> list[Outcome]:
+        return self.having("already")
+
+    @property
+    def uncertain(self) -> list[Outcome]:
+        return self.having("uncertain")
+
+    @property
+    def failed(self) -> list[Outcome]:
+        return self.having("failed")
+
+    def status_of(self, key: str) -> str | None:
+        return next((o.status for o in self.outcomes if o.key == key), None)
+
+    def lines(self) -> list[str]:
+        out = []
+        for outcome in self.outcomes:
+            if outcome.status == "already":
+                continue
+            line = f"  {outcome.status}: {outcome.subject} → {outcome.to}"
+            if outcome.error:
+                line += f" ({outcome.error})"
+            out.append(line)
+        if self.already:
+            out.append(f"  {len(self.already)} notice(s) were sent before")
+        out += [f"  warning: {w}" for w in self.warnings]
+        return out
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "dry_run": self.dry_run,
+            "notices": [asdict(o) for o in self.outcomes],
+            "warnings": list(self.warnings),
+        }
+
+
+def recorded_keys(book: Book, keys: Sequence[str]) -> set[str]:
+    """Which of ``keys`` name notices already recorded in the workbook's Interactions
+    (sent, or uncertain after an interrupted run: either way never sent again)."""
+    salt = book.state.get(SALT_STATE_KEY)
+    if not salt or not book.has_table("interactions"):
+        return set()
+    known = _recorded_lefts(book)
+    return {k for k in keys if id_left(notice_message_id(salt, k, "")) in known}
+
+
+def send_notices(
+    book: Book,
+    book_path: str | Path,
+    notices: Sequence[Notice],
+    *,
+    transport_url: str | None = None,
+    sender: str | None = None,
+    dry_run: bool = True,
+    insecure: bool = False,
+    now: dt.datetime | None = None,
+) -> NoticeReport:
+    """Send each notice at most once and record it; see the module docstring.
+
+    ``sender`` defaults to the *Notification sender* setting, then the *Campaign sender*.
+    """
+    path = Path(book_path)
+    now = (now or dt.datetime.now()).replace(microsecond=0)
+    _check_keys(notices)
+    report = NoticeReport(dry_run)
+    settings = read_settings(book)
+    sender = sender or settings.text("notify_sender") or settings.text("sender")
+    recorded = _recorded_lefts(book) if book.has_table("interactions") else set()
+    if dry_run:
+        salt = book.state.get(SALT_STATE_KEY) or ""
+        for notice in notices:
+            msgid = notice_message_id(salt, notice.key, sender or "")
+            if salt and id_left(msgid) in recorded:
+                report.outcomes.append(_outcome(notice, msgid, "already"))
+                continue
+            recipients(notice.to, f"notice {notice.key}")  # a bad address shows in a dry run
+            report.outcomes.append(_outcome(notice, msgid, "would send"))
+        if pending_notices(path):
+            report.warnings.append(
+                "an earlier run was interrupted while sending notices; run with --send to settle it"
+            )
+        return report
+    if not notices and not pending_notices(path):
+        return report
+    for notice in notices:  # every address checked before the first message leaves
+        recipients(notice.to, f"notice {notice.key}")
+    if not transport_url:
+        raise UsageError(
+            "--transport",
+            "sending needs a transport",
+            "e.g. --transport smtps://crm@smtp.exmail.qq.com, or ews://…, graph://…",
+        )
+    if not sender:
+        raise UsageError(
+            "--sender",
+            "notices need a From address",
+            f"fill {settings.where('notify_sender')} (Notification sender) or "
+            f"{settings.where('sender')} (Campaign sender), or give --sender 'Name <address>'",
+        )
+    if is_demo(book):
+        raise UsageError(
+            str(path),
+            "this is the demo workbook: its addresses are made up, so it never sends mail",
+            "run without --send to see what would be sent",
+        )
+    with NoticeJournal(path) as journal:
+        book.check_unchanged()
+        entries = journal.entries()
+        # The salt makes this workbook's ids its own. A run that died before saving a new
+        # one left it in the journal: the ids it sent under must stay the ids.
+        salt = (
+            book.state.get(SALT_STATE_KEY)
+            or next((e.salt for e in entries if e.salt), "")
+            or secrets.token_hex(16)
+        )
+        todo: list[tuple[Notice, str]] = []
+        for notice in notices:
+            msgid = notice_message_id(salt, notice.key, sender)
+            if id_left(msgid) in recorded:
+                report.outcomes.append(_outcome(notice, msgid, "already"))
+            else:
+                todo.append((notice, msgid))
+        sending = _Sending(journal, salt, transport_url, insecure, now, report)
+        try:
+            if todo or entries:
+                sending.transport()  # a bad URL stops the run before anything is sent
+            records = sending.settle(entries, [n for n, _ in todo], recorded)
+            settled = {r.key for r in records}
+            for notice, msgid in todo:
+                if notice.key in settled:
+                    continue
+                record = sending.send(notice, msgid, sender)
+                if record is not None:
+                    records.append(record)
+        finally:
+            sending.close()
+        if records:
+            _record(book, records, transport_url)
+        book.state[SALT_STATE_KEY] = salt
+        try:
+            book.save()
+        except WorkbookError as error:
+            if records:
+                raise XlcrmError(
+                    error.where,
+                    f"{error.message}; {len(records)} notice(s) went out and are kept in "
+                    f"{journal.path.name}, which the next run records in the workbook",
+                    error.hint,
+                ) from None
+            raise
+        journal.clear()
+    return report
+
+
+def _check_keys(notices: Sequence[Notice]) -> None:
+    seen: set[str] = set()
+    for notice in notices:
+        if not notice.key or notice.key in seen:
+            raise XlcrmError(None, f"notice keys must be unique and not empty: {notice.key!r}")
+        seen.add(notice.key)
+
+
+def _outcome(notice: Notice, msgid: str, status: str, error: str = "") -> Outcome:
+    return Outcome(notice.key, notice.to, notice.subject, msgid, status, error)
+
+
+def _recorded_lefts(book: Book) -> set[str]:
+    return {
+        id_left(v)
+        for row in book.table("interactions").rows()
+        if isinstance(v := row.get("message_id"), str) and v.strip()
+    }
+
+
+class _Sending:
+    """One sending run: the journal, a transport opened at first need, the report."""
+
+    def __init__(
+        self,
+        journal: NoticeJournal,
+        salt: str,
+        url: str,
+        insecure: bool,
+        now: dt.datetime,
+        report: NoticeReport,
+    ) -> None:
+        self.journal = journal
+        self.salt = salt
+        self.url = url
+        self.insecure = insecure
+        self.now = now
+        self.report = report
+        self._transport: Any = None
+        self._broken: MailboxError | None = None
+
+    def transport(self) -> Any:
+        """The transport, connected at first use; a failed connection is not tried again
+        for every notice (a wrong password tried ten times can lock the account)."""
+        if self._broken is not None:
+            raise self._broken
+        if self._transport is None:
+            try:
+                self._transport = open_transport(self.url, insecure=self.insecure)
+            except MailboxError as error:
+                self._broken = error
+                raise
+        return self._transport
+
+    def close(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+
+    def settle(
+        self, entries: list[NoticeEntry], todo: list[Notice], recorded: set[str]
+    ) -> list[NoticeEntry]:
+        """What an interrupted run left in the journal: the notices to record now."""
+        by_key = {n.key: n for n in todo}
+        records = []
+        for entry in latest_steps(entries).values():
+            if id_left(entry.message_id) in recorded:
+                continue  # that run's save got through; only emptying the journal did not
+            status = entry.status
+            if status == "sending":
+                found = self._was_sent(entry.message_id)
+                if found is False:
+                    continue  # it did not leave: sent normally if asked for again
+                status = "recovered" if found else "uncertain"
+            elif status == "sent":
+                status = "recovered"  # sent by that run, recorded by this one
+            else:
+                continue  # failed: not delivered, tried again when asked for
+            notice = by_key.get(entry.key)
+            error = UNCERTAIN if status == "uncertain" else ""
+            done = _step(entry, status, error)
+            if notice is not None:
+                done = replace(done, to=notice.to, subject=notice.subject)
+            self.report.outcomes.append(
+                Outcome(entry.key, done.to, done.subject, entry.message_id, status, error)
+            )
+            records.append(done)
+        return records
+
+    def send(self, notice: Notice, msgid: str, sender: str) -> NoticeEntry | None:
+        """Send one notice through the journal; the entry to record, or None when it failed."""
+        data = compose(notice, sender, msgid, self.now)
+        entry = NoticeEntry(
+            notice.key,
+            "sending",
+            msgid,
+            notice.to,
+            notice.subject,
+            self.now.isoformat(),
+            "",
+            notice.customer_id,
+            notice.deal_id,
+            notice.ticket_id,
+            self.salt,
+        )
+        self.journal.append(entry)  # type: ignore[arg-type]  # on disk before it leaves
+        try:
+            self.transport().send(data)
+        except MailboxError as error:
+            if getattr(error, "maybe_sent", False):
+                found = self._was_sent(msgid)
+                if found is None or found:
+                    status = "recovered" if found else "uncertain"
+                    done = _step(entry, status, "" if found else f"{error.message}; {UNCERTAIN}")
+                    self.journal.append(done)  # type: ignore[arg-type]
+                    self.report.outcomes.append(_outcome(notice, msgid, status, done.error))
+                    return done
+            self.journal.append(_step(entry, "failed", error.message))  # type: ignore[arg-type]
+            self.report.outcomes.append(_outcome(notice, msgid, "failed", error.message))
+            return None
+        done = _step(entry, "sent", "")
+        self.journal.append(done, sync=False)  # type: ignore[arg-type]
+        self.report.outcomes.append(_outcome(notice, msgid, "sent"))
+        return done
+
+    def _was_sent(self, msgid: str) -> bool | None:
+        try:
+            check = getattr(self.transport(), "was_sent", None)
+            return None if check is None else check(f"<{msgid}>")
+        except MailboxError as error:
+            log.warning("could not look for %s in the sent items: %s", msgid, error)
+            return None
+
+
+def _step(entry: NoticeEntry, status: str, error: str) -> NoticeEntry:
+    return replace(entry, status=status, error=error)
+
+
+def _record(book: Book, records: list[NoticeEntry], mailbox: str) -> None:
+    """Each notice as an outgoing e-mail interaction (unsaved)."""
+    table = book.table("interactions")
+    if any(r.ticket_id for r in records):
+        table.add_column("ticket_id")
+    columns = set(table.columns)
+    zh = book.lang == "zh"
+    rows = []
+    for record in records:
+        msgid = normalise_message_id(record.message_id) or record.message_id
+        summary = "内部通知" if zh else "Internal notice"
+        if record.status == "uncertain":
+            summary += "：发送结果不确定，请查看已发送邮件" if zh else ": delivery uncertain, "
+            summary += "" if zh else "check the sent items"
+        row = {
+            "customer_id": record.customer_id,
+            "deal_id": record.deal_id,
+            "ticket_id": record.ticket_id,
+            "kind": "email",
+            "direction": "out",
+            "at": dt.datetime.fromisoformat(record.at) if record.at else None,
+            "to": record.to,
+            "subject": record.subject,
+            "summary": summary,
+            "message_id": msgid,
+            "thread_id": msgid,
+            "mailbox": mailbox,
+        }
+        rows.append({k: v for k, v in row.items() if k in columns})
+    table.insert_all(rows)
