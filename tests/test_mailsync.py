@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import mailbox
 import zipfile
 from collections.abc import Iterator, Sequence
-from email.message import EmailMessage
-from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from maildirs import T0, Mail, mail
 
 from addin.cli import cli
 from addin.errors import UsageError
@@ -31,60 +29,6 @@ from sync.local import MaildirMailbox
 from sync.mailbox import MailboxError, MessageRef
 
 ME = "sales@ourco.cn"
-T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
-
-
-def mail(
-    sender: str,
-    to: str,
-    subject: str,
-    body: str = "Hello.",
-    *,
-    ident: str | None,
-    at: dt.datetime = T0,
-    reply_to_id: str | None = None,
-    cc: str | None = None,
-    headers: dict[str, str] | None = None,
-    charset: str = "utf-8",
-) -> bytes:
-    msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = to
-    if cc:
-        msg["Cc"] = cc
-    msg["Subject"] = subject
-    msg["Date"] = format_datetime(at)
-    if ident:
-        msg["Message-ID"] = f"<{ident}>"
-    if reply_to_id:
-        msg["In-Reply-To"] = f"<{reply_to_id}>"
-        msg["References"] = f"<{reply_to_id}>"
-    for name, value in (headers or {}).items():
-        msg[name] = value
-    msg.set_content(body, charset=charset)
-    return msg.as_bytes()
-
-
-class Mail:
-    """A Maildir with an INBOX and a Sent folder, filled by the test."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.inbox = mailbox.Maildir(root, create=True)
-        self.sent = self.inbox.add_folder("Sent")
-
-    @property
-    def url(self) -> str:
-        return f"maildir:{self.root}"
-
-    def receive(self, data: bytes) -> None:
-        self.inbox.add(data)
-
-    def send(self, data: bytes) -> None:
-        self.sent.add(data)
-
-    def open(self) -> MaildirMailbox:
-        return MaildirMailbox(self.url, address=ME)
 
 
 @pytest.fixture
@@ -132,7 +76,7 @@ def book(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def mail_dir(tmp_path: Path) -> Mail:
-    return Mail(tmp_path / "Maildir")
+    return Mail(tmp_path / "Maildir", ME)
 
 
 def dsn(address: str) -> bytes:
@@ -281,7 +225,7 @@ def test_rescan_lists_everything_again_and_records_nothing_twice(
 
 
 def test_the_same_message_in_two_mailboxes_is_one_interaction(book: Path, tmp_path: Path) -> None:
-    first, second = Mail(tmp_path / "a"), Mail(tmp_path / "b")
+    first, second = Mail(tmp_path / "a", ME), Mail(tmp_path / "b", ME)
     data = mail("alice@brightline.com", f"{ME}, boss@ourco.cn", "Pilot", ident="a1@brightline.com")
     first.receive(data)
     second.receive(data)
@@ -644,7 +588,7 @@ def test_a_table_without_message_id_column_is_refused_with_a_hint(tmp_path: Path
     other = wb.create_sheet("Interactions")
     other.append(["ID", "Customer ID", "Kind", "Subject"])
     wb.save(path)
-    mail_dir = Mail(tmp_path / "Maildir")
+    mail_dir = Mail(tmp_path / "Maildir", ME)
     mail_dir.receive(mail("alice@brightline.com", ME, "Hi", ident="h@brightline.com"))
     with pytest.raises(UsageError) as caught:
         run(path, mail_dir)
@@ -662,7 +606,7 @@ def test_a_workbook_without_a_bounced_column_gets_a_bounced_tag(tmp_path: Path) 
     ws.append(["C0001", "Alice", "alice@brightline.com", "VIP，展会"])
     wb.create_sheet("Interactions").append(["ID", "Customer ID", "Subject", "Message-ID"])
     wb.save(path)
-    mail_dir = Mail(tmp_path / "Maildir")
+    mail_dir = Mail(tmp_path / "Maildir", ME)
     mail_dir.receive(dsn("alice@brightline.com"))
     report = run(path, mail_dir)
     assert table(path, "customers")["C0001"]["tags"] == "VIP, 展会, bounced"
@@ -673,7 +617,7 @@ def test_a_chinese_workbook_gets_chinese_labels(tmp_path: Path) -> None:
     path = create_workbook(tmp_path / "客户.xlsx", "zh")
     with open_book(path) as wb:
         wb.table("customers").insert({"name": "李伟", "email": "li.wei@acme.cn"})
-    mail_dir = Mail(tmp_path / "Maildir")
+    mail_dir = Mail(tmp_path / "Maildir", ME)
     gbk = mail(
         "李伟 <li.wei@acme.cn>",
         ME,

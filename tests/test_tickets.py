@@ -13,15 +13,13 @@ import datetime as dt
 import email
 import email.policy
 import json
-import mailbox
 from collections.abc import Iterator
-from email.message import EmailMessage
-from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from maildirs import T0, Mail, mail
 from servers.smtp import SmtpServer
 from servers.tcp_cut import Certificate
 
@@ -38,55 +36,11 @@ from sync.local import MaildirMailbox
 ME = "support@ourco.cn"
 USER = "crm@ourco.cn"
 PASSWORD = "发信密码-2027"
-T0 = dt.datetime(2026, 3, 2, 9, 0, tzinfo=dt.timezone(dt.timedelta(hours=8)))
 
 
 def local(moment: dt.datetime) -> dt.datetime:
     """A message time as the workbook keeps it: wall-clock time of this computer."""
     return moment.astimezone().replace(tzinfo=None)
-
-
-def mail(
-    sender: str,
-    to: str,
-    subject: str,
-    body: str,
-    *,
-    ident: str,
-    at: dt.datetime = T0,
-    reply_to_id: str | None = None,
-    charset: str = "utf-8",
-) -> bytes:
-    msg = EmailMessage()
-    msg["From"] = sender
-    msg["To"] = to
-    msg["Subject"] = subject
-    msg["Date"] = format_datetime(at)
-    msg["Message-ID"] = f"<{ident}>"
-    if reply_to_id:
-        msg["In-Reply-To"] = f"<{reply_to_id}>"
-        msg["References"] = f"<{reply_to_id}>"
-    msg.set_content(body, charset=charset)
-    return msg.as_bytes()
-
-
-class Mail:
-    """A support mailbox: a Maildir with an INBOX and a Sent folder."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.inbox = mailbox.Maildir(root, create=True)
-        self.sent = self.inbox.add_folder("Sent")
-
-    @property
-    def url(self) -> str:
-        return f"maildir:{self.root}"
-
-    def receive(self, data: bytes) -> None:
-        self.inbox.add(data)
-
-    def send(self, data: bytes) -> None:
-        self.sent.add(data)
 
 
 SETTINGS = {
