@@ -24,8 +24,9 @@ def cli() -> None:
     """xlcrm: a CRM in an Excel workbook and your mailbox.
 
     The workbook's sheets are the CRM's tables (Customers, Deals, Interactions, Tickets,
-    Products, Sends, Settings). Every command works on a closed workbook file; xlcrm refuses
-    to write while Excel has it open and keeps backups in .xlcrm-backups/ beside it.
+    Products, Sends) and its configuration, which people edit like any sheet (Settings,
+    Stages, Rules, SLA, TicketRules). Every command works on a closed workbook file; xlcrm
+    refuses to write while Excel has it open and keeps backups in .xlcrm-backups/ beside it.
     """
 
 

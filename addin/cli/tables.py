@@ -22,7 +22,8 @@ from .common import BOOK, handle_errors, progress_bar
 )
 @handle_errors
 def init(book: Path, lang: str) -> None:
-    """Create a new CRM workbook BOOK (.xlsx) with all tables, empty.
+    """Create a new CRM workbook BOOK (.xlsx): empty CRM tables, and the configuration sheets
+    (Settings, Stages, Rules, SLA, TicketRules) filled with their defaults.
 
     Refuses to overwrite an existing file.
     """
