@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -27,6 +28,10 @@ EMAIL_SEPARATOR = "; "
 
 # Between addresses: ; , and their full-width forms, the Chinese enumeration comma, new lines.
 _EMAIL_SPLIT = re.compile(r"[;,；，、\r\n]+")
+_TAG_SPLIT = re.compile(r"[;,；，、\r\n]+")
+# Extension markers: 转 (transfer), 分机 (extension), 内线 (internal line), ext., x.
+_EXTENSION = re.compile(r"\s*(?:转|分机|内线|ext\.?|x)\s*(\d{1,6})\s*$", re.IGNORECASE)
+_TRAILING_EXT = re.compile(r"^(.*\d)\s*-\s*(\d{1,5})$")
 _PHONE_SPLIT = re.compile(r"[;,；，、/\r\n]+")
 _ANGLE = re.compile(r"<([^<>]*)>\s*$")
 
@@ -40,9 +45,9 @@ class InvalidPhone(ValueError):
 
 
 def split_tags(value: object) -> list[str]:
-    """The tags in a Tags cell, in order: comma-separated (half- or full-width), trimmed."""
-    text = str(value or "").replace("，", ",")
-    return [t.strip() for t in text.split(",") if t.strip()]
+    """The tags in a Tags cell, in order, trimmed: separated by commas or semicolons (half- or
+    full-width), 、 or new lines — people write ``VIP, 制造业`` and ``VIP; 制造业`` alike."""
+    return [t.strip() for t in _TAG_SPLIT.split(str(value or "")) if t.strip()]
 
 
 def split_emails(text: str | None) -> list[str]:
@@ -144,18 +149,28 @@ def split_phones(text: str | None) -> list[str]:
 def normalise_phone(text: str, region: str = DEFAULT_REGION) -> str:
     """The number in E.164 (``+8613800138000``), with `` ext. 12`` for an extension.
 
-    Raises InvalidPhone when the text is not a valid number of ``region`` or, with a ``+``
-    prefix, of its own country: a number we cannot vouch for is better kept as the person
-    wrote it than silently rewritten.
+    Full-width digits (``１３８…``), ``0086…`` prefixes and extensions written ``转 12``,
+    ``分机 12``, ``ext. 12`` or ``-12`` after a complete number are understood. Raises
+    InvalidPhone when the text is not a valid number of ``region`` or, with a ``+`` prefix, of
+    its own country: a number we cannot vouch for is better kept as the person wrote it than
+    silently rewritten.
     """
-    try:
-        number = phonenumbers.parse(text, region.upper() if region else None)
-    except phonenumbers.NumberParseException as exc:
-        raise InvalidPhone(str(exc)) from None
-    if not phonenumbers.is_valid_number(number):
-        raise InvalidPhone("not a valid number")
-    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    return f"{e164} ext. {number.extension}" if number.extension else e164
+    text = _EXTENSION.sub(r" ext. \1", unicodedata.normalize("NFKC", text).strip())
+    candidates = [text]
+    if "ext." not in text and _TRAILING_EXT.match(text):
+        candidates.append(_TRAILING_EXT.sub(r"\1 ext. \2", text))
+    problem = "not a valid number"
+    for candidate in candidates:
+        try:
+            number = phonenumbers.parse(candidate, region.upper() if region else None)
+        except phonenumbers.NumberParseException as exc:
+            problem = str(exc)
+            continue
+        if phonenumbers.is_valid_number(number):
+            e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+            return f"{e164} ext. {number.extension}" if number.extension else e164
+        problem = "not a valid number"
+    raise InvalidPhone(problem)
 
 
 def phone_key(text: str, region: str = DEFAULT_REGION) -> str:

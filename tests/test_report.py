@@ -24,7 +24,8 @@ from click.testing import CliRunner
 from openpyxl.chart import BarChart, LineChart, PieChart
 
 from addin.cli import cli
-from addin.report.metrics import Currency, Window, normalize_currency, parse_rates
+from addin.currency import currency_of as normalize_currency
+from addin.report.metrics import Currency, Window, parse_rates
 from addin.report.value import (
     abc_tiers,
     quintile_edges,

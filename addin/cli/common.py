@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -51,3 +52,40 @@ def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
             bar.update(done - bar.pos)
 
         yield progress
+
+
+def echo_json(data: object) -> None:
+    """A command's report for scripts: UTF-8 JSON (Chinese stays readable), dates as text."""
+    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+def sending_options(sender_help: str) -> Callable[[F], F]:
+    """``--send --transport --sender --insecure``: the options of every command that mails
+    colleagues or customers, with the same names, defaults (a dry run) and help."""
+
+    def decorate(func: F) -> F:
+        for option in reversed(
+            (
+                click.option(
+                    "--send",
+                    is_flag=True,
+                    help="Really send the e-mails (default: a dry run that shows what would go).",
+                ),
+                click.option(
+                    "--transport",
+                    metavar="URL",
+                    help="smtp://user@host[:port], smtps://…, or ews://… / graph://… to send "
+                    "through (needed with --send).",
+                ),
+                click.option("--sender", metavar="ADDR", help=sender_help),
+                click.option(
+                    "--insecure",
+                    is_flag=True,
+                    help="Do not check the server's certificate (test servers on loopback only).",
+                ),
+            )
+        ):
+            func = option(func)
+        return func
+
+    return decorate

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
-from .common import BOOK, handle_errors
+from .common import BOOK, echo_json, handle_errors
 
 
 @click.command("dedupe")
@@ -47,6 +46,6 @@ def dedupe(book: Path, apply: bool, threshold: int, region: str | None, as_json:
 
     report = run(book, DedupeOptions(apply=apply, threshold=threshold, region=region))
     if as_json:
-        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        echo_json(report.as_dict())
     else:
         click.echo("\n".join(report.lines()))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .common import BOOK, handle_errors, progress_bar
+from .common import BOOK, echo_json, handle_errors, progress_bar
 
 
 @click.command("sync")
@@ -102,7 +102,6 @@ def sync_(
     With --tickets the mailbox is a support mailbox: each new thread from a customer becomes
     a ticket, and later messages in the thread are recorded on it (see 'xlcrm tickets').
     """
-    import json
 
     from sync.open import open_mailbox
 
@@ -139,7 +138,7 @@ def sync_(
     for warning in wb.warnings:
         click.echo(f"xlcrm: warning: {warning}", err=True)
     if as_json:
-        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        echo_json(report.as_dict())
     else:
         click.echo(report.summary())
 
@@ -215,7 +214,6 @@ def campaign(
     Unsubscribed and bounced customers are never mailed. Passwords come from XLCRM_PASSWORD,
     the system keyring, or a prompt.
     """
-    import json
 
     from ..campaigns import CampaignOptions, run_campaign
 
@@ -241,7 +239,7 @@ def campaign(
     with progress_bar("Sending") as progress:
         report = run_campaign(book, dataclasses.replace(options, progress=progress))
     if as_json:
-        click.echo(json.dumps(report.as_dict(), ensure_ascii=False, indent=2))
+        echo_json(report.as_dict())
     else:
         click.echo("\n".join(report.lines()))
     if report.failed or report.uncertain or report.warnings:

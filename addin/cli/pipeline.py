@@ -2,33 +2,16 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import click
 
-from .common import BOOK, handle_errors
-
-_SEND_HELP = "Really send the e-mails (default: a dry run that shows what would be sent)."
-_TRANSPORT_HELP = "smtp://user@host[:port], smtps://…, or ews://… / graph://… to send through."
-
-
-def _echo_json(data: object) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+from .common import BOOK, echo_json, handle_errors, sending_options
 
 
 @click.command("run")
 @click.argument("book", type=BOOK)
-@click.option("--send", is_flag=True, help=_SEND_HELP)
-@click.option("--transport", metavar="URL", help=_TRANSPORT_HELP)
-@click.option(
-    "--sender",
-    metavar="ADDR",
-    help="From address (default: Settings: Notification sender, else Campaign sender).",
-)
-@click.option(
-    "--insecure", is_flag=True, help="Do not check certificates (test servers on loopback only)."
-)
+@sending_options("From address (default: Settings: Notification sender, else Campaign sender).")
 @click.option(
     "--out",
     "out_dir",
@@ -60,19 +43,14 @@ def run(
     )
     report = run_rules(book, options)
     if as_json:
-        _echo_json(report.as_dict())
+        echo_json(report.as_dict())
     else:
         click.echo("\n".join(report.lines()))
 
 
 @click.command("reminders")
 @click.argument("book", type=BOOK)
-@click.option("--send", is_flag=True, help=_SEND_HELP)
-@click.option("--transport", metavar="URL", help=_TRANSPORT_HELP)
-@click.option("--sender", metavar="ADDR", help="From address of the digests.")
-@click.option(
-    "--insecure", is_flag=True, help="Do not check certificates (test servers on loopback only)."
-)
+@sending_options("From address of the digests (default: Settings: Notification sender).")
 @click.option(
     "--idle-days",
     type=click.IntRange(min=0),
@@ -111,7 +89,7 @@ def reminders(
     )
     report = run_reminders(book, options)
     if as_json:
-        _echo_json(report.as_dict())
+        echo_json(report.as_dict())
     else:
         click.echo("\n".join(report.lines()))
 
@@ -139,6 +117,6 @@ def forecast(book: Path, by: str, as_json: bool) -> None:
     finally:
         handle.close()
     if as_json:
-        _echo_json(result.as_dict())
+        echo_json(result.as_dict())
     else:
         click.echo("\n".join(result.lines()))

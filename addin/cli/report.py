@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import click
 
-from .common import BOOK, handle_errors
+from .common import BOOK, echo_json, handle_errors
 
 
 @click.command()
@@ -45,7 +44,7 @@ def report(book: Path, no_segments: bool, today: dt.datetime | None, as_json: bo
     with open_book(book) as wb:
         summary = refresh_report(wb, today=now.date(), segments=not no_segments, now=now)
     if as_json:
-        click.echo(json.dumps(summary.as_dict(), ensure_ascii=False, indent=2, default=str))
+        echo_json(summary.as_dict())
     else:
         click.echo(f"{book}:")
         click.echo("\n".join(summary.lines()))

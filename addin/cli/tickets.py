@@ -3,32 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import sys
 from pathlib import Path
 
 import click
 
-from .common import BOOK, handle_errors
+from .common import BOOK, echo_json, handle_errors, sending_options
 
 
 @click.command("tickets")
 @click.argument("book", type=BOOK)
-@click.option(
-    "--send", is_flag=True, help="Send escalations and surveys (default: only say what would go)."
+@sending_options(
+    "From address (default: Settings: Notification sender for escalations, "
+    "Support sender for surveys)."
 )
-@click.option(
-    "--transport",
-    metavar="URL",
-    help="smtp://user@host, smtps://user@host, ews://…, graph://… (needed with --send).",
-)
-@click.option(
-    "--sender",
-    metavar="FROM",
-    help="From address (default: Settings: Notification sender for escalations, "
-    "Support sender for surveys).",
-)
-@click.option("--insecure", is_flag=True, help="Do not check the server's certificate (tests).")
 @click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @handle_errors
 def tickets(
@@ -58,11 +46,7 @@ def tickets(
             wb, book, report, send=send, transport_url=transport, sender=sender, insecure=insecure
         )
     if as_json:
-        click.echo(
-            json.dumps(
-                {**report.as_dict(), "tables_created": created}, ensure_ascii=False, indent=2
-            )
-        )
+        echo_json({**report.as_dict(), "tables_created": created})
     else:
         if created:
             click.echo(

@@ -23,12 +23,11 @@ problem stops the whole run with the cell to fix, and the workbook is saved in o
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..customers import join_emails, split_emails, split_phones
+from ..customers import join_emails, split_emails, split_phones, split_tags
 from ..errors import ValueProblem
 from ..schema import Lang
 from ..workbook import Book, Table
@@ -36,7 +35,6 @@ from .normalize import phone_key
 from .review import GONE, MERGED, SEPARATE
 
 LINKED_TABLES = ("deals", "interactions", "tickets")
-_TAG_SPLIT = re.compile(r"[;,；，、]+")
 # Columns merged by their own rule, not by "fill the survivor's empty cells".
 _SPECIAL = frozenset(
     {
@@ -293,12 +291,12 @@ def merged_fields(
         out["phone"] = "; ".join(numbers)
     if drop.get("tags"):
         mine = str(keep.get("tags") or "")
-        tags = [t.strip() for t in _TAG_SPLIT.split(mine) if t.strip()]
+        tags = split_tags(mine)
         folded = {t.casefold() for t in tags}
-        for t in _TAG_SPLIT.split(str(drop["tags"])):
-            if t.strip() and t.strip().casefold() not in folded:
-                tags.append(t.strip())
-                folded.add(t.strip().casefold())
+        for t in split_tags(drop["tags"]):
+            if t.casefold() not in folded:
+                tags.append(t)
+                folded.add(t.casefold())
         out["tags"] = (", " if "," in mine and ";" not in mine else "; ").join(tags)
     notes, more = str(keep.get("notes") or "").strip(), str(drop.get("notes") or "").strip()
     if more and more not in notes:

@@ -21,7 +21,14 @@ from dataclasses import dataclass
 
 import phonenumbers
 
-from ..customers import InvalidAddress, normalise_email, split_emails, split_phones
+from ..customers import (
+    InvalidAddress,
+    InvalidPhone,
+    normalise_email,
+    normalise_phone,
+    split_emails,
+    split_phones,
+)
 
 # -- text ---------------------------------------------------------------------------------------
 
@@ -110,10 +117,6 @@ def domain_of(key: str) -> str:
 
 # -- phone --------------------------------------------------------------------------------------
 
-# Chinese extension markers: 转 (transfer), 分机 (extension), 内线 (internal line).
-_EXTENSION = re.compile(r"\s*(?:转|分机|内线|ext\.?|x)\s*(\d{1,6})\s*$", re.IGNORECASE)
-_TRAILING_EXT = re.compile(r"^(.*\d)\s*-\s*(\d{1,5})$")
-
 
 def supported_region(region: str) -> bool:
     return region.upper() in phonenumbers.SUPPORTED_REGIONS
@@ -121,26 +124,13 @@ def supported_region(region: str) -> bool:
 
 @functools.lru_cache(maxsize=65536)
 def phone_key(text: str, region: str) -> str | None:
-    """A number in E.164 (``+8613800138000``, ``+861065529988 ext. 12``), None when invalid.
-
-    Read in ``region`` when it has no country code (``13800138000``, ``(010) 6552 9988``);
-    ``0086…`` and ``86…`` prefixes, full-width digits and extensions written ``转 12``,
-    ``ext. 12``, ``#12`` or ``-12`` after a complete number are understood.
-    """
-    text = unicodedata.normalize("NFKC", text).strip()
-    text = _EXTENSION.sub(r" ext. \1", text)
-    candidates = [text]
-    if "ext." not in text and _TRAILING_EXT.match(text):
-        candidates.append(_TRAILING_EXT.sub(r"\1 ext. \2", text))
-    for candidate in candidates:
-        try:
-            number = phonenumbers.parse(candidate, region)
-        except phonenumbers.NumberParseException:
-            continue
-        if phonenumbers.is_valid_number(number):
-            e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-            return f"{e164} ext. {number.extension}" if number.extension else e164
-    return None
+    """A number in E.164 (``+8613800138000``, ``+861065529988 ext. 12``), None when invalid
+    (read as :func:`addin.customers.normalise_phone` reads it; remembered, as the same
+    switchboard number stands on many rows)."""
+    try:
+        return normalise_phone(text, region)
+    except InvalidPhone:
+        return None
 
 
 def phone_keys(cell: object, region: str) -> tuple[list[str], list[Invalid]]:

@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
+from ..currency import currency_of
 from ..errors import UsageError, ValueProblem
 from ..schema import STAGES
 from ..workbook import Book
@@ -112,7 +113,7 @@ def forecast(book: Book, by: str = "month", stages: Stages | None = None) -> For
             continue
         probability = own if own is not None else (stages.probability(stage) or 0.0)
         key = _group(by, deal, stages)
-        currency = str(deal.get("currency") or "").strip().upper()
+        currency = currency_of(deal.get("currency")) or ""
         row = groups.get((key, currency))
         if row is None:
             row = groups[(key, currency)] = ForecastRow(_label(by, key, labels, zh), currency)

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..contact import CONTACT_KINDS, is_contact
+from ..currency import currency_of
 from ..schema import STAGES, TICKET_TYPES
 
 OPEN_STAGES = ("Lead", "Qualified", "Proposal", "Negotiation")
@@ -47,32 +48,6 @@ OPEN_TICKET = frozenset({"open", "pending"})
 SENT = frozenset({"sent", "bounced", "replied"})
 REPLY_DAYS = 30  # an inbound message this soon after a campaign message counts as a reply
 ATTRIBUTION_DAYS = 90  # a deal won this soon after a campaign message counts for the campaign
-
-# Ways people write the common currencies; anything else is upper-cased as it is.
-_CURRENCY_ALIASES = {
-    "RMB": "CNY",
-    "CNY": "CNY",
-    "人民币": "CNY",
-    "元": "CNY",
-    "¥": "CNY",
-    "￥": "CNY",
-    "USD": "USD",
-    "US$": "USD",
-    "$": "USD",
-    "美元": "USD",
-    "EUR": "EUR",
-    "€": "EUR",
-    "欧元": "EUR",
-    "HKD": "HKD",
-    "HK$": "HKD",
-    "港币": "HKD",
-    "港元": "HKD",
-    "JPY": "JPY",
-    "日元": "JPY",
-    "GBP": "GBP",
-    "£": "GBP",
-    "英镑": "GBP",
-}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -132,14 +107,6 @@ def as_date(value: Any) -> dt.date | None:
 # Currency
 
 
-def normalize_currency(value: Any) -> str | None:
-    """``人民币``/``RMB``/``¥`` → ``CNY``; ``us$`` → ``USD``; empty → None."""
-    if not isinstance(value, str) or not value.strip():
-        return None
-    text = value.strip()
-    return _CURRENCY_ALIASES.get(text.upper(), _CURRENCY_ALIASES.get(text, text.upper()))
-
-
 @dataclass
 class Currency:
     """The report's main currency, the rates it converts with, and what it had to leave out."""
@@ -157,7 +124,7 @@ class Currency:
         try:
             code = self._codes[currency]
         except KeyError:  # a handful of distinct spellings: normalise each once
-            code = self._codes[currency] = normalize_currency(currency)
+            code = self._codes[currency] = currency_of(currency)
         if code is None or code == self.main:
             return float(amount)
         rate = self.rates.get(code)
@@ -173,8 +140,8 @@ class Currency:
 def pick_currency(deals: Iterable[Mapping[str, Any]], setting: str = "") -> str | None:
     """The main currency: the setting when given, else the one most deals name."""
     if setting.strip():
-        return normalize_currency(setting)
-    counts = Counter(normalize_currency(d.get("currency")) for d in deals)
+        return currency_of(setting)
+    counts = Counter(currency_of(d.get("currency")) for d in deals)
     counts.pop(None, None)
     return counts.most_common(1)[0][0] if counts else None
 
@@ -187,7 +154,7 @@ def parse_rates(items: Iterable[str]) -> dict[str, float]:
         code, sep, number = text.partition("=")
         if not sep:
             code, _, number = text.strip().partition(" ")
-        code_n = normalize_currency(code)
+        code_n = currency_of(code)
         try:
             rate = float(number.strip())
         except ValueError:

@@ -28,9 +28,9 @@ from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 from jinja2 import Undefined
 
+from ..currency import DEFAULT_CURRENCY, currency_of
 from ..schema import Lang
 
-DEFAULT_CURRENCY = "CNY"
 LOCALES: dict[str, str] = {"en": "en_US", "zh": "zh_Hans_CN"}
 CENT = Decimal("0.01")
 # cn2an and the banks' forms stop below a trillion yuan; nothing larger is a real contract.
@@ -60,31 +60,9 @@ def decimal_of(value: Any, what: str) -> Decimal:
     raise TemplateValueError(f"{what} needs a number, not {value!r}")
 
 
-# What people type in a Currency column besides ISO codes.
-CURRENCY_NAMES = {
-    "RMB": "CNY",
-    "人民币": "CNY",
-    "元": "CNY",
-    "¥": "CNY",
-    "￥": "CNY",
-    "美元": "USD",
-    "US$": "USD",
-    "$": "USD",
-    "欧元": "EUR",
-    "€": "EUR",
-    "港币": "HKD",
-    "港元": "HKD",
-    "日元": "JPY",
-    "英镑": "GBP",
-}
-
-
 def currency_code(currency: Any) -> str:
     """An ISO 4217 code from a Currency cell: ``CNY``, ``rmb``, ``人民币``, ``$``…"""
-    if not isinstance(currency, str) or not currency.strip():
-        return DEFAULT_CURRENCY
-    text = currency.strip()
-    return CURRENCY_NAMES.get(text.upper(), CURRENCY_NAMES.get(text, text.upper()))
+    return currency_of(currency) or DEFAULT_CURRENCY
 
 
 def money(value: Any, currency: Any = None, *, lang: Lang = "en") -> Any:
