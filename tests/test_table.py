@@ -1,4 +1,8 @@
-"""The Table API contract on real workbook files (made by ``xlcrm init`` and by hand)."""
+"""The Table API contract on real workbook files (made by ``xlcrm init`` and by hand).
+
+Tests taking ``backend`` run on every backend (``tests/backends.py``): the file on disk, and
+the workbook as the Office.js add-in holds it, changed through the actions a save produces.
+The others check what only a file has (its bytes, openpyxl's view of it)."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from backends import FileBackend, RemoteBackend
 
 from addin.errors import (
     DuplicateKeyError,
@@ -18,26 +23,44 @@ from addin.errors import (
 from addin.workbook import UpsertCounts, open_book
 from addin.workbook.create import create_workbook
 
+Backend = FileBackend | RemoteBackend
+
 
 @pytest.fixture(params=["en", "zh"])
 def book_path(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     return create_workbook(tmp_path / "crm.xlsx", request.param)
 
 
-def reopen(path: Path, table: str = "customers") -> list[dict]:
-    with open_book(path) as book:
+@pytest.fixture(params=[FileBackend, RemoteBackend], ids=["file", "remote"])
+def backend(request: pytest.FixtureRequest) -> FileBackend | RemoteBackend:
+    return request.param()
+
+
+def sheet_row(backend: Backend, path: Path, sheet: str, row: int) -> list:
+    """Row ``row`` of ``sheet`` as the backend's workbook holds it (after a save)."""
+    if isinstance(backend, RemoteBackend):
+        cells = backend.host(path).sheets[sheet]
+        width = max(c for _, c in cells.cells) + 1
+        return [cells.get(row, c) or None for c in range(width)]
+    return [c.value for c in openpyxl.load_workbook(path)[sheet][row]]
+
+
+def reopen(path: Path, table: str = "customers", backend: Backend | None = None) -> list[dict]:
+    with (backend or FileBackend()).open(path) as book:
         return list(book.table(table).rows())
 
 
-def test_new_workbook_has_every_table_empty(book_path: Path) -> None:
-    with open_book(book_path) as book:
+def test_new_workbook_has_every_table_empty(book_path: Path, backend: Backend) -> None:
+    with backend.open(book_path) as book:
         for name in ("customers", "deals", "interactions", "tickets", "products", "sends"):
             assert list(book.table(name).rows()) == []
         assert book.state["schema_version"] == "1"
 
 
-def test_insert_generates_ids_and_reads_back_typed_values(book_path: Path) -> None:
-    with open_book(book_path) as book:
+def test_insert_generates_ids_and_reads_back_typed_values(
+    book_path: Path, backend: Backend
+) -> None:
+    with backend.open(book_path) as book:
         ids = book.table("customers").insert_all(
             [
                 {
@@ -52,7 +75,7 @@ def test_insert_generates_ids_and_reads_back_typed_values(book_path: Path) -> No
             ]
         )
     assert ids == ["C0001", "C0002"]
-    rows = reopen(book_path)
+    rows = reopen(book_path, backend=backend)
     assert rows[0]["name"] == "张伟"
     assert rows[0]["created"] == dt.date(2026, 1, 5)
     assert rows[0]["tier"] == "A"
@@ -72,22 +95,22 @@ def test_choice_is_stored_in_the_workbook_language(tmp_path: Path) -> None:
     assert ws["E2"].value == 120000
 
 
-def test_get_update_and_not_found(book_path: Path) -> None:
-    with open_book(book_path) as book:
+def test_get_update_and_not_found(book_path: Path, backend: Backend) -> None:
+    with backend.open(book_path) as book:
         deals = book.table("deals")
         deals.insert_all([{"title": "A", "amount": 10}, {"title": "B", "amount": 20.5}])
         assert deals.update("D0002", {"stage": "Proposal", "amount": "1,200.50"}) is True
         assert deals.update("D0002", {"stage": "Proposal"}) is False
         with pytest.raises(NotFoundError, match="no row with id 'D0404'"):
             deals.get("D0404")
-    with open_book(book_path) as book:
+    with backend.open(book_path) as book:
         deal = book.table("deals").get("d0002")  # ids match case-insensitively
     assert deal["amount"] == 1200.5
     assert deal["stage"] == "Proposal"
 
 
-def test_upsert_counts_and_only_given_columns_change(book_path: Path) -> None:
-    with open_book(book_path) as book:
+def test_upsert_counts_and_only_given_columns_change(book_path: Path, backend: Backend) -> None:
+    with backend.open(book_path) as book:
         customers = book.table("customers")
         customers.insert_all([{"name": "Li", "email": "li@x.cn", "notes": "keep me"}])
         counts = customers.upsert_all(
@@ -99,15 +122,15 @@ def test_upsert_counts_and_only_given_columns_change(book_path: Path) -> None:
             pk="email",
         )
     assert counts == UpsertCounts(inserted=1, updated=1, unchanged=1)
-    rows = reopen(book_path)
+    rows = reopen(book_path, backend=backend)
     assert [(r["id"], r["email"], r["region"], r["notes"]) for r in rows] == [
         ("C0001", "li@x.cn", "华东", "keep me"),
         ("C0002", "new@y.com", None, None),
     ]
 
 
-def test_bad_value_names_the_cell_and_changes_nothing(book_path: Path) -> None:
-    with open_book(book_path) as book:
+def test_bad_value_names_the_cell_and_changes_nothing(book_path: Path, backend: Backend) -> None:
+    with backend.open(book_path) as book:
         deals = book.table("deals")
         deals.insert({"title": "ok"})
         with pytest.raises(ValueProblem) as err:
@@ -120,16 +143,16 @@ def test_bad_value_names_the_cell_and_changes_nothing(book_path: Path) -> None:
         assert deals.next_id() == "D0002"  # the rejected rows did not use up ids
 
 
-def test_duplicate_key_is_refused(book_path: Path) -> None:
-    with open_book(book_path) as book:
+def test_duplicate_key_is_refused(book_path: Path, backend: Backend) -> None:
+    with backend.open(book_path) as book:
         products = book.table("products")
         products.insert({"sku": "ERP-01", "name": "ERP", "unit_price": 100})
         with pytest.raises(DuplicateKeyError, match="sku 'erp-01' already exists"):
             products.insert({"sku": "erp-01", "name": "again"})
 
 
-def test_composite_key_for_sends(book_path: Path) -> None:
-    with open_book(book_path) as book:
+def test_composite_key_for_sends(book_path: Path, backend: Backend) -> None:
+    with backend.open(book_path) as book:
         sends = book.table("sends")
         sends.insert_all([{"campaign": "spring", "customer_id": "C0001", "status": "queued"}])
         counts = sends.upsert_all(
@@ -139,7 +162,7 @@ def test_composite_key_for_sends(book_path: Path) -> None:
             ]
         )
     assert counts == UpsertCounts(inserted=1, updated=1, unchanged=0)
-    with open_book(book_path) as book:
+    with backend.open(book_path) as book:
         assert book.table("sends").get(("spring", "C0001"))["status"] == "sent"
 
 
@@ -180,9 +203,9 @@ def _user_sheet(path: Path) -> Path:
     return path
 
 
-def test_plain_sheet_found_by_headers_with_user_column(tmp_path: Path) -> None:
+def test_plain_sheet_found_by_headers_with_user_column(tmp_path: Path, backend: Backend) -> None:
     path = _user_sheet(tmp_path / "mine.xlsx")
-    with open_book(path) as book:
+    with backend.open(path) as book:
         with pytest.raises(TableNotFoundError):
             book.table("deals")  # "客户编号" alone is not enough to call it a deals table
         customers = book.table("customers")
@@ -192,24 +215,32 @@ def test_plain_sheet_found_by_headers_with_user_column(tmp_path: Path) -> None:
         assert row["created"] == dt.date(2026, 3, 1)
         assert row["生日"] == "5月1日"
         customers.insert({"name": "新客户", "email": "n@c.cn", "生日": "6月2日"})
-    ws = openpyxl.load_workbook(path)["我的客户"]
-    assert [c.value for c in ws[3]] == ["n@c.cn", "新客户", None, "6月2日", "C0008", None]
+    assert sheet_row(backend, path, "我的客户", 3) == [
+        "n@c.cn",
+        "新客户",
+        None,
+        "6月2日",
+        "C0008",
+        None,
+    ]
     assert openpyxl.load_workbook(path)["Notes"]["A1"].value == "unrelated"
 
 
-def test_writing_a_column_the_sheet_lacks_says_what_to_add(tmp_path: Path) -> None:
+def test_writing_a_column_the_sheet_lacks_says_what_to_add(
+    tmp_path: Path, backend: Backend
+) -> None:
     path = _user_sheet(tmp_path / "mine.xlsx")
     wb = openpyxl.load_workbook(path)
     wb["我的客户"].title = "Customers"
     wb.save(path)
-    with open_book(path) as book, pytest.raises(ValueProblem) as err:
+    with backend.open(path) as book, pytest.raises(ValueProblem) as err:
         book.table("customers").update("C0007", {"tier": "A"})
     assert "has no column 'Tier'" in str(err.value)
     assert "add a column headed 'Tier'" in str(err.value)
 
 
-def test_unknown_table_name(book_path: Path) -> None:
-    with open_book(book_path) as book, pytest.raises(TableNotFoundError, match="use one of"):
+def test_unknown_table_name(book_path: Path, backend: Backend) -> None:
+    with backend.open(book_path) as book, pytest.raises(TableNotFoundError, match="use one of"):
         book.table("orders2")
 
 
@@ -226,11 +257,11 @@ def test_1904_date_system(tmp_path: Path) -> None:
     assert ws["N2"].value == dt.datetime(2026, 11, 22)
 
 
-def test_datetimes_keep_their_time(book_path: Path) -> None:
+def test_datetimes_keep_their_time(book_path: Path, backend: Backend) -> None:
     at = dt.datetime(2026, 11, 22, 9, 30, 15)
-    with open_book(book_path) as book:
+    with backend.open(book_path) as book:
         book.table("interactions").insert({"kind": "call", "at": at, "summary": "回访"})
-    row = reopen(book_path, "interactions")[0]
+    row = reopen(book_path, "interactions", backend=backend)[0]
     assert row["at"] == at
     assert row["kind"] == "call"
 
@@ -247,12 +278,12 @@ def test_untouched_sheets_keep_their_bytes(book_path: Path) -> None:
     assert changed == {"xl/worksheets/sheet2.xml"}  # the blank first row was reused
 
 
-def test_upserting_a_datetime_again_is_a_no_op(book_path: Path) -> None:
+def test_upserting_a_datetime_again_is_a_no_op(book_path: Path, backend: Backend) -> None:
     """A workbook keeps milliseconds; a re-synced timestamp must not count as a change."""
     at = dt.datetime(2026, 1, 5, 10, 0, 0, 123456)
-    with open_book(book_path) as book:
+    with backend.open(book_path) as book:
         book.table("interactions").insert({"kind": "email", "at": at})
-    with open_book(book_path) as book:
+    with backend.open(book_path) as book:
         interactions = book.table("interactions")
         assert interactions.get("I000001")["at"] == dt.datetime(2026, 1, 5, 10, 0, 0, 123000)
         assert interactions.upsert_all([{"id": "I000001", "at": at}]) == UpsertCounts(unchanged=1)
@@ -270,8 +301,8 @@ def test_dates_around_excels_1900_leap_day(tmp_path: Path, day: dt.date) -> None
     assert openpyxl.load_workbook(path)["Customers"]["N2"].value.date() == day
 
 
-def test_dates_before_1900_are_refused(book_path: Path) -> None:
-    with open_book(book_path) as book, pytest.raises(ValueProblem, match="before 1900"):
+def test_dates_before_1900_are_refused(book_path: Path, backend: Backend) -> None:
+    with backend.open(book_path) as book, pytest.raises(ValueProblem, match="before 1900"):
         book.table("customers").insert({"name": "x", "created": dt.date(1899, 12, 31)})
 
 

@@ -20,10 +20,11 @@ from typing import Any, BinaryIO
 import python_calamine as calamine
 
 from ..errors import UsageError, WorkbookError, XlcrmError
-from ..schema import CORE_TABLES, STATE_SHEET, TABLES, TableSpec, match_header, normalize_label
+from ..schema import STATE_SHEET, TableSpec
 from . import crypto, safety
 from .book import Book
 from .cells import parse_range
+from .locate import column_keys, header_run, locate_table
 from .newsheets import (
     CONTENT_TYPES,
     PackageEdit,
@@ -41,7 +42,6 @@ from .xlsx.sheet import CellWriter, CellWrites, SheetPatcher, SheetPatchError
 from .xlsx.styles import Styles
 
 DEFAULT_BACKUPS = 3
-_MIN_HEADER_MATCHES = 3
 
 
 class FileBook(Book):
@@ -114,59 +114,19 @@ class FileBook(Book):
 
     def _locate(self, spec: TableSpec) -> tuple[TableLayout, list[list[Any]]] | None:
         info = self._info
-        wanted = {normalize_label(n) for n in (spec.name, spec.key)}
-        for table in info.tables:
-            if (
-                normalize_label(table.display_name) in wanted
-                or normalize_label(table.name) in wanted
-            ):
-                return self._from_table(spec, table)
-        names = {normalize_label(n) for n in (spec.name, spec.zh, spec.key, *spec.aliases)}
-        for sheet in info.sheets:
-            if normalize_label(sheet.name) in names:
-                tables = info.tables_on(sheet.name)
-                if tables:
-                    best = max(tables, key=lambda t: _score(spec, t.columns))
-                    return self._from_table(spec, best)
-                layout, data = self._from_range(spec, sheet)
-                if spec.key in CORE_TABLES or _has_pk(spec, layout.headers):
-                    return layout, data
-                # A sheet of notes that happens to be called "Stages" is not the Stages table.
-        # Last resort: a table anywhere whose headers are this table's headers — but not one
-        # that is, by its name, another CRM table (Deals has a stage and a probability).
-        scored = [
-            (t, _score(spec, t.columns))
-            for t in info.tables
-            if not _named_as_other(spec, t.display_name, t.sheet)
-        ]
-        scored = [
-            (t, s) for t, s in scored if s >= _MIN_HEADER_MATCHES and _has_pk(spec, t.columns)
-        ]
-        if scored:
-            return self._from_table(spec, max(scored, key=lambda ts: ts[1])[0])
-        return self._plain_sheet_by_headers(spec)
+        found = locate_table(spec, info.tables, [s.name for s in info.sheets], self._headers_of)
+        if found is None:
+            return None
+        if isinstance(found, str):
+            sheet = info.sheet(found)
+            assert sheet is not None
+            return self._from_range(spec, sheet)
+        return self._from_table(spec, found)
 
-    def _plain_sheet_by_headers(self, spec: TableSpec) -> tuple[TableLayout, list[list]] | None:
-        """A sheet without Excel Tables whose first filled row is this table's headers."""
-        best: tuple[int, SheetInfo] | None = None
-        for sheet in self._info.sheets:
-            if sheet.name == STATE_SHEET or self._info.tables_on(sheet.name):
-                continue
-            if _named_as_other(spec, sheet.name):
-                continue
-            headers = next(
-                (row for row in self._values(sheet.name) if any(v not in ("", None) for v in row)),
-                [],
-            )
-            texts = [h for h in headers if isinstance(h, str)]
-            score = _score(spec, texts)
-            if (
-                score >= _MIN_HEADER_MATCHES
-                and _has_pk(spec, texts)
-                and (best is None or score > best[0])
-            ):
-                best = (score, sheet)
-        return None if best is None else self._from_range(spec, best[1])
+    def _headers_of(self, sheet: str) -> list[str]:
+        row = next((r for r in self._values(sheet) if any(v not in ("", None) for v in r)), [])
+        run = header_run(row)
+        return run[1] if run else []
 
     def _from_table(self, spec: TableSpec, table: TableInfo) -> tuple[TableLayout, list[list]]:
         r1, c1, r2, c2 = parse_range(table.ref)
@@ -180,25 +140,30 @@ class FileBook(Book):
         headers = table.columns or [f"Column{j + 1}" for j in range(c2 - c1 + 1)]
         values = self._values(table.sheet)
         layout = TableLayout(
-            spec, table.sheet, table.display_name, r1, c1, headers, _keys(spec, headers), last
+            spec, table.sheet, table.display_name, r1, c1, headers, column_keys(spec, headers), last
         )
         return layout, values[r1:last]
 
     def _from_range(self, spec: TableSpec, sheet: SheetInfo) -> tuple[TableLayout, list[list]]:
         values = self._values(sheet.name)
         for r, row in enumerate(values):
-            c1 = next((c for c, v in enumerate(row) if v not in ("", None)), None)
-            if c1 is None:
+            run = header_run(row)
+            if run is None:
                 continue
-            c2 = c1
-            while c2 + 1 < len(row) and row[c2 + 1] not in ("", None):
-                c2 += 1
-            headers = [str(v) for v in row[c1 : c2 + 1]]
+            c1, headers = run
+            c2 = c1 + len(headers) - 1
             data = values[r + 1 :]
             while data and all(v in ("", None) for v in data[-1][c1 : c2 + 1]):
                 data.pop()
             layout = TableLayout(
-                spec, sheet.name, None, r + 1, c1, headers, _keys(spec, headers), r + 1 + len(data)
+                spec,
+                sheet.name,
+                None,
+                r + 1,
+                c1,
+                headers,
+                column_keys(spec, headers),
+                r + 1 + len(data),
             )
             return layout, data
         raise WorkbookError(
@@ -365,17 +330,6 @@ class FileBook(Book):
         edit.add[part] = xml
 
 
-def _named_as_other(spec: TableSpec, *names: str) -> bool:
-    """Whether a table or sheet name is the name of a CRM table other than ``spec``."""
-    for other in TABLES.values():
-        if other.key == spec.key:
-            continue
-        known = {normalize_label(n) for n in (other.name, other.zh, other.key)}
-        if any(normalize_label(n) in known for n in names):
-            return True
-    return False
-
-
 def _backup_count() -> int:
     raw = os.environ.get("XLCRM_BACKUPS", str(DEFAULT_BACKUPS))
     try:
@@ -389,30 +343,6 @@ def _backup_count() -> int:
             "set it to 0 (no backups) or a positive whole number",
         )
     return count
-
-
-def _keys(spec: TableSpec, headers: list[str]) -> list[str]:
-    """Canonical key per header; user columns keep their header; a second column mapping to
-    the same key is treated as a user column so nothing is written to it by accident."""
-    seen: set[str] = set()
-    keys = []
-    for header in headers:
-        key = match_header(spec, header)
-        if key is None or key in seen:
-            keys.append(header)
-        else:
-            seen.add(key)
-            keys.append(key)
-    return keys
-
-
-def _score(spec: TableSpec, headers: list[str]) -> int:
-    return len({match_header(spec, h) for h in headers} - {None})
-
-
-def _has_pk(spec: TableSpec, headers: list[str]) -> bool:
-    keys = {match_header(spec, h) for h in headers}
-    return all(k in keys for k in spec.pk)
 
 
 def _cell_writes(change: TableChanges, table: TableInfo | None) -> CellWrites:

@@ -135,6 +135,9 @@ class Table:
         self._max_id: int | None = None
         self._new_columns: list[int] = []
         self.created = False  # set by Book.add_table until the first save
+        # Rows a backend knows are filled although the columns it read are blank there (the
+        # Office.js client reads only the columns a command needs): never taken for new rows.
+        self.reserved_rows = 0
 
     def _typed_rows(
         self, raw_rows: Sequence[Sequence[Any]], first: int, width: int
@@ -364,7 +367,7 @@ class Table:
 
     def _next_free_slot(self) -> int:
         slot = len(self._rows)
-        while slot > 0 and self._rows[slot - 1] is None:
+        while slot > self.reserved_rows and self._rows[slot - 1] is None:
             slot -= 1
         return slot
 

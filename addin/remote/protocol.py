@@ -1,0 +1,284 @@
+"""The add-in protocol, version 1: what the Excel client and the xlcrm service send each other.
+
+``docs/protocol.md`` explains the exchange; these models are its definition. The service
+validates every request against them before running anything (sizes, types), and
+``python -m addin.remote.protocol`` prints the JSON Schema that ``docs/protocol.schema.json``
+keeps for client authors (a test fails when that file is stale).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+
+PROTOCOL = 1
+
+# Excel's own limits: what no real workbook exceeds, so anything larger is refused unread.
+MAX_SHEETS = 1_000
+MAX_SHEET_NAME = 31
+MAX_COLUMNS = 16_384
+MAX_TEXT = 32_767
+
+Cell = StrictBool | StrictInt | StrictFloat | StrictStr | None
+Address = Annotated[str, Field(min_length=2, max_length=40, pattern=r"^\$?[A-Za-z]{1,3}\$?\d+")]
+SheetName = Annotated[str, Field(min_length=1, max_length=MAX_SHEET_NAME)]
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=False)
+
+
+# -- requests ----------------------------------------------------------------------------------
+
+
+class SheetEntry(_Model):
+    """A worksheet: its name, visibility, used range and the first row of that range."""
+
+    name: SheetName
+    visibility: Literal["Visible", "Hidden", "VeryHidden"] = "Visible"
+    used: Address | None = None
+    first_row: list[Cell] = Field(default_factory=list, max_length=MAX_COLUMNS)
+
+
+class TableEntry(_Model):
+    """An Excel Table (ListObject): name, sheet, address (header row included), headers."""
+
+    name: Annotated[str, Field(min_length=1, max_length=255)]
+    sheet: SheetName
+    address: Address
+    headers: list[Cell] = Field(max_length=MAX_COLUMNS)
+
+    # The locator's vocabulary (``addin.workbook.locate.TableEntry``).
+    @property
+    def display_name(self) -> str:
+        return self.name
+
+    @property
+    def columns(self) -> list[str]:
+        return [str(h) if h is not None else "" for h in self.headers]
+
+
+class Inventory(_Model):
+    sheets: list[SheetEntry] = Field(max_length=MAX_SHEETS)
+    tables: list[TableEntry] = Field(default_factory=list, max_length=10_000)
+
+
+class Selection(_Model):
+    sheet: SheetName
+    address: Annotated[str, Field(min_length=2, max_length=8_000)]  # "A2:C4,A7:C7" may be many
+
+
+class PlanRequest(_Model):
+    """First call of a command: what the workbook holds; the service says what to read."""
+
+    protocol: int
+    command: Annotated[str, Field(min_length=1, max_length=40)]
+    options: dict[str, Any] = Field(default_factory=dict)
+    inventory: Inventory
+    state: dict[str, Annotated[str, Field(max_length=10_000_000)]] = Field(default_factory=dict)
+    selection: Selection | None = None
+
+
+class PostedTable(_Model):
+    """The columns of one range that the plan asked for, as ``Range.values`` gave them."""
+
+    sheet: SheetName
+    table: str | None = None
+    address: Address
+    columns: list[Annotated[int, Field(ge=0, lt=MAX_COLUMNS)]] | None = None
+    header: list[Cell] = Field(max_length=MAX_COLUMNS)
+    rows: list[list[Cell]] = Field(default_factory=list)
+    last_used_row: int | None = Field(default=None, ge=1)
+
+
+class RunRequest(PlanRequest):
+    """Second call: the same, plus the tables read."""
+
+    tables: dict[str, PostedTable] = Field(default_factory=dict)
+
+
+# -- responses ---------------------------------------------------------------------------------
+
+
+class Read(_Model):
+    sheet: str
+    table: str | None = None
+    address: str
+    columns: list[int] | None = None
+
+
+class Write(_Model):
+    type: Literal["write"] = "write"
+    sheet: str
+    address: str
+    values: list[list[Cell]]
+    number_formats: list[list[str | None]] | None = None
+
+
+class AppendRows(_Model):
+    type: Literal["append_rows"] = "append_rows"
+    sheet: str
+    table: str | None = None
+    address: str
+    values: list[list[Cell]]
+    number_formats: list[list[str | None]] | None = None
+
+
+class AddColumn(_Model):
+    type: Literal["add_column"] = "add_column"
+    sheet: str
+    table: str | None = None
+    address: str
+    values: list[list[Cell]]
+
+
+class AddSheet(_Model):
+    type: Literal["add_sheet"] = "add_sheet"
+    sheet: str
+    visibility: Literal["Visible", "Hidden", "VeryHidden"] = "Visible"
+    replace: bool = False
+
+
+class Choices(_Model):
+    column: int
+    values: list[str]
+
+
+class AddTable(_Model):
+    type: Literal["add_table"] = "add_table"
+    sheet: str
+    table: str
+    address: str
+    values: list[list[Cell]]
+    number_formats: list[list[str | None]] | None = None
+    choices: list[Choices] = Field(default_factory=list)
+
+
+class Format(_Model):
+    type: Literal["format"] = "format"
+    sheet: str
+    address: str
+    bold: bool | None = None
+    font_size: float | None = None
+    column_width: float | None = None  # points, as Excel's JavaScript API measures widths
+
+
+ChartKind = Literal[
+    "ColumnClustered",
+    "ColumnStacked",
+    "BarClustered",
+    "BarStacked",
+    "Line",
+    "Pie",
+    "Doughnut",
+    "XYScatter",
+]
+
+
+class Chart(_Model):
+    type: Literal["chart"] = "chart"
+    sheet: str
+    kind: ChartKind
+    title: str
+    source: str
+    series: Literal["Columns", "Rows"] = "Columns"
+    anchor: str
+    width: float  # points
+    height: float
+
+
+class State(_Model):
+    type: Literal["state"] = "state"
+    items: dict[str, str]
+
+
+class Download(_Model):
+    type: Literal["download"] = "download"
+    name: str
+    media_type: str
+    data: str  # base64
+
+
+class Message(_Model):
+    type: Literal["message"] = "message"
+    level: Literal["info", "warning", "error"] = "info"
+    text: str
+
+
+Action = Annotated[
+    Write
+    | AppendRows
+    | AddColumn
+    | AddSheet
+    | AddTable
+    | Format
+    | Chart
+    | State
+    | Download
+    | Message,
+    Field(discriminator="type"),
+]
+
+
+class Progress(_Model):
+    done: int
+    total: int
+    label: str = ""
+
+
+class RunResponse(_Model):
+    protocol: int = PROTOCOL
+    status: Literal["done", "more"] = "done"
+    actions: list[Action] = Field(default_factory=list)
+    result: dict[str, Any] = Field(default_factory=dict)
+    progress: Progress | None = None
+    next: dict[str, Any] | None = None  # the options of the next call when status is "more"
+
+
+class PlanResponse(RunResponse):
+    """``status`` "read": read ``reads`` and run; "done"/"more": as a run's answer."""
+
+    status: Literal["read", "done", "more"] = "read"  # type: ignore[assignment]
+    reads: dict[str, Read] = Field(default_factory=dict)
+
+
+class ErrorDetail(_Model):
+    kind: Literal["input", "auth", "version", "retry"]
+    where: str | None = None
+    what: str
+    fix: str | None = None
+
+
+class ErrorResponse(_Model):
+    protocol: int = PROTOCOL
+    error: ErrorDetail
+
+
+def json_schema() -> dict[str, Any]:
+    """One JSON Schema document with every request and response model under ``$defs``."""
+    models = {
+        "PlanRequest": PlanRequest,
+        "RunRequest": RunRequest,
+        "PlanResponse": PlanResponse,
+        "RunResponse": RunResponse,
+        "ErrorResponse": ErrorResponse,
+    }
+    defs: dict[str, Any] = {}
+    for name, model in models.items():
+        schema = model.model_json_schema(ref_template="#/$defs/{model}")
+        defs.update(schema.pop("$defs", {}))
+        defs[name] = schema
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": f"xlcrm add-in protocol {PROTOCOL}",
+        "description": "See docs/protocol.md.",
+        "$defs": dict(sorted(defs.items())),
+    }
+
+
+if __name__ == "__main__":  # python -m addin.remote.protocol > docs/protocol.schema.json
+    json.dump(json_schema(), sys.stdout, ensure_ascii=False, indent=2)
+    sys.stdout.write("\n")
