@@ -43,6 +43,34 @@ class Setting:
 
 KNOWN: tuple[Setting, ...] = (
     Setting(
+        "mailbox",
+        "Mailbox",
+        "邮箱",
+        "The mailbox the ribbon's Sync mail reads, e.g. imaps://sales@corp.cn@imap.exmail.qq.com "
+        "(no password here: the xlcrm service keeps it).",
+        "功能区“同步邮件”读取的邮箱，例如 imaps://sales@corp.cn@imap.exmail.qq.com"
+        "（不要写密码：密码由 xlcrm 服务保管）。",
+        kind="text",
+    ),
+    Setting(
+        "support_mailbox",
+        "Support mailbox",
+        "客服邮箱",
+        "The support mailbox whose new threads become tickets, e.g. imaps://support@corp.cn@host.",
+        "新邮件会话自动生成工单的客服邮箱，例如 imaps://support@corp.cn@host。",
+        kind="text",
+    ),
+    Setting(
+        "transport",
+        "Outgoing mail",
+        "发信服务器",
+        "How campaigns and notices are sent, e.g. smtps://sales@corp.cn@smtp.exmail.qq.com, "
+        "or the mailbox's own ews:// or graph:// URL.",
+        "群发和通知邮件的发送方式，例如 smtps://sales@corp.cn@smtp.exmail.qq.com，"
+        "或邮箱本身的 ews:// / graph:// 地址。",
+        kind="text",
+    ),
+    Setting(
         "internal_domains",
         "Internal domains",
         "内部域名",

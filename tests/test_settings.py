@@ -49,7 +49,7 @@ def test_a_bad_number_names_its_cell(tmp_path: Path) -> None:
         book.table("settings").update("Follow-up days", {"value": "soon"})
     with open_book(path) as book, pytest.raises(ValueProblem) as caught:
         read_settings(book).int("follow_up_days")
-    assert str(caught.value).startswith("Settings!B4: 'soon' is not a whole number")
+    assert str(caught.value).startswith("Settings!B7: 'soon' is not a whole number")
 
 
 def test_sync_options_add_to_settings_lists_and_win_over_values(tmp_path: Path) -> None:

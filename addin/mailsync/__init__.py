@@ -11,6 +11,14 @@ CRM and writes it through the Table API:
 """
 
 from .report import SyncReport, Unknown, latest_emails
-from .run import SyncOptions, state_key, sync_mailbox
+from .run import SyncOptions, probe_mailbox, state_key, sync_mailbox
 
-__all__ = ["SyncOptions", "SyncReport", "Unknown", "latest_emails", "state_key", "sync_mailbox"]
+__all__ = [
+    "SyncOptions",
+    "SyncReport",
+    "Unknown",
+    "latest_emails",
+    "probe_mailbox",
+    "state_key",
+    "sync_mailbox",
+]

@@ -140,6 +140,23 @@ def sync_mailbox(book: Book, mailbox: Mailbox, options: SyncOptions | None = Non
     return report
 
 
+def probe_mailbox(
+    book: Book, mailbox: Mailbox, options: SyncOptions | None = None
+) -> tuple[int, dict[str, str]]:
+    """How many messages a sync would read, and the folders' new state keys — without
+    fetching a message or reading a table. The ribbon asks this first, so that a Sync mail
+    with nothing new sends the service no customer list at all."""
+    options = options or SyncOptions()
+    count = 0
+    states: dict[str, str] = {}
+    for folder in _chosen_folders(mailbox, options):
+        key = state_key(mailbox, folder.name)
+        changes = mailbox.changes(folder.name, None if options.rescan else book.state.get(key))
+        states[key] = changes.state
+        count += len(changes.refs)
+    return count, states
+
+
 def _sort_time(message: MailMessage) -> float:
     return message.date.timestamp() if message.date else 0.0
 

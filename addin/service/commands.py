@@ -1,0 +1,600 @@
+"""The ribbon's commands: what each reads from the workbook and which library call it makes.
+
+Each command declares the tables and columns it needs (so the client reads nothing more),
+validates its options with a pydantic model, and runs the same library function as the CLI
+on the request's :class:`~addin.remote.RemoteBook`. Long work is cut into calls: Sync mail asks
+the mailbox before anything is read, and a campaign goes out in claimed batches
+(:mod:`addin.campaigns.steps`), each leaving the workbook complete.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime as dt
+import mimetypes
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from sync.mailbox import MailboxURL
+
+from ..errors import UsageError, XlcrmError
+from ..remote import RemoteBook
+from ..remote import protocol as p
+from ..remote.book import ALL, local_address
+from ..settings import KNOWN, read_settings, write_settings
+from ..workbook.cells import parse_range
+
+if TYPE_CHECKING:
+    from .app import ServiceConfig
+
+Needs = Mapping[str, list[str] | str]
+LOCAL_SCHEMES = ("maildir", "mbox", "eml", "msg")
+BATCH = 25  # campaign messages per call: a lost answer leaves at most this many uncertain
+
+
+@dataclass
+class Context:
+    book: RemoteBook
+    options: Any
+    config: ServiceConfig
+    request: p.PlanRequest
+
+
+@dataclass
+class Outcome:
+    result: dict[str, Any] = field(default_factory=dict)
+    status: Literal["done", "more"] = "done"
+    next: dict[str, Any] | None = None
+    progress: p.Progress | None = None
+
+
+class Options(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    en: str
+    zh: str
+    options: type[Options]
+    needs: Callable[[Any], Needs]
+    run: Callable[[Context], Outcome]
+    probe: Callable[[Context], Outcome | None] | None = None  # may finish in the plan call
+    needs_selection: bool = False
+
+    def parse(self, raw: Mapping[str, Any]) -> Any:
+        return self.options.model_validate(dict(raw))
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": {"en": self.en, "zh": self.zh},
+            "needs_selection": self.needs_selection,
+        }
+
+
+# -- helpers -----------------------------------------------------------------------------------
+
+
+def _setting_url(ctx: Context, key: str) -> str:
+    settings = read_settings(ctx.book)
+    url = settings.text(key)
+    label = next(s for s in KNOWN if s.key == key)
+    if not url:
+        raise XlcrmError(
+            settings.where(key),
+            f"the workbook does not say which mailbox to use ({label.en} / {label.zh})",
+            f"put its URL in the Settings sheet's '{label.label(ctx.book.lang)}' row, "
+            "e.g. imaps://sales@corp.cn@imap.exmail.qq.com",
+        )
+    scheme = url.split(":", 1)[0].lower()
+    if scheme in LOCAL_SCHEMES and not ctx.config.local:
+        raise XlcrmError(
+            settings.where(key),
+            "a shared xlcrm service does not read mail folders on its own disk",
+            "use an imaps://, ews:// or graph:// mailbox URL",
+        )
+    return url
+
+
+def _summary(lines: list[str]) -> str:
+    return "\n".join(lines)
+
+
+# -- sync --------------------------------------------------------------------------------------
+
+
+class SyncOptions(Options):
+    tickets: bool = False
+    phase: Literal["probe", "record"] = "probe"
+
+
+def _sync_needs(options: SyncOptions) -> Needs:
+    needs: dict[str, list[str] | str] = {"settings": ALL}
+    if options.phase == "record":
+        needs.update(
+            customers=ALL,
+            deals=ALL,
+            sends=ALL,
+            interactions=[
+                "message_id",
+                "thread_id",
+                "customer_id",
+                "deal_id",
+                "ticket_id",
+                "at",
+                "direction",
+                "kind",
+                "subject",
+            ],
+        )
+        if options.tickets:
+            needs.update(tickets=ALL, ticket_rules=ALL, sla=ALL, interactions=ALL)
+    return needs
+
+
+def _mailbox_options(ctx: Context):  # type: ignore[no-untyped-def]
+    from ..mailsync import SyncOptions as MailOptions
+
+    return MailOptions(tickets=ctx.options.tickets)
+
+
+def _sync_run(ctx: Context) -> Outcome:
+    from sync.open import open_mailbox
+
+    from ..mailsync import probe_mailbox, sync_mailbox
+
+    key = "support_mailbox" if ctx.options.tickets else "mailbox"
+    url = _setting_url(ctx, key)
+    mailbox = open_mailbox(url, insecure=ctx.config.insecure)
+    try:
+        if ctx.options.phase == "probe":
+            count, states = probe_mailbox(ctx.book, mailbox, _mailbox_options(ctx))
+            if count:
+                return Outcome(
+                    {"summary": f"{count} new message(s) to read", "new": count},
+                    status="more",
+                    next={"tickets": ctx.options.tickets, "phase": "record"},
+                    progress=p.Progress(done=0, total=count, label="Reading mail"),
+                )
+            for state_key, value in states.items():
+                ctx.book.state[state_key] = value
+            return Outcome({"summary": f"{_display(url)}: no new mail", "new": 0})
+        report = sync_mailbox(ctx.book, mailbox, _mailbox_options(ctx))
+    finally:
+        mailbox.close()
+    return Outcome({"summary": report.summary(), **report.as_dict()})
+
+
+def _display(url: str) -> str:
+    try:
+        return MailboxURL.parse(url).display()  # type: ignore[attr-defined]
+    except Exception:  # the URL was good enough to open; showing it is only cosmetic
+        return url.split("?", 1)[0]
+
+
+# -- contracts ---------------------------------------------------------------------------------
+
+
+class ContractOptions(Options):
+    template: str | None = None
+    pdf: bool = False
+    deal_ids: list[str] = Field(default_factory=list, max_length=500)
+
+
+def _selected_ids(ctx: Context, table_name: str) -> list[str]:
+    """The ids of the table rows the user selected (any cells of those rows)."""
+    selection = ctx.request.selection
+    table = ctx.book.table(table_name)
+    layout = table.layout
+    if selection is None or selection.sheet != layout.sheet:
+        raise UsageError(
+            "selection",
+            f"select one or more rows of the {table.spec.name} table first",
+            f"click a row on the '{layout.sheet}' sheet (Ctrl+click for several), then again",
+        )
+    rows: set[int] = set()
+    for part in local_address(selection.address).split(","):
+        r1, _, r2, _ = parse_range(part.strip())
+        rows.update(range(max(r1, layout.header_row + 1), min(r2, layout.last_row) + 1))
+    ids = [
+        row["id"]
+        for row in table.rows()
+        if row.get("id") and int(table.where_of(row["id"]).rsplit("!", 1)[1]) in rows
+    ]
+    if not ids:
+        raise UsageError(
+            f"{selection.sheet}!{local_address(selection.address)}",
+            f"the selection holds no {table.spec.name} row with an id",
+            "select the rows of the deals you want contracts for",
+        )
+    return ids
+
+
+def _contract_run(ctx: Context) -> Outcome:
+    from ..contracts.generate import ContractOptions as Options_
+    from ..contracts.generate import generate_contracts_in_book
+
+    ids = ctx.options.deal_ids or _selected_ids(ctx, "deals")
+    options = Options_(deal_ids=ids, pdf=ctx.options.pdf)
+    if ctx.options.template:
+        options.template = ctx.options.template
+    with tempfile.TemporaryDirectory(prefix="xlcrm-contracts-") as tmp:
+        base = Path(tmp)
+        report = generate_contracts_in_book(ctx.book, options, base_dir=base)
+        for item in report.generated:
+            for file in item.files:
+                path = file if file.is_absolute() else base / file
+                media = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+                ctx.book.download(path.name, media, path.read_bytes())
+    generated = [
+        {"deal_id": g.deal_id, "contract_no": g.contract_no, "files": [f.name for f in g.files]}
+        for g in report.generated
+    ]
+    return Outcome({"summary": _summary(report.lines()), "generated": generated})
+
+
+# -- campaigns ---------------------------------------------------------------------------------
+
+
+class CampaignOptions(Options):
+    step: Literal["templates", "preview", "test", "send"]
+    template: str | None = None
+    name: str | None = None
+    where: str | None = None
+    test_to: str | None = None
+    claim: str | None = None
+    lang: Literal["en", "zh"] | None = None
+    skip_invalid: bool = False
+    retry_failed: bool = False
+
+
+SEGMENTS = (
+    {"label": {"en": "Everybody", "zh": "全部客户"}, "where": ""},
+    {"label": {"en": "A-tier customers", "zh": "A 类客户"}, "where": 'tier == "A"'},
+    {"label": {"en": "Leads", "zh": "潜在客户"}, "where": 'status == "Lead"'},
+    {
+        "label": {"en": "Not contacted for 90 days", "zh": "90 天未联系"},
+        "where": "last_contact < today - 90d",
+    },
+)
+
+
+def _campaign_needs(options: CampaignOptions) -> Needs:
+    if options.step == "templates":
+        return {}
+    return {"customers": ALL, "sends": ALL, "settings": ALL, "deals": ALL, "products": ALL}
+
+
+def _library_options(ctx: Context, mode: str):  # type: ignore[no-untyped-def]
+    from ..campaigns.run import CampaignOptions as Library
+
+    o = ctx.options
+    if not o.template or not (o.name or "").strip():
+        raise UsageError("campaign", "choose a template and give the campaign a name")
+    settings = read_settings(ctx.book)
+    return Library(
+        template=o.template,
+        name=o.name,
+        where=o.where or None,
+        mode=mode,  # type: ignore[arg-type]
+        transport=settings.text("transport") or None,
+        test_to=o.test_to,
+        sender=settings.text("sender") or None,
+        lang=o.lang,
+        skip_invalid=o.skip_invalid,
+        retry_failed=o.retry_failed,
+        insecure=ctx.config.insecure,
+    )
+
+
+def _transport(ctx: Context, options: Any):  # type: ignore[no-untyped-def]
+    from sync.open import open_transport
+
+    url = _setting_url(ctx, "transport")
+    sender = options.sender
+    return open_transport(url, address=_address(sender), insecure=ctx.config.insecure)
+
+
+def _address(sender: str | None) -> str | None:
+    from email.utils import parseaddr
+
+    return parseaddr(sender)[1] or None if sender else None
+
+
+def _campaign_run(ctx: Context) -> Outcome:
+    from ..campaigns import steps
+
+    o = ctx.options
+    if o.step == "templates":
+        lang = o.lang or ctx.book.lang
+        return Outcome({"templates": steps.list_templates(lang), "segments": list(SEGMENTS)})
+    if o.step == "preview":
+        preview = steps.preview_campaign(ctx.book, _library_options(ctx, "preview"))
+        data = preview.as_dict()
+        data["summary"] = (
+            f"{preview.would_send} of {preview.selected} selected customer(s) would be mailed"
+        )
+        return Outcome(data)
+    options = _library_options(ctx, "test" if o.step == "test" else "send")
+    transport = _transport(ctx, options)
+    try:
+        if o.step == "test":
+            sent = steps.send_test(ctx.book, options, transport)
+            return Outcome({**sent.as_dict(), "summary": f"test message sent to {sent.to}"})
+        result = steps.send_batch(ctx.book, options, transport, claim=o.claim, limit=BATCH)
+    finally:
+        transport.close()
+    data = result.as_dict()
+    data["summary"] = _summary(result.lines())
+    progress = p.Progress(done=result.done, total=result.total, label="Sending")
+    if result.status in ("claimed", "sent") and (result.claim or result.remaining):
+        following = o.model_dump(exclude_none=True) | {"claim": result.claim, "retry_failed": False}
+        if result.claim is None:
+            following.pop("claim")
+        return Outcome(data, status="more", next=following, progress=progress)
+    return Outcome(data, progress=progress)
+
+
+# -- import ------------------------------------------------------------------------------------
+
+MAX_IMPORT = 20 * 1024 * 1024
+
+
+class ImportOptions(Options):
+    file_name: str = Field(min_length=1, max_length=255)
+    data: str = Field(max_length=MAX_IMPORT * 4 // 3 + 4)
+    table: Literal["customers", "deals", "products", "interactions", "tickets"] = "customers"
+    dry_run: bool = False
+
+
+def _import_run(ctx: Context) -> Outcome:
+    from ..importing import import_file
+
+    o = ctx.options
+    suffix = Path(o.file_name).suffix.lower()
+    if suffix not in (".csv", ".xlsx", ".xlsm", ".vcf", ".json", ".txt"):
+        raise UsageError(
+            o.file_name, "xlcrm imports .csv, .xlsx, .xlsm, .vcf and .json files", None
+        )
+    try:
+        content = base64.b64decode(o.data, validate=True)
+    except binascii.Error:
+        raise UsageError(o.file_name, "the file did not arrive intact", "choose it again") from None
+    with tempfile.TemporaryDirectory(prefix="xlcrm-import-") as tmp:
+        path = Path(tmp) / ("upload" + suffix)
+        path.write_bytes(content)
+        report = import_file(ctx.book, o.table, path, dry_run=o.dry_run)
+    report.source = o.file_name
+    if o.dry_run:
+        ctx.book.discard()
+    problems = [str(problem) for problem in report.problems]
+    return Outcome(
+        {
+            "summary": report.summary(),
+            "inserted": report.inserted,
+            "updated": report.updated,
+            "unchanged": report.unchanged,
+            "skipped": report.skipped,
+            "problems": problems,
+            "dry_run": o.dry_run,
+        }
+    )
+
+
+def _import_needs(options: ImportOptions) -> Needs:
+    return {options.table: ALL, "settings": ALL}
+
+
+# -- settings and secrets ----------------------------------------------------------------------
+
+SECRET_KEYS = ("mailbox", "support_mailbox", "transport")
+
+
+class SettingsOptions(Options):
+    step: Literal["get", "put"] = "get"
+    values: dict[str, str] = Field(default_factory=dict, max_length=200)
+
+
+def _settings_run(ctx: Context) -> Outcome:
+    from sync.secrets import PASSWORD_VARIABLE, from_keyring
+
+    if ctx.options.step == "put":
+        for key, value in ctx.options.values.items():
+            if "password" in key.lower() or "secret" in key.lower():
+                raise UsageError(
+                    key, "passwords never go into the workbook", "use the password field instead"
+                )
+            _refuse_secret_in_url(key, value)
+        if not ctx.book.has_table("settings"):
+            from ..settings import default_rows
+
+            ctx.book.add_table("settings", default_rows(ctx.book.lang))
+        write_settings(ctx.book, ctx.options.values)
+    settings = read_settings(ctx.book)
+    lang = ctx.book.lang
+    rows = [
+        {
+            "key": s.key,
+            "label": s.label(lang),
+            "value": settings.get(s.key, ""),
+            "help": s.help(lang),
+            "kind": s.kind,
+        }
+        for s in KNOWN
+    ]
+    import os
+
+    env = bool(os.environ.get(PASSWORD_VARIABLE))
+    secrets = {}
+    for key in SECRET_KEYS:
+        url = settings.text(key)
+        if url and url.split(":", 1)[0].lower() not in LOCAL_SCHEMES:
+            secrets[url] = env or from_keyring(url) is not None
+    return Outcome(
+        {
+            "settings": rows,
+            "secrets": secrets,
+            "summary": "settings saved" if ctx.options.step == "put" else "",
+        }
+    )
+
+
+def _refuse_secret_in_url(key: str, value: str) -> None:
+    scheme, _, rest = value.partition("://")
+    userinfo = rest.split("/", 1)[0].rpartition("@")[0]
+    if scheme and ":" in userinfo:
+        raise UsageError(
+            key,
+            "the URL holds a password, which would be saved in the workbook",
+            "remove ':password' from the URL and use the password field instead",
+        )
+
+
+class SecretOptions(Options):
+    url: str = Field(min_length=3, max_length=2000)
+    secret: str = Field(min_length=1, max_length=10_000)
+
+
+def _secret_run(ctx: Context) -> Outcome:
+    import keyring
+    from keyring.errors import KeyringError
+
+    from sync.secrets import SERVICE
+
+    try:
+        keyring.set_password(SERVICE, ctx.options.url, ctx.options.secret)
+    except KeyringError as exc:
+        raise XlcrmError(
+            "xlcrm service",
+            f"this service has no password store ({type(exc).__name__})",
+            "ask the administrator to set XLCRM_PASSWORD for the service, or run the service "
+            "where a system keyring is available",
+        ) from None
+    return Outcome({"stored": True, "summary": "password stored by the xlcrm service"})
+
+
+# -- workflows ---------------------------------------------------------------------------------
+
+
+class DedupeOptions(Options):
+    apply: bool = False
+
+
+def _dedupe_run(ctx: Context) -> Outcome:
+    from ..dedupe.run import DedupeOptions as Library
+    from ..dedupe.run import dedupe_book
+
+    report = dedupe_book(ctx.book, Library(apply=ctx.options.apply))
+    return Outcome({**report.as_dict(), "summary": _summary(report.lines())})
+
+
+def _dedupe_needs(options: DedupeOptions) -> Needs:
+    needs: dict[str, list[str] | str] = {
+        "customers": ALL,
+        "duplicates": ALL,
+        "settings": ALL,
+        "deals": ["customer_id"],
+        "interactions": ["customer_id"],
+        "tickets": ["customer_id"],
+        "sends": ALL,
+    }
+    if options.apply:
+        needs.update(deals=ALL, interactions=ALL, tickets=ALL)
+    return needs
+
+
+class NoOptions(Options):
+    pass
+
+
+def _report_run(ctx: Context) -> Outcome:
+    from ..report.run import refresh_report
+
+    summary = refresh_report(ctx.book, today=dt.date.today())
+    return Outcome({**summary.as_dict(), "summary": _summary(summary.lines())})
+
+
+def _reminders_run(ctx: Context) -> Outcome:
+    from ..pipeline.reminders import make_reminders, reminders_sheet
+    from ..team import read_team
+
+    today = dt.date.today()
+    settings = read_settings(ctx.book)
+    reminders = make_reminders(
+        ctx.book, today, settings=settings, team=read_team(ctx.book, settings)
+    )
+    sheet = reminders_sheet(reminders, ctx.book.lang, today)
+    ctx.book.put_sheet(sheet)
+    return Outcome(
+        {
+            "reminders": len(reminders),
+            "sheet": sheet.name,
+            "summary": f"{len(reminders)} reminder(s) on the {sheet.name} sheet",
+        }
+    )
+
+
+def _everything(_: Any) -> Needs:
+    return {
+        "customers": ALL,
+        "deals": ALL,
+        "interactions": ALL,
+        "tickets": ALL,
+        "sends": ALL,
+        "settings": ALL,
+        "stages": ALL,
+        "products": ALL,
+    }
+
+
+def _nothing(_: Any) -> Needs:
+    return {}
+
+
+COMMANDS: dict[str, Command] = {
+    c.name: c
+    for c in (
+        Command("sync", "Sync mail", "同步邮件", SyncOptions, _sync_needs, _sync_run),
+        Command(
+            "contract",
+            "Generate contract",
+            "生成合同",
+            ContractOptions,
+            lambda _: {
+                "deals": ALL,
+                "customers": ALL,
+                "products": ALL,
+                "settings": ALL,
+                "interactions": ["id"],
+            },
+            _contract_run,
+            needs_selection=True,
+        ),
+        Command(
+            "campaign", "Campaign", "营销活动", CampaignOptions, _campaign_needs, _campaign_run
+        ),
+        Command("import", "Import", "导入", ImportOptions, _import_needs, _import_run),
+        Command(
+            "settings",
+            "Settings",
+            "设置",
+            SettingsOptions,
+            lambda _: {"settings": ALL},
+            _settings_run,
+        ),
+        Command("secret", "Password", "密码", SecretOptions, _nothing, _secret_run),
+        Command(
+            "dedupe", "Clean duplicates", "客户去重", DedupeOptions, _dedupe_needs, _dedupe_run
+        ),
+        Command("report", "Dashboard", "仪表板", NoOptions, _everything, _report_run),
+        Command("reminders", "Reminders", "跟进提醒", NoOptions, _everything, _reminders_run),
+    )
+}

@@ -1,0 +1,119 @@
+"""The add-in's side of the protocol in Python: a real xlcrm service on loopback, and a client
+that runs commands against it as ``addin/web/js/client.js`` does, on an :class:`OfficeHost`.
+
+The requests are the client's (inventory → plan → the asked columns → run → actions, looping
+while the answer says ``more``) over real HTTP to uvicorn, so the tests see what the add-in
+sees: status codes, error bodies, the actions, and what they do to the workbook.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import uvicorn
+from officehost import OfficeHost
+
+from addin.service import ServiceConfig, create_app
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextmanager
+def running_service(config: ServiceConfig | None = None) -> Iterator[str]:
+    """uvicorn serving the app on a free loopback port, in a thread; yields the base URL."""
+    port = free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_level="warning")
+    )
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("the xlcrm service did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+
+
+class ServiceFailed(Exception):
+    def __init__(self, status: int, body: dict[str, Any]) -> None:
+        super().__init__(f"HTTP {status}: {body}")
+        self.status = status
+        self.error = body.get("error", {})
+
+
+@dataclass
+class Exchange:
+    """What one command did: the answers, the bytes sent, the tables read."""
+
+    answers: list[dict[str, Any]] = field(default_factory=list)
+    sent_bytes: int = 0
+    tables_read: list[set[str]] = field(default_factory=list)
+
+    @property
+    def result(self) -> dict[str, Any]:
+        return self.answers[-1].get("result", {})
+
+
+class AddinClient:
+    def __init__(self, base_url: str, host: OfficeHost, token: str | None = None) -> None:
+        self.base_url = base_url
+        self.host = host
+        self.http = httpx.Client(base_url=base_url, timeout=120)
+        self.sent = 0
+        if token:
+            self.http.headers["Authorization"] = f"Bearer {token}"
+
+    def post(self, path: str, body: dict[str, Any], *, gzipped: bool = False) -> dict[str, Any]:
+        data = json.dumps(body, ensure_ascii=False).encode()
+        headers = {"Content-Type": "application/json"}
+        if gzipped:
+            data = gzip.compress(data)
+            headers["Content-Encoding"] = "gzip"
+        self.sent += len(data)
+        response = self.http.post(path, content=data, headers=headers)
+        answer = response.json()
+        if response.status_code != 200:
+            raise ServiceFailed(response.status_code, answer)
+        return answer  # type: ignore[no-any-return]
+
+    def run(self, command: str, options: dict[str, Any] | None = None, *, limit: int = 200):
+        """The client's whole cycle for one command; returns the :class:`Exchange`."""
+        exchange = Exchange()
+        self.sent = 0
+        options = dict(options or {})
+        for _ in range(limit):
+            request = self.host.request(command, options)
+            answer = self.post("/api/v1/plan", request)
+            if answer["status"] == "read":
+                tables = self.host.read(answer.get("reads", {}))
+                exchange.tables_read.append(set(tables))
+                answer = self.post("/api/v1/run", {**request, "tables": tables})
+            else:
+                exchange.tables_read.append(set())
+            self.host.apply(answer.get("actions", []))
+            exchange.answers.append(answer)
+            if answer["status"] != "more":
+                break
+            options = answer["next"]
+        else:
+            raise AssertionError(f"{command} still had more to do after {limit} calls")
+        exchange.sent_bytes = self.sent
+        return exchange
