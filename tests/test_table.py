@@ -1,7 +1,8 @@
 """The Table API contract on real workbook files (made by ``xlcrm init`` and by hand).
 
-Tests taking ``backend`` run on every backend (``tests/backends.py``): the file on disk, and
-the workbook as the Office.js add-in holds it, changed through the actions a save produces.
+Tests taking ``backend`` run on every backend (``tests/backends.py``): the file on disk, the
+workbook as the Office.js add-in holds it (changed through the actions a save produces), and the
+workbook open in desktop Excel through xlwings (a stand-in for Excel: ``tests/xlwings_standin.py``).
 The others check what only a file has (its bytes, openpyxl's view of it)."""
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from backends import FileBackend, RemoteBackend
+from xlwings_standin import LiveBackend
 
 from addin.errors import (
     DuplicateKeyError,
@@ -23,7 +25,7 @@ from addin.errors import (
 from addin.workbook import UpsertCounts, open_book
 from addin.workbook.create import create_workbook
 
-Backend = FileBackend | RemoteBackend
+Backend = FileBackend | RemoteBackend | LiveBackend
 
 
 @pytest.fixture(params=["en", "zh"])
@@ -31,13 +33,17 @@ def book_path(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
     return create_workbook(tmp_path / "crm.xlsx", request.param)
 
 
-@pytest.fixture(params=[FileBackend, RemoteBackend], ids=["file", "remote"])
-def backend(request: pytest.FixtureRequest) -> FileBackend | RemoteBackend:
+@pytest.fixture(params=[FileBackend, RemoteBackend, LiveBackend], ids=["file", "remote", "live"])
+def backend(request: pytest.FixtureRequest) -> Backend:
     return request.param()
 
 
 def sheet_row(backend: Backend, path: Path, sheet: str, row: int) -> list:
     """Row ``row`` of ``sheet`` as the backend's workbook holds it (after a save)."""
+    if isinstance(backend, LiveBackend):
+        ws = backend.book(path).sheet(sheet)
+        width = max(c for _, c in ws.cells)
+        return [ws.cells.get((row, c)) for c in range(1, width + 1)]
     if isinstance(backend, RemoteBackend):
         cells = backend.host(path).sheets[sheet]
         width = max(c for _, c in cells.cells) + 1

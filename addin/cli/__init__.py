@@ -11,7 +11,7 @@ from __future__ import annotations
 import click
 
 from .. import __version__
-from . import dedupe, documents, mail, pipeline, report, tables, tickets
+from . import addin_cmd, dedupe, documents, mail, pipeline, report, serve, tables, tickets
 from . import demo as demo_module
 from .common import handle_errors, progress_bar
 
@@ -45,6 +45,8 @@ COMMANDS: tuple[click.Command, ...] = (
     pipeline.run,
     pipeline.reminders,
     pipeline.forecast,
+    serve.serve,
+    addin_cmd.addin,
 )
 for command in COMMANDS:
     cli.add_command(command)

@@ -24,13 +24,23 @@ def is_loopback(host: str) -> bool:
 
 @click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(1, 65535), default=8443, show_default=True)
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8443,
+    show_default=True,
+    help="Port; the manifest 'xlcrm addin setup' wrote names it.",
+)
 @click.option(
     "--cert",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
     help="TLS certificate (default: the one 'xlcrm addin setup' made).",
 )
-@click.option("--key", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option(
+    "--key",
+    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    help="The certificate's private key (default: the one 'xlcrm addin setup' made).",
+)
 @click.option(
     "--token-file",
     type=click.Path(dir_okay=False, exists=True, path_type=Path),
@@ -43,7 +53,13 @@ def is_loopback(host: str) -> bool:
     help="Plain HTTP, on loopback only: for tests and for a proxy that terminates TLS on the "
     "same machine. Office itself only loads add-ins over HTTPS.",
 )
-@click.option("--workers", type=click.IntRange(1, 64), default=1, show_default=True)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=1,
+    show_default=True,
+    help="Worker processes; the service keeps no state, so any worker answers any call.",
+)
 @click.option(
     "--insecure", is_flag=True, help="Do not check mail servers' certificates (test servers)."
 )

@@ -217,22 +217,40 @@ def create_app(config: ServiceConfig | None = None) -> Starlette:
         Route("/api/v1/run", run, methods=["POST"]),
         Mount("/", StaticFiles(directory=config.web_dir or web_dir(), html=True)),
     ]
-    middleware = [Middleware(TokenGate, token=config.token)] if config.token else []
+    middleware = [Middleware(TokenGate, token=config.token)]
     return Starlette(routes=routes, middleware=middleware)
+
+
+PROXY_HEADERS = (b"forwarded", b"x-forwarded-for", b"x-real-ip")
 
 
 class TokenGate:
     """Every API call needs ``Authorization: Bearer <token>``; static files do not (Office
-    loads them before the user can type a token, and they hold nothing secret)."""
+    loads them before the user can type a token, and they hold nothing secret).
 
-    def __init__(self, app: ASGIApp, token: str) -> None:
+    A service started without a token (on localhost) refuses API calls that came through a
+    proxy: behind nginx a loopback service is reachable from the whole network, and that
+    must not happen without a token by accident."""
+
+    def __init__(self, app: ASGIApp, token: str | None) -> None:
         self.app = app
-        self.expected = f"Bearer {token}".encode()
+        self.expected = f"Bearer {token}".encode() if token else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http" and scope["path"].startswith("/api/"):
-            given = dict(scope["headers"]).get(b"authorization", b"")
-            if not hmac.compare_digest(given, self.expected):
+            headers = dict(scope["headers"])
+            if self.expected is None and any(h in headers for h in PROXY_HEADERS):
+                response = error(
+                    "auth",
+                    "this xlcrm service has no access token but is reached through a proxy",
+                    None,
+                    "start it with --token-file (see docs/addin.md, 'A shared service')",
+                    401,
+                )
+                await response(scope, receive, send)
+                return
+            given = headers.get(b"authorization", b"")
+            if self.expected is not None and not hmac.compare_digest(given, self.expected):
                 response = error(
                     "auth",
                     "this xlcrm service needs its access token",

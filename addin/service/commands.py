@@ -270,7 +270,14 @@ SEGMENTS = (
 def _campaign_needs(options: CampaignOptions) -> Needs:
     if options.step == "templates":
         return {}
-    return {"customers": ALL, "sends": ALL, "settings": ALL, "deals": ALL, "products": ALL}
+    return {
+        "customers": ALL,
+        "sends": ALL,
+        "settings": ALL,
+        "deals": ALL,
+        "products": ALL,
+        "interactions": ALL,
+    }
 
 
 def _library_options(ctx: Context, mode: str):  # type: ignore[no-untyped-def]
@@ -310,7 +317,7 @@ def _address(sender: str | None) -> str | None:
 
 
 def _campaign_run(ctx: Context) -> Outcome:
-    from ..campaigns import steps
+    from ..campaigns import batches, steps
 
     o = ctx.options
     if o.step == "templates":
@@ -329,7 +336,7 @@ def _campaign_run(ctx: Context) -> Outcome:
         if o.step == "test":
             sent = steps.send_test(ctx.book, options, transport)
             return Outcome({**sent.as_dict(), "summary": f"test message sent to {sent.to}"})
-        result = steps.send_batch(ctx.book, options, transport, claim=o.claim, limit=BATCH)
+        result = batches.send_batch(ctx.book, options, transport, claim=o.claim, limit=BATCH)
     finally:
         transport.close()
     data = result.as_dict()

@@ -6,16 +6,20 @@
 
 from .book import Book, BookState
 from .filebook import FileBook, open_book
+from .livebook import LiveBook, open_book_or_live, open_live
 from .table import Row, Table, TableChanges, TableLayout, UpsertCounts
 
 __all__ = [
     "Book",
     "BookState",
     "FileBook",
+    "LiveBook",
     "Row",
     "Table",
     "TableChanges",
     "TableLayout",
     "UpsertCounts",
     "open_book",
+    "open_book_or_live",
+    "open_live",
 ]
