@@ -94,8 +94,16 @@ class AddinClient:
             raise ServiceFailed(response.status_code, answer)
         return answer  # type: ignore[no-any-return]
 
-    def run(self, command: str, options: dict[str, Any] | None = None, *, limit: int = 200):
-        """The client's whole cycle for one command; returns the :class:`Exchange`."""
+    def run(
+        self,
+        command: str,
+        options: dict[str, Any] | None = None,
+        *,
+        limit: int = 200,
+        calls: int | None = None,
+    ) -> Exchange:
+        """The client's whole cycle for one command; returns the :class:`Exchange`.
+        ``calls``: stop after that many answers, as a task pane closed mid-way would."""
         exchange = Exchange()
         self.sent = 0
         options = dict(options or {})
@@ -110,7 +118,7 @@ class AddinClient:
                 exchange.tables_read.append(set())
             self.host.apply(answer.get("actions", []))
             exchange.answers.append(answer)
-            if answer["status"] != "more":
+            if answer["status"] != "more" or len(exchange.answers) == calls:
                 break
             options = answer["next"]
         else:

@@ -46,6 +46,13 @@ class SendingHours:
             return self.start <= now < self.end
         return now >= self.start or now < self.end
 
+    def next_start(self, moment: dt.datetime) -> dt.datetime:
+        """The next moment at or after ``moment`` when sending is allowed."""
+        if self.allows(moment):
+            return moment
+        start = dt.datetime.combine(moment.date(), self.start, moment.tzinfo)
+        return start if start > moment else start + dt.timedelta(days=1)
+
     def __str__(self) -> str:
         return f"{self.start:%H:%M}–{self.end:%H:%M}"
 
@@ -67,6 +74,23 @@ class Limits:
         if self.per_day is not None and self.sent_today >= self.per_day:
             return f"the daily limit of {self.per_day} messages is reached; run again tomorrow"
         return None
+
+    def resume_at(self, now: dt.datetime) -> dt.datetime | None:
+        """When :meth:`stop_reason` will let sending go on again (None: it does now)."""
+        if self.stop_reason(now) is None:
+            return None
+        moment = now
+        if self.per_day is not None and self.sent_today >= self.per_day:
+            moment = dt.datetime.combine(now.date() + dt.timedelta(days=1), dt.time(), now.tzinfo)
+        return self.hours.next_start(moment) if self.hours is not None else moment
+
+    def remember(self, ages: list[float], monotonic: Callable[[], float]) -> None:
+        """Count messages sent ``ages`` seconds ago (by an earlier run or batch) in the
+        per-minute window, so that back-to-back batches keep to it too."""
+        now = monotonic()
+        for age in sorted(ages, reverse=True):
+            if age < 60.0:
+                self._recent.append(now - age)
 
     def wait(self, monotonic: Callable[[], float], sleep: Callable[[float], None]) -> None:
         """Sleep until one more message fits in the per-minute window."""

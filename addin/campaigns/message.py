@@ -268,6 +268,14 @@ class EmailTemplate:
         return problems
 
 
+def template_subject(folder: Path, lang: Lang) -> str:
+    """The subject of ``folder``'s template in ``lang`` as written (unfilled), for a list of
+    templates to choose from. Raises :class:`EmailTemplateError` like :meth:`EmailTemplate.load`."""
+    path, _ = _find_html(Path(folder), lang)
+    meta, lines, _, _ = _front_matter(_read(path), path)
+    return (_text_value(meta, "subject", path, lines) or "").strip()
+
+
 def _find_html(folder: Path, lang: Lang) -> tuple[Path, Lang]:
     if not folder.is_dir():
         raise EmailTemplateError(str(folder), "no such template folder")

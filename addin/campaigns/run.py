@@ -27,7 +27,7 @@ import hashlib
 import logging
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.utils import make_msgid, parseaddr
@@ -40,6 +40,7 @@ from sync.open import open_mailbox, open_transport
 from ..demo.state import is_demo
 from ..errors import UsageError, XlcrmError
 from ..schema import Lang
+from ..settings import Settings
 from ..templating import (
     CrmData,
     Problem,
@@ -48,7 +49,7 @@ from ..templating import (
     find_template,
 )
 from ..templating.preflight import render_checked
-from ..workbook import open_book
+from ..workbook import Book, open_book
 from .journal import Entry, Journal, latest, pending
 from .limits import EXCHANGE_ONLINE_PER_MINUTE, Limits, SendingHours
 from .message import EmailTemplate, Rendered, compose
@@ -104,7 +105,7 @@ class CampaignOptions:
 
 
 @dataclass
-class _Prepared:
+class Prepared:
     """Everything loaded before a single message is composed."""
 
     data: CrmData
@@ -114,7 +115,7 @@ class _Prepared:
     contexts: dict[str, dict[str, Any]]
     problems: dict[str, list[str]]
     salt: str
-    base_dir: Path  # attachments named in templates are found relative to the workbook
+    base_dir: Path | None  # the workbook's folder, where attachments may also come from
     rendered: dict[str, Rendered] = field(default_factory=dict)  # from the preflight
 
 
@@ -156,63 +157,92 @@ def _check_options(options: CampaignOptions) -> None:
 # -- loading and checking ---------------------------------------------------------------------
 
 
-def _prepare(path: Path, options: CampaignOptions, report: CampaignReport) -> _Prepared:
+def _prepare(path: Path, options: CampaignOptions, report: CampaignReport) -> Prepared:
     book = open_book(path)
     try:
-        if options.mode in ("send", "drafts") and is_demo(book):
-            raise UsageError(
-                str(path),
-                "this is the demo workbook: its customers' addresses are made up",
-                "preview the campaign, or use --test-to to send one message to yourself",
-            )
-        data = CrmData(book, today=options.now().date())
-        lang = options.lang or book.lang
-        env = TemplateEnvironment(lang)
-        folder = find_template(
-            options.template, "emails", lang, near=(path.parent, path.parent / "templates")
-        )
-        template = EmailTemplate.load(folder, lang, env)
-        sender = options.sender or template.sender or data.settings.text("sender")
-        if not sender:
-            raise UsageError(
-                "--sender",
-                "campaign messages need a From address",
-                f"fill {data.settings.where('sender')} (Campaign sender), give from: in the "
-                "template's front matter, or --sender 'Name <address>'",
-            )
-        where = compile_where(options.where, data.customers.columns)
-        selected = [row for row in data.customer_rows.values() if where(row)]
-        report.selected = len(selected)
-        existing = campaign_rows(book, report.campaign) if book.has_table("sends") else {}
-        plan = make_plan(selected, existing, retry_failed=options.retry_failed)
-        salt = book.state.get(SALT_STATE_KEY) or secrets.token_hex(16)
-        contexts: dict[str, dict[str, Any]] = {}
-        problems: dict[str, list[str]] = {}
-        rendered: dict[str, Rendered] = {}
-        kept = 0  # characters of rendered messages kept for sending
-        for recipient in plan.to_send:
-            built = data.campaign_context(
-                recipient.customer_id,
-                campaign=report.campaign,
-                unsubscribe_url=_unsubscribe(recipient, sender, salt, data).link,
-            )
-            result, missing = render_checked(
-                functools.partial(template.render, base_dir=path.parent), built.context
-            )
-            found = list(dict.fromkeys([*built.problems, *missing]))
-            if found:
-                problems[built.where] = found
-            elif result is not None and kept < KEEP_RENDERED:  # the one to send, too
-                rendered[recipient.customer_id] = result
-                kept += len(result.html) + len(result.text)
-            contexts[recipient.customer_id] = built.context
-        report.already.update(plan.done.values())
-        report.problems = [Problem(w, m) for w, ms in problems.items() for m in ms]
-        return _Prepared(
-            data, template, sender, plan, contexts, problems, salt, path.parent, rendered
+        if options.mode in ("send", "drafts"):
+            refuse_demo(book, str(path))
+        return prepare_book(
+            book,
+            options,
+            report,
+            base_dir=path.parent,
+            templates_near=(path.parent, path.parent / "templates"),
         )
     finally:
         book.close()
+
+
+def refuse_demo(book: Book, where: str) -> None:
+    """The demo workbook's customers have made-up addresses at real-looking domains."""
+    if is_demo(book):
+        raise UsageError(
+            where,
+            "this is the demo workbook: its customers' addresses are made up",
+            "preview the campaign, or use --test-to to send one message to yourself",
+        )
+
+
+def prepare_book(
+    book: Book,
+    options: CampaignOptions,
+    report: CampaignReport,
+    *,
+    base_dir: Path | None,
+    templates_near: Sequence[Path] = (),
+    only: Callable[[str], bool] | None = None,
+) -> Prepared:
+    """Load the template, select and plan, and check the messages of an open ``book``.
+
+    ``base_dir`` is where attachments named in the template may also come from (the
+    workbook's folder; None on the service, where only the template folder counts).
+    ``only`` limits the check (and the contexts kept for composing) to the customer ids it
+    accepts: a batch checks its own recipients, not the whole campaign again.
+    """
+    data = CrmData(book, today=options.now().date())
+    lang = options.lang or book.lang
+    env = TemplateEnvironment(lang)
+    folder = find_template(options.template, "emails", lang, near=templates_near)
+    template = EmailTemplate.load(folder, lang, env)
+    sender = options.sender or template.sender or data.settings.text("sender")
+    if not sender:
+        raise UsageError(
+            "--sender",
+            "campaign messages need a From address",
+            f"fill {data.settings.where('sender')} (Campaign sender), give from: in the "
+            "template's front matter, or --sender 'Name <address>'",
+        )
+    where = compile_where(options.where, data.customers.columns)
+    selected = [row for row in data.customer_rows.values() if where(row)]
+    report.selected = len(selected)
+    existing = campaign_rows(book, report.campaign) if book.has_table("sends") else {}
+    plan = make_plan(selected, existing, retry_failed=options.retry_failed)
+    salt = book.state.get(SALT_STATE_KEY) or secrets.token_hex(16)
+    contexts: dict[str, dict[str, Any]] = {}
+    problems: dict[str, list[str]] = {}
+    rendered: dict[str, Rendered] = {}
+    kept = 0  # characters of rendered messages kept for sending
+    for recipient in plan.to_send:
+        if only is not None and not only(recipient.customer_id):
+            continue
+        built = data.campaign_context(
+            recipient.customer_id,
+            campaign=report.campaign,
+            unsubscribe_url=_unsubscribe(recipient, sender, salt, data).link,
+        )
+        result, missing = render_checked(
+            functools.partial(template.render, base_dir=base_dir), built.context
+        )
+        found = list(dict.fromkeys([*built.problems, *missing]))
+        if found:
+            problems[built.where] = found
+        elif result is not None and kept < KEEP_RENDERED:  # the one to send, too
+            rendered[recipient.customer_id] = result
+            kept += len(result.html) + len(result.text)
+        contexts[recipient.customer_id] = built.context
+    report.already.update(plan.done.values())
+    report.problems = [Problem(w, m) for w, ms in problems.items() for m in ms]
+    return Prepared(data, template, sender, plan, contexts, problems, salt, base_dir, rendered)
 
 
 def _unsubscribe(recipient: Recipient, sender: str, salt: str, data: CrmData) -> Unsubscribe:
@@ -244,8 +274,8 @@ def message_id(campaign: str, customer_id: str, salt: str, sender: str) -> str:
     return f"<xlcrm.{digest}.{customer_id.lower()}@{domain}>"
 
 
-def _compose(
-    prepared: _Prepared, recipient: Recipient, campaign: str, now: dt.datetime, to: str = ""
+def compose_message(
+    prepared: Prepared, recipient: Recipient, campaign: str, now: dt.datetime, to: str = ""
 ) -> tuple[bytes, str, str]:
     """The message for ``recipient`` (to ``to`` instead when given): bytes, Message-ID, subject."""
     context = prepared.contexts[recipient.customer_id]
@@ -256,7 +286,7 @@ def _compose(
     data = compose(
         rendered,
         sender=prepared.sender,
-        to=to or _recipient_field(context, recipient),
+        to=to or recipient_field(context, recipient),
         message_id=msgid,
         date=now.astimezone(),
         unsubscribe=_unsubscribe(recipient, prepared.sender, prepared.salt, prepared.data),
@@ -265,7 +295,7 @@ def _compose(
     return data, msgid, rendered.subject
 
 
-def _recipient_field(context: dict[str, Any], recipient: Recipient) -> str:
+def recipient_field(context: dict[str, Any], recipient: Recipient) -> str:
     name = context["customer"].get("name")
     if not name:
         return recipient.email
@@ -280,22 +310,28 @@ def _recipient_field(context: dict[str, Any], recipient: Recipient) -> str:
 
 
 def _preview(
-    path: Path, options: CampaignOptions, report: CampaignReport, prepared: _Prepared
+    path: Path, options: CampaignOptions, report: CampaignReport, prepared: Prepared
 ) -> None:
     report.skipped.update(s.reason for s in prepared.plan.skipped)
-    good = [
-        r
-        for r in prepared.plan.to_send
-        if prepared.data.customer_where(r.customer_id) not in prepared.problems
-    ]
+    good = mailable(prepared)
     report.ready = len(good)
     now = options.now()
     samples = []
     for recipient in good[: options.preview_count]:
-        data, _, subject = _compose(prepared, recipient, report.campaign, now)
+        data, _, subject = compose_message(prepared, recipient, report.campaign, now)
         samples.append((recipient, subject, data))
     folder = options.preview_dir or path.parent / "campaign-preview" / _folder_name(report.campaign)
     report.preview_index, report.preview_files = write_preview(folder, report, samples)
+
+
+def mailable(prepared: Prepared) -> list[Recipient]:
+    """The recipients to send whose message was checked and has no problem."""
+    return [
+        r
+        for r in prepared.plan.to_send
+        if r.customer_id in prepared.contexts
+        and prepared.data.customer_where(r.customer_id) not in prepared.problems
+    ]
 
 
 def _folder_name(campaign: str) -> str:
@@ -304,26 +340,31 @@ def _folder_name(campaign: str) -> str:
     return safe_file_name(campaign, "")
 
 
-def _test(options: CampaignOptions, report: CampaignReport, prepared: _Prepared) -> None:
-    good = [
-        r
-        for r in prepared.plan.to_send
-        if prepared.data.customer_where(r.customer_id) not in prepared.problems
-    ]
+def _test(options: CampaignOptions, report: CampaignReport, prepared: Prepared) -> None:
+    transport = _open(options)
+    try:
+        send_sample(prepared, report.campaign, options, transport)
+    finally:
+        transport.close()
+    report.ready = len(mailable(prepared))
+
+
+def send_sample(
+    prepared: Prepared, campaign: str, options: CampaignOptions, transport: Any
+) -> tuple[Recipient, str]:
+    """Send the first recipient's message to ``options.test_to`` as a test copy; returns the
+    recipient it was made for and its subject (``[TEST] …``)."""
+    good = mailable(prepared)
     if not good:
         raise XlcrmError(None, "no selected customer can be mailed, so there is nothing to test")
     recipient = good[0]
-    data, _, _ = _compose(prepared, recipient, report.campaign, options.now(), to=options.test_to)
-    data = _as_test(data)
-    transport = _open(options)
-    try:
-        transport.send(data)
-    finally:
-        transport.close()
-    report.ready = len(good)
+    now = options.now()
+    data, _, subject = compose_message(prepared, recipient, campaign, now, to=options.test_to or "")
+    transport.send(as_test(data))
+    return recipient, f"[TEST] {subject}"
 
 
-def _as_test(message: bytes) -> bytes:
+def as_test(message: bytes) -> bytes:
     """A test copy: a fresh Message-ID (the real one stays unused) and [TEST] in the subject."""
     parsed = email.message_from_bytes(message, policy=email.policy.SMTP)
     subject = parsed["Subject"]
@@ -375,7 +416,7 @@ def _settle(
     for entry in steps.values():
         if entry.status != "sending":
             continue
-        found = _was_sent(transport, entry.message_id)
+        found = was_sent(transport, entry.message_id)
         if found:
             journal.append(
                 _step(entry, "sent", now, "found in the sent items after an interruption")
@@ -397,7 +438,7 @@ def _settle(
         )
 
 
-def _was_sent(transport: Any, msgid: str) -> bool | None:
+def was_sent(transport: Any, msgid: str) -> bool | None:
     check = getattr(transport, "was_sent", None)
     if check is None or not msgid:
         return None
@@ -425,7 +466,7 @@ def _queue(
     path: Path,
     options: CampaignOptions,
     report: CampaignReport,
-    prepared: _Prepared,
+    prepared: Prepared,
     bad: set[str],
 ) -> Limits:
     """One save that lists every recipient as queued and every skip with its reason, and
@@ -438,13 +479,11 @@ def _queue(
             prepared.plan.skipped.append(Skip(recipient.customer_id, recipient.email, reason))
             report.skipped[TEMPLATE_PROBLEM] += 1
             continue
-        rows.append(_send_row(report.campaign, recipient.customer_id, recipient.email, "queued"))
+        rows.append(send_row(report.campaign, recipient.customer_id, recipient.email, "queued"))
     for skip in prepared.plan.skipped:
         if prepared.data.customer_where(skip.customer_id) not in bad:
             report.skipped[skip.reason] += 1
-        rows.append(
-            _send_row(report.campaign, skip.customer_id, skip.email, "skipped", skip.reason)
-        )
+        rows.append(send_row(report.campaign, skip.customer_id, skip.email, "skipped", skip.reason))
     prepared.plan.to_send = [
         r for r in prepared.plan.to_send if prepared.data.customer_where(r.customer_id) not in bad
     ]
@@ -455,26 +494,29 @@ def _queue(
             )
         book.state[SALT_STATE_KEY] = prepared.salt
         book.table("sends").upsert_all(rows)
-        settings = prepared.data.settings
-        scheme = (options.transport or "").partition(":")[0].lower()
-        default_minute = EXCHANGE_ONLINE_PER_MINUTE if scheme.startswith(("ews", "graph")) else None
-        if options.hours:
-            hours = SendingHours.parse(options.hours)
-        elif settings.text("sending_hours"):
-            hours = SendingHours.parse(
-                settings.text("sending_hours"), settings.where("sending_hours")
-            )
-        else:
-            hours = None
-        return Limits(
-            per_minute=options.per_minute or settings.int("send_per_minute") or default_minute,
-            per_day=options.per_day or settings.int("send_per_day"),
-            hours=hours,
-            sent_today=sent_on(book, options.now().date()),
-        )
+        return limits_for(options, prepared.data.settings, sent_on(book, options.now().date()))
 
 
-def _send_row(campaign: str, customer_id: str, email: str, status: str, error: str = "") -> dict:
+def limits_for(options: CampaignOptions, settings: Settings, sent_today: int) -> Limits:
+    """The limits in force: the options, else the Settings table, else (Exchange) the
+    per-minute cap of Exchange Online."""
+    scheme = (options.transport or "").partition(":")[0].lower()
+    default_minute = EXCHANGE_ONLINE_PER_MINUTE if scheme.startswith(("ews", "graph")) else None
+    if options.hours:
+        hours = SendingHours.parse(options.hours)
+    elif settings.text("sending_hours"):
+        hours = SendingHours.parse(settings.text("sending_hours"), settings.where("sending_hours"))
+    else:
+        hours = None
+    return Limits(
+        per_minute=options.per_minute or settings.int("send_per_minute") or default_minute,
+        per_day=options.per_day or settings.int("send_per_day"),
+        hours=hours,
+        sent_today=sent_today,
+    )
+
+
+def send_row(campaign: str, customer_id: str, email: str, status: str, error: str = "") -> dict:
     return {
         "campaign": campaign,
         "customer_id": customer_id,
@@ -488,7 +530,7 @@ def _deliver(
     path: Path,
     options: CampaignOptions,
     report: CampaignReport,
-    prepared: _Prepared,
+    prepared: Prepared,
     bad: set[str],
     journal: Journal,
     transport: Any,
@@ -507,7 +549,7 @@ def _deliver(
             report.remaining = len(queue) - position
             return
         limits.wait(options.monotonic, options.sleep)
-        data, msgid, subject = _compose(prepared, recipient, report.campaign, options.now())
+        data, msgid, subject = compose_message(prepared, recipient, report.campaign, options.now())
         entry = Entry(
             report.campaign,
             recipient.customer_id,
@@ -519,7 +561,7 @@ def _deliver(
             subject,
         )
         journal.append(entry)
-        outcome = _attempt(deliver, data, msgid, transport, options)
+        outcome = attempt(deliver, data, msgid, transport, options)
         at = options.now().isoformat(timespec="seconds")
         if outcome is None:
             journal.append(_step(entry, done_status, at, ""), sync=False)
@@ -553,7 +595,7 @@ def _deliver(
 
 
 @dataclass
-class _Failed:
+class Failed:
     text: str
     temporary: bool
     uncertain: bool = False
@@ -562,13 +604,13 @@ class _Failed:
         return self.text
 
 
-def _attempt(
+def attempt(
     deliver: Callable[[bytes], None],
     data: bytes,
     msgid: str,
     transport: Any,
     options: CampaignOptions,
-) -> _Failed | None:
+) -> Failed | None:
     """Send once, retrying temporary failures with backoff; None when it went.
 
     A failure after the message was handed over (the line dropped during DATA, a gateway
@@ -584,13 +626,13 @@ def _attempt(
             temporary = bool(getattr(error, "temporary", False))
             text = error.message
             if temporary and getattr(error, "maybe_sent", False):
-                found = _was_sent(transport, msgid)
+                found = was_sent(transport, msgid)
                 if found:
                     return None
                 if found is None:
-                    return _Failed(f"{text}; {UNCERTAIN}", temporary=False, uncertain=True)
+                    return Failed(f"{text}; {UNCERTAIN}", temporary=False, uncertain=True)
             if not temporary or attempt == options.attempts:
-                return _Failed(text, temporary)
+                return Failed(text, temporary)
             wait = getattr(error, "retry_after", None) or delay
             log.info("temporary failure (%s); trying again in %.0f s", text, wait)
             options.sleep(wait)

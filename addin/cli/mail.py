@@ -106,7 +106,7 @@ def sync_(
     from sync.open import open_mailbox
 
     from ..mailsync import SyncOptions, sync_mailbox
-    from ..workbook import open_book
+    from ..workbook import open_book_or_live
 
     options = SyncOptions(
         me=me,
@@ -119,7 +119,7 @@ def sync_(
         dry_run=dry_run,
         follow_up_days=follow_up_days,
     )
-    wb = open_book(book)
+    wb = open_book_or_live(book)  # the live workbook when Excel has it open
     try:
         mailbox = open_mailbox(url, address=me[0] if me else None, insecure=insecure)
         if mailbox.address is None:

@@ -109,9 +109,9 @@ def forecast(book: Path, by: str, as_json: bool) -> None:
     """The weighted forecast of BOOK's open deals: amount × probability (the deal's own
     Probability cell when filled, else its stage's from the Stages sheet)."""
     from ..pipeline.forecast import forecast as make_forecast
-    from ..workbook import open_book
+    from ..workbook import open_book_or_live
 
-    handle = open_book(book)
+    handle = open_book_or_live(book)
     try:
         result = make_forecast(handle, by)
     finally:

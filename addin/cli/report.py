@@ -36,12 +36,12 @@ def report(book: Path, no_segments: bool, today: dt.datetime | None, as_json: bo
     same save.
     """
     from ..report import refresh_report
-    from ..workbook import open_book
+    from ..workbook import open_book_or_live
 
     now = dt.datetime.now().replace(microsecond=0)
     if today:  # as of that day, at this time of day (which open tickets are overdue)
         now = dt.datetime.combine(today.date(), now.time())
-    with open_book(book) as wb:
+    with open_book_or_live(book) as wb:
         summary = refresh_report(wb, today=now.date(), segments=not no_segments, now=now)
     if as_json:
         echo_json(summary.as_dict())

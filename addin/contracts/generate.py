@@ -8,6 +8,10 @@ save — the deal's ``contract_no`` and ``contract_file`` and an Interaction of 
 Every deal is checked before any file is written: one report lists every empty field of every
 deal. If the workbook cannot be saved at the end (open in Excel), the files written by this run
 are removed again, so a number is never on a document the workbook does not know about.
+
+:func:`generate_contracts_in_book` does the work on any open :class:`~addin.workbook.Book` (the
+ribbon service's remote book has no file, so it gets a folder for the files instead);
+:func:`generate_contracts` is the command line's shell over it: open the file, generate, save.
 """
 
 from __future__ import annotations
@@ -75,54 +79,114 @@ class ContractReport:
 
 
 def generate_contracts(book_path: str | Path, options: ContractOptions) -> ContractReport:
-    """Generate the contracts ``options`` asks for; see the module docstring."""
+    """Generate the contracts ``options`` asks for in the workbook file at ``book_path``, the
+    files in ``contracts/`` beside it, and save; see the module docstring.
+
+    When the save fails (the workbook is open in Excel), the files are removed again.
+    """
     path = Path(book_path)
-    if not options.deal_ids and not options.stage:
-        raise UsageError(None, "say which deals", "give deal ids (D0042) or --stage Won")
-    written: list[Path] = []
+    _check_options(options)
+    report: ContractReport | None = None
     try:
         with open_book(path) as book:
-            data = CrmData(book, today=options.today or options.now().date())
-            lang = options.lang or book.lang
-            env = TemplateEnvironment(lang)
-            template_path = find_template(
-                options.template, "contracts", lang, near=(path.parent, path.parent / "templates")
+            report = generate_contracts_in_book(
+                book,
+                options,
+                base_dir=path.parent,
+                templates_near=(path.parent, path.parent / "templates"),
             )
-            template = WordTemplate(template_path, env)
-            report = ContractReport(template_path)
-            deal_ids = _deals(data, options, report)
-            numbers = ContractNumbers(
-                data.settings.text("contract_no_format"),
-                data.today,
-                (d.get("contract_no") for d in data.deal_rows.values()),
-                book.state,
-                data.settings.where("contract_no_format"),
-            )
-            planned = {
-                deal_id: data.deal_rows[deal_id].get("contract_no") or numbers.next()
-                for deal_id in deal_ids
-            }
-            contexts = _check(data, template, planned)
-            out_dir = options.out_dir or path.parent / "contracts"
-            out_dir.mkdir(parents=True, exist_ok=True)
-            for deal_id, context in contexts.items():
-                name = contract_file_name(data, deal_id, planned[deal_id])
-                docx = write_contract(out_dir, name, template.render(context))
-                written.append(docx)
-                report.generated.append(Generated(deal_id, planned[deal_id], [docx]))
-            if options.pdf and report.generated:
-                from .pdf import to_pdf
+    except BaseException:
+        if report is not None:
+            _remove(report)
+        raise
+    return report
 
-                pdfs = to_pdf([g.files[0] for g in report.generated], out_dir)
-                written.extend(pdfs)
-                for item, pdf in zip(report.generated, pdfs):
-                    item.files.append(pdf)
-            _record(book, data, report, path.parent, template_path, options.now())
+
+def generate_contracts_in_book(
+    book: Book,
+    options: ContractOptions,
+    *,
+    base_dir: Path,
+    templates_near: Sequence[Path] = (),
+) -> ContractReport:
+    """Generate the contracts ``options`` asks for on an open ``book``, without saving it.
+
+    This is the whole of the work, on any backend: the ribbon service runs it on the book the
+    Excel client posted, with a temporary ``base_dir``, and offers the files as downloads.
+    Files go to ``options.out_dir`` or ``base_dir / "contracts"``; the deals record their
+    paths relative to ``base_dir`` (portable when the folder moves with the workbook).
+    ``templates_near`` are folders searched for the template before the shipped ones.
+
+    All or nothing: when anything fails, the files written so far are removed, the workbook
+    state this call changed (the contract number sequence) is put back, and the error is
+    raised — the caller must then not save ``book``. On success the caller saves it; when
+    that save fails, the caller removes the report's files (:func:`generate_contracts` does).
+    """
+    _check_options(options)
+    before = dict(book.state.items())
+    written: list[Path] = []
+    try:
+        data = CrmData(book, today=options.today or options.now().date())
+        lang = options.lang or book.lang
+        env = TemplateEnvironment(lang)
+        template_path = find_template(options.template, "contracts", lang, near=templates_near)
+        template = WordTemplate(template_path, env)
+        report = ContractReport(template_path)
+        deal_ids = _deals(data, options, report)
+        numbers = ContractNumbers(
+            data.settings.text("contract_no_format"),
+            data.today,
+            (d.get("contract_no") for d in data.deal_rows.values()),
+            book.state,
+            data.settings.where("contract_no_format"),
+        )
+        planned = {
+            deal_id: data.deal_rows[deal_id].get("contract_no") or numbers.next()
+            for deal_id in deal_ids
+        }
+        contexts = _check(data, template, planned)
+        out_dir = options.out_dir or base_dir / "contracts"
+        out_dir.mkdir(parents=True, exist_ok=True)
+        for deal_id, context in contexts.items():
+            name = contract_file_name(data, deal_id, planned[deal_id])
+            docx = write_contract(out_dir, name, template.render(context))
+            written.append(docx)
+            report.generated.append(Generated(deal_id, planned[deal_id], [docx]))
+        if options.pdf and report.generated:
+            from .pdf import to_pdf
+
+            pdfs = to_pdf([g.files[0] for g in report.generated], out_dir)
+            written.extend(pdfs)
+            for item, pdf in zip(report.generated, pdfs):
+                item.files.append(pdf)
+        _record(book, data, report, base_dir, template_path, options.now())
     except BaseException:
         for file in written:
             file.unlink(missing_ok=True)
+        _restore_state(book, before)
         raise
     return report
+
+
+def _check_options(options: ContractOptions) -> None:
+    if not options.deal_ids and not options.stage:
+        raise UsageError(None, "say which deals", "give deal ids (D0042) or --stage Won")
+
+
+def _restore_state(book: Book, before: dict[str, str]) -> None:
+    """Put back the state keys this run changed, so a number issued for a contract that was
+    never written is issued again next time even if the caller saves by mistake."""
+    state = book.state
+    for key in [k for k in state if k not in before]:
+        del state[key]
+    for key, value in before.items():
+        state[key] = value
+
+
+def _remove(report: ContractReport) -> None:
+    for item in report.generated:
+        for file in item.files:
+            file.unlink(missing_ok=True)
 
 
 def _deals(data: CrmData, options: ContractOptions, report: ContractReport) -> list[str]:

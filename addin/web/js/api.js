@@ -1,0 +1,160 @@
+// HTTP to the xlcrm service (docs/protocol.md): JSON bodies, gzip for big ones, the access
+// token, and the service's error bodies turned into ServiceError so the task pane can show
+// where, what and how to fix it.
+
+export const PROTOCOL = 1;
+
+/** Bodies above this many bytes are gzip-compressed when the browser can: a run request
+ * carrying a few thousand customers shrinks about tenfold, small ones are not worth it. */
+export const GZIP_THRESHOLD = 64 * 1024;
+
+const TEXTS = {
+  en: {
+    unreachable: "The xlcrm service could not be reached",
+    unreachableFix: "Check that the service is running and its address in Settings, then try again.",
+    trouble: "The xlcrm service had a problem",
+    tryAgain: "Try again in a moment.",
+    notJson: "The xlcrm service answered something that is not JSON",
+    version: (got) => `The service speaks protocol ${got}, this add-in speaks ${PROTOCOL}`,
+    versionFix: "Update the add-in or the service so both speak the same protocol version.",
+    status: (status) => `The service answered HTTP ${status}`,
+  },
+  zh: {
+    unreachable: "无法连接 xlcrm 服务",
+    unreachableFix: "请确认服务正在运行，并检查设置中的服务地址，然后重试。",
+    trouble: "xlcrm 服务出现问题",
+    tryAgain: "请稍后重试。",
+    notJson: "xlcrm 服务返回的内容不是 JSON",
+    version: (got) => `服务使用协议版本 ${got}，本加载项使用版本 ${PROTOCOL}`,
+    versionFix: "请更新加载项或服务，使两者的协议版本一致。",
+    status: (status) => `服务返回 HTTP ${status}`,
+  },
+};
+
+/** "zh", "zh-CN", "zh-Hans-CN" … : the task pane speaks Chinese; anything else English. */
+export function isChinese(lang) {
+  return String(lang || "").toLowerCase().startsWith("zh");
+}
+
+/** Client-side texts in the task pane's language. */
+export function texts(lang) {
+  return isChinese(lang) ? TEXTS.zh : TEXTS.en;
+}
+
+/**
+ * An error the task pane shows: `kind` says what the user can do about it — `input` (fix the
+ * workbook or the options; nothing was changed), `auth` (enter the access token), `version`
+ * (update one side), `retry` (service or network trouble: try again), `workbook` (Excel
+ * refused a change; the workbook was left unchanged).
+ */
+export class ServiceError extends Error {
+  /**
+   * @param {{kind: string, where?: string|null, what: string, fix?: string|null,
+   *          status?: number}} fields
+   */
+  constructor({ kind, where = null, what, fix = null, status = 0 }, options = undefined) {
+    super(where ? `${where}: ${what}` : what, options);
+    this.name = "ServiceError";
+    this.kind = kind;
+    this.where = where;
+    this.what = what;
+    this.fix = fix;
+    this.status = status;
+  }
+}
+
+/** The kind an HTTP status means when the body does not say (a proxy's bare 502 page). */
+function kindOfStatus(status) {
+  if (status === 401 || status === 403) return "auth";
+  if (status === 409) return "version";
+  if (status >= 500 || status === 0 || status === 429) return "retry";
+  return "input";
+}
+
+/** ServiceError from a failed response: the `{"error": {...}}` body when there is one. */
+async function errorFrom(response, lang) {
+  const t = texts(lang);
+  let body = null;
+  try {
+    body = await response.json();
+  } catch {
+    body = null; // a bare gateway page or an empty body: described by the status alone
+  }
+  const error = body && typeof body === "object" ? body.error : null;
+  if (error && typeof error === "object" && typeof error.what === "string") {
+    return new ServiceError({
+      kind: typeof error.kind === "string" ? error.kind : kindOfStatus(response.status),
+      where: error.where ?? null,
+      what: error.what,
+      fix: error.fix ?? null,
+      status: response.status,
+    });
+  }
+  const kind = kindOfStatus(response.status);
+  return new ServiceError({
+    kind,
+    what: kind === "retry" ? `${t.trouble} (HTTP ${response.status})` : t.status(response.status),
+    fix: kind === "retry" ? t.tryAgain : null,
+    status: response.status,
+  });
+}
+
+/** The body as bytes, gzip-compressed when it is big and the browser has CompressionStream. */
+export async function encodeBody(payload) {
+  const bytes = new TextEncoder().encode(JSON.stringify(payload));
+  if (bytes.length <= GZIP_THRESHOLD || typeof globalThis.CompressionStream !== "function") {
+    return { body: bytes, gzip: false };
+  }
+  const stream = new Blob([bytes]).stream().pipeThrough(new CompressionStream("gzip"));
+  return { body: new Uint8Array(await new Response(stream).arrayBuffer()), gzip: true };
+}
+
+/**
+ * One call to the service. Resolves to the parsed JSON answer; rejects with ServiceError.
+ * @param {{baseUrl: string, token: string|null, fetch: typeof fetch, lang: string}} conn
+ * @param {string} method
+ * @param {string} path  e.g. "/api/v1/plan"
+ * @param {object|undefined} payload  posted as JSON
+ * @param {AbortSignal|undefined} signal
+ */
+export async function call(conn, method, path, payload = undefined, signal = undefined) {
+  const t = texts(conn.lang);
+  const headers = { Accept: "application/json", "Accept-Language": conn.lang || "en" };
+  if (conn.token) headers.Authorization = `Bearer ${conn.token}`;
+  const init = { method, headers, signal };
+  if (payload !== undefined) {
+    const { body, gzip } = await encodeBody(payload);
+    headers["Content-Type"] = "application/json; charset=utf-8";
+    if (gzip) headers["Content-Encoding"] = "gzip";
+    init.body = body;
+  }
+  let response;
+  try {
+    response = await conn.fetch(`${conn.baseUrl}${path}`, init);
+  } catch (err) {
+    if (err && err.name === "AbortError") throw err; // the user cancelled: not a failure
+    throw new ServiceError(
+      { kind: "retry", what: `${t.unreachable}: ${err?.message ?? err}`, fix: t.unreachableFix },
+      { cause: err },
+    );
+  }
+  if (!response.ok) throw await errorFrom(response, conn.lang);
+  let answer;
+  try {
+    answer = await response.json();
+  } catch (err) {
+    throw new ServiceError(
+      { kind: "retry", what: t.notJson, fix: t.tryAgain, status: response.status },
+      { cause: err },
+    );
+  }
+  if (answer && typeof answer === "object" && "protocol" in answer && answer.protocol !== PROTOCOL) {
+    throw new ServiceError({
+      kind: "version",
+      what: t.version(answer.protocol),
+      fix: t.versionFix,
+      status: response.status,
+    });
+  }
+  return answer;
+}

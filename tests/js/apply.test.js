@@ -1,0 +1,292 @@
+// Applying actions to a mocked workbook (office-addin-mock with the workbook model of
+// excel-mock.js; no Excel here), reading the result back from the mock.
+
+import { describe, expect, it } from "vitest";
+import { Book, excelFor } from "./excel-mock.js";
+import { applyActions, excelText, stateRows } from "../../addin/web/js/excel-apply.js";
+
+function crm() {
+  return new Book({
+    sheets: [
+      {
+        name: "Customers",
+        cells: {
+          A1: "ID", B1: "Name", C1: "Phone", D1: "Total",
+          A2: "C0001", B2: "张伟", C2: "00123", D2: { value: 10, formula: "=SUM(E2:F2)" },
+          A3: "C0002", B3: "李娜", C3: "", D3: 7,
+          A6: "below the table",
+          G1: "user's column beside",
+        },
+      },
+      { name: "Dashboard", cells: { A1: "old dashboard" } },
+      { name: "_xlcrm", visibility: "VeryHidden", cells: { A1: "key", B1: "value", A2: "schema", B2: "2" } },
+    ],
+    tables: [
+      { name: "Customers", sheet: "Customers", address: "A1:D3" },
+      { name: "Dashboard_Top", sheet: "Dashboard", address: "A3:B4" },
+    ],
+  });
+}
+
+const apply = (book, actions, options) => excelFor(book).run((context) => applyActions(context, actions, options));
+
+describe("excelText", () => {
+  it("prefixes every non-empty string and nothing else", () => {
+    expect(excelText("=1+1")).toBe("'=1+1");
+    expect(excelText("00123")).toBe("'00123");
+    expect(excelText("张伟")).toBe("'张伟");
+    expect(excelText("")).toBe("");
+    expect(excelText(42)).toBe(42);
+    expect(excelText(true)).toBe(true);
+  });
+});
+
+describe("write", () => {
+  it("stores strings as text, keeps numbers, and leaves null cells as they are", async () => {
+    const book = crm();
+    await apply(book, [
+      {
+        type: "write",
+        sheet: "Customers",
+        address: "B2:D3",
+        values: [
+          ['=HYPERLINK("http://evil.example","点我")', "00456", null],
+          ["TRUE", null, 45292],
+        ],
+        number_formats: [[null, null, null], [null, null, "yyyy-mm-dd"]],
+      },
+    ]);
+    const hyperlink = book.cell("Customers", "B2");
+    expect(hyperlink.value).toBe('=HYPERLINK("http://evil.example","点我")');
+    expect(hyperlink.formula).toBeUndefined();
+    expect(book.value("Customers", "C2")).toBe("00456");
+    expect(book.value("Customers", "B3")).toBe("TRUE");
+    // null: the formula stays a formula, the blank stays blank.
+    expect(book.cell("Customers", "D2").formula).toBe("=SUM(E2:F2)");
+    expect(book.value("Customers", "C3")).toBe("");
+    expect(book.value("Customers", "D3")).toBe(45292);
+    expect(book.cell("Customers", "D3").numberFormat).toBe("yyyy-mm-dd");
+  });
+
+  it("lets a later null keep what an earlier action of the same list wrote", async () => {
+    const book = crm();
+    await apply(book, [
+      { type: "write", sheet: "Customers", address: "B2", values: [["王芳"]] },
+      { type: "write", sheet: "Customers", address: "A2:B2", values: [["C0009", null]] },
+    ]);
+    expect(book.value("Customers", "A2")).toBe("C0009");
+    expect(book.value("Customers", "B2")).toBe("王芳");
+  });
+
+  it("refuses values that do not fit the address, writing nothing", async () => {
+    const book = crm();
+    const before = book.snapshot();
+    await expect(
+      apply(book, [{ type: "write", sheet: "Customers", address: "A2:B2", values: [["x"]] }]),
+    ).rejects.toMatchObject({ kind: "workbook", where: "Customers!A2:B2" });
+    expect(book.snapshot()).toEqual(before);
+  });
+});
+
+describe("append_rows", () => {
+  it("adds rows to an Excel Table (cells below move down) with their formats", async () => {
+    const book = crm();
+    await apply(book, [
+      {
+        type: "append_rows",
+        sheet: "Customers",
+        table: "Customers",
+        address: "A4:D5",
+        values: [["C0003", "王芳", "+86 138 0000 0000", 1], ["C0004", "=cmd|' /C calc'!A0", "", null]],
+        number_formats: [[null, null, "@", "0.00"], [null, null, "@", null]],
+      },
+    ]);
+    expect(book.table("Customers").box).toEqual({ r1: 0, c1: 0, r2: 4, c2: 3 });
+    expect(book.value("Customers", "C4")).toBe("+86 138 0000 0000");
+    expect(book.value("Customers", "B5")).toBe("=cmd|' /C calc'!A0");
+    expect(book.cell("Customers", "B5").formula).toBeUndefined();
+    expect(book.cell("Customers", "D4").numberFormat).toBe("0.00");
+    expect(book.cell("Customers", "D5").numberFormat).toBe("General");
+    expect(book.value("Customers", "A8")).toBe("below the table");
+  });
+
+  it("writes the range when there is no table", async () => {
+    const book = crm();
+    await apply(book, [{ type: "append_rows", sheet: "Dashboard", address: "A2:B2", values: [["x", 2]] }]);
+    expect([book.value("Dashboard", "A2"), book.value("Dashboard", "B2")]).toEqual(["x", 2]);
+  });
+
+  it("refuses rows that would not land right under the table", async () => {
+    const book = crm();
+    const before = book.snapshot();
+    await expect(
+      apply(book, [{ type: "append_rows", sheet: "Customers", table: "Customers", address: "A5:D5", values: [["a", "b", "c", "d"]] }]),
+    ).rejects.toThrow(/changed since the command read it \(it is now A1:D3\)/);
+    expect(book.snapshot()).toEqual(before);
+  });
+});
+
+describe("add_column, add_sheet, add_table, format, chart", () => {
+  it("adds a column at the right of a table", async () => {
+    const book = crm();
+    await apply(book, [
+      { type: "add_column", sheet: "Customers", table: "Customers", address: "E1:E3", values: [["Segment"], ["A"], [null]] },
+    ]);
+    expect(book.table("Customers").box).toEqual({ r1: 0, c1: 0, r2: 2, c2: 4 });
+    expect([book.value("Customers", "E1"), book.value("Customers", "E2"), book.value("Customers", "E3")]).toEqual(["Segment", "A", ""]);
+    expect(book.value("Customers", "G1")).toBe("user's column beside");
+  });
+
+  it("replaces a report sheet with its tables, chart, formats and drop-down lists", async () => {
+    const book = crm();
+    const { downloads, messages } = await apply(book, [
+      { type: "add_sheet", sheet: "Dashboard", visibility: "Visible", replace: true },
+      { type: "write", sheet: "Dashboard", address: "A1", values: [["销售看板"]] },
+      { type: "format", sheet: "Dashboard", address: "A1", bold: true, font_size: 16, column_width: 150 },
+      {
+        type: "add_table",
+        sheet: "Dashboard",
+        table: "Dashboard_Top",
+        address: "A3:C5",
+        values: [["Owner", "Stage", "Amount"], ["张伟", "Won", 1200], ["李娜", "Lead", 300]],
+        number_formats: [[null, null, null], [null, null, "#,##0"], [null, null, "#,##0"]],
+        choices: [{ column: 1, values: ["Lead", "Won", "Lost"] }],
+      },
+      { type: "chart", sheet: "Dashboard", kind: "ColumnClustered", title: "按负责人", source: "A3:A5", series: "Columns", anchor: "E3", width: 425, height: 212 },
+      { type: "message", level: "info", text: "看板已更新" },
+    ]);
+    expect(messages).toEqual([{ level: "info", text: "看板已更新" }]);
+    expect(downloads).toEqual([]);
+    expect(book.sheets.map((s) => s.name)).toEqual(["Customers", "Dashboard", "_xlcrm"]);
+    const sheet = book.sheet("Dashboard");
+    expect(book.value("Dashboard", "A1")).toBe("销售看板");
+    expect(book.cell("Dashboard", "A1")).toMatchObject({ bold: true, size: 16 });
+    expect(sheet.widths.get(0)).toBe(150);
+    expect(book.tables.map((t) => t.name)).toEqual(["Customers", "Dashboard_Top"]);
+    expect(book.table("Dashboard_Top")).toMatchObject({ sheet, box: { r1: 2, c1: 0, r2: 4, c2: 2 } });
+    expect(book.cell("Dashboard", "C4")).toMatchObject({ value: 1200, numberFormat: "#,##0" });
+    expect(sheet.validations).toEqual([
+      {
+        address: "B4:B1048576",
+        rule: { list: { inCellDropDown: true, source: "Lead,Won,Lost" } },
+        errorAlert: { showAlert: true, style: "Warning", title: "Stage", message: "Pick a value from the list" },
+      },
+    ]);
+    expect(sheet.charts).toEqual([
+      { name: "Chart 1", type: "ColumnClustered", source: "A3:A5", seriesBy: "Columns", title: "按负责人", anchor: "E3", width: 425, height: 212 },
+    ]);
+  });
+
+  it("refuses to add a sheet that exists without replace", async () => {
+    const book = crm();
+    await expect(apply(book, [{ type: "add_sheet", sheet: "dashboard", visibility: "Visible", replace: false }])).rejects.toThrow(
+      'a sheet "dashboard" already exists',
+    );
+  });
+});
+
+describe("state", () => {
+  it("rewrites the very hidden _xlcrm sheet sorted by key, long values split", async () => {
+    const book = crm();
+    const long = "记".repeat(32_000) + "x".repeat(10);
+    await apply(book, [{ type: "state", items: { schema: "3", "a:0": "=1+1", big: long } }]);
+    const sheet = book.sheet("_xlcrm");
+    expect(sheet.visibility).toBe("VeryHidden");
+    expect(book.value("_xlcrm", "A2")).toBe("a:0");
+    expect(book.value("_xlcrm", "B2")).toBe("=1+1");
+    expect(book.cell("_xlcrm", "B2").formula).toBeUndefined();
+    expect(book.value("_xlcrm", "A3")).toBe("big");
+    expect(book.value("_xlcrm", "B3")).toBe("记".repeat(32_000));
+    expect(book.value("_xlcrm", "C3")).toBe("xxxxxxxxxx");
+    expect([book.value("_xlcrm", "A4"), book.value("_xlcrm", "B4")]).toEqual(["schema", "3"]);
+    expect(stateRows({ b: "1", a: "2" })).toEqual([["key", "value"], ["a", "2"], ["b", "1"]]);
+  });
+
+  it("creates the state sheet when the workbook has none", async () => {
+    const book = crm();
+    book.sheets = book.sheets.filter((s) => s.name !== "_xlcrm");
+    await apply(book, [{ type: "state", items: { schema: "3" } }]);
+    expect(book.sheet("_xlcrm").visibility).toBe("VeryHidden");
+    expect(book.value("_xlcrm", "B2")).toBe("3");
+  });
+});
+
+describe("download", () => {
+  it("hands back the file as a Blob after the workbook part", async () => {
+    const book = crm();
+    const pdf = "%PDF-1.4 合同";
+    const data = Buffer.from(pdf, "utf8").toString("base64");
+    const { downloads } = await apply(book, [
+      { type: "write", sheet: "Customers", address: "B2", values: [["x"]] },
+      { type: "download", name: "合同-D0001.pdf", media_type: "application/pdf", data },
+    ]);
+    expect(downloads).toHaveLength(1);
+    expect(downloads[0].name).toBe("合同-D0001.pdf");
+    expect(downloads[0].mediaType).toBe("application/pdf");
+    expect(downloads[0].blob.type).toBe("application/pdf");
+    expect(await downloads[0].blob.text()).toBe(pdf);
+  });
+});
+
+describe("all or nothing", () => {
+  const everything = () => [
+    { type: "write", sheet: "Customers", address: "B2", values: [["first"]] },
+    { type: "append_rows", sheet: "Customers", table: "Customers", address: "A4:D4", values: [["C0003", "王芳", "1", 2]] },
+    { type: "add_column", sheet: "Customers", table: "Customers", address: "E1:E4", values: [["Segment"], ["A"], ["B"], ["C"]] },
+    { type: "add_sheet", sheet: "Dashboard", visibility: "Visible", replace: true },
+    { type: "add_table", sheet: "Dashboard", table: "Dashboard_Top", address: "A1:A2", values: [["H"], ["v"]] },
+    { type: "chart", sheet: "Dashboard", kind: "Pie", title: "t", source: "A1:A2", series: "Columns", anchor: "C1", width: 100, height: 100 },
+    { type: "write", sheet: "Customers", address: "A3:D3", values: [["third", null, "=2+2", 5]] },
+    { type: "format", sheet: "Customers", address: "A1:D1", bold: true },
+    { type: "state", items: { schema: "3" } },
+    { type: "download", name: "x.pdf", media_type: "application/pdf", data: "eA==" },
+  ];
+
+  it("puts every cell, sheet and table back when the 3rd write fails at sync", async () => {
+    const book = crm();
+    const before = book.snapshot();
+    let writes = 0;
+    book.failOn = (op) => op.kind === "set" && op.prop === "values" && ++writes === 3;
+    const error = await apply(book, everything()).catch((e) => e);
+    expect(error.kind).toBe("workbook");
+    expect(error.message).toMatch(/Excel refused a change: GeneralException.*The workbook was left unchanged\./);
+    expect(writes).toBeGreaterThanOrEqual(3);
+    expect(book.snapshot()).toEqual(before);
+  });
+
+  it("puts everything back when the last change of the batch fails, in Chinese", async () => {
+    const book = crm();
+    const before = book.snapshot();
+    // The replaced sheet's deletion is the last change of the batch; it fails once (the
+    // undo deletes the new sheet, which must work).
+    let failed = false;
+    book.failOn = (op) =>
+      !failed && op.kind === "call" && op.method === "delete" && op.handle.constructor.name === "SheetHandle" && (failed = true);
+    const error = await apply(book, everything(), { lang: "zh-CN" }).catch((e) => e);
+    expect(error.message).toContain("工作簿未作任何更改");
+    expect(book.snapshot()).toEqual(before);
+  });
+
+  it("refuses an unknown sheet before writing anything", async () => {
+    const book = crm();
+    const before = book.snapshot();
+    const actions = everything();
+    actions.splice(1, 0, { type: "write", sheet: "Deals", address: "A1", values: [[1]] });
+    const error = await apply(book, actions).catch((e) => e);
+    expect(error.kind).toBe("workbook");
+    expect(error.where).toBe("Deals!A1");
+    expect(error.message).toBe('Deals!A1: there is no sheet "Deals". Nothing was written to the workbook.');
+    expect(book.snapshot()).toEqual(before);
+    expect(book.syncs.every((s) => s.ops > 0)).toBe(true); // it did look: loads only
+  });
+
+  it("refuses an unknown table and an unknown action type", async () => {
+    const book = crm();
+    const before = book.snapshot();
+    await expect(
+      apply(book, [{ type: "append_rows", sheet: "Customers", table: "Deals", address: "A4:A4", values: [[1]] }]),
+    ).rejects.toThrow('there is no Excel Table "Deals"');
+    await expect(apply(book, [{ type: "explode" }])).rejects.toThrow("cannot apply (explode: unknown type)");
+    expect(book.snapshot()).toEqual(before);
+  });
+});
