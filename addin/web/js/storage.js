@@ -1,0 +1,53 @@
+// What the pane remembers between openings, in the browser storage of the add-in — never in the
+// workbook, which is shared with colleagues and mailed around: the address and token of a shared
+// xlcrm service, and the campaign that was still sending when the pane was closed.
+
+const CONNECTION = "xlcrm.connection";
+const RUNNING = "xlcrm.campaign.running";
+
+function read(key) {
+  try {
+    return JSON.parse(localStorage.getItem(key) || "null");
+  } catch {
+    return null; // storage disabled (private mode) or a value from an older version
+  }
+}
+
+function write(key, value) {
+  try {
+    if (value === null) localStorage.removeItem(key);
+    else localStorage.setItem(key, JSON.stringify(value));
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** `{ baseUrl, token }`: empty strings mean the service that served this page, no token. */
+export function loadConnection() {
+  const saved = read(CONNECTION) || {};
+  return { baseUrl: saved.baseUrl || "", token: saved.token || "" };
+}
+
+export function saveConnection({ baseUrl, token }) {
+  const url = (baseUrl || "").trim().replace(/\/+$/, "");
+  return write(CONNECTION, url || token ? { baseUrl: url, token: token || "" } : null);
+}
+
+// A campaign is remembered per workbook: continuing a send in another workbook would be wrong.
+function runningKey(documentUrl) {
+  return documentUrl ? `${RUNNING}:${documentUrl}` : RUNNING;
+}
+
+/** The campaign still sending in this workbook: `{ template, name, where, claim?, total }`. */
+export function loadRunningCampaign(documentUrl) {
+  return read(runningKey(documentUrl));
+}
+
+export function saveRunningCampaign(documentUrl, campaign) {
+  write(runningKey(documentUrl), campaign);
+}
+
+export function forgetRunningCampaign(documentUrl) {
+  write(runningKey(documentUrl), null);
+}
