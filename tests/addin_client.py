@@ -81,9 +81,14 @@ class AddinClient:
         if token:
             self.http.headers["Authorization"] = f"Bearer {token}"
 
-    def post(self, path: str, body: dict[str, Any], *, gzipped: bool = False) -> dict[str, Any]:
+    def post(
+        self, path: str, body: dict[str, Any], *, gzipped: bool | None = None
+    ) -> dict[str, Any]:
+        """POST as client.js does: JSON, gzip-compressed when over 64 KB."""
         data = json.dumps(body, ensure_ascii=False).encode()
         headers = {"Content-Type": "application/json"}
+        if gzipped is None:
+            gzipped = len(data) > 64 * 1024
         if gzipped:
             data = gzip.compress(data)
             headers["Content-Encoding"] = "gzip"

@@ -146,7 +146,7 @@ def test_the_reminders_sheet_lists_each_owners_work(tmp_path: Path) -> None:
 def test_each_owner_gets_one_digest_a_day(tmp_path: Path, smtp: SmtpServer) -> None:
     book = make_crm(tmp_path / "客户管理.xlsx", "zh")
     report = remind(book, server=smtp)
-    assert report.no_address == ["张强: 2 reminder(s), not in the team list (设置!B21)"]
+    assert report.no_address == ["张强: 2 reminder(s), not in the team list (设置!B24)"]
     li_na, wang_wei = received(smtp)
     assert smtp.messages[0].rcpt_tos == ["li.na@xinghe.example"]
     assert li_na["Subject"] == "Li Na 的今日提醒（2026-03-02）：2 项"

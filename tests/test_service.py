@@ -12,8 +12,8 @@ import base64
 import datetime as dt
 import gzip
 import json
-from email.utils import parseaddr
 from collections.abc import Iterator
+from email.utils import parseaddr
 from pathlib import Path
 
 import httpx
@@ -395,7 +395,7 @@ def test_gzip_requests_and_the_size_limit(tmp_path: Path, base_url: str) -> None
     client = AddinClient(base_url, host)
     request = host.request("settings", {"step": "get"})
     assert client.post("/api/v1/plan", request, gzipped=True)["status"] == "read"
-    bomb = gzip.compress(b"[" + b"0," * (40 * 1024 * 1024) + b"0]")
+    bomb = gzip.compress(b"[" + b"0," * (130 * 1024 * 1024) + b"0]")
     answer = httpx.post(
         f"{base_url}/api/v1/plan",
         content=bomb,

@@ -24,7 +24,7 @@ from ..schema import STATE_SHEET, TableSpec
 from . import crypto, safety
 from .book import Book
 from .cells import parse_range
-from .locate import column_keys, header_run, locate_table
+from .locate import column_keys, header_run, locate_table, plain_range
 from .newsheets import (
     CONTENT_TYPES,
     PackageEdit,
@@ -145,32 +145,7 @@ class FileBook(Book):
         return layout, values[r1:last]
 
     def _from_range(self, spec: TableSpec, sheet: SheetInfo) -> tuple[TableLayout, list[list]]:
-        values = self._values(sheet.name)
-        for r, row in enumerate(values):
-            run = header_run(row)
-            if run is None:
-                continue
-            c1, headers = run
-            c2 = c1 + len(headers) - 1
-            data = values[r + 1 :]
-            while data and all(v in ("", None) for v in data[-1][c1 : c2 + 1]):
-                data.pop()
-            layout = TableLayout(
-                spec,
-                sheet.name,
-                None,
-                r + 1,
-                c1,
-                headers,
-                column_keys(spec, headers),
-                r + 1 + len(data),
-            )
-            return layout, data
-        raise WorkbookError(
-            f"{sheet.name}!A1",
-            f"the {sheet.name} sheet is empty",
-            "put the column headers in the first row",
-        )
+        return plain_range(spec, sheet.name, self._values(sheet.name))
 
     # -- state ---------------------------------------------------------------------------------
 

@@ -65,7 +65,7 @@ from ..errors import WorkbookError, WorkbookLockedError, XlcrmError
 from ..schema import STATE_SHEET, TableSpec
 from .book import Book
 from .cells import MAX_CELL_TEXT, cell_ref, parse_range, range_ref
-from .locate import column_keys, header_run, locate_table
+from .locate import column_keys, header_run, locate_table, plain_range
 from .report import Block, Chart, ReportSheet
 from .table import TableChanges, TableLayout, paused_gc
 
@@ -263,31 +263,9 @@ class LiveBook(Book):
         return layout, data
 
     def _from_sheet(self, spec: TableSpec, sheet: str) -> tuple[TableLayout, list[list]]:
-        grid = self._sheet_grid(sheet)
-        for r, row in enumerate(grid):
-            run = header_run(row)
-            if run is None:
-                continue
-            c1, headers = run
-            data = grid[r + 1 :]
-            c2 = c1 + len(headers)
-            while data and all(v in ("", None) for v in data[-1][c1:c2]):
-                data.pop()
-            layout = TableLayout(
-                spec,
-                sheet,
-                None,
-                r + 1,
-                c1,
-                headers,
-                column_keys(spec, headers),
-                r + 1 + len(data),
-            )
-            self._raw[spec.key] = data
-            return layout, data
-        raise WorkbookError(
-            f"{sheet}!A1", f"the {sheet} sheet is empty", "put the column headers in the first row"
-        )
+        layout, data = plain_range(spec, sheet, self._sheet_grid(sheet))
+        self._raw[spec.key] = data
+        return layout, data
 
     def _read_state(self) -> dict[str, str]:
         if STATE_SHEET not in self.inventory.sheets:

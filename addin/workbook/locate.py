@@ -16,9 +16,12 @@ ribbon. In order:
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from ..schema import CORE_TABLES, STATE_SHEET, TABLES, TableSpec, match_header, normalize_label
+
+if TYPE_CHECKING:
+    from .table import TableLayout
 
 MIN_HEADER_MATCHES = 3
 
@@ -95,6 +98,31 @@ def locate_table(
         ):
             best = (points, sheet)
     return None if best is None else best[1]
+
+
+def plain_range(
+    spec: TableSpec, sheet: str, grid: list[list[Any]]
+) -> tuple[TableLayout, list[list[Any]]]:
+    """The table on a plain sheet (no Excel Table): headers from its first filled row, data
+    down to the last row with a value under them. ``grid`` is the sheet's values from A1."""
+    from ..errors import WorkbookError
+    from .table import TableLayout
+
+    for r, row in enumerate(grid):
+        run = header_run(row)
+        if run is None:
+            continue
+        c1, headers = run
+        c2 = c1 + len(headers)
+        data = grid[r + 1 :]
+        while data and all(v in ("", None) for v in data[-1][c1:c2]):
+            data.pop()
+        keys = column_keys(spec, headers)
+        layout = TableLayout(spec, sheet, None, r + 1, c1, headers, keys, r + 1 + len(data))
+        return layout, data
+    raise WorkbookError(
+        f"{sheet}!A1", f"the {sheet} sheet is empty", "put the column headers in the first row"
+    )
 
 
 def column_keys(spec: TableSpec, headers: Sequence[str]) -> list[str]:
