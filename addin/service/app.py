@@ -189,11 +189,6 @@ def create_app(config: ServiceConfig | None = None) -> Starlette:
             command = _command(req.command)
             options = command.parse(req.options)
             book = RemoteBook(req)
-            if command.probe is not None:
-                ctx = Context(book, options, config, req)
-                outcome = await anyio.to_thread.run_sync(command.probe, ctx)
-                if outcome is not None:
-                    return _answer(p.PlanResponse, book, outcome)
             reads = plan_reads(book, command.needs(options))
             return JSONResponse(p.PlanResponse(reads=reads).model_dump(exclude_none=True))
 

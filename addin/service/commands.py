@@ -66,7 +66,6 @@ class Command:
     options: type[Options]
     needs: Callable[[Any], Needs]
     run: Callable[[Context], Outcome]
-    probe: Callable[[Context], Outcome | None] | None = None  # may finish in the plan call
     needs_selection: bool = False
 
     def parse(self, raw: Mapping[str, Any]) -> Any:
