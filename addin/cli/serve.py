@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 from pathlib import Path
 
 import click
 
+from sync.mailbox import is_loopback
+
 from .common import handle_errors
 
 TOKEN_VARIABLE = "XLCRM_SERVICE_TOKEN"
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 @click.command("serve")

@@ -20,7 +20,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from ..errors import UsageError, XlcrmError
-from ..schema import STATE_SHEET, TABLES, TableSpec
+from ..schema import TABLES, TableSpec
 from ..workbook.book import Book
 from ..workbook.cells import parse_range, range_ref
 from ..workbook.locate import column_keys, header_run, locate_table
@@ -216,4 +216,4 @@ def _header_of(book: RemoteBook, read: p.Read) -> list[str]:
     return book._headers_of(read.sheet)
 
 
-__all__ = ["ALL", "STATE_SHEET", "RemoteBook", "from_serial", "local_address", "plan_reads"]
+__all__ = ["ALL", "RemoteBook", "from_serial", "local_address", "plan_reads"]

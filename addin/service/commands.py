@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sync.mailbox import MailboxURL
+from sync.mailbox import LOCAL_SCHEMES, parse_url
 
 from ..errors import UsageError, XlcrmError
 from ..remote import RemoteBook
@@ -34,7 +34,6 @@ if TYPE_CHECKING:
     from .app import ServiceConfig
 
 Needs = Mapping[str, list[str] | str]
-LOCAL_SCHEMES = ("maildir", "mbox", "eml", "msg")
 BATCH = 25  # campaign messages per call: a lost answer leaves at most this many uncertain
 
 
@@ -165,10 +164,8 @@ def _sync_run(ctx: Context) -> Outcome:
 
 
 def _display(url: str) -> str:
-    try:
-        return MailboxURL.parse(url).display()  # type: ignore[attr-defined]
-    except Exception:  # the URL was good enough to open; showing it is only cosmetic
-        return url.split("?", 1)[0]
+    """The mailbox as messages name it (the URL was opened, so it parses)."""
+    return parse_url(url).text
 
 
 # -- contracts ---------------------------------------------------------------------------------
