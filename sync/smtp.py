@@ -37,6 +37,7 @@ import base64
 import logging
 import re
 import smtplib
+import socket
 import time
 from collections.abc import Callable
 from contextlib import suppress
@@ -83,13 +84,20 @@ class SmtpTransport:
         self._used = 0.0  # time.monotonic() of the connection's last use
         self._secret: str | None = None
 
-    def send(self, message: bytes) -> None:
-        """Send ``message`` to every address in its To, Cc and Bcc, or to none of them."""
+    def send(self, message: bytes, *, before_commit: Callable[[], None] | None = None) -> None:
+        """Send ``message`` to every address in its To, Cc and Bcc, or to none of them.
+
+        ``before_commit`` is called once the whole content is with the server and only the
+        final ``.`` that makes the server take it is left to send: a sender that records
+        "handed over" there knows that a message whose record is missing never left (it
+        can simply go again), and only a message recorded but unconfirmed is uncertain.
+        An exception from it abandons the message (the connection is dropped, and a server
+        discards a transaction whose content never ended)."""
         sender, recipients = envelope(self.url, message)
         data = without_bcc(message)
         kept = self._smtp is not None
         try:
-            self._transaction(sender, recipients, data)
+            self._transaction(sender, recipients, data, before_commit)
         except _Unsent as unsent:
             if not kept:
                 raise unsent.error from None
@@ -99,7 +107,7 @@ class SmtpTransport:
                 unsent.message,
             )
             try:
-                self._transaction(sender, recipients, data)
+                self._transaction(sender, recipients, data, before_commit)
             except _Unsent as again:
                 raise again.error from None
         log.info("%s: sent a message to %d recipient(s)", self.url, len(recipients))
@@ -108,39 +116,136 @@ class SmtpTransport:
         """SMTP cannot tell: a server keeps no sent mail that a client could ask about."""
         return None
 
-    def _transaction(self, sender: str, recipients: list[str], data: bytes) -> None:
-        """MAIL, RCPT for each recipient, DATA; a refusal at any step is a MailboxError."""
+    def _transaction(
+        self,
+        sender: str,
+        recipients: list[str],
+        data: bytes,
+        before_commit: Callable[[], None] | None,
+    ) -> None:
+        """MAIL, RCPT for each recipient, DATA, the content; a refusal at any step is a
+        MailboxError and sends nothing.
+
+        With PIPELINING (RFC 2920, offered by Postfix, Exchange, Gmail…) MAIL, every RCPT and
+        DATA go out in one write and their replies are read together: a message costs two
+        round trips (the envelope, then the content) instead of three plus one per recipient,
+        which on a real network is most of a campaign's time."""
         smtp = self._connection()
         options = self._mail_options(smtp, sender, recipients, data)
         try:
-            code, reply = self._command("MAIL", lambda: smtp.mail(sender, options))
-            if code != 250:
-                self._reset(smtp)
-                raise self._refused(
-                    f"the server refused the sender {sender} ({code} {_text(reply)})",
-                    code,
-                    "the server may only accept the address you log in with as sender",
-                )
-            refused: dict[str, tuple[int, str]] = {}
-            for address in recipients:
-                code, reply = self._command("RCPT", lambda a=address: smtp.rcpt(a))
-                if code not in (250, 251):
-                    refused[address] = (code, _text(reply))
-            if refused:
-                self._reset(smtp)
-                raise self._recipients_refused(refused, len(recipients))
-            try:
-                code, reply = self._command("DATA", lambda: smtp.data(data))
-            except smtplib.SMTPDataError as error:  # DATA itself refused: nothing was sent
-                code, reply = self._reply("DATA command", error.smtp_code, error.smtp_error)
-                self._reset(smtp)
-            if code != 250:
-                raise self._refused(
-                    f"the server did not accept the message ({code} {_text(reply)})", code
-                )
+            if smtp.has_extn("pipelining"):
+                self._envelope_pipelined(smtp, sender, options, recipients)
+            else:
+                self._envelope(smtp, sender, options, recipients)
+            self._content(smtp, data, before_commit)
         except smtplib.SMTPException as error:  # a reply smtplib could not make sense of
             self._drop()
             raise MailboxError(self.url, f"sending failed: {error}") from None
+
+    def _envelope(
+        self, smtp: smtplib.SMTP, sender: str, options: list[str], recipients: list[str]
+    ) -> None:
+        """MAIL, RCPT and DATA one at a time, each waiting for its reply (no PIPELINING)."""
+        code, reply = self._command("MAIL", lambda: smtp.mail(sender, options))
+        if code != 250:
+            self._reset(smtp)
+            raise self._sender_refused(sender, code, reply)
+        refused: dict[str, tuple[int, str]] = {}
+        for address in recipients:
+            code, reply = self._command("RCPT", lambda a=address: smtp.rcpt(a))
+            if code not in (250, 251):
+                refused[address] = (code, _text(reply))
+        if refused:
+            self._reset(smtp)
+            raise self._recipients_refused(refused, len(recipients))
+        code, reply = self._command("DATA command", lambda: smtp.docmd("data"))
+        if code != 354:
+            self._reset(smtp)
+            raise self._data_refused(code, reply)
+
+    def _envelope_pipelined(
+        self, smtp: smtplib.SMTP, sender: str, options: list[str], recipients: list[str]
+    ) -> None:
+        """MAIL, every RCPT and DATA in one write; then their replies, in order.
+
+        When a recipient is refused and the server still answered DATA with 354 (it does when
+        any recipient was accepted), the content must not follow — that would send to the
+        others — so the connection is dropped: a server discards a transaction whose content
+        never ended, and the next message connects again."""
+        if any(option.upper() == "SMTPUTF8" for option in options):
+            smtp.command_encoding = "utf-8"  # as smtplib.mail does for SMTPUTF8
+        mail = f"MAIL FROM:{smtplib.quoteaddr(sender)}"
+        if options:
+            mail += " " + " ".join(options)
+        lines = [mail, *(f"RCPT TO:{smtplib.quoteaddr(a)}" for a in recipients), "DATA"]
+        batch = "".join(line + "\r\n" for line in lines)
+
+        def first() -> tuple[int, bytes]:
+            smtp.send(batch)
+            return smtp.getreply()
+
+        mail_code, mail_reply = self._command("MAIL", first)
+        refused: dict[str, tuple[int, str]] = {}
+        for address in recipients:
+            code, reply = self._command("RCPT", smtp.getreply)
+            if code not in (250, 251):
+                refused[address] = (code, _text(reply))
+        code, reply = self._command("DATA command", smtp.getreply)
+        if code == 354:
+            if mail_code == 250 and not refused:
+                return
+            self._drop()  # the server waits for content that must not come
+        else:
+            self._reset(smtp)
+        if mail_code != 250:
+            raise self._sender_refused(sender, mail_code, mail_reply)
+        if refused:
+            raise self._recipients_refused(refused, len(recipients))
+        raise self._data_refused(code, reply)
+
+    def _content(
+        self, smtp: smtplib.SMTP, data: bytes, before_commit: Callable[[], None] | None
+    ) -> None:
+        """The content after a 354, then the final ``.``, which makes the server take it.
+
+        A connection lost before that dot went cannot have delivered anything (the error
+        says to send again); only one lost between the dot and the server's reply leaves the
+        message uncertain (``maybe_sent``)."""
+        body = dot_stuffed(data)
+        if before_commit is None:
+            body += b".\r\n"
+        try:
+            smtp.send(body)
+        except (smtplib.SMTPServerDisconnected, OSError) as error:
+            self._drop()
+            raise self._lost("DATA command", error) from None
+        if before_commit is not None:
+            try:
+                before_commit()
+            except BaseException:
+                self._drop()  # the transaction never ends: the server discards it
+                raise
+
+        def commit() -> tuple[int, bytes]:
+            if before_commit is not None:
+                smtp.send(b".\r\n")
+            return smtp.getreply()
+
+        code, reply = self._command("DATA", commit)
+        if code != 250:
+            raise self._refused(
+                f"the server did not accept the message ({code} {_text(reply)})", code
+            )
+
+    def _sender_refused(self, sender: str, code: int, reply: bytes) -> MailboxError:
+        return self._refused(
+            f"the server refused the sender {sender} ({code} {_text(reply)})",
+            code,
+            "the server may only accept the address you log in with as sender",
+        )
+
+    def _data_refused(self, code: int, reply: bytes) -> MailboxError:
+        return self._refused(f"the server did not accept the message ({code} {_text(reply)})", code)
 
     def _command(self, stage: str, call: Callable[[], tuple[int, bytes]]) -> tuple[int, bytes]:
         """One SMTP command of a message, and its reply. ``stage`` is MAIL, RCPT, DATA (the
@@ -255,6 +360,10 @@ class SmtpTransport:
                 smtp = smtplib.SMTP(host, port, timeout=CONNECT_TIMEOUT)
             if smtp.sock is not None:
                 smtp.sock.settimeout(READ_TIMEOUT)
+                # Small writes (a pipelined envelope, the final dot) go out at once instead of
+                # waiting for the server's delayed ACK of the previous segment: ~40 ms a
+                # message over TLS otherwise.
+                smtp.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             smtp.ehlo_or_helo_if_needed()
             if self._parsed.scheme == "smtp":
                 if smtp.has_extn("starttls"):
@@ -438,6 +547,17 @@ def envelope(where: str, message: bytes) -> tuple[str, list[str]]:
     if not recipients:
         raise MailboxError(where, "the message has no recipients (no To, Cc or Bcc address)")
     return senders[0], list(recipients.values())
+
+
+_LINE_END = re.compile(rb"\r\n|\r|\n")
+_LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
+
+
+def dot_stuffed(data: bytes) -> bytes:
+    """The content as DATA transmits it (RFC 5321 4.5.2): CRLF line ends, a leading dot
+    doubled, ending in CRLF — without the final ``.`` line."""
+    data = _LEADING_DOT.sub(b"..", _LINE_END.sub(b"\r\n", data))
+    return data if data.endswith(b"\r\n") else data + b"\r\n"
 
 
 def without_bcc(message: bytes) -> bytes:

@@ -20,7 +20,7 @@ from servers.tcp_cut import HOST, Certificate, TcpCut, free_port, make_certifica
 
 from sync.mailbox import MailboxError, Transport, header_message_id
 from sync.open import open_transport
-from sync.smtp import SmtpTransport, envelope, without_bcc
+from sync.smtp import SmtpTransport, dot_stuffed, envelope, without_bcc
 
 USER, PASSWORD = "sales@example.cn", "S3cret-发件-2025"
 # aiosmtpd warns when it takes a login on a connection it does not see as TLS. It does not
@@ -144,8 +144,22 @@ def test_smtps_with_a_chinese_address_uses_smtputf8(
     assert received.tls and received.login == USER
 
 
-def test_a_refused_recipient_means_the_message_went_to_no_one(submission: SmtpServer) -> None:
-    with SmtpTransport(url(submission)) as transport:
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelined", "one-by-one"])
+def test_a_refused_recipient_means_the_message_went_to_no_one(
+    certificate: Certificate, trusted: None, pipelining: bool
+) -> None:
+    """With PIPELINING the server has already answered DATA with 354 (another recipient was
+    accepted) when the refusal is read: the content must not follow, and does not."""
+    with (
+        SmtpServer(
+            certificate,
+            mode="starttls",
+            users={USER: PASSWORD},
+            refuse=["nobody@example.com"],
+            pipelining=pipelining,
+        ) as submission,
+        SmtpTransport(url(submission)) as transport,
+    ):
         bad = mail("From: sales@example.cn", "To: li.lei@customer.cn", "Cc: nobody@example.com")
         with pytest.raises(MailboxError) as caught:
             transport.send(bad)
@@ -159,7 +173,51 @@ def test_a_refused_recipient_means_the_message_went_to_no_one(submission: SmtpSe
         assert submission.rcpt_seen == ["li.lei@customer.cn", "nobody@example.com"]
 
         transport.send(mail("From: sales@example.cn", "To: li.lei@customer.cn"))  # still works
-    assert [m.rcpt_tos for m in submission.messages] == [["li.lei@customer.cn"]]
+        assert [m.rcpt_tos for m in submission.messages] == [["li.lei@customer.cn"]]
+
+
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelined", "one-by-one"])
+def test_before_commit_runs_when_only_the_final_dot_is_left(
+    certificate: Certificate, pipelining: bool
+) -> None:
+    """The hook a sender records "handed over" in: the whole content is with the server, and
+    the server has not taken the message yet."""
+    with SmtpServer(certificate, mode="plain", pipelining=pipelining) as server:
+        seen: list[int] = []
+        with SmtpTransport(f"smtp://{HOST}:{server.port}") as transport:
+            transport.send(numbered(1), before_commit=lambda: seen.append(len(server.messages)))
+            transport.send(numbered(2))
+        assert seen == [0]
+        assert arrived(server) == ["<c1@example.cn>", "<c2@example.cn>"]
+
+
+class Killed(Exception):
+    """Stands for the sending process dying at the hook (the journal could not be written)."""
+
+
+@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelined", "one-by-one"])
+def test_a_send_abandoned_before_the_final_dot_delivers_nothing(
+    certificate: Certificate, pipelining: bool
+) -> None:
+    """Everything but the dot went out, then the sender gave up: the server must discard the
+    message, so sending it again later cannot make a duplicate."""
+
+    def die() -> None:
+        raise Killed
+
+    with SmtpServer(certificate, mode="plain", pipelining=pipelining) as server:
+        with SmtpTransport(f"smtp://{HOST}:{server.port}") as transport:
+            with pytest.raises(Killed):
+                transport.send(numbered(1), before_commit=die)
+            transport.send(numbered(1))  # sent again: once
+        assert arrived(server) == ["<c1@example.cn>"]
+        assert server.connections == 2  # the abandoned one was dropped
+
+
+def test_dot_stuffing_and_line_ends_as_data_transmits_them() -> None:
+    assert dot_stuffed(b"a\n.b\r\n..c\rd") == b"a\r\n..b\r\n...c\r\nd\r\n"
+    assert dot_stuffed(b".\r\n") == b"..\r\n"
+    assert dot_stuffed(b"") == b"\r\n"
 
 
 def test_a_wrong_password_says_so_without_showing_it(

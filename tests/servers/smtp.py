@@ -52,7 +52,18 @@ class _Recorder:
     rcpt_seen: list[str] = field(default_factory=list)
     answers: dict[str, deque[str]] = field(default_factory=dict)  # command → replies to give
     noops: int = 0
+    pipelining: bool = True
     lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_EHLO(
+        self, server: Any, session: Any, envelope: Any, hostname: str, responses: list[str]
+    ) -> list[str]:
+        """aiosmtpd reads pipelined commands but does not say so; real submission servers
+        (Postfix, Exchange, Gmail) offer PIPELINING, so this one does unless told not to."""
+        session.host_name = hostname
+        if self.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
 
     def _answer(self, server: Any, command: str) -> str | None:
         """The reply a test asked for, for the next ``command``; a 421 closes the connection."""
@@ -142,12 +153,15 @@ class SmtpServer:
         refuse: Iterable[str] = (),
         defer: Iterable[str] = (),
         smtputf8: bool = True,
+        pipelining: bool = True,
     ) -> None:
         self.port = free_port()
         self.mode = mode
         self._users = users or {}
         self._recorder = _Recorder(
-            {address.casefold() for address in refuse}, {address.casefold() for address in defer}
+            {address.casefold() for address in refuse},
+            {address.casefold() for address in defer},
+            pipelining=pipelining,
         )
         self.logins = 0  # successful AUTH commands
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
