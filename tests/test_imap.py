@@ -332,10 +332,15 @@ def test_a_connection_dropped_mid_fetch_is_an_error_and_the_next_run_starts_over
 # ---- connecting ----------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("wrong", ["Wr0ng-Geheim-密码", "Wr0ng-Geheim"], ids=["plain", "login"])
 def test_a_wrong_password_says_so_without_showing_it(
-    account: Account, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    account: Account,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    wrong: str,
 ) -> None:
-    wrong = "Wr0ng-Geheim-密码"
+    """A non-ASCII password goes by AUTHENTICATE PLAIN, an ASCII one by LOGIN, whose failure
+    imapclient reports as the reply's bytes."""
     monkeypatch.setenv("XLCRM_PASSWORD", wrong)
     caplog.set_level(logging.DEBUG)
     with pytest.raises(MailboxError) as caught:
@@ -344,6 +349,9 @@ def test_a_wrong_password_says_so_without_showing_it(
     assert text.startswith(f"{account.url}: login failed for {account.user}")
     assert "XLCRM_PASSWORD" in text and "keyring set xlcrm" in text
     assert wrong not in text and wrong not in caplog.text
+    said = text.split("(the server said: ", 1)[1]
+    assert not said.startswith(("b'", 'b"'))  # the server's words, not a Python bytes value
+    assert "AUTHENTICATIONFAILED" in said or "uthentication failed" in said
 
 
 def test_an_untrusted_certificate_is_refused_unless_insecure(

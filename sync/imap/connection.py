@@ -15,6 +15,7 @@ never kept beyond login; imapclient's own protocol log already hides the LOGIN a
 
 from __future__ import annotations
 
+import ast
 import imaplib
 import logging
 import ssl
@@ -131,7 +132,7 @@ def _login(client: IMAPClient, parsed: MailboxURL) -> None:
             "use an ASCII password (many providers offer app passwords for mail clients)",
         ) from None
     except LoginError as error:
-        said = scrub(str(error), secret)
+        said = scrub(server_words(error), secret)
         raise MailboxError(
             where,
             f"login failed for {parsed.user} (the server said: {said})",
@@ -145,6 +146,22 @@ def _login(client: IMAPClient, parsed: MailboxURL) -> None:
             f"the server closed the connection during login ({scrub(str(error), secret)})",
             "try again; if it keeps happening, the server may limit logins from this address",
         ) from None
+
+
+def server_words(error: BaseException) -> str:
+    """What the server said, as text: imapclient puts the reply's bytes into its exceptions
+    (``b'[AUTHENTICATIONFAILED] Authentication failed.'``), which is not for a person."""
+    text = str(error)
+    if len(error.args) == 1 and isinstance(error.args[0], bytes):
+        text = error.args[0].decode("utf-8", "replace")
+    elif text[:2] in ("b'", 'b"') and text[-1:] == text[1]:
+        try:
+            value = ast.literal_eval(text)
+        except (ValueError, SyntaxError):
+            return text
+        if isinstance(value, bytes):
+            text = value.decode("utf-8", "replace")
+    return text.strip()
 
 
 def _introduce(client: IMAPClient, where: str) -> None:
