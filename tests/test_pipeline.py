@@ -31,6 +31,7 @@ from servers.tcp_cut import Certificate
 from addin.cli import cli
 from addin.pipeline import RuleProblems, RunOptions, forecast, read_stages, run_rules
 from addin.settings import write_settings
+from addin.textwidth import display_width
 from addin.workbook import open_book
 
 
@@ -252,6 +253,10 @@ def test_forecast_weights_open_deals(tmp_path: Path) -> None:
         ("Negotiation", 108000.0),
     ]
     assert by_month.skipped == ["Deals!E7: no amount"]
+    # Chinese names take two columns on a terminal: the figures still line up.
+    header, *table = by_owner.lines()[:4]
+    amount_ends = display_width(header[: header.index("amount") + len("amount")])
+    assert [display_width(line[: line.index(".") + 3]) for line in table] == [amount_ends] * 3
     result = CliRunner().invoke(cli, ["forecast", str(book), "--by", "stage", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output)["totals"] == [

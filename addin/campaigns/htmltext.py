@@ -29,13 +29,13 @@ thousands of received messages, which drops links, lists and layout that a reade
 
 from __future__ import annotations
 
-import functools
 import re
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from urllib.parse import unquote
+
+from ..textwidth import display_width, is_wide
 
 WIDTH = 76
 NBSP = "\xa0"
@@ -166,15 +166,6 @@ def is_hidden(node: Node) -> bool:
     return "preheader" in node.attrs.get("class", "").lower().split()
 
 
-@functools.lru_cache(maxsize=8192)
-def is_wide(char: str) -> bool:
-    """Chinese, Japanese and Korean characters (and full-width forms): two columns wide.
-
-    Cached: a message asks about the same few hundred characters thousands of times, and the
-    Unicode database lookup was a tenth of a campaign message's text rendering."""
-    return unicodedata.east_asian_width(char) in ("W", "F")
-
-
 def _collapse(text: str) -> str:
     def space(match: re.Match[str]) -> str:
         start, end = match.span()
@@ -183,12 +174,6 @@ def _collapse(text: str) -> str:
         return "" if is_wide(text[start - 1]) and is_wide(text[end]) else " "
 
     return _SPACES.sub(space, text)
-
-
-def display_width(text: str) -> int:
-    if text.isascii():  # most lines of most messages: no lookup per character
-        return len(text)
-    return len(text) + sum(map(is_wide, text))
 
 
 def _wrap(line: str, width: int) -> list[str]:

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from ..currency import currency_of
 from ..errors import UsageError, ValueProblem
 from ..schema import STAGES
+from ..textwidth import display_width, ljust
 from ..workbook import Book
 from .stages import Stages, as_probability, read_stages
 
@@ -60,16 +61,17 @@ class Forecast:
     def lines(self) -> list[str]:
         if not self.rows:
             return ["no open deal with an amount to forecast"]
-        width = max(len(self.by), *(len(r.group) for r in self.rows))
-        out = [f"{self.by:<{width}}  {'deals':>5}  {'amount':>16}  {'weighted':>16}  currency"]
+        width = max(display_width(self.by), *(display_width(r.group) for r in self.rows))
+        out = [f"{ljust(self.by, width)}  {'deals':>5}  {'amount':>16}  {'weighted':>16}  currency"]
         for row in self.rows:
             out.append(
-                f"{row.group:<{width}}  {row.deals:>5}  {row.amount:>16,.2f}  "
+                f"{ljust(row.group, width)}  {row.deals:>5}  {row.amount:>16,.2f}  "
                 f"{row.weighted:>16,.2f}  {row.currency}"
             )
         for currency, (deals, amount, weighted) in self.totals().items():
             out.append(
-                f"{'total':<{width}}  {deals:>5}  {amount:>16,.2f}  {weighted:>16,.2f}  {currency}"
+                f"{ljust('total', width)}  {deals:>5}  {amount:>16,.2f}  {weighted:>16,.2f}  "
+                f"{currency}"
             )
         out += [f"skipped {s}" for s in self.skipped]
         return out
