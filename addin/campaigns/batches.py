@@ -38,6 +38,8 @@ are the command line's own (:mod:`.run`, :mod:`.plan`, :mod:`.limits`).
 
 from __future__ import annotations
 
+from ..workbook.book import init_command
+
 import dataclasses
 import datetime as dt
 import json
@@ -213,7 +215,7 @@ def send_batch(
     refuse_demo(book, book.where)
     if not book.has_table("sends"):
         raise XlcrmError(
-            book.where, "the workbook has no Sends table", "run xlcrm init on a copy to get one"
+            book.where, "the workbook has no Sends table", f"add it with {init_command(book.where)}"
         )
     if claim is None:
         return _claim(book, options, transport, campaign, limit, base_dir, templates_near)

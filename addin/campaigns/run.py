@@ -19,6 +19,8 @@ and an interrupted send is settled from the transport's sent items before anythi
 
 from __future__ import annotations
 
+from ..workbook.book import init_command
+
 import datetime as dt
 import email
 import email.policy
@@ -490,7 +492,7 @@ def _queue(
     with open_book(path) as book:
         if not book.has_table("sends"):
             raise XlcrmError(
-                str(path), "the workbook has no Sends table", "run xlcrm init on a copy to get one"
+                str(path), "the workbook has no Sends table", f"add it with {init_command(str(path))}"
             )
         book.state[SALT_STATE_KEY] = prepared.salt
         book.table("sends").upsert_all(rows)

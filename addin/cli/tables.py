@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from ..schema import CORE_TABLES, TABLES
-from .common import BOOK, handle_errors, progress_bar
+from .common import BOOK, echo_json, handle_errors, progress_bar
 
 
 @click.command()
@@ -16,22 +16,46 @@ from .common import BOOK, handle_errors, progress_bar
 @click.option(
     "--lang",
     type=click.Choice(["en", "zh"]),
-    default="en",
-    show_default=True,
-    help="Language of sheet names, headers and drop-down values (zh: 中文).",
+    default=None,
+    help="Language of sheet names, headers and drop-down values (zh: 中文; default en, or "
+    "the language of the CRM tables an existing workbook has).",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Add the tables to a digitally signed workbook although its signature will break.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print what was added as JSON.")
 @handle_errors
-def init(book: Path, lang: str) -> None:
-    """Create a new CRM workbook BOOK (.xlsx): empty CRM tables, and the configuration sheets
-    (Settings, Stages, Rules, SLA, TicketRules) filled with their defaults.
+def init(book: Path, lang: str | None, force: bool, as_json: bool) -> None:
+    """Make BOOK a CRM workbook: the CRM tables (Customers, Deals, Interactions, Tickets,
+    Products, Sends) and the configuration sheets (Settings, Stages, Rules, SLA,
+    TicketRules) filled with their defaults.
 
-    Refuses to overwrite an existing file.
+    A new BOOK is created. An existing workbook (.xlsx or .xlsm) gets only the tables and
+    Settings rows it lacks, each table on a new sheet; nothing else in it changes, and a
+    backup is kept. A workbook whose structure is locked is refused; a digitally signed one
+    needs --force, because the change breaks its signature.
     """
+    from ..workbook import open_book
     from ..workbook.create import INITIAL_TABLES, create_workbook
+    from ..workbook.prepare import InitOptions, add_crm
 
-    path = create_workbook(book, lang)  # type: ignore[arg-type]
-    sheets = [TABLES[key].sheet_name(lang) for key in INITIAL_TABLES]  # type: ignore[arg-type]
-    click.echo(f"Created {path} ({lang}): " + ", ".join(sheets))
+    if not book.exists():
+        path = create_workbook(book, lang or "en")  # type: ignore[arg-type]
+        sheets = [TABLES[key].sheet_name(lang or "en") for key in INITIAL_TABLES]  # type: ignore[arg-type]
+        if as_json:
+            echo_json({"created": str(path), "lang": lang or "en", "sheets": sheets})
+        else:
+            click.echo(f"Created {path} ({lang or 'en'}): " + ", ".join(sheets))
+        return
+    with open_book(book) as wb:
+        report = add_crm(wb, InitOptions(force=force, lang=lang))  # type: ignore[arg-type]
+    if as_json:
+        echo_json({"workbook": str(book), **report.as_dict()})
+        return
+    for line in report.lines():
+        click.echo(f"{book}: {line}")
 
 
 @click.command()

@@ -48,6 +48,7 @@ from ..contracts.numbering import ContractNumbers
 from ..errors import XlcrmError
 from ..notify import Notice, NoticeReport, recorded_keys, send_notices
 from ..schema import Lang
+from ..workbook.book import init_command
 from ..settings import read_settings
 from ..team import Team, read_team
 from ..templating import CrmData, TemplateEnvironment, render_problems
@@ -170,8 +171,7 @@ class _Run:
             raise XlcrmError(
                 str(self.path),
                 "the workbook has no Interactions table: stage history and rules are kept there",
-                "add one with 'xlcrm init' on a new workbook and copy your sheets, or name a "
-                "sheet Interactions",
+                f"add it with {init_command(str(self.path))}, or name a sheet Interactions",
             )
         settings = read_settings(book)
         team = read_team(book, settings)
