@@ -38,8 +38,6 @@ are the command line's own (:mod:`.run`, :mod:`.plan`, :mod:`.limits`).
 
 from __future__ import annotations
 
-from ..workbook.book import init_command
-
 import dataclasses
 import datetime as dt
 import json
@@ -55,6 +53,7 @@ from typing import Any, Literal
 from ..errors import UsageError, XlcrmError
 from ..templating import Problem, TemplateProblems
 from ..workbook import Book
+from ..workbook.book import init_command
 from .journal import Entry
 from .plan import Recipient
 from .report import CampaignReport, Failure

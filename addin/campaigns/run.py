@@ -19,8 +19,6 @@ and an interrupted send is settled from the transport's sent items before anythi
 
 from __future__ import annotations
 
-from ..workbook.book import init_command
-
 import datetime as dt
 import email
 import email.policy
@@ -52,6 +50,7 @@ from ..templating import (
 )
 from ..templating.preflight import render_checked
 from ..workbook import Book, open_book
+from ..workbook.book import init_command
 from .journal import Entry, Journal, latest, pending
 from .limits import EXCHANGE_ONLINE_PER_MINUTE, Limits, SendingHours
 from .message import EmailTemplate, Rendered, compose
@@ -492,7 +491,9 @@ def _queue(
     with open_book(path) as book:
         if not book.has_table("sends"):
             raise XlcrmError(
-                str(path), "the workbook has no Sends table", f"add it with {init_command(str(path))}"
+                str(path),
+                "the workbook has no Sends table",
+                f"add it with {init_command(str(path))}",
             )
         book.state[SALT_STATE_KEY] = prepared.salt
         book.table("sends").upsert_all(rows)

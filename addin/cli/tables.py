@@ -95,7 +95,9 @@ def info(book: Path) -> None:
 @click.argument("book", type=BOOK)
 @click.argument("table", metavar="TABLE")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
+@click.option(
+    "--dry-run", is_flag=True, help="Show what would change, field by field; write nothing."
+)
 @click.option(
     "--match",
     metavar="COLUMN",
@@ -109,6 +111,21 @@ def info(book: Path) -> None:
     help="Country for phone numbers written without +country code.",
 )
 @click.option("--sheet", metavar="NAME", help="Sheet to read when FILE is a workbook.")
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace values the workbook already has with the file's (default: only fill blanks).",
+)
+@click.option(
+    "--strict", is_flag=True, help="Import nothing when any row has a problem (default: skip it)."
+)
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="List every change and problem (default: the first 20 changes).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @handle_errors
 def import_(
     book: Path,
@@ -118,34 +135,54 @@ def import_(
     match: str | None,
     region: str,
     sheet: str | None,
+    overwrite: bool,
+    strict: bool,
+    verbose: bool,
+    as_json: bool,
 ) -> None:
-    """Import FILE (CSV, .xlsx or vCard .vcf) into TABLE of BOOK, updating matching rows.
+    """Import FILE (CSV, .xlsx, JSON or vCard .vcf) into TABLE of BOOK, updating matching rows.
 
     CSV may be UTF-8 or GB18030 (GBK) and use , ; or tab. Headers are matched by name in
-    English or Chinese. Problems (bad e-mails, phone numbers, dates) are listed with their
-    line; the rows without problems are imported. TABLE is one of: customers, deals,
-    interactions, tickets, products, sends, settings.
+    English or Chinese. A row with a problem (a bad e-mail or phone number, a date that is
+    not one, a customer or deal that does not exist) is skipped and listed with its line;
+    the other rows are imported (--strict: nothing is). Values the workbook already has are
+    kept unless --overwrite is given; phones and e-mails compare by meaning. The changes are
+    listed field by field (the first 20; all with --verbose). TABLE is one of: customers,
+    deals, interactions, tickets, products, sends, settings. BOOK needs the table: add the
+    CRM tables to any workbook with 'xlcrm init BOOK'.
     """
-    from ..importing import import_file
+    from ..importing import ImportRefused, import_file
     from ..workbook import open_book
 
-    with open_book(book) as wb:
-        with progress_bar("Importing") as progress:
-            report = import_file(
-                wb,
-                table,
-                file,
-                dry_run=dry_run,
-                match=match,
-                region=region,
-                sheet=sheet,
-                progress=progress,
-            )
-        if dry_run:
-            wb.discard()
+    try:
+        with open_book(book) as wb:
+            with progress_bar("Importing") as progress:
+                report = import_file(
+                    wb,
+                    table,
+                    file,
+                    dry_run=dry_run,
+                    match=match,
+                    region=region,
+                    sheet=sheet,
+                    progress=progress,
+                    overwrite=overwrite,
+                    strict=strict,
+                )
+            if dry_run:
+                wb.discard()
+    except ImportRefused as exc:
+        if as_json:
+            echo_json(exc.report.as_dict())
+        else:
+            click.echo(exc.report.summary(verbose), err=True)
+        raise
     for warning in wb.warnings:
         click.echo(f"xlcrm: warning: {warning}", err=True)
-    click.echo(report.summary())
+    if as_json:
+        echo_json(report.as_dict())
+        return
+    click.echo(report.summary(verbose))
     if dry_run:
         click.echo("Run again without --dry-run to import.")
 

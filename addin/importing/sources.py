@@ -148,7 +148,7 @@ def _read_csv(name: str, text: str) -> Source:
                     Problem(
                         where,
                         f"{len(record)} values but the header has {len(headers)} columns; "
-                        "the extra values were ignored",
+                        "the row does not fit the header",
                     )
                 )
             rows.append(Row(where, start, record[: len(headers)]))

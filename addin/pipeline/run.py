@@ -48,11 +48,11 @@ from ..contracts.numbering import ContractNumbers
 from ..errors import XlcrmError
 from ..notify import Notice, NoticeReport, recorded_keys, send_notices
 from ..schema import Lang
-from ..workbook.book import init_command
 from ..settings import read_settings
 from ..team import Team, read_team
 from ..templating import CrmData, TemplateEnvironment, render_problems
 from ..workbook import Book, open_book
+from ..workbook.book import init_command
 from .history import CLOSED, Change, StageMark, detect_changes, last_stages, record_changes
 from .mails import handoff_notice, owner_notice
 from .rules import Rule, read_rules

@@ -52,9 +52,7 @@ class InitReport:
             for name, sheet, rows in self.tables
         ]
         if self.settings:
-            out.append(
-                f"added {len(self.settings)} rows to Settings: " + ", ".join(self.settings)
-            )
+            out.append(f"added {len(self.settings)} rows to Settings: " + ", ".join(self.settings))
         if not out:
             out.append("nothing to add: the workbook has every CRM table and setting")
         elif self.signed:
