@@ -75,8 +75,7 @@ def _plain(value: Any) -> Any:
 def _quoted(value: Any) -> str:
     if value is None or value == "":
         return "(empty)"
-    value = _plain(value)
-    return f'"{value}"' if isinstance(value, str) else str(value)
+    return f'"{value}"' if isinstance(value, str) else str(_plain(value))
 
 
 @dataclass
@@ -128,7 +127,7 @@ class ImportReport:
                 "(--overwrite replaces them)"
             )
         sections = (
-            ("changes", self.changes, MAX_CHANGES),
+            ("changes", [] if self.refused else self.changes, MAX_CHANGES),
             ("problems", self.problems, MAX_LISTED),
             ("duplicates", self.duplicates, MAX_LISTED),
         )
