@@ -499,7 +499,7 @@ def test_deals_upsert_on_id_and_bad_choice_or_number_skips_the_row(tmp_path):
     assert (report.inserted, report.updated, report.skipped) == (1, 1, 3)
     # The stage the sheet has is kept (--overwrite replaces it); the blanks are filled.
     assert [str(c) for c in report.changes] == [
-        'deals.csv:2: D0001 amount: (empty) → 120000',
+        "deals.csv:2: D0001 amount: (empty) → 120000",
         "deals.csv:2: D0001 expected_close: (empty) → 2026-03-31",
         'deals.csv:2: D0001 stage: kept "Lead" (the file has "Won")',
         "deals.csv:3: new D0002",

@@ -38,7 +38,7 @@ EVIDENCE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "customers": ((), ("email", "phone")),
     "deals": (("customer_id",), ("stage", "amount", "probability", "expected_close")),
     "interactions": (("customer_id",), ("kind", "at", "message_id", "summary")),
-    "tickets": (("customer_id",), ("subject", "priority", "type", "opened", "description")),
+    "tickets": (("customer_id",), ("priority", "type", "opened", "due", "description")),
     "products": ((), ("unit_price", "unit")),
     "sends": ((), ("status", "sent_at", "message_id")),
     "settings": ((), ("value",)),
