@@ -163,6 +163,7 @@ class _Importer:
         self.book = book
         self.overwrite = overwrite
         self.pending: list[Problem] = []  # the current row's problems
+        self.notes: list[Problem] = []  # the current row's warnings
         self.ids: dict[str, set[Any]] = {}  # referenced table -> its folded keys
         self.table = table
         self.spec: TableSpec = table.spec
@@ -274,6 +275,7 @@ class _Importer:
         self.report.problems = [p for p in self.report.problems if p.where not in by_row]
         for done, row in enumerate(rows, start=1):
             self.pending = list(by_row.get(row.where, []))
+            self.notes = []
             values = self._values(row)
             if not self.pending and not values:
                 self._problem(row.where, "nothing to import in this row")
@@ -286,6 +288,8 @@ class _Importer:
                     Problem(p.where, f"{p.message}; the row was skipped") for p in self.pending
                 ]
                 self.report.skipped += 1
+            else:
+                self.report.warnings += self.notes
             if progress is not None and (done % _PROGRESS_EVERY == 0 or done == total):
                 progress(done, total)
 
@@ -355,17 +359,22 @@ class _Importer:
 
     def _phones(self, row: Row, j: int, raw: Any) -> str:
         """The cell's numbers in the one display format (:func:`addin.customers.display_phone`);
-        a number that does not parse is a problem (it would be kept as written, unchecked)."""
+        a number that does not parse is kept as written, with a warning."""
         out: list[str] = []
         for n, text in enumerate(contacts.split_phones(_show(raw))):
             try:
                 out.append(contacts.display_phone(text, self.region))
             except contacts.InvalidPhone:
-                self._problem(
-                    self.source.cell(row, j, n),
-                    f'phone "{text}" is not a valid {self.region} phone number '
-                    "(write it with its +country code)",
+                # Kept as written, not a problem: an extension or a short internal number is
+                # still what the person wants to see, and nothing sends to a phone cell.
+                self.notes.append(
+                    Problem(
+                        self.source.cell(row, j, n),
+                        f'phone "{text}" is not a valid {self.region} phone number; '
+                        "kept as written",
+                    )
                 )
+                out.append(text)
         return "; ".join(dict.fromkeys(out))
 
     # -- matching and writing ----------------------------------------------------------------

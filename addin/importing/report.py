@@ -100,6 +100,7 @@ class ImportReport:
     table: str = ""
     dry_run: bool = False
     changes: list[Change] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)  # imported, but worth a look
     kept: int = 0  # values in the file that differ from the workbook's and were not written
     refused: bool = False  # --strict and problems: nothing was written
 
@@ -129,6 +130,7 @@ class ImportReport:
         sections = (
             ("changes", [] if self.refused else self.changes, MAX_CHANGES),
             ("problems", self.problems, MAX_LISTED),
+            ("warnings", self.warnings, MAX_LISTED),
             ("duplicates", self.duplicates, MAX_LISTED),
         )
         for title, items, most in sections:
@@ -160,6 +162,7 @@ class ImportReport:
             "ignored_columns": list(self.ignored_columns),
             "changes": [c.as_dict() for c in self.changes],
             "problems": [{"where": p.where, "message": p.message} for p in self.problems],
+            "warnings": [{"where": p.where, "message": p.message} for p in self.warnings],
             "duplicates": [{"where": p.where, "message": p.message} for p in self.duplicates],
         }
 
