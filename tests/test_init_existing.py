@@ -23,7 +23,6 @@ from openpyxl.worksheet.table import Table as ExcelTable
 from addin.errors import WorkbookError
 from addin.settings import KNOWN
 from addin.workbook import open_book
-from addin.workbook.create import create_workbook
 from addin.workbook.prepare import InitOptions, add_crm
 from tests.test_cli import run
 
