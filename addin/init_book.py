@@ -15,10 +15,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..errors import WorkbookError
-from ..schema import TABLES, Lang
-from .book import Book
-from .create import INITIAL_TABLES, starting_rows
+from .errors import WorkbookError
+from .schema import TABLES, Lang
+from .settings import missing_rows
+from .workbook import Book
+from .workbook.create import INITIAL_TABLES, starting_rows
 
 
 @dataclass(frozen=True)
@@ -73,8 +74,6 @@ def add_crm(book: Book, options: InitOptions | None = None) -> InitReport:
     Raises WorkbookError, before changing anything, when the structure is locked, or when the
     workbook is signed and ``options.force`` is not set — and there is something to add.
     """
-    from ..settings import missing_rows
-
     options = options or InitOptions()
     if options.lang is not None and "lang" not in book.state and not _has_crm_tables(book):
         book.state["lang"] = options.lang
