@@ -6,7 +6,7 @@ Settings rows it does not have, and reports what it added. The caller owns the s
 command line, the ribbon's settings path and the corpus check run the same code, and the
 file backend's save keeps every other part of the package byte-identical.
 
-Before adding a sheet it respects the owner's marks (:mod:`.protection`): a locked structure is
+Before adding a sheet it respects the owner's marks (:mod:`addin.workbook.protection`): a locked structure is
 refused, a digital signature needs ``force`` because the save will break it.
 """
 
