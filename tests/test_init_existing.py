@@ -272,3 +272,27 @@ def test_two_equally_good_sheets_are_both_named(tmp_path):
         "  hint: rename the sheet that holds it to 'Deals' (or name its Excel table 'Deals'), "
         "then run again"
     )
+
+
+def test_the_ribbons_settings_path_adds_the_missing_rows_as_init_does(tmp_path):
+    """The add-in's service on loopback, the workbook as the Office.js client would post it
+    (``OfficeHost``: desktop Excel cannot run here); the Settings table lacks all but one row."""
+    from addin_client import AddinClient, running_service
+    from officehost import OfficeHost
+
+    book = plain_book(
+        tmp_path / "old.xlsx",
+        {"Settings": [["Key", "Value", "Notes"], ["Mailbox", "", None]]},
+        tables=True,
+    )
+    host = OfficeHost.from_xlsx(book)
+    with running_service() as url:
+        got = AddinClient(url, host).run(
+            "settings", {"step": "put", "values": {"company_name": "星河软件"}}
+        )
+    assert got.result["summary"] == "settings saved"
+    cells = host.sheets["Settings"].cells
+    header, *keys = [v for (_, c), v in sorted(cells.items()) if c == 0]
+    assert (header, keys) == ("Key", [s.en for s in KNOWN])  # every setting, once, in order
+    company = next(s for s in got.result["settings"] if s["key"] == "company_name")
+    assert company["value"] == "星河软件"

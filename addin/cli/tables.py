@@ -143,7 +143,7 @@ def import_(
     """Import FILE (CSV, .xlsx, JSON or vCard .vcf) into TABLE of BOOK, updating matching rows.
 
     CSV may be UTF-8 or GB18030 (GBK) and use , ; or tab. Headers are matched by name in
-    English or Chinese. A row with a problem (a bad e-mail or phone number, a date that is
+    English or Chinese. A row with a problem (a bad e-mail address, a date that is
     not one, a customer or deal that does not exist) is skipped and listed with its line;
     the other rows are imported (--strict: nothing is). Values the workbook already has are
     kept unless --overwrite is given; phones and e-mails compare by meaning. The changes are
