@@ -261,6 +261,21 @@ def test_an_ambiguous_sheet_is_named_with_how_to_mark_it(tmp_path, tables):
     )
 
 
+def test_info_names_the_ambiguous_sheet_and_lists_the_rest(tmp_path):
+    book = plain_book(
+        tmp_path / "b.xlsx", {"Sheet1": [["ID", "Customer ID", "Title"], ["D1", "C1", "ERP"]]}
+    )
+    result = run("info", str(book))
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[1] == "  Customers     missing"
+    assert lines[2] == (
+        "  Deals         unclear: Sheet1: this sheet has some of the Deals table's columns but "
+        "no Stage or Amount or Probability or Expected close, so xlcrm cannot tell whether it "
+        "is the Deals table"
+    )
+
+
 def test_two_equally_good_sheets_are_both_named(tmp_path):
     rows = [["ID", "Customer ID", "Stage"], ["D1", "C1", "Lead"]]
     book = plain_book(tmp_path / "b.xlsx", {"2025": rows, "2026": rows})
