@@ -3,10 +3,10 @@
 A customer's ``email`` cell may hold several addresses (``li@example.cn; li.wei@gmail.com``)
 because people keep a work and a private address; everything that matches mail to customers
 (import, mailbox sync, campaigns) must read that cell the same way, so the splitting and the
-address index live here, once. Phone numbers are stored in E.164 (``+8613800138000``) so the
-same number typed three ways (``138 0013 8000``, ``+86 138-0013-8000``, ``13800138000``) is one
-number; numbers written without a country code are read in the workbook's region (default
-``"CN"``).
+address index live here, once. Phone numbers are written in one international format
+(``+86 138 0013 8000``) and compared in E.164 (``+8613800138000``), so the same number typed
+three ways (``138 0013 8000``, ``+86 138-0013-8000``, ``13800138000``) is one number;
+numbers written without a country code are read in the workbook's region (default ``"CN"``).
 """
 
 from __future__ import annotations
@@ -147,7 +147,8 @@ def split_phones(text: str | None) -> list[str]:
 
 
 def normalise_phone(text: str, region: str = DEFAULT_REGION) -> str:
-    """The number in E.164 (``+8613800138000``), with `` ext. 12`` for an extension.
+    """The number in E.164 (``+8613800138000``), with `` ext. 12`` for an extension: the form
+    numbers are compared in.
 
     Full-width digits (``１３８…``), ``0086…`` prefixes and extensions written ``转 12``,
     ``分机 12``, ``ext. 12`` or ``-12`` after a complete number are understood. Raises
@@ -155,6 +156,24 @@ def normalise_phone(text: str, region: str = DEFAULT_REGION) -> str:
     its own country: a number we cannot vouch for is better kept as the person wrote it than
     silently rewritten.
     """
+    number = _parse_phone(text, region)
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return f"{e164} ext. {number.extension}" if number.extension else e164
+
+
+def display_phone(text: str, region: str = DEFAULT_REGION) -> str:
+    """The number as xlcrm writes it in a sheet: international format, grouped as the
+    country groups it (``+86 138 0013 8000``, ``+86 21 6555 1234 ext. 12``).
+
+    One format everywhere — the demo, imports, exports — so a number reads the same wherever
+    it was entered; comparisons use :func:`phone_key`, so older cells in E.164 or typed by
+    hand still match. Raises InvalidPhone like :func:`normalise_phone`.
+    """
+    number = _parse_phone(text, region)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
+def _parse_phone(text: str, region: str) -> phonenumbers.PhoneNumber:
     text = _EXTENSION.sub(r" ext. \1", unicodedata.normalize("NFKC", text).strip())
     candidates = [text]
     if "ext." not in text and _TRAILING_EXT.match(text):
@@ -167,8 +186,7 @@ def normalise_phone(text: str, region: str = DEFAULT_REGION) -> str:
             problem = str(exc)
             continue
         if phonenumbers.is_valid_number(number):
-            e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-            return f"{e164} ext. {number.extension}" if number.extension else e164
+            return number
         problem = "not a valid number"
     raise InvalidPhone(problem)
 

@@ -423,3 +423,20 @@ def write_settings(book: Book, values: Mapping[str, str]) -> None:
             label = setting.label(book.lang) if setting else key
             notes = setting.help(book.lang) if setting else None
             table.insert({"key": label, "value": value, "notes": notes})
+
+
+def missing_rows(book: Book) -> list[dict[str, str]]:
+    """The rows of :func:`default_rows` whose setting the Settings table has under no label
+    (the settings added by newer xlcrm versions, or rows someone deleted)."""
+    have = set()
+    for row in book.table("settings").rows():
+        name = row.get("key")
+        if isinstance(name, str) and name.strip():
+            known = _BY_LABEL.get(normalize_label(name))
+            have.add(known.key if known else name.strip())
+    lang = book.lang
+    return [
+        {"key": s.label(lang), "value": "", "notes": s.help(lang)}
+        for s in KNOWN
+        if s.key not in have
+    ]

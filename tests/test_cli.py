@@ -54,16 +54,17 @@ def test_help_and_version() -> None:
     assert run("--version").stdout.startswith("xlcrm, version ")
 
 
-def test_init_creates_and_refuses_to_overwrite(tmp_path: Path) -> None:
+def test_init_creates_and_leaves_a_complete_workbook_alone(tmp_path: Path) -> None:
     book = tmp_path / "客户管理.xlsx"
     result = run("init", str(book), "--lang", "zh")
     assert result.returncode == 0, result.stderr
     assert "客户, 商机, 互动记录, 工单, 产品, 发送记录" in result.stdout
     before = book.read_bytes()
     again = run("init", str(book))
-    assert again.returncode == 1
-    assert again.stderr.startswith(f"xlcrm: {book}: a file with this name already exists")
-    assert "hint: choose another name" in again.stderr
+    assert again.returncode == 0, again.stderr
+    assert again.stdout == (
+        f"{book}: nothing to add: the workbook has every CRM table and setting\n"
+    )
     assert book.read_bytes() == before
 
 

@@ -29,7 +29,7 @@ CUSTOMERS = [
         "name": "张三",
         "company": "北京示例科技有限公司",
         "email": "zhang.san@example.cn; zs@example.com",
-        "phone": "+8613800138000",
+        "phone": "+86 138 0013 8000",  # the one format xlcrm writes (customers.display_phone)
         "status": "Active",
         "tier": "A",
         "tags": "VIP, 制造业",
@@ -112,7 +112,7 @@ def test_csv_is_utf8_with_bom_canonical_keys_and_iso_values(tmp_path):
         "name": "张三",
         "company": "北京示例科技有限公司",
         "email": "zhang.san@example.cn; zs@example.com",
-        "phone": "+8613800138000",  # a signed number: not a formula, not escaped
+        "phone": "+86 138 0013 8000",  # a signed number: not a formula, not escaped
         "owner": "",
         "region": "",
         "industry": "",

@@ -37,7 +37,7 @@ THREE = [
         "name": "张三",
         "company": "北京示例科技有限公司",
         "email": "zhang.san@example.cn",
-        "phone": "+8613800138000",
+        "phone": "+86 138 0013 8000",
         "region": "北京",
         "status": "Active",
         "tags": "VIP, 制造业",
@@ -49,7 +49,7 @@ THREE = [
         "name": "Li Wei",
         "company": "Shanghai Example Trading Co., Ltd.",
         "email": "li.wei@example.com; LW@example.com",
-        "phone": "+862165551234",
+        "phone": "+86 21 6555 1234",
         "region": "上海",
         "status": "Lead",
         "notes": "Met at the 2025 展会",
@@ -60,7 +60,7 @@ THREE = [
         "name": "王芳",
         "company": "深圳某某电子有限公司",
         "email": "wang.fang@example.cn",
-        "phone": "+8675523456789",
+        "phone": "+86 755 2345 6789",
         "region": "广东",
         "status": "Inactive",
         "tags": "电子",
@@ -136,7 +136,7 @@ def test_csv_files_in_each_encoding_and_delimiter(tmp_path, name, lang):
         "张三",
         "北京示例科技有限公司",
         "zhang.san@example.cn",
-        "+8613800138000",
+        "+86 138 0013 8000",
     ]
     assert cells[1][9] == ("活跃" if lang == "zh" else "Active")
 
@@ -156,14 +156,18 @@ def test_every_encoding_with_every_delimiter(tmp_path, encoding, delimiter):
 def test_excel_unicode_text_and_extra_values(tmp_path):
     """Excel's "Unicode text" export is UTF-16 with a BOM and tabs."""
     source = tmp_path / "unicode.txt"
-    source.write_bytes("姓名\t邮箱\r\n周九\tzhou@example.cn\textra\r\n".encode("utf-16"))
+    source.write_bytes(
+        "姓名\t邮箱\r\n周九\tzhou@example.cn\textra\r\n吴十\twu@example.cn\r\n".encode("utf-16")
+    )
     book = new_book(tmp_path)
     report = run_import(book, source)
+    # A row that does not fit the header is a problem row: nothing of it is written.
     assert [str(p) for p in report.problems] == [
-        "unicode.txt:2: 3 values but the header has 2 columns; the extra values were ignored"
+        "unicode.txt:2: 3 values but the header has 2 columns; the row was skipped"
     ]
+    assert (report.inserted, report.skipped) == (1, 1)
     assert visible(book) == [
-        {"id": "C0001", "name": "周九", "email": "zhou@example.cn", "created": TODAY}
+        {"id": "C0001", "name": "吴十", "email": "wu@example.cn", "created": TODAY}
     ]
 
 
@@ -171,7 +175,9 @@ def test_json_records_are_located_by_number(tmp_path):
     source = tmp_path / "people.json"
     source.write_text('[{"name": "A", "email": "a@example.cn"}, {"name": "B", "email": "b@"}]')
     report = run_import(new_book(tmp_path), source)
-    assert [str(p) for p in report.problems] == ['people.json#2: email "b@" is not a valid address']
+    assert [str(p) for p in report.problems] == [
+        'people.json#2: email "b@" is not a valid address; the row was skipped'
+    ]
 
 
 def test_delimiter_sniffing_is_not_fooled_by_commas_in_a_semicolon_file():
@@ -185,9 +191,9 @@ def test_delimiter_sniffing_is_not_fooled_by_commas_in_a_semicolon_file():
 def test_vcard_3_and_4_with_chinese_names(tmp_path, lang):
     book = new_book(tmp_path, lang)
     report = run_import(book, DATA / "contacts.vcf")
-    assert report.inserted == 4
+    assert (report.inserted, report.skipped) == (3, 1)
     assert [str(p) for p in report.problems] == [
-        'contacts.vcf:32: email "foo@" is not a valid address'
+        'contacts.vcf:32: email "foo@" is not a valid address; the row was skipped'
     ]
     assert report.ignored_columns == ["ADR", "TITLE"]
     assert visible(book) == [
@@ -196,21 +202,20 @@ def test_vcard_3_and_4_with_chinese_names(tmp_path, lang):
             "name": "张三",
             "company": "北京示例科技有限公司 销售部",
             "email": "zhang.san@example.cn; ZS@example.com",
-            "phone": "+8613800138000",
+            "phone": "+86 138 0013 8000",
             "tags": "VIP, 制造业",
             "notes": "老客户, 重要",
             "created": TODAY,
         },
-        {"id": "C0002", "name": "欧阳娜娜", "phone": "+861065529988", "created": TODAY},
+        {"id": "C0002", "name": "欧阳娜娜", "phone": "+86 10 6552 9988", "created": TODAY},
         {
             "id": "C0003",
             "name": "Li Wei",
             "email": "li.wei@example.com",
-            "phone": "+862165551234",
+            "phone": "+86 21 6555 1234",
             "notes": "Met at the trade fair in Shanghai; prefers e-mail over phone calls.",
             "created": TODAY,
         },
-        {"id": "C0004", "name": "王芳", "email": "wang.fang@example.cn", "created": TODAY},
     ]
 
 
@@ -241,21 +246,20 @@ def test_xlsx_sheet_with_user_column_and_cell_locations(tmp_path):
     report = run_import(book, source, sheet="Leads")
 
     assert [str(p) for p in report.problems] == [
-        'leads.xlsx!Leads!C4: email "qian@" is not a valid address',
+        'leads.xlsx!Leads!C4: email "qian@" is not a valid address; the row was skipped',
         'leads.xlsx!Leads!E5: created "not a date" is not a date; the row was skipped',
     ]
     assert report.ignored_columns == ["生日"]
-    assert (report.inserted, report.skipped) == (2, 1)
+    assert (report.inserted, report.skipped) == (1, 2)
     assert visible(book) == [
         {
             "id": "C0001",
             "name": "赵六",
             "email": "zhao@example.cn",
-            "phone": "+8613800138000",
+            "phone": "+86 138 0013 8000",
             "created": dt.date(2025, 3, 1),
             "微信": "zhao_wx",
         },
-        {"id": "C0002", "name": "钱七", "phone": "+8613900139000", "created": TODAY},
     ]
 
 
@@ -330,18 +334,39 @@ def test_upsert_by_any_email_case_insensitively(tmp_path, lang):
         ],
     )
     report = run_import(book, source)
-    assert (report.inserted, report.updated, report.unchanged, report.skipped) == (1, 2, 1, 0)
-    assert [str(d) for d in report.duplicates] == [
-        "update.csv:2: matched existing C0001 (same e-mail LW@corp.example.cn)",
-        "update.csv:3: matched existing C0002 (same e-mail WANG.FANG@example.cn)",
-        "update.csv:4: matched existing C0003 (same e-mail Zhao@example.cn)",
+    # Li Wei's name, phone and tier are kept: the file may not rewrite what the sheet has.
+    assert (report.inserted, report.updated, report.unchanged, report.skipped) == (1, 1, 2, 0)
+    assert report.kept == 3
+    assert [str(c) for c in report.changes] == [
+        'update.csv:2: C0001 name: kept "Li Wei" (the file has "Li Wei (Shanghai)")',
+        'update.csv:2: C0001 phone: kept "13800138000" (the file has "+86 139 0013 9000")',
+        'update.csv:2: C0001 tier: kept "B" (the file has "A")',
+        'update.csv:3: C0002 email: "wang.fang@example.cn" → '
+        '"wang.fang@example.cn; fang@new.example.cn"',
+        "update.csv:5: new C0004",
+    ]
+    assert "kept 3 existing values that differ from the file (--overwrite replaces them)" in (
+        report.summary()
+    )
+    assert visible(book)[0] == {
+        "id": "C0001",
+        "name": "Li Wei",
+        "email": "Li.Wei@Example.com; lw@corp.example.cn",
+        "phone": "13800138000",
+        "tier": "B",
+        "created": dt.date(2025, 1, 1),
+    }
+    report = run_import(book, source, overwrite=True)
+    assert (report.inserted, report.updated, report.unchanged, report.skipped) == (0, 1, 3, 0)
+    assert [d for d in report.duplicates if "C0001" in str(d)] == [
+        Problem("update.csv:2", "matched existing C0001 (same e-mail LW@corp.example.cn)")
     ]
     assert visible(book) == [
         {
             "id": "C0001",
             "name": "Li Wei (Shanghai)",
             "email": "Li.Wei@Example.com; lw@corp.example.cn",  # kept as it was
-            "phone": "+8613900139000",
+            "phone": "+86 139 0013 9000",
             "tier": "A",
             "created": dt.date(2025, 1, 1),
             "updated": TODAY,
@@ -376,7 +401,7 @@ def test_id_wins_over_email_and_unknown_ids_are_inserted(tmp_path):
             ["", "Fresh", "fresh@example.cn"],
         ],
     )
-    report = run_import(book, source)
+    report = run_import(book, source, overwrite=True)
     assert (report.inserted, report.updated) == (2, 1)
     assert report.duplicates == []  # matching by id is no surprise
     names = {r["id"]: r["name"] for r in visible(book)}
@@ -395,16 +420,19 @@ def test_match_on_phone_compares_normalised_numbers(tmp_path):
     source = write_csv(tmp_path / "x.csv", [["Phone", "Region"], ["+86 138-0013-8000", "上海"]])
     report = run_import(book, source, match="手机")
     assert [str(d) for d in report.duplicates] == [
-        "x.csv:2: matched existing C0001 (same phone +8613800138000)"
+        "x.csv:2: matched existing C0001 (same phone +86 138 0013 8000)"
     ]
     first = visible(book)[0]
-    assert (first["region"], first["phone"]) == ("上海", "+8613800138000")
+    # The same number by meaning: the cell keeps how it was typed; the blank region fills.
+    assert (first["region"], first["phone"]) == ("上海", "13800138000")
+    assert report.unchanged == 0 and report.updated == 1
     with open_book(book) as b, pytest.raises(UsageError, match="cannot match on 'wechat'"):
         import_file(b, "customers", source, match="wechat")
 
 
 def test_composite_keys_of_sends(tmp_path):
     book = new_book(tmp_path)
+    seed_customers(book)  # C0001…C0003: each send names an existing customer
     source = write_csv(
         tmp_path / "sends.csv",
         [
@@ -438,13 +466,16 @@ def test_email_of_another_customer_is_not_added(tmp_path):
     )
     report = run_import(book, source)
     assert [str(p) for p in report.problems] == [
-        "x.csv:2: e-mail wang.fang@example.cn already belongs to C0002; not added to C0003"
+        "x.csv:2: e-mail wang.fang@example.cn already belongs to C0002, so it cannot be added "
+        "to C0003; the row was skipped"
     ]
+    assert report.skipped == 1
     assert [r["email"] for r in visible(book)][1:] == ["wang.fang@example.cn", "zhao@example.cn"]
 
 
 def test_deals_upsert_on_id_and_bad_choice_or_number_skips_the_row(tmp_path):
     book = new_book(tmp_path, "zh")
+    seed_customers(book)  # C0001…C0003; C0004 does not exist
     with open_book(book) as b:
         b.table("deals").insert_all([{"customer_id": "C0001", "title": "ERP", "stage": "Lead"}])
     source = write_csv(
@@ -454,7 +485,8 @@ def test_deals_upsert_on_id_and_bad_choice_or_number_skips_the_row(tmp_path):
             ["D0001", "", "", "赢单", "120000", "2026-03-31"],
             ["", "C0002", "CRM rollout", "Proposal", "8,500.50", ""],
             ["", "C0003", "Maybe deal", "Maybe", "1", ""],
-            ["", "C0004", "Bad amount", "Lead", "abc", "2026/4/1"],
+            ["", "C0003", "Bad amount", "Lead", "abc", "2026/4/1"],
+            ["", "C0004", "No such customer", "Lead", "1", ""],
         ],
     )
     report = run_import(book, source, table="deals")
@@ -462,14 +494,22 @@ def test_deals_upsert_on_id_and_bad_choice_or_number_skips_the_row(tmp_path):
         'deals.csv:4: stage "Maybe" is not one of: Lead, Qualified, Proposal, Negotiation, '
         "Won, Lost; the row was skipped",
         'deals.csv:5: amount "abc" is not a number; the row was skipped',
+        'deals.csv:6: customer_id "C0004" is not in the Customers table; the row was skipped',
     ]
-    assert (report.inserted, report.updated, report.skipped) == (1, 1, 2)
+    assert (report.inserted, report.updated, report.skipped) == (1, 1, 3)
+    # The stage the sheet has is kept (--overwrite replaces it); the blanks are filled.
+    assert [str(c) for c in report.changes] == [
+        "deals.csv:2: D0001 amount: (empty) → 120000",
+        "deals.csv:2: D0001 expected_close: (empty) → 2026-03-31",
+        'deals.csv:2: D0001 stage: kept "Lead" (the file has "Won")',
+        "deals.csv:3: new D0002",
+    ]
     assert visible(book, "deals") == [
         {
             "id": "D0001",
             "customer_id": "C0001",
             "title": "ERP",
-            "stage": "Won",
+            "stage": "Lead",
             "amount": 120000.0,
             "expected_close": dt.date(2026, 3, 31),
         },
@@ -482,6 +522,8 @@ def test_deals_upsert_on_id_and_bad_choice_or_number_skips_the_row(tmp_path):
             "created": TODAY,
         },
     ]
+    assert sheet_cells(book, "商机")[1][3] == "线索"
+    report = run_import(book, source, table="deals", overwrite=True)
     assert sheet_cells(book, "商机")[1][3] == "赢单"
 
 
@@ -499,10 +541,9 @@ def test_products_need_their_key(tmp_path):
 # -- the validation report ------------------------------------------------------------------
 
 PROBLEMS = [
-    'contacts_problems.csv:3: email "foo@" is not a valid address',
-    'contacts_problems.csv:7: email "张三@" is not a valid address',
-    'contacts_problems.csv:8: email "a@b" is not a valid address',
-    'contacts_problems.csv:9: phone "12345" is not a valid CN phone number; kept as written',
+    'contacts_problems.csv:3: email "foo@" is not a valid address; the row was skipped',
+    'contacts_problems.csv:7: email "张三@" is not a valid address; the row was skipped',
+    'contacts_problems.csv:8: email "a@b" is not a valid address; the row was skipped',
     'contacts_problems.csv:10: created "2025-02-30" is not a date; the row was skipped',
 ]
 
@@ -518,34 +559,25 @@ def test_problems_are_located_as_a_person_counts_lines(tmp_path):
             "merged into C0001",
         )
     ]
-    assert (report.rows, report.inserted, report.merged, report.skipped) == (9, 7, 1, 1)
+    # A phone number that does not parse is kept as written: a warning, not a problem.
+    assert [str(w) for w in report.warnings] == [
+        'contacts_problems.csv:9: phone "12345" is not a valid CN phone number; kept as written'
+    ]
+    assert (report.rows, report.inserted, report.merged, report.skipped) == (9, 4, 1, 4)
     rows = visible(book)
-    assert [r["name"] for r in rows] == [
-        "Good One",
-        "Bad Mail",
-        "Multi\nline",
-        "Zhang Bad",
-        "No Domain",
-        "Bad Phone",
-        "Evil",
-    ]  # only "Bad Date" is missing
-    first, bad_mail, multi, *_ = rows
+    # A row with a problem writes nothing: not even the valid half of "Bad Mail".
+    assert [r["name"] for r in rows] == ["Good One", "Multi\nline", "Bad Phone", "Evil"]
+    first, multi, bad_phone, _ = rows
+    assert bad_phone["phone"] == "12345"
     assert first == {
         "id": "C0001",
         "name": "Good One",
         "email": "good1@example.cn",  # the repeat's spelling is not added twice
-        "phone": "+8613800138000",
+        "phone": "+86 138 0013 8000",
         "notes": "second visit",  # the later row of the file wins, as in upsert_all
         "created": dt.date(2025, 1, 5),
     }
-    assert bad_mail == {
-        "id": "C0002",
-        "name": "Bad Mail",
-        "phone": "+8613900139000",
-        "created": TODAY,
-    }  # the invalid address is left out, the rest of the row is kept
     assert multi["notes"] == "a note\non two lines"
-    assert rows[5]["phone"] == "12345"
 
 
 def test_summary_lists_fifty_problems_then_counts_the_rest(tmp_path):
@@ -554,13 +586,14 @@ def test_summary_lists_fifty_problems_then_counts_the_rest(tmp_path):
     text = str(report)
     lines = text.splitlines()
     assert lines[0] == (
-        "many.csv → Customers: 60 rows: 60 inserted, 0 updated, 0 unchanged, 0 skipped"
+        "many.csv → Customers: 60 rows: 0 inserted, 0 updated, 0 unchanged, 60 skipped"
     )
     assert lines[1] == "problems (60):"
-    assert lines[2] == '  many.csv:2: email "p0@" is not a valid address'
-    assert lines[51] == '  many.csv:51: email "p49@" is not a valid address'
+    assert lines[2] == '  many.csv:2: email "p0@" is not a valid address; the row was skipped'
+    assert lines[51] == '  many.csv:51: email "p49@" is not a valid address; the row was skipped'
     assert lines[52] == "  … and 10 more"
     assert len(lines) == 53
+    assert len(report.summary(verbose=True).splitlines()) == 62
 
 
 def test_formula_text_is_imported_as_text(tmp_path):
@@ -595,11 +628,12 @@ def test_dry_run_reports_the_same_and_leaves_the_file_byte_identical(tmp_path):
     assert book.read_bytes() == before
     assert dry.dry_run and not real.dry_run
     assert "dry run: nothing was written" in str(dry)
-    assert (dry.inserted, dry.updated, dry.merged, dry.skipped) == (7, 0, 1, 1)
+    assert (dry.inserted, dry.updated, dry.merged, dry.skipped) == (4, 0, 1, 4)
     for field in ("inserted", "updated", "unchanged", "merged", "skipped", "problems"):
         assert getattr(dry, field) == getattr(real, field)
     assert dry.duplicates == real.duplicates
-    assert len(visible(copy)) == 3 + 7
+    assert dry.changes == real.changes
+    assert len(visible(copy)) == 3 + 4
 
 
 def test_dry_run_refuses_a_book_with_unsaved_changes(tmp_path):

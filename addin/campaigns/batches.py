@@ -53,6 +53,7 @@ from typing import Any, Literal
 from ..errors import UsageError, XlcrmError
 from ..templating import Problem, TemplateProblems
 from ..workbook import Book
+from ..workbook.book import init_command
 from .journal import Entry
 from .plan import Recipient
 from .report import CampaignReport, Failure
@@ -213,7 +214,7 @@ def send_batch(
     refuse_demo(book, book.where)
     if not book.has_table("sends"):
         raise XlcrmError(
-            book.where, "the workbook has no Sends table", "run xlcrm init on a copy to get one"
+            book.where, "the workbook has no Sends table", f"add it with {init_command(book.where)}"
         )
     if claim is None:
         return _claim(book, options, transport, campaign, limit, base_dir, templates_near)

@@ -50,6 +50,7 @@ from ..templating import (
 )
 from ..templating.preflight import render_checked
 from ..workbook import Book, open_book
+from ..workbook.book import init_command
 from .journal import Entry, Journal, latest, pending
 from .limits import EXCHANGE_ONLINE_PER_MINUTE, Limits, SendingHours
 from .message import EmailTemplate, Rendered, compose
@@ -490,7 +491,9 @@ def _queue(
     with open_book(path) as book:
         if not book.has_table("sends"):
             raise XlcrmError(
-                str(path), "the workbook has no Sends table", "run xlcrm init on a copy to get one"
+                str(path),
+                "the workbook has no Sends table",
+                f"add it with {init_command(str(path))}",
             )
         book.state[SALT_STATE_KEY] = prepared.salt
         book.table("sends").upsert_all(rows)

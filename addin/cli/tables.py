@@ -8,7 +8,7 @@ from typing import Any
 import click
 
 from ..schema import CORE_TABLES, TABLES
-from .common import BOOK, handle_errors, progress_bar
+from .common import BOOK, echo_json, handle_errors, progress_bar
 
 
 @click.command()
@@ -16,22 +16,46 @@ from .common import BOOK, handle_errors, progress_bar
 @click.option(
     "--lang",
     type=click.Choice(["en", "zh"]),
-    default="en",
-    show_default=True,
-    help="Language of sheet names, headers and drop-down values (zh: 中文).",
+    default=None,
+    help="Language of sheet names, headers and drop-down values (zh: 中文; default en, or "
+    "the language of the CRM tables an existing workbook has).",
 )
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Add the tables to a digitally signed workbook although its signature will break.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print what was added as JSON.")
 @handle_errors
-def init(book: Path, lang: str) -> None:
-    """Create a new CRM workbook BOOK (.xlsx): empty CRM tables, and the configuration sheets
-    (Settings, Stages, Rules, SLA, TicketRules) filled with their defaults.
+def init(book: Path, lang: str | None, force: bool, as_json: bool) -> None:
+    """Make BOOK a CRM workbook: the CRM tables (Customers, Deals, Interactions, Tickets,
+    Products, Sends) and the configuration sheets (Settings, Stages, Rules, SLA,
+    TicketRules) filled with their defaults.
 
-    Refuses to overwrite an existing file.
+    A new BOOK is created. An existing workbook (.xlsx or .xlsm) gets only the tables and
+    Settings rows it lacks, each table on a new sheet; nothing else in it changes, and a
+    backup is kept. A workbook whose structure is locked is refused; a digitally signed one
+    needs --force, because the change breaks its signature.
     """
+    from ..init_book import InitOptions, add_crm
+    from ..workbook import open_book
     from ..workbook.create import INITIAL_TABLES, create_workbook
 
-    path = create_workbook(book, lang)  # type: ignore[arg-type]
-    sheets = [TABLES[key].sheet_name(lang) for key in INITIAL_TABLES]  # type: ignore[arg-type]
-    click.echo(f"Created {path} ({lang}): " + ", ".join(sheets))
+    if not book.exists():
+        path = create_workbook(book, lang or "en")  # type: ignore[arg-type]
+        sheets = [TABLES[key].sheet_name(lang or "en") for key in INITIAL_TABLES]  # type: ignore[arg-type]
+        if as_json:
+            echo_json({"created": str(path), "lang": lang or "en", "sheets": sheets})
+        else:
+            click.echo(f"Created {path} ({lang or 'en'}): " + ", ".join(sheets))
+        return
+    with open_book(book) as wb:
+        report = add_crm(wb, InitOptions(force=force, lang=lang))  # type: ignore[arg-type]
+    if as_json:
+        echo_json({"workbook": str(book), **report.as_dict()})
+        return
+    for line in report.lines():
+        click.echo(f"{book}: {line}")
 
 
 @click.command()
@@ -39,7 +63,7 @@ def init(book: Path, lang: str) -> None:
 @handle_errors
 def info(book: Path) -> None:
     """Show which CRM tables BOOK has, where they are and how many rows they hold."""
-    from ..errors import TableNotFoundError
+    from ..errors import TableNotFoundError, WorkbookError
     from ..workbook import open_book
 
     with open_book(book) as wb:
@@ -54,6 +78,9 @@ def info(book: Path) -> None:
                 # built-in defaults apply.
                 state = "missing" if spec.key in CORE_TABLES else "not yet created (defaults)"
                 click.echo(f"  {spec.name:<13} {state}")
+                continue
+            except WorkbookError as exc:  # e.g. a sheet that may or may not be this table
+                click.echo(f"  {spec.name:<13} unclear: {exc.where}: {exc.message}")
                 continue
             layout = table.layout
             kind = f"table {layout.table_name}" if layout.table_name else "plain range"
@@ -71,7 +98,9 @@ def info(book: Path) -> None:
 @click.argument("book", type=BOOK)
 @click.argument("table", metavar="TABLE")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Report what would change; write nothing.")
+@click.option(
+    "--dry-run", is_flag=True, help="Show what would change, field by field; write nothing."
+)
 @click.option(
     "--match",
     metavar="COLUMN",
@@ -85,6 +114,21 @@ def info(book: Path) -> None:
     help="Country for phone numbers written without +country code.",
 )
 @click.option("--sheet", metavar="NAME", help="Sheet to read when FILE is a workbook.")
+@click.option(
+    "--overwrite",
+    is_flag=True,
+    help="Replace values the workbook already has with the file's (default: only fill blanks).",
+)
+@click.option(
+    "--strict", is_flag=True, help="Import nothing when any row has a problem (default: skip it)."
+)
+@click.option(
+    "-v",
+    "--verbose",
+    is_flag=True,
+    help="List every change and problem (default: the first 20 changes).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the report as JSON.")
 @handle_errors
 def import_(
     book: Path,
@@ -94,34 +138,54 @@ def import_(
     match: str | None,
     region: str,
     sheet: str | None,
+    overwrite: bool,
+    strict: bool,
+    verbose: bool,
+    as_json: bool,
 ) -> None:
-    """Import FILE (CSV, .xlsx or vCard .vcf) into TABLE of BOOK, updating matching rows.
+    """Import FILE (CSV, .xlsx, JSON or vCard .vcf) into TABLE of BOOK, updating matching rows.
 
     CSV may be UTF-8 or GB18030 (GBK) and use , ; or tab. Headers are matched by name in
-    English or Chinese. Problems (bad e-mails, phone numbers, dates) are listed with their
-    line; the rows without problems are imported. TABLE is one of: customers, deals,
-    interactions, tickets, products, sends, settings.
+    English or Chinese. A row with a problem (a bad e-mail address, a date that is
+    not one, a customer or deal that does not exist) is skipped and listed with its line;
+    the other rows are imported (--strict: nothing is). Values the workbook already has are
+    kept unless --overwrite is given; phones and e-mails compare by meaning. The changes are
+    listed field by field (the first 20; all with --verbose). TABLE is one of: customers,
+    deals, interactions, tickets, products, sends, settings. BOOK needs the table: add the
+    CRM tables to any workbook with 'xlcrm init BOOK'.
     """
-    from ..importing import import_file
+    from ..importing import ImportRefused, import_file
     from ..workbook import open_book
 
-    with open_book(book) as wb:
-        with progress_bar("Importing") as progress:
-            report = import_file(
-                wb,
-                table,
-                file,
-                dry_run=dry_run,
-                match=match,
-                region=region,
-                sheet=sheet,
-                progress=progress,
-            )
-        if dry_run:
-            wb.discard()
+    try:
+        with open_book(book) as wb:
+            with progress_bar("Importing") as progress:
+                report = import_file(
+                    wb,
+                    table,
+                    file,
+                    dry_run=dry_run,
+                    match=match,
+                    region=region,
+                    sheet=sheet,
+                    progress=progress,
+                    overwrite=overwrite,
+                    strict=strict,
+                )
+            if dry_run:
+                wb.discard()
+    except ImportRefused as exc:
+        if as_json:
+            echo_json(exc.report.as_dict())
+        else:
+            click.echo(exc.report.summary(verbose), err=True)
+        raise
     for warning in wb.warnings:
         click.echo(f"xlcrm: warning: {warning}", err=True)
-    click.echo(report.summary())
+    if as_json:
+        echo_json(report.as_dict())
+        return
+    click.echo(report.summary(verbose))
     if dry_run:
         click.echo("Run again without --dry-run to import.")
 

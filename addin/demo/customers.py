@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..customers import InvalidPhone, display_phone
 from .vocabulary import (
     BRANDS,
     CITIES,
@@ -122,9 +123,9 @@ def _chinese_customer(g: Generator) -> Customer:
         )[0]
         email = g.unique_email(local, domain)
     if rng.random() < 0.8:
-        phone = f"+86 {g.pick(MOBILE_PREFIXES)} {g.digits('#### ####')}"
+        phone = _shown(f"+86 {g.pick(MOBILE_PREFIXES)} {g.digits('#### ####')}")
     else:
-        phone = f"+86 {area} {g.digits('N### ####')}"
+        phone = _shown(f"+86 {area} {g.digits('N### ####')}")
     english = f"{city_py} {brand_py.capitalize()} {trade_en} Co., Ltd."
     return Customer(
         cn=True,
@@ -174,7 +175,7 @@ def _english_customer(g: Generator) -> Customer:
         name=f"{first} {last}",
         company=company,
         email=email,
-        phone=g.digits(country.phone),
+        phone=_shown(g.digits(country.phone)),
         owner=g.rep(cn=False),
         region=country.region,
         industry=industry,
@@ -337,6 +338,18 @@ def customer_row(g: Generator, c: Customer) -> Row:
 
 
 _FULL_WIDTH = str.maketrans("0123456789-", "０１２３４５６７８９－")
+
+
+def _shown(phone: str) -> str:
+    """A clean number as every xlcrm command writes it (``+86 138 0013 8000``). Some area
+    codes have seven-digit numbers: an eight-digit draw there loses its last digit (drawing
+    again would change every later random choice, and with them the demo's figures)."""
+    for candidate in (phone, phone[:-1]):
+        try:
+            return display_phone(candidate)
+        except InvalidPhone:
+            continue
+    return phone
 
 
 def _domestic_phone(phone: str) -> str:

@@ -19,11 +19,11 @@ import phonenumbers
 
 from .. import customers as contacts
 from ..errors import UsageError, ValueProblem, XlcrmError
-from ..schema import TableSpec, match_header
+from ..schema import TABLES, TableSpec, match_header
 from ..workbook.book import Book
 from ..workbook.table import Table, fold_key
 from ..workbook.values import coerce, number_text
-from .report import ImportReport, Problem
+from .report import Change, ImportReport, Problem
 from .rows import Row, Source, blank
 from .sources import VCARD_SUFFIXES, read_source
 
@@ -44,6 +44,8 @@ def import_file(
     sheet: str | None = None,
     progress: Progress | None = None,
     today: dt.date | None = None,
+    overwrite: bool = False,
+    strict: bool = False,
 ) -> ImportReport:
     """Upsert the rows of a CSV, .xlsx/.xlsm, .vcf or .json file into ``table`` of ``book``.
 
@@ -60,15 +62,26 @@ def import_file(
     hundred rows. Nothing is saved here: the caller saves the book; with ``dry_run`` every
     change is dropped (``book.discard()``) after the report is made, so a dry run refuses to
     start on a book with unsaved changes rather than silently lose them.
+
+    A row with a problem (a bad e-mail or phone number, a value that does not fit its column,
+    a customer or deal that does not exist, an address of another customer) writes nothing:
+    it is counted as skipped and listed with its line. With ``strict`` any problem fails the
+    whole import: every change is dropped and :class:`ImportRefused` carries the report.
+
+    A value the workbook already has is kept when the file has another one (counted and
+    listed, so a person sees it) unless ``overwrite``: a vCard fills a customer's blanks but
+    never turns 王伟 into "Wang Wei". Phones and e-mails compare by meaning (E.164,
+    case-insensitive), so importing an export changes nothing.
     """
     if not region or region.upper() not in phonenumbers.SUPPORTED_REGIONS:
         raise UsageError(
             None, f"unknown phone region {region!r}", "use a country code such as CN, HK or US"
         )
-    if dry_run and book.dirty:
+    if (dry_run or strict) and book.dirty:
         raise UsageError(
             book.where,
-            "a dry run needs a workbook without unsaved changes (it discards all changes)",
+            "a dry run or a strict import needs a workbook without unsaved changes "
+            "(it may discard all changes)",
             "save the workbook first",
         )
     target = book.table(table)
@@ -81,12 +94,42 @@ def import_file(
     report = ImportReport(source=source.name, table=target.name, dry_run=dry_run)
     report.problems += source.problems
     report.ignored_columns += source.ignored
+    failed = True
     try:
-        _Importer(target, source, report, match, region, today or dt.date.today()).run(progress)
+        _Importer(
+            book, target, source, report, match, region, today or dt.date.today(), overwrite
+        ).run(progress)
+        failed = strict and report.skipped > 0
     finally:
-        if dry_run:
+        if dry_run or failed:
             book.discard()
+    if failed:
+        report.refused = True
+        raise ImportRefused(
+            report.source,
+            f"{report.skipped} of {report.rows} rows have problems, so with --strict nothing "
+            "was imported",
+            "fix the rows listed, or run without --strict to import the rows without problems",
+            report,
+        )
     return report
+
+
+class ImportRefused(XlcrmError):
+    """A strict import found problems and wrote nothing; ``report`` lists them."""
+
+    def __init__(self, where: str, message: str, hint: str, report: ImportReport) -> None:
+        super().__init__(where, message, hint)
+        self.report = report
+
+
+REFERENCES: dict[str, dict[str, str]] = {
+    "deals": {"customer_id": "customers"},
+    "interactions": {"customer_id": "customers", "deal_id": "deals", "ticket_id": "tickets"},
+    "tickets": {"customer_id": "customers"},
+    "sends": {"customer_id": "customers"},
+}
+"""Columns that name a row of another table, by table: an import checks that it exists."""
 
 
 def _show(value: Any) -> str:
@@ -108,13 +151,20 @@ class _Importer:
 
     def __init__(
         self,
+        book: Book,
         table: Table,
         source: Source,
         report: ImportReport,
         match: str | None,
         region: str,
         today: dt.date,
+        overwrite: bool,
     ) -> None:
+        self.book = book
+        self.overwrite = overwrite
+        self.pending: list[Problem] = []  # the current row's problems
+        self.notes: list[Problem] = []  # the current row's warnings
+        self.ids: dict[str, set[Any]] = {}  # referenced table -> its folded keys
         self.table = table
         self.spec: TableSpec = table.spec
         self.source = source
@@ -219,26 +269,57 @@ class _Importer:
                 f"no column of the file matches a column of the {self.table.name} table",
                 f"the first row must hold headers such as: {expected}",
             )
+        by_row: dict[str, list[Problem]] = {}
+        for problem in self.report.problems:  # the reader's, e.g. extra values in a CSV row
+            by_row.setdefault(problem.where, []).append(problem)
+        self.report.problems = [p for p in self.report.problems if p.where not in by_row]
         for done, row in enumerate(rows, start=1):
+            self.pending = list(by_row.get(row.where, []))
+            self.notes = []
             values = self._values(row)
-            if values is None:
-                self.report.skipped += 1
-            elif not values:
-                self._problem(row.where, "nothing to import in this row; skipped")
+            if not self.pending and not values:
+                self._problem(row.where, "nothing to import in this row")
+            if not self.pending:
+                self._check_references(row, values)
+            if not self.pending:
+                self._apply(row, values)
+            if self.pending:  # nothing of the row was written
+                self.report.problems += [
+                    Problem(p.where, f"{p.message}; the row was skipped") for p in self.pending
+                ]
                 self.report.skipped += 1
             else:
-                self._apply(row, values)
+                self.report.warnings += self.notes
             if progress is not None and (done % _PROGRESS_EVERY == 0 or done == total):
                 progress(done, total)
 
     def _problem(self, where: str, message: str) -> None:
-        self.report.problems.append(Problem(where, message))
+        self.pending.append(Problem(where, message))
 
-    def _values(self, row: Row) -> dict[str, Any] | None:
-        """The row's non-empty values, checked and typed; None (and problems) when it must be
-        skipped. E-mail values are lists of clean addresses."""
+    def _check_references(self, row: Row, values: dict[str, Any]) -> None:
+        """A customer, deal or ticket the row names must exist in its table."""
+        for key, other in REFERENCES.get(self.spec.key, {}).items():
+            value = values.get(key)
+            if blank(value):
+                continue
+            if other not in self.ids:
+                ids: set[Any] = set()
+                if self.book.has_table(other):
+                    ids = {fold_key(r.get("id")) for r in self.book.table(other).rows()}
+                self.ids[other] = ids
+            if fold_key(value) not in self.ids[other]:
+                name = TABLES[other].name
+                where = self._cell_of(row, key)
+                self._problem(where, f'{key} "{_show(value)}" is not in the {name} table')
+
+    def _cell_of(self, row: Row, key: str) -> str:
+        j = next((j for j, k in self.plan if k == key), None)
+        return row.where if j is None else self.source.cell(row, j)
+
+    def _values(self, row: Row) -> dict[str, Any]:
+        """The row's non-empty values, checked and typed, and its problems (``pending``).
+        E-mail values are lists of clean addresses."""
         values: dict[str, Any] = {}
-        ok = True
         for j, key in self.plan:
             raw = row.values[j] if j < len(row.values) else None
             if blank(raw):
@@ -257,12 +338,11 @@ class _Importer:
                 reason = exc.message
                 if reason.startswith(repr(raw)):
                     reason = reason[len(repr(raw)) :].lstrip()
-                self._problem(where, f'{key} "{_show(raw)}" {reason}; the row was skipped')
-                ok = False
+                self._problem(where, f'{key} "{_show(raw)}" {reason}')
                 continue
             if value is not None:  # None would erase the cell on update
                 values[key] = value
-        return values if ok else None
+        return values
 
     def _emails(self, row: Row, j: int, raw: Any) -> list[str]:
         """Valid addresses of a cell, normalised; each invalid one is reported and left out
@@ -278,15 +358,21 @@ class _Importer:
         return [a for a in out if a]
 
     def _phones(self, row: Row, j: int, raw: Any) -> str:
-        """The cell's numbers in E.164; a number that does not parse is kept as written."""
+        """The cell's numbers in the one display format (:func:`addin.customers.display_phone`);
+        a number that does not parse is kept as written, with a warning."""
         out: list[str] = []
         for n, text in enumerate(contacts.split_phones(_show(raw))):
             try:
-                out.append(contacts.normalise_phone(text, self.region))
+                out.append(contacts.display_phone(text, self.region))
             except contacts.InvalidPhone:
-                self._problem(
-                    self.source.cell(row, j, n),
-                    f'phone "{text}" is not a valid {self.region} phone number; kept as written',
+                # Kept as written, not a problem: an extension or a short internal number is
+                # still what the person wants to see, and nothing sends to a phone cell.
+                self.notes.append(
+                    Problem(
+                        self.source.cell(row, j, n),
+                        f'phone "{text}" is not a valid {self.region} phone number; '
+                        "kept as written",
+                    )
                 )
                 out.append(text)
         return "; ".join(dict.fromkeys(out))
@@ -303,6 +389,8 @@ class _Importer:
             how = ", ".join(f"{k} {values[k]}" for k in spec.pk)
         elif self.match is not None:
             stored, how = self._find(row, values)
+            if self.pending:
+                return
         if stored is None:
             self._insert(row, values)
         else:
@@ -324,10 +412,7 @@ class _Importer:
         (stored, text), *others = found.items()
         if others:
             names = ", ".join(f"{s} ({t})" for s, t in found.items())
-            self._problem(
-                row.where,
-                f"matches several rows by {label}: {names}; only {stored} was updated",
-            )
+            self._problem(row.where, f"matches several rows by {label}: {names}")
         return stored, f"{label} {text}"
 
     def _insert(self, row: Row, values: dict[str, Any]) -> None:
@@ -335,21 +420,21 @@ class _Importer:
         generated = spec.id_prefix is not None and "id" in self.columns
         missing = [k for k in spec.pk if blank(values.get(k))]
         if missing and not generated:
-            self._problem(row.where, f"{', '.join(missing)} is empty; the row was skipped")
-            self.report.skipped += 1
+            self._problem(row.where, f"{', '.join(missing)} is empty")
             return
         new = dict(values)
         if isinstance(new.get("email"), list):
             new["email"] = contacts.join_emails(new["email"])
             if self.is_customers:
                 new["email"] = self._own_addresses(row, None, new["email"])
+                if self.pending:
+                    return
         if "created" in self.columns and "created" not in new:
             new["created"] = self.today
         try:
             (stored,) = self.table.insert_all([new])
         except XlcrmError as exc:
-            self._problem(row.where, f"{exc.message}; the row was skipped")
-            self.report.skipped += 1
+            self._problem(row.where, exc.message)
             return
         folded = self._folded_key(self._as_row(stored))
         self.known[folded] = stored
@@ -357,6 +442,7 @@ class _Importer:
         self.inserted.add(folded)
         self._index_row(new, stored)
         self.report.inserted += 1
+        self.report.changes.append(Change(row.where, self._key_text(stored)))
 
     def _own_addresses(self, row: Row, stored: Any, cell: str | None) -> str | None:
         """Drop addresses that already belong to another customer (reported): an address
@@ -367,8 +453,8 @@ class _Importer:
             if owner is not None and owner != stored:
                 self._problem(
                     row.where,
-                    f"e-mail {address} already belongs to {owner}; not added "
-                    + (f"to {stored}" if stored is not None else "to the new row"),
+                    f"e-mail {address} already belongs to {owner}, so it cannot be added "
+                    + (f"to {stored}" if stored is not None else "to a new customer"),
                 )
             else:
                 keep.append(address)
@@ -395,22 +481,40 @@ class _Importer:
             incoming = changes.pop("email")
             if self.is_customers:
                 merged = self._merge_emails(row, stored, existing.get("email"), incoming)
+                if self.pending:
+                    return
                 if merged is not None:
                     changes["email"] = merged
             else:
                 changes["email"] = contacts.join_emails(incoming)
-        diff = {k: v for k, v in changes.items() if existing.get(k) != v}
         fresh = folded in self.inserted  # a row of this file repeated: not an update
+        diff: dict[str, Any] = {}
+        kept: list[Change] = []
+        target = self._key_text(stored)
+        for key, value in changes.items():
+            old = existing.get(key)
+            if self._same(key, old, value):
+                continue
+            if blank(old) or self.overwrite or fresh or key == "email":  # e-mails only grow
+                diff[key] = value
+            else:
+                kept.append(Change(row.where, target, key, old, value, kept=True))
         if diff and "updated" in self.columns and "updated" not in values and not fresh:
             diff["updated"] = self.today
         if diff:
             try:
                 table.update(stored, diff)
             except XlcrmError as exc:
-                self._problem(row.where, f"{exc.message}; the row was skipped")
-                self.report.skipped += 1
+                self._problem(row.where, exc.message)
                 return
             self._index_row({**existing, **diff}, stored)
+        self.report.changes += [
+            Change(row.where, target, k, existing.get(k), v)
+            for k, v in diff.items()
+            if k != "updated" or "updated" in values
+        ]
+        self.report.changes += kept
+        self.report.kept += len(kept)
         first = self.touched.get(folded)
         if first is not None:
             self.report.merged += 1
@@ -430,6 +534,30 @@ class _Importer:
             self.report.updated += 1
         else:
             self.report.unchanged += 1
+
+    def _same(self, key: str, old: Any, new: Any) -> bool:
+        """Whether two values mean the same: phones by number, e-mails by address, text
+        without surrounding spaces."""
+        if old == new:
+            return True
+        if blank(old) or blank(new):
+            return blank(old) and blank(new)
+        if key == "phone":
+            return self._phone_keys(old) == self._phone_keys(new)
+        if key == "email":
+            return self._email_keys(old) == self._email_keys(new)
+        if isinstance(old, str) and isinstance(new, str):
+            return old.strip() == new.strip()
+        return False
+
+    def _phone_keys(self, cell: Any) -> list[str]:
+        return sorted(
+            {contacts.phone_key(p, self.region) for p in contacts.split_phones(_show(cell))}
+        )
+
+    def _email_keys(self, cell: Any) -> list[str]:
+        items = cell if isinstance(cell, list) else contacts.split_emails(_show(cell))
+        return sorted({contacts.email_key(a) for a in items})
 
     def _merge_emails(
         self, row: Row, stored: Any, cell: Any, incoming: Iterable[str]

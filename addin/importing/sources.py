@@ -147,8 +147,7 @@ def _read_csv(name: str, text: str) -> Source:
                 problems.append(
                     Problem(
                         where,
-                        f"{len(record)} values but the header has {len(headers)} columns; "
-                        "the extra values were ignored",
+                        f"{len(record)} values but the header has {len(headers)} columns",
                     )
                 )
             rows.append(Row(where, start, record[: len(headers)]))

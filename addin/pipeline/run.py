@@ -52,6 +52,7 @@ from ..settings import read_settings
 from ..team import Team, read_team
 from ..templating import CrmData, TemplateEnvironment, render_problems
 from ..workbook import Book, open_book
+from ..workbook.book import init_command
 from .history import CLOSED, Change, StageMark, detect_changes, last_stages, record_changes
 from .mails import handoff_notice, owner_notice
 from .rules import Rule, read_rules
@@ -170,8 +171,7 @@ class _Run:
             raise XlcrmError(
                 str(self.path),
                 "the workbook has no Interactions table: stage history and rules are kept there",
-                "add one with 'xlcrm init' on a new workbook and copy your sheets, or name a "
-                "sheet Interactions",
+                f"add it with {init_command(str(self.path))}, or name a sheet Interactions",
             )
         settings = read_settings(book)
         team = read_team(book, settings)

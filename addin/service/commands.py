@@ -408,10 +408,10 @@ def _settings_run(ctx: Context) -> Outcome:
                     key, "passwords never go into the workbook", "use the password field instead"
                 )
             _refuse_secret_in_url(key, value)
-        if not ctx.book.has_table("settings"):
-            from ..settings import default_rows
+        # The Settings table or rows the workbook lacks, as ``xlcrm init`` adds them.
+        from ..init_book import InitOptions, add_crm
 
-            ctx.book.add_table("settings", default_rows(ctx.book.lang))
+        add_crm(ctx.book, InitOptions(tables=("settings",)))
         write_settings(ctx.book, ctx.options.values)
     settings = read_settings(ctx.book)
     lang = ctx.book.lang

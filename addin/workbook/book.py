@@ -10,13 +10,21 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
 from typing import Any
 
-from ..errors import TableNotFoundError, XlcrmError
+from ..errors import TableNotFoundError, WorkbookError, XlcrmError
 from ..schema import LANGS, SCHEMA_VERSION, TABLES, Lang, TableSpec, table_spec
+from .protection import Protection
 from .report import ReportSheet
 from .table import Table, TableChanges, TableLayout
 
 # ``_xlcrm`` state key prefix marking a sheet as xlcrm's own (replaced whole by put_sheet).
 OWNED_SHEET = "sheet:"
+
+
+def init_command(where: str) -> str:
+    """The command that adds the missing CRM tables to this workbook, for hints."""
+    import shlex
+
+    return f"'xlcrm init {shlex.quote(where)}'" if where != Book.where else "'xlcrm init BOOK'"
 
 
 class BookState(MutableMapping[str, str]):
@@ -87,6 +95,11 @@ class Book:
         the report sheets; return the new layout of each changed table by key."""
         raise NotImplementedError
 
+    def protection(self) -> Protection:
+        """The owner's lock and signature (see :mod:`.protection`). Backends that cannot
+        tell say neither: Excel itself enforces them there (live, remote)."""
+        return Protection()
+
     def _new_layout(self, spec: TableSpec) -> TableLayout:
         """Where a table created by :meth:`add_table` will go (no data rows yet)."""
         sheet = spec.sheet_name(self.lang)
@@ -128,6 +141,10 @@ class Book:
                 self._lang = "zh" if zh & set(self._sheet_names()) else "en"
         return self._lang
 
+    def discard_lang(self) -> None:
+        """Forget the cached language, after ``state["lang"]`` was set (``xlcrm init``)."""
+        self._lang = None
+
     def table(self, name: str) -> Table:
         """The CRM table called ``name`` (``"customers"``, ``"Deals"``, ``"客户"``…)."""
         try:
@@ -144,7 +161,8 @@ class Book:
                     self.where,
                     f"no {spec.name} table (looked for an Excel Table named {spec.name!r}, "
                     f"a sheet named {spec.name!r} or {spec.zh!r}, and a sheet with its headers)",
-                    "create it with 'xlcrm init', or name your table/sheet " + repr(spec.name),
+                    f"add the CRM tables with {init_command(self.where)}, or name your "
+                    f"table or sheet {spec.name!r}",
                 )
             layout, raw = found
             self._tables[spec.key] = Table(layout, raw, self.lang)
@@ -160,6 +178,13 @@ class Book:
         spec = table_spec(name)
         if self.has_table(spec.key):
             raise XlcrmError(self.where, f"the workbook already has a {spec.name} table")
+        if self.protection().structure_locked:
+            raise WorkbookError(
+                self.where,
+                f"the workbook's structure is locked, so no sheet can be added for {spec.name}",
+                "in Excel, Review › Protect Workbook (enter its password) to unlock the "
+                "structure, then run again",
+            )
         table = Table(self._new_layout(spec), [], self.lang)
         table.created = True
         self._tables[spec.key] = table

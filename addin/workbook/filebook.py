@@ -33,6 +33,7 @@ from .newsheets import (
     widened_table,
     write_report,
 )
+from .protection import Protection, package_protection
 from .report import ReportSheet
 from .table import TableChanges, TableLayout, paused_gc
 from .xlsx.package import Buffer, Package, PackageError
@@ -84,6 +85,10 @@ class FileBook(Book):
     @property
     def encrypted(self) -> bool:
         return self._password is not None
+
+    def protection(self) -> Protection:
+        with self._package() as pkg:
+            return package_protection(pkg, self._info.part)
 
     def _package(self) -> Package:
         return Package(self._plain if self._plain is not None else str(self._target))

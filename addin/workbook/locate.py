@@ -8,9 +8,17 @@ ribbon. In order:
 2. a sheet named like it in either language (``Customers``, ``客户``): its best-matching Excel
    Table, else its first filled row as headers — but a non-core table's sheet only when the
    headers include its key (a sheet of notes called "Stages" is not the Stages table);
-3. any Excel Table whose headers are the table's headers (at least three, with the key), unless
-   it is, by its name, another CRM table (Deals has a stage and a probability column);
+3. any Excel Table whose headers are the table's headers (at least three, with the key and the
+   table's evidence, see :data:`EVIDENCE`), unless it is, by its name, another CRM table (Deals
+   has a stage and a probability column);
 4. a plain sheet whose first filled row is the table's headers, under the same conditions.
+
+Headers alone are weak evidence: a budget sheet headed Id/Name/Value matches three Deals
+headers (id, title, amount) but is no list of deals. So a user's sheet is taken by its headers
+only when it also has the columns that make the table what it is — a deal belongs to a
+customer and has a stage or an amount. A sheet that has the table's own references but not
+the rest (``id, customer_id, title``), or two sheets that fit equally well, are ambiguous:
+xlcrm says so, names them, and says how to mark the right one, rather than guess.
 """
 
 from __future__ import annotations
@@ -24,6 +32,24 @@ if TYPE_CHECKING:
     from .table import TableLayout
 
 MIN_HEADER_MATCHES = 3
+
+EVIDENCE: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    # table key: (columns it must have, columns of which it must have one), beyond its key
+    "customers": ((), ("email", "phone")),
+    "deals": (("customer_id",), ("stage", "amount", "probability", "expected_close")),
+    "interactions": (("customer_id",), ("kind", "at", "message_id", "summary")),
+    "tickets": (("customer_id",), ("priority", "type", "opened", "due", "description")),
+    "products": ((), ("unit_price", "unit")),
+    "sends": ((), ("status", "sent_at", "message_id")),
+    "settings": ((), ("value",)),
+    "stages": ((), ("probability", "idle_days", "order")),
+    "rules": ((), ("action",)),
+    "sla": ((), ("respond_hours", "resolve_hours")),
+    "ticket_rules": ((), ("keywords",)),
+    "duplicates": ((), ("keep_id", "merge_id")),
+}
+"""What a user's sheet must have, besides the table's key, to be taken as a CRM table by its
+headers. A sheet with every "must" column but none of the "one of" columns is ambiguous."""
 
 
 class TableEntry(Protocol):
@@ -76,28 +102,74 @@ def locate_table(
             return max(on_sheet, key=lambda t: score(spec, t.columns))
         if spec.key in CORE_TABLES or has_pk(spec, headers_of(sheet)):
             return sheet
-    scored = [
-        (t, score(spec, t.columns))
-        for t in tables
-        if not named_as_other(spec, t.display_name, t.sheet)
-    ]
-    scored = [(t, s) for t, s in scored if s >= MIN_HEADER_MATCHES and has_pk(spec, t.columns)]
-    if scored:
-        return max(scored, key=lambda ts: ts[1])[0]
-    best: tuple[int, str] | None = None
-    with_tables = {t.sheet for t in tables}
-    for sheet in sheets:
-        if sheet == STATE_SHEET or sheet in with_tables or named_as_other(spec, sheet):
-            continue
-        headers = headers_of(sheet)
-        points = score(spec, headers)
-        if (
-            points >= MIN_HEADER_MATCHES
-            and has_pk(spec, headers)
-            and (best is None or points > best[0])
-        ):
-            best = (points, sheet)
-    return None if best is None else best[1]
+    candidates: list[tuple[int, str, T | str]] = []
+    for t in tables:
+        if not named_as_other(spec, t.display_name, t.sheet):
+            points = _evidence(spec, t.columns, f"{t.sheet} (Excel table {t.display_name})")
+            if points:
+                candidates.append((points, f"the Excel table {t.display_name!r}", t))
+    if not candidates:
+        with_tables = {t.sheet for t in tables}
+        for sheet in sheets:
+            if sheet == STATE_SHEET or sheet in with_tables or named_as_other(spec, sheet):
+                continue
+            points = _evidence(spec, headers_of(sheet), sheet)
+            if points:
+                candidates.append((points, f"the sheet {sheet!r}", sheet))
+    if not candidates:
+        return None
+    best = max(points for points, _, _ in candidates)
+    top = [(what, found) for points, what, found in candidates if points == best]
+    if len(top) > 1:
+        from ..errors import WorkbookError
+
+        raise WorkbookError(
+            " and ".join(what for what, _ in top),
+            f"each of these could be the {spec.name} table (same matching headers)",
+            f"rename the sheet that holds it to {spec.name!r} (or name its Excel table "
+            f"{spec.name!r}), then run again",
+        )
+    return top[0][1]
+
+
+def _evident(spec: TableSpec, headers: Sequence[str]) -> bool:
+    """Whether ``headers`` are, beyond doubt, those of ``spec``'s table."""
+    keys = {match_header(spec, h) for h in headers}
+    must, one_of = EVIDENCE.get(spec.key, ((), ()))
+    return (
+        score(spec, headers) >= MIN_HEADER_MATCHES
+        and has_pk(spec, headers)
+        and all(k in keys for k in must)
+        and (not one_of or any(k in keys for k in one_of))
+    )
+
+
+def _evidence(spec: TableSpec, headers: Sequence[str], where: str) -> int:
+    """The header score of a user's sheet when it is evidently ``spec``'s table, else 0.
+
+    Raises WorkbookError for a sheet that has the table's key and its "must" columns but
+    none of the columns that would settle it (see :data:`EVIDENCE`)."""
+    points = score(spec, headers)
+    if points < MIN_HEADER_MATCHES or not has_pk(spec, headers):
+        return 0
+    must, one_of = EVIDENCE.get(spec.key, ((), ()))
+    keys = {match_header(spec, h) for h in headers}
+    if not all(k in keys for k in must):
+        return 0
+    if one_of and not any(k in keys for k in one_of):
+        if not must or any(_evident(other, headers) for other in TABLES.values()):
+            return 0  # e.g. a Deals sheet (customer_id, stage) is no doubtful Interactions
+        from ..errors import WorkbookError
+
+        names = " or ".join(spec.by_key[k].header("en") for k in one_of)
+        raise WorkbookError(
+            where,
+            f"this sheet has some of the {spec.name} table's columns but no {names}, so "
+            f"xlcrm cannot tell whether it is the {spec.name} table",
+            f"if it is, rename the sheet to {spec.name!r} (or name its Excel table "
+            f"{spec.name!r}); if not, give it a sheet name and headers of its own",
+        )
+    return points
 
 
 def plain_range(
