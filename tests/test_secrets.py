@@ -76,7 +76,7 @@ def test_a_scheduled_run_without_a_secret_says_how_to_give_one(ring: MemoryKeyri
         secrets.password(URL)  # pytest's stdin is not a terminal: no prompt
     assert str(caught.value) == (
         f"{URL}: no password was given\n"
-        f"  hint: set XLCRM_PASSWORD, or store it in the system keyring: keyring set xlcrm '{URL}'"
+        f"  hint: set XLCRM_PASSWORD, or store it in the system keyring: xlcrm secret set '{URL}'"
     )
 
 
