@@ -239,7 +239,8 @@ def own_templates(root: Path) -> Path:
     folder = root / "company-templates" / "emails" / "autumn"
     folder.mkdir(parents=True)
     (folder / "en.html").write_text(
-        "---\nsubject: Autumn news for {{ customer.name }}\n---\n<p>Hello {{ customer.name }}</p>\n",
+        "---\nsubject: Autumn news for {{ customer.name }}\n---\n"
+        "<p>Hello {{ customer.name }}</p>\n",
         encoding="utf-8",
     )
     return root / "company-templates"
