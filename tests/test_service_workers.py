@@ -1,0 +1,141 @@
+"""Exactly once across the workers of ``xlcrm serve --workers 4`` (issue 13).
+
+A real ``xlcrm serve`` with four worker processes, aiosmtpd on loopback as the outgoing mail
+server. One campaign batch is claimed as the task pane claims it, then the same send call is
+replayed concurrently, each replay on its own connection (so the kernel hands them to different
+workers). Every customer must get exactly one message, and every other replay answers
+``stale`` — whichever worker it reached, because the claims ledger is on disk.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from email.utils import parseaddr
+from pathlib import Path
+
+import httpx
+import pytest
+from addin_client import AddinClient, free_port
+from officehost import OfficeHost
+from pipeline_books import received, smtp_server, smtp_url
+from servers.smtp import SmtpServer
+
+from addin.settings import write_settings
+from addin.workbook import open_book
+from addin.workbook.create import create_workbook
+
+smtp = pytest.fixture(smtp_server)
+REPLAYS = 8
+CUSTOMERS = [f"customer{n}@example.cn" for n in range(6)]
+
+
+@pytest.fixture
+def workers(tmp_path: Path, smtp: SmtpServer) -> Iterator[str]:
+    """``xlcrm serve --workers 4 --transport <the SMTP sink>`` over plain HTTP on loopback
+    (XLCRM_PASSWORD and the test CA come from the smtp fixture's environment)."""
+    port = free_port()
+    env = {
+        **os.environ,
+        "HOME": str(tmp_path / "home"),
+        "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+    }
+    command = [
+        str(Path(sys.executable).with_name("xlcrm")),
+        "serve",
+        "--no-tls",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--workers",
+        "4",
+        "--transport",
+        smtp_url(smtp),
+        "--state-dir",
+        str(tmp_path / "state"),
+    ]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            if process.poll() is not None:
+                output = process.stdout.read().decode() if process.stdout else ""
+                pytest.fail(f"xlcrm serve exited with {process.returncode}:\n{output}")
+            try:
+                with urllib.request.urlopen(f"{base}/api/v1/health", timeout=1) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail("xlcrm serve --workers 4 did not answer within 60 s")
+            time.sleep(0.2)
+        yield base
+    finally:
+        process.terminate()  # its own child, by its id: uvicorn stops its workers
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def campaign_book(path: Path, transport: str) -> OfficeHost:
+    create_workbook(path, "en")
+    with open_book(path) as book:
+        book.table("customers").insert_all(
+            [
+                {"name": f"Customer {n}", "company": f"Firm {n}", "email": email}
+                for n, email in enumerate(CUSTOMERS)
+            ]
+        )
+        write_settings(
+            book,
+            {
+                "transport": transport,
+                "sender": "Star Software <sales@ours.cn>",
+                "company_name": "Star Software",
+            },
+        )
+    return OfficeHost.from_xlsx(path)
+
+
+def test_a_send_call_replayed_on_four_workers_mails_each_customer_once(
+    tmp_path: Path, smtp: SmtpServer, workers: str
+) -> None:
+    host = campaign_book(tmp_path / "crm.xlsx", smtp_url(smtp))
+    client = AddinClient(workers, host)
+    options = {"step": "send", "template": "emails/welcome", "name": "replayed"}
+    claim = client.run("campaign", options, calls=1)  # the batch is claimed and applied
+    assert claim.answers[-1]["status"] == "more"
+    request = host.request("campaign", claim.answers[-1]["next"])
+    reads = client.post("/api/v1/plan", request)["reads"]
+    body = {**request, "tables": host.read(reads)}
+
+    start = threading.Barrier(REPLAYS)
+    answers: list[dict] = []
+
+    def replay() -> None:
+        with httpx.Client(base_url=workers, timeout=120) as http:  # a connection of its own
+            start.wait()
+            answers.append(http.post("/api/v1/run", json=body).json())
+
+    threads = [threading.Thread(target=replay) for _ in range(REPLAYS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(180)
+
+    statuses = Counter(answer["result"]["status"] for answer in answers)
+    assert statuses["stale"] == REPLAYS - 1, statuses  # the one that sent says "done"
+    got = Counter(parseaddr(message["To"])[1] for message in received(smtp))
+    assert got == dict.fromkeys(CUSTOMERS, 1)
+    assert list((tmp_path / "state" / "claims").glob("claims-*.log"))
