@@ -232,6 +232,27 @@ def test_the_settings_pane_stores_a_password_for_the_normalised_url(
     assert local.status == 400 and "local mail folders have no password" in local.error["what"]
 
 
+def test_the_settings_pane_shows_a_password_only_where_the_service_has_one(
+    tmp_path: Path, ring: MemoryKeyring
+) -> None:
+    """XLCRM_PASSWORD is set (the ``ring`` fixture), but only for the service's --transport:
+    the mailbox without a stored password is shown as missing, not as stored."""
+    secrets.store("imaps://me@imap.corp.cn", "pw")
+    settings = {
+        "mailbox": "imaps://me@imap.corp.cn:993",
+        "support_mailbox": "imaps://help@imap.corp.cn",
+        "transport": "smtps://me@smtp.corp.cn",
+    }
+    config = ServiceConfig(transports=("smtps://me@smtp.corp.cn:465",))
+    with running_service(config) as url:
+        got = AddinClient(url, workbook(tmp_path / "crm.xlsx", **settings)).run("settings")
+    assert got.result["secrets"] == {
+        "imaps://me@imap.corp.cn:993": True,
+        "imaps://help@imap.corp.cn": False,
+        "smtps://me@smtp.corp.cn": True,
+    }
+
+
 # -- templates are names --------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ workers). Every customer must get exactly one message, and every other replay an
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -19,6 +20,7 @@ from collections import Counter
 from collections.abc import Iterator
 from email.utils import parseaddr
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -27,6 +29,7 @@ from officehost import OfficeHost
 from pipeline_books import received, smtp_server, smtp_url
 from servers.smtp import SmtpServer
 
+from addin.campaigns.batches import FileClaimLedger
 from addin.settings import write_settings
 from addin.workbook import open_book
 from addin.workbook.create import create_workbook
@@ -139,3 +142,31 @@ def test_a_send_call_replayed_on_four_workers_mails_each_customer_once(
     got = Counter(parseaddr(message["To"])[1] for message in received(smtp))
     assert got == dict.fromkeys(CUSTOMERS, 1)
     assert list((tmp_path / "state" / "claims").glob("claims-*.log"))
+
+
+def _spend(folder: str, token: str, start: Any, results: Any) -> None:
+    from addin.campaigns.batches import FileClaimLedger
+
+    start.wait()
+    results.put(FileClaimLedger(Path(folder)).spend(token, "Spring 2027"))
+
+
+def test_of_processes_spending_one_token_at_once_exactly_one_may_send(tmp_path: Path) -> None:
+    """Eight real processes, one token, released together: the file lock lets one through."""
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    start, results = context.Barrier(8), context.Queue()
+    processes = [
+        context.Process(target=_spend, args=(str(tmp_path), "tok", start, results))
+        for _ in range(8)
+    ]
+    for process in processes:
+        process.start()
+    for process in processes:
+        process.join(60)
+    assert sorted(results.get(timeout=5) for _ in processes) == [False] * 7 + [True]
+    ledger = FileClaimLedger(tmp_path)
+    assert ledger.spend("tok", "spring 2027 ") is False  # the same campaign, however written
+    assert ledger.spend("tok", "Autumn") is True  # another campaign's file
+    assert ledger.spend("another", "Spring 2027") is True
+    assert len(ledger.path("Spring 2027").read_bytes().splitlines()) == 2
