@@ -13,6 +13,7 @@ import base64
 import binascii
 import datetime as dt
 import mimetypes
+import os
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -85,11 +86,12 @@ class Command:
 
 def mailbox_key(url: str) -> str:
     """The text two spellings of one mailbox or transport URL share (:func:`secret_key`; a
-    local folder by its absolute path), for comparing a request's URL with the service's."""
+    local folder by its absolute path, worked out without touching the disk: a request's path
+    is compared, never looked at), for comparing a request's URL with the service's."""
     key = secret_key(url)
     scheme, _, path = key.partition(":")
     if scheme in LOCAL_SCHEMES:
-        return f"{scheme}:{Path(path).expanduser().resolve()}"
+        return f"{scheme}:{os.path.normpath(Path.cwd() / Path(path).expanduser())}"
     return key
 
 
@@ -126,7 +128,7 @@ def _setting_url(ctx: Context, key: str) -> str:
         raise XlcrmError(settings.where(key), exc.message, exc.hint) from None
     if normal in configured(ctx.config):
         return url
-    if scheme not in LOCAL_SCHEMES and from_keyring(normal) is not None:
+    if scheme not in LOCAL_SCHEMES and from_keyring(url) is not None:
         return url
     raise XlcrmError(
         settings.where(key),
@@ -525,15 +527,13 @@ def _settings_run(ctx: Context) -> Outcome:
 def _has_secret(config: ServiceConfig, url: str) -> bool:
     """Whether the service would have a password for ``url``: a keyring entry for exactly it,
     or ``XLCRM_PASSWORD`` when the service was started with this URL."""
-    import os
-
     from sync.secrets import PASSWORD_VARIABLE
 
     try:
         key = mailbox_key(url)
     except MailboxError:
         return False
-    if from_keyring(key) is not None:
+    if from_keyring(url) is not None:
         return True
     return key in configured(config) and bool(os.environ.get(PASSWORD_VARIABLE))
 
