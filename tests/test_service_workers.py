@@ -170,3 +170,18 @@ def test_of_processes_spending_one_token_at_once_exactly_one_may_send(tmp_path: 
     assert ledger.spend("tok", "Autumn") is True  # another campaign's file
     assert ledger.spend("another", "Spring 2027") is True
     assert len(ledger.path("Spring 2027").read_bytes().splitlines()) == 2
+
+
+def test_serve_refuses_a_mailbox_url_with_a_password_before_listening(tmp_path: Path) -> None:
+    env = {**os.environ, "HOME": str(tmp_path)}
+    command = [str(Path(sys.executable).with_name("xlcrm")), "serve", "--no-tls", "--port", "1"]
+    done = subprocess.run(
+        [*command, "--mailbox", "imaps://me:hunter2@imap.corp.cn"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 1
+    assert "passwords do not belong in mailbox URLs" in done.stderr
+    assert "hunter2" not in done.stderr + done.stdout
