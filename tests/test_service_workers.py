@@ -36,6 +36,7 @@ from addin.workbook.create import create_workbook
 
 smtp = pytest.fixture(smtp_server)
 REPLAYS = 8
+TOKEN = "workers-test-token"  # every API call carries it, as the task pane's do
 CUSTOMERS = [f"customer{n}@example.cn" for n in range(6)]
 
 
@@ -48,6 +49,7 @@ def workers(tmp_path: Path, smtp: SmtpServer) -> Iterator[str]:
         **os.environ,
         "HOME": str(tmp_path / "home"),
         "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
+        "XLCRM_SERVICE_TOKEN": TOKEN,
     }
     command = [
         str(Path(sys.executable).with_name("xlcrm")),
@@ -73,7 +75,10 @@ def workers(tmp_path: Path, smtp: SmtpServer) -> Iterator[str]:
                 output = process.stdout.read().decode() if process.stdout else ""
                 pytest.fail(f"xlcrm serve exited with {process.returncode}:\n{output}")
             try:
-                with urllib.request.urlopen(f"{base}/api/v1/health", timeout=1) as answer:
+                health = urllib.request.Request(
+                    f"{base}/api/v1/health", headers={"Authorization": f"Bearer {TOKEN}"}
+                )
+                with urllib.request.urlopen(health, timeout=1) as answer:
                     if answer.status == 200:
                         break
             except OSError:
@@ -115,7 +120,7 @@ def test_a_send_call_replayed_on_four_workers_mails_each_customer_once(
     tmp_path: Path, smtp: SmtpServer, workers: str
 ) -> None:
     host = campaign_book(tmp_path / "crm.xlsx", smtp_url(smtp))
-    client = AddinClient(workers, host)
+    client = AddinClient(workers, host, token=TOKEN)
     options = {"step": "send", "template": "emails/welcome", "name": "replayed"}
     claim = client.run("campaign", options, calls=1)  # the batch is claimed and applied
     assert claim.answers[-1]["status"] == "more"
@@ -127,7 +132,8 @@ def test_a_send_call_replayed_on_four_workers_mails_each_customer_once(
     answers: list[dict] = []
 
     def replay() -> None:
-        with httpx.Client(base_url=workers, timeout=120) as http:  # a connection of its own
+        # A connection of its own, with the task pane's headers (the token among them).
+        with httpx.Client(base_url=workers, headers=client.http.headers, timeout=120) as http:
             start.wait()
             answers.append(http.post("/api/v1/run", json=body).json())
 
