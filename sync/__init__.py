@@ -12,7 +12,8 @@ This package never imports ``addin``: it knows mailboxes and messages, not workb
 - ``ews/`` — Exchange on-premises through EWS (``ews://``), with exchangelib.
 - ``graph/`` — Exchange Online through Microsoft Graph (``graph://``), with httpx and msal.
 - ``smtp.py`` — sending through SMTP (``smtp://``, ``smtps://``): all recipients or none.
-- ``secrets.py`` — passwords and tokens from the environment, the keyring or a prompt.
+- ``secrets.py`` — passwords and tokens from the environment, the keyring or a prompt, each
+  for one mailbox URL.
 
 The sync run that turns messages into the workbook's interactions is ``addin.mailsync``.
 """

@@ -54,7 +54,7 @@ from .imap.net import (
     tls_context,
 )
 from .mailbox import TRANSPORT_SCHEMES, MailboxError, is_loopback, parse_url
-from .secrets import PASSWORD_VARIABLE, SERVICE, password
+from .secrets import PASSWORD_VARIABLE, password, store_hint
 
 log = logging.getLogger("sync.smtp")
 
@@ -456,7 +456,7 @@ class SmtpTransport:
                 where,
                 f"login failed for {user} (the server said: {error.smtp_code} {said})",
                 f"check the password in {PASSWORD_VARIABLE} or in the keyring entry "
-                f"(keyring set {SERVICE} '{where}'); some providers (QQ, 163, Gmail) want an "
+                f"({store_hint(where)}); some providers (QQ, 163, Gmail) want an "
                 "authorisation code or app password for SMTP",
             ) from None
         except smtplib.SMTPServerDisconnected as error:

@@ -348,7 +348,7 @@ def test_a_wrong_password_says_so_without_showing_it(
         ImapMailbox(account.url)
     text = str(caught.value)
     assert text.startswith(f"{account.url}: login failed for {account.user}")
-    assert "XLCRM_PASSWORD" in text and "keyring set xlcrm" in text
+    assert "XLCRM_PASSWORD" in text and "xlcrm secret set" in text
     client_log = "\n".join(
         record.getMessage() for record in caplog.records if not record.name.startswith("pymap")
     )

@@ -9,10 +9,11 @@ command also exists on the command line, the same work on the file must give the
 from __future__ import annotations
 
 import base64
+import contextlib
 import datetime as dt
 import gzip
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from email.utils import parseaddr
 from pathlib import Path
 
@@ -41,6 +42,14 @@ smtp = pytest.fixture(smtp_server)
 def base_url() -> Iterator[str]:
     with running_service() as url:
         yield url
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[[ServiceConfig], str]]:
+    """Start a service set up as ``xlcrm serve --mailbox … --transport …`` would be; the
+    base URL. (Sending or syncing needs a service started for that mailbox: docs/secrets.md.)"""
+    with contextlib.ExitStack() as stack:
+        yield lambda config: stack.enter_context(running_service(config))
 
 
 def customers_book(path: Path, lang: str = "en", **settings: str) -> Path:
@@ -89,14 +98,14 @@ def maildir(tmp_path: Path) -> Mail:
 
 
 def test_sync_mail_records_what_the_cli_records_and_then_finds_nothing_new(
-    tmp_path: Path, base_url: str
+    tmp_path: Path, serve: Callable[[ServiceConfig], str]
 ) -> None:
     box = maildir(tmp_path)
     path = customers_book(tmp_path / "crm.xlsx", "zh", mailbox=box.url)
     twin = tmp_path / "twin.xlsx"
     twin.write_bytes(path.read_bytes())
     host = OfficeHost.from_xlsx(path)
-    client = AddinClient(base_url, host)
+    client = AddinClient(serve(ServiceConfig(mailboxes=(box.url,))), host)  # --mailbox URL
 
     first = client.run("sync")
     assert [a["status"] for a in first.answers] == ["more", "done"]
@@ -180,6 +189,12 @@ def test_contract_without_a_deal_selection_says_what_to_select(
 # -- campaigns ---------------------------------------------------------------------------------
 
 
+@pytest.fixture
+def campaign_url(smtp, serve) -> str:  # type: ignore[no-untyped-def]
+    """A service started with the loopback SMTP server as its transport (--transport URL)."""
+    return serve(ServiceConfig(transports=(smtp_url(smtp),)))  # type: ignore[no-any-return]
+
+
 def campaign_crm(tmp_path: Path, base_url: str, smtp) -> tuple[OfficeHost, AddinClient]:  # type: ignore[no-untyped-def]
     """Three customers in Excel, the loopback SMTP server as the outgoing mail, a sender."""
     path = customers_book(
@@ -194,9 +209,9 @@ def campaign_crm(tmp_path: Path, base_url: str, smtp) -> tuple[OfficeHost, Addin
 
 
 def test_campaign_preview_test_and_send_each_customer_once(
-    tmp_path: Path, base_url: str, smtp
+    tmp_path: Path, campaign_url: str, smtp
 ) -> None:  # type: ignore[no-untyped-def]
-    host, client = campaign_crm(tmp_path, base_url, smtp)
+    host, client = campaign_crm(tmp_path, campaign_url, smtp)
     options = {"template": "emails/welcome", "name": "spring-2027"}
 
     listed = client.run("campaign", {"step": "templates"}).result
@@ -225,9 +240,9 @@ def test_campaign_preview_test_and_send_each_customer_once(
 
 
 def test_campaign_batch_whose_answer_is_lost_is_never_sent_again(
-    tmp_path: Path, base_url: str, smtp
+    tmp_path: Path, campaign_url: str, smtp
 ) -> None:  # type: ignore[no-untyped-def]
-    host, client = campaign_crm(tmp_path, base_url, smtp)
+    host, client = campaign_crm(tmp_path, campaign_url, smtp)
     options = {"step": "send", "template": "emails/welcome", "name": "lost"}
     claim = client.run("campaign", options, calls=1)  # claims the batch; the client applies it
     assert claim.answers[-1]["status"] == "more"
@@ -357,7 +372,9 @@ def test_dashboard_reminders_and_duplicates_from_the_ribbon(tmp_path: Path, base
 # -- the protocol itself -----------------------------------------------------------------------
 
 
-def test_errors_are_split_into_your_input_and_try_again(tmp_path: Path, base_url: str) -> None:
+def test_errors_are_split_into_your_input_and_try_again(
+    tmp_path: Path, base_url: str, serve: Callable[[ServiceConfig], str]
+) -> None:
     host = OfficeHost.from_xlsx(customers_book(tmp_path / "crm.xlsx"))
     http = httpx.Client(base_url=base_url)
     request = host.request("sync")
@@ -380,8 +397,9 @@ def test_errors_are_split_into_your_input_and_try_again(tmp_path: Path, base_url
         customers_book(tmp_path / "b.xlsx", mailbox="imaps://me@127.0.0.1:1")
     )
     state = host2.state()
+    configured = serve(ServiceConfig(mailboxes=("imaps://me@127.0.0.1:1",)))
     with pytest.raises(ServiceFailed) as failed:
-        AddinClient(base_url, host2).run("sync")
+        AddinClient(configured, host2).run("sync")
     assert failed.value.status == 503
     assert failed.value.error["kind"] == "retry"
     assert host2.state() == state  # a mailbox that cannot be reached changes nothing

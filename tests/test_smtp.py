@@ -232,7 +232,7 @@ def test_a_wrong_password_says_so_without_showing_it(
     transport.close()
     text = str(caught.value)
     assert text.startswith(f"{transport.url}: login failed for {USER} (the server said: 535")
-    assert "XLCRM_PASSWORD" in text and "keyring set xlcrm" in text
+    assert "XLCRM_PASSWORD" in text and "xlcrm secret set" in text
     assert wrong not in text and wrong not in caplog.text
     assert caught.value.temporary is False
     assert submission.messages == []

@@ -26,9 +26,12 @@ might be leaving. :func:`send_batch` therefore takes two calls per batch:
 Why this is exactly once: a row is ``sending`` in the saved workbook before any message for it
 can go out, so a batch whose answer is lost leaves ``sending`` rows that the next claim settles
 — never resends on a guess. The one gap the workbook cannot see is the same send call arriving
-twice before its answer was applied (a client retrying a request that timed out): the service
-process remembers the tokens it has begun to send (:class:`ClaimLedger`) and refuses a second
-use; a client must still never retry a send call, but claim again instead. A batch claimed
+twice before its answer was applied (a client retrying a request that timed out, or a replay):
+the service remembers the tokens it has begun to send and refuses a second use. Its workers are
+separate processes that any call may reach, so ``xlcrm serve`` keeps that memory on disk
+(:class:`FileClaimLedger`: an append-only, fsync'd file per campaign under a file lock, which
+every worker sees); :class:`ClaimLedger` is the one-process form. A client must still never
+retry a send call, but claim again instead. A batch claimed
 but never sent (the pane closed in between) looks the same as a lost one and is settled the
 same way — over SMTP as uncertain: the price of never guessing.
 
@@ -38,14 +41,17 @@ are the command line's own (:mod:`.run`, :mod:`.plan`, :mod:`.limits`).
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
+import hashlib
 import json
 import logging
+import os
 import secrets
 import threading
 from collections import Counter, OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -94,14 +100,15 @@ def claim_key(campaign: str) -> str:
 class ClaimLedger:
     """Claim tokens this process has begun to send, so that a send call that arrives twice
     (before the client applied the first answer, so the workbook still holds the claim) sends
-    once. Bounded: the oldest tokens are forgotten first."""
+    once. Bounded: the oldest tokens are forgotten first. One process only: a service with
+    several workers uses :class:`FileClaimLedger`."""
 
     def __init__(self, size: int = 10_000) -> None:
         self._spent: OrderedDict[str, None] = OrderedDict()
         self._size = size
         self._lock = threading.Lock()
 
-    def spend(self, token: str) -> bool:
+    def spend(self, token: str, campaign: str = "") -> bool:
         """True the first time ``token`` is spent, False ever after."""
         with self._lock:
             if token in self._spent:
@@ -113,6 +120,69 @@ class ClaimLedger:
 
 
 SPENT_CLAIMS = ClaimLedger()
+
+
+class FileClaimLedger:
+    """Claim tokens spent by any process that shares ``folder``: the workers of one
+    ``xlcrm serve``, which may each receive the same send call.
+
+    One small append-only file per campaign (named by a hash of the campaign, so no request
+    text becomes a file name) holds the SHA-256 of each spent token, one per line. Spending
+    takes an exclusive lock on the file (``fcntl.flock``; ``msvcrt.locking`` on Windows),
+    reads it, and appends and fsyncs the token before the lock is released — so of two
+    workers spending the same token at the same moment exactly one gets True, and a token
+    spent before a crash stays spent. A line is 65 bytes per batch of up to 25 messages: a
+    million-customer campaign leaves under 3 MB.
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def path(self, campaign: str) -> Path:
+        digest = hashlib.sha256(campaign.strip().casefold().encode("utf-8")).hexdigest()
+        return self.folder / f"claims-{digest[:32]}.log"
+
+    def spend(self, token: str, campaign: str = "") -> bool:
+        """True the first time ``token`` is spent by any process, False ever after."""
+        line = hashlib.sha256(token.encode("utf-8")).hexdigest().encode("ascii") + b"\n"
+        self.folder.mkdir(parents=True, exist_ok=True)
+        fd = os.open(self.path(campaign), os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
+        try:
+            with _locked(fd):
+                os.lseek(fd, 0, os.SEEK_SET)
+                chunks = []
+                while chunk := os.read(fd, 1 << 20):
+                    chunks.append(chunk)
+                if line in b"".join(chunks).splitlines(keepends=True):
+                    return False
+                os.write(fd, line)
+                os.fsync(fd)
+                return True
+        finally:
+            os.close(fd)
+
+
+@contextlib.contextmanager
+def _locked(fd: int) -> Iterator[None]:
+    """An exclusive lock on the open file ``fd`` for the block, waiting for other processes."""
+    if os.name == "nt":  # pragma: no cover - Windows: lock byte 0 (waits ~10 s, then raises)
+        import msvcrt
+
+        os.lseek(fd, 0, os.SEEK_SET)
+        msvcrt.locking(fd, msvcrt.LK_LOCK, 1)  # type: ignore[attr-defined]
+        try:
+            yield
+        finally:
+            os.lseek(fd, 0, os.SEEK_SET)
+            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]
+        return
+    import fcntl
+
+    fcntl.flock(fd, fcntl.LOCK_EX)
+    try:
+        yield
+    finally:
+        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 @dataclass
@@ -193,7 +263,7 @@ def send_batch(
     now: Callable[[], dt.datetime] | None = None,
     base_dir: Path | None = None,
     templates_near: Sequence[Path] = (),
-    ledger: ClaimLedger = SPENT_CLAIMS,
+    ledger: ClaimLedger | FileClaimLedger = SPENT_CLAIMS,
 ) -> BatchResult:
     """Claim the next batch (``claim=None``) or send the claimed one; see the module docstring.
 
@@ -369,7 +439,7 @@ def _send(
     transport: Any,
     campaign: str,
     claim: str,
-    ledger: ClaimLedger,
+    ledger: ClaimLedger | FileClaimLedger,
     base_dir: Path | None,
     templates_near: Sequence[Path],
 ) -> BatchResult:
@@ -384,7 +454,7 @@ def _send(
             "replaced it): nothing was sent; run again without the batch to continue"
         )
         return result
-    if not ledger.spend(claim):
+    if not ledger.spend(claim, campaign):
         result.status = "stale"
         result.note = (
             "this batch was sent already and its results have not reached the workbook: "

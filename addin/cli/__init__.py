@@ -11,7 +11,18 @@ from __future__ import annotations
 import click
 
 from .. import __version__
-from . import addin_cmd, dedupe, documents, mail, pipeline, report, serve, tables, tickets
+from . import (
+    addin_cmd,
+    dedupe,
+    documents,
+    mail,
+    pipeline,
+    report,
+    secret_cmd,
+    serve,
+    tables,
+    tickets,
+)
 from . import demo as demo_module
 from .common import handle_errors, progress_bar
 
@@ -46,6 +57,7 @@ COMMANDS: tuple[click.Command, ...] = (
     pipeline.reminders,
     pipeline.forecast,
     serve.serve,
+    secret_cmd.secret,
     addin_cmd.addin,
 )
 for command in COMMANDS:

@@ -55,6 +55,36 @@ TOKEN_VARIABLE = "XLCRM_SERVICE_TOKEN"
 @click.option(
     "--insecure", is_flag=True, help="Do not check mail servers' certificates (test servers)."
 )
+@click.option(
+    "--mailbox",
+    "mailboxes",
+    multiple=True,
+    metavar="URL",
+    help="A mailbox the workbooks' Settings may name that has no stored password of its own "
+    "(local mail, or one whose password is in XLCRM_PASSWORD / a token variable). Repeatable. "
+    "A mailbox with a password stored by 'xlcrm secret set URL' (or the task pane) needs none.",
+)
+@click.option(
+    "--transport",
+    "transports",
+    multiple=True,
+    metavar="URL",
+    help="Outgoing mail (smtp://…, smtps://…) the Settings may name, as --mailbox. Repeatable.",
+)
+@click.option(
+    "--templates",
+    "template_dirs",
+    multiple=True,
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    help="A folder of the company's own templates (emails/NAME/, contracts/NAME.docx), "
+    "searched before the shipped ones. Requests name templates; they never give paths. Repeatable.",
+)
+@click.option(
+    "--state-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Where the workers keep the campaign claims ledger (default: the xlcrm home folder's "
+    "service/ folder). Every worker must see the same folder.",
+)
 @handle_errors
 def serve(
     host: str,
@@ -65,14 +95,20 @@ def serve(
     no_tls: bool,
     workers: int,
     insecure: bool,
+    mailboxes: tuple[str, ...],
+    transports: tuple[str, ...],
+    template_dirs: tuple[Path, ...],
+    state_dir: Path | None,
 ) -> None:
     """Run the xlcrm service for the Excel add-in (HTTPS, https://localhost:8443 by default).
 
     It serves the task pane and the API the ribbon's buttons call. It keeps no data: each
     call brings the columns it needs from the open workbook and answers with the changes,
-    which the add-in writes into the workbook. Mailbox passwords stay with the service (the
-    system keyring or XLCRM_PASSWORD), never in the workbook. Run 'xlcrm addin setup' first
-    for the certificate and the manifest.
+    which the add-in writes into the workbook. Mailbox passwords stay with the service, never
+    in the workbook: each in the system keyring for its own URL ('xlcrm secret set URL'), or in
+    XLCRM_PASSWORD for the URLs given with --mailbox / --transport. The service opens no other
+    mailbox (docs/secrets.md). Run 'xlcrm addin setup' first for the certificate and the
+    manifest.
     """
     import uvicorn
 
@@ -102,6 +138,16 @@ def serve(
     os.environ["XLCRM_SERVICE_INSECURE"] = "1" if insecure else "0"
     if token:
         os.environ[TOKEN_VARIABLE] = token
+    from ..officeaddin.home import xlcrm_home
+    from ..service.commands import mailbox_key
+
+    # Checked here, so a mistyped URL stops the service at once rather than a ribbon button.
+    os.environ["XLCRM_SERVICE_MAILBOXES"] = "\n".join(mailbox_key(u) for u in mailboxes)
+    os.environ["XLCRM_SERVICE_TRANSPORTS"] = "\n".join(mailbox_key(u) for u in transports)
+    os.environ["XLCRM_SERVICE_TEMPLATES"] = "\n".join(str(d.resolve()) for d in template_dirs)
+    state = (state_dir or xlcrm_home() / "service").resolve()
+    state.mkdir(parents=True, exist_ok=True)
+    os.environ["XLCRM_SERVICE_STATE"] = str(state)
     scheme = "http" if no_tls else "https"
     click.echo(f"xlcrm service on {scheme}://{host}:{port}/ (Ctrl+C stops it)", err=True)
     uvicorn.run(

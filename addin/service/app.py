@@ -58,6 +58,14 @@ class ServiceConfig:
     local: bool = True
     insecure: bool = False
     web_dir: Path | None = None
+    # What the person who started the service configured (docs/secrets.md): the mailbox and
+    # transport URLs its environment's secrets (XLCRM_PASSWORD…) serve, the folders of the
+    # company's own templates (requests name templates, never paths), and where the claims
+    # ledger that all workers share lives (None: this process only).
+    mailboxes: tuple[str, ...] = ()
+    transports: tuple[str, ...] = ()
+    template_dirs: tuple[Path, ...] = ()
+    state_dir: Path | None = None
 
 
 class InputError(Exception):
@@ -264,10 +272,18 @@ def app_from_environment() -> Starlette:
     """The app as ``xlcrm serve`` configures it for its workers (see ``addin/cli/serve.py``)."""
     import os
 
+    def listed(name: str) -> list[str]:
+        return [line for line in os.environ.get(name, "").splitlines() if line.strip()]
+
+    state = os.environ.get("XLCRM_SERVICE_STATE", "").strip()
     return create_app(
         ServiceConfig(
             token=os.environ.get("XLCRM_SERVICE_TOKEN", "").strip() or None,
             local=os.environ.get("XLCRM_SERVICE_LOCAL", "1") == "1",
             insecure=os.environ.get("XLCRM_SERVICE_INSECURE", "0") == "1",
+            mailboxes=tuple(listed("XLCRM_SERVICE_MAILBOXES")),
+            transports=tuple(listed("XLCRM_SERVICE_TRANSPORTS")),
+            template_dirs=tuple(Path(p) for p in listed("XLCRM_SERVICE_TEMPLATES")),
+            state_dir=Path(state) if state else None,
         )
     )

@@ -13,15 +13,18 @@ import base64
 import binascii
 import datetime as dt
 import mimetypes
+import os
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from sync.mailbox import LOCAL_SCHEMES, parse_url
+from sync.mailbox import LOCAL_SCHEMES, MailboxError, parse_url
+from sync.secrets import from_keyring, scoped, secret_key
 
 from ..errors import UsageError, XlcrmError
 from ..remote import RemoteBook
@@ -81,7 +84,27 @@ class Command:
 # -- helpers -----------------------------------------------------------------------------------
 
 
+def mailbox_key(url: str) -> str:
+    """The text two spellings of one mailbox or transport URL share (:func:`secret_key`; a
+    local folder by its absolute path, worked out without touching the disk: a request's path
+    is compared, never looked at), for comparing a request's URL with the service's."""
+    key = secret_key(url)
+    scheme, _, path = key.partition(":")
+    if scheme in LOCAL_SCHEMES:
+        return f"{scheme}:{os.path.normpath(Path.cwd() / Path(path).expanduser())}"
+    return key
+
+
+def configured(config: ServiceConfig) -> frozenset[str]:
+    """The URLs the person who started the service named (``--mailbox``, ``--transport``)."""
+    return frozenset(mailbox_key(url) for url in (*config.mailboxes, *config.transports))
+
+
 def _setting_url(ctx: Context, key: str) -> str:
+    """The mailbox or transport URL in the workbook's Settings — only when the service may
+    open it: the person who started the service named it, or stored a password for exactly
+    it. Anything else is refused here, before any connection, with the same answer whatever
+    the host, port or path, so a request learns nothing about what is reachable or exists."""
     settings = read_settings(ctx.book)
     url = settings.text(key)
     label = next(s for s in KNOWN if s.key == key)
@@ -99,7 +122,29 @@ def _setting_url(ctx: Context, key: str) -> str:
             "a shared xlcrm service does not read mail folders on its own disk",
             "use an imaps://, ews:// or graph:// mailbox URL",
         )
-    return url
+    try:
+        normal = mailbox_key(url)
+    except MailboxError as exc:
+        raise XlcrmError(settings.where(key), exc.message, exc.hint) from None
+    if normal in configured(ctx.config):
+        return url
+    if scheme not in LOCAL_SCHEMES and from_keyring(url) is not None:
+        return url
+    raise XlcrmError(
+        settings.where(key),
+        f"this xlcrm service is not set up for the {label.en.lower()} in the Settings sheet; "
+        "nothing was sent to it",
+        "store its password in the task pane's Settings (Passwords), or ask whoever runs the "
+        "service to start it with --mailbox URL / --transport URL (docs/secrets.md)",
+    )
+
+
+@contextmanager
+def _secrets_of(config: ServiceConfig) -> Iterator[None]:
+    """Mail opened in this block gets the environment's secrets only for the configured URLs,
+    and never a prompt (the service has nobody at its terminal)."""
+    with scoped(configured(config)):
+        yield
 
 
 def _summary(lines: list[str]) -> str:
@@ -137,6 +182,11 @@ def _mailbox_options(ctx: Context):  # type: ignore[no-untyped-def]
 
 
 def _sync_run(ctx: Context) -> Outcome:
+    with _secrets_of(ctx.config):
+        return _sync_mail(ctx)
+
+
+def _sync_mail(ctx: Context) -> Outcome:
     from sync.open import open_mailbox
 
     from ..mailsync import probe_mailbox, sync_mailbox
@@ -216,7 +266,9 @@ def _contract_run(ctx: Context) -> Outcome:
         options.template = ctx.options.template
     with tempfile.TemporaryDirectory(prefix="xlcrm-contracts-") as tmp:
         base = Path(tmp)
-        report = generate_contracts_in_book(ctx.book, options, base_dir=base)
+        report = generate_contracts_in_book(
+            ctx.book, options, base_dir=base, templates_near=_template_folders(ctx)
+        )
         for item in report.generated:
             for file in item.files:
                 path = file if file.is_absolute() else base / file
@@ -227,6 +279,14 @@ def _contract_run(ctx: Context) -> Outcome:
         for g in report.generated
     ]
     return Outcome({"summary": _summary(report.lines()), "generated": generated})
+
+
+def _template_folders(ctx: Context) -> Any:
+    """Where a request's template name is looked up: the service's own template folders, then
+    the shipped ones — names only, never a path the request gives (``TemplateFolders``)."""
+    from ..templating import TemplateFolders
+
+    return TemplateFolders(ctx.config.template_dirs)
 
 
 # -- campaigns ---------------------------------------------------------------------------------
@@ -298,6 +358,16 @@ def _transport(ctx: Context, options: Any):  # type: ignore[no-untyped-def]
     return open_transport(url, address=_address(sender), insecure=ctx.config.insecure)
 
 
+def _ledger(config: ServiceConfig) -> Any:
+    """The claims ledger every worker of this service shares: files in its state folder
+    (``xlcrm serve`` always gives one); without one, this process's memory."""
+    from ..campaigns import batches
+
+    if config.state_dir is None:
+        return batches.SPENT_CLAIMS
+    return batches.FileClaimLedger(config.state_dir / "claims")
+
+
 def _address(sender: str | None) -> str | None:
     from email.utils import parseaddr
 
@@ -305,14 +375,23 @@ def _address(sender: str | None) -> str | None:
 
 
 def _campaign_run(ctx: Context) -> Outcome:
+    with _secrets_of(ctx.config):
+        return _campaign_step(ctx)
+
+
+def _campaign_step(ctx: Context) -> Outcome:
     from ..campaigns import batches, steps
 
     o = ctx.options
     if o.step == "templates":
         lang = o.lang or ctx.book.lang
-        return Outcome({"templates": steps.list_templates(lang), "segments": list(SEGMENTS)})
+        templates = steps.list_templates(lang, near=ctx.config.template_dirs)
+        return Outcome({"templates": templates, "segments": list(SEGMENTS)})
+    folders = _template_folders(ctx)
     if o.step == "preview":
-        preview = steps.preview_campaign(ctx.book, _library_options(ctx, "preview"))
+        preview = steps.preview_campaign(
+            ctx.book, _library_options(ctx, "preview"), templates_near=folders
+        )
         data = preview.as_dict()
         data["summary"] = (
             f"{preview.would_send} of {preview.selected} selected customer(s) would be mailed"
@@ -322,9 +401,17 @@ def _campaign_run(ctx: Context) -> Outcome:
     transport = _transport(ctx, options)
     try:
         if o.step == "test":
-            sent = steps.send_test(ctx.book, options, transport)
+            sent = steps.send_test(ctx.book, options, transport, templates_near=folders)
             return Outcome({**sent.as_dict(), "summary": f"test message sent to {sent.to}"})
-        result = batches.send_batch(ctx.book, options, transport, claim=o.claim, limit=BATCH)
+        result = batches.send_batch(
+            ctx.book,
+            options,
+            transport,
+            claim=o.claim,
+            limit=BATCH,
+            templates_near=folders,
+            ledger=_ledger(ctx.config),
+        )
     finally:
         transport.close()
     data = result.as_dict()
@@ -399,8 +486,6 @@ class SettingsOptions(Options):
 
 
 def _settings_run(ctx: Context) -> Outcome:
-    from sync.secrets import PASSWORD_VARIABLE, from_keyring
-
     if ctx.options.step == "put":
         for key, value in ctx.options.values.items():
             if "password" in key.lower() or "secret" in key.lower():
@@ -425,14 +510,11 @@ def _settings_run(ctx: Context) -> Outcome:
         }
         for s in KNOWN
     ]
-    import os
-
-    env = bool(os.environ.get(PASSWORD_VARIABLE))
     secrets = {}
     for key in SECRET_KEYS:
         url = settings.text(key)
         if url and url.split(":", 1)[0].lower() not in LOCAL_SCHEMES:
-            secrets[url] = env or from_keyring(url) is not None
+            secrets[url] = _has_secret(ctx.config, url)
     return Outcome(
         {
             "settings": rows,
@@ -440,6 +522,20 @@ def _settings_run(ctx: Context) -> Outcome:
             "summary": "settings saved" if ctx.options.step == "put" else "",
         }
     )
+
+
+def _has_secret(config: ServiceConfig, url: str) -> bool:
+    """Whether the service would have a password for ``url``: a keyring entry for exactly it,
+    or ``XLCRM_PASSWORD`` when the service was started with this URL."""
+    from sync.secrets import PASSWORD_VARIABLE
+
+    try:
+        key = mailbox_key(url)
+    except MailboxError:
+        return False
+    if from_keyring(url) is not None:
+        return True
+    return key in configured(config) and bool(os.environ.get(PASSWORD_VARIABLE))
 
 
 def _refuse_secret_in_url(key: str, value: str) -> None:
@@ -459,20 +555,14 @@ class SecretOptions(Options):
 
 
 def _secret_run(ctx: Context) -> Outcome:
-    import keyring
-    from keyring.errors import KeyringError
-
-    from sync.secrets import SERVICE
+    """Keep the password in the service's keyring for exactly this URL: from then on the
+    service may open that mailbox (and only with this password; docs/secrets.md)."""
+    from sync.secrets import store
 
     try:
-        keyring.set_password(SERVICE, ctx.options.url, ctx.options.secret)
-    except KeyringError as exc:
-        raise XlcrmError(
-            "xlcrm service",
-            f"this service has no password store ({type(exc).__name__})",
-            "ask the administrator to set XLCRM_PASSWORD for the service, or run the service "
-            "where a system keyring is available",
-        ) from None
+        store(ctx.options.url, ctx.options.secret)
+    except MailboxError as exc:
+        raise XlcrmError("xlcrm service", exc.message, exc.hint) from None
     return Outcome({"stored": True, "summary": "password stored by the xlcrm service"})
 
 

@@ -8,7 +8,7 @@ Contracts (:mod:`addin.contracts`) and campaigns (:mod:`addin.campaigns`) both r
 from .context import Built, CrmData
 from .environment import MissingField, TemplateEnvironment, collecting
 from .filters import TemplateValueError, cn_upper
-from .locate import builtin_root, find_template
+from .locate import TemplateFolders, builtin_root, find_template
 from .preflight import Problem, TemplateProblems, preflight, render_problems
 from .records import Record
 
@@ -19,6 +19,7 @@ __all__ = [
     "Problem",
     "Record",
     "TemplateEnvironment",
+    "TemplateFolders",
     "TemplateProblems",
     "TemplateValueError",
     "builtin_root",

@@ -6,6 +6,12 @@ way the shipped ``templates/`` folder is laid out. A name is looked up, in order
 ``templates/`` beside the workbook) and then among the shipped templates. A contract name may
 leave out the language and extension: ``sales_contract`` finds ``sales_contract.zh.docx`` for a
 Chinese workbook.
+
+The ribbon service is different: its requests come from a network, so a request's template is
+a *name* (``emails/welcome``, ``sales_contract``), never a path — looked up only in the
+folders the service was started with (:class:`TemplateFolders`) and the shipped ones, with the
+same answer for a name that is missing and one that is not allowed, so nobody learns through it
+what exists on the service's disk.
 """
 
 from __future__ import annotations
@@ -35,19 +41,56 @@ def builtin_names(kind: Kind) -> list[str]:
     return sorted(f"contracts/{n}" for n in names)
 
 
+class TemplateFolders(tuple[Path, ...]):
+    """The folders of a service's own templates: given as ``near``, they make
+    :func:`find_template` take names only (no path relative to the current folder, no absolute
+    path, no ``..``), as a request to the service must."""
+
+
+def is_template_name(text: str, kind: Kind) -> bool:
+    """Whether ``text`` is a plain name: one folder or file name, optionally after
+    ``<kind>/`` — nothing that could step out of a template folder."""
+    if text.startswith(f"{kind}/"):
+        text = text[len(kind) + 1 :]
+    return (
+        bool(text)
+        and text not in (".", "..")
+        and not any(c in text for c in "/\\:\0")
+        and not text.startswith("~")
+        and text.isprintable()
+    )
+
+
 def find_template(name: str, kind: Kind, lang: Lang, near: Sequence[Path] = ()) -> Path:
     """The template file (contracts) or folder (emails) that ``name`` means."""
     text = name.strip().replace("\\", "/")
     relative = text if text.startswith(f"{kind}/") or "/" in text else f"{kind}/{text}"
-    candidates = [Path(text)]
-    candidates += [base / text for base in near]
+    names_only = isinstance(near, TemplateFolders)
+    if names_only:
+        if not is_template_name(text, kind):
+            raise _unknown(name, kind, near)
+        candidates = [base / relative for base in near] + [base / text for base in near]
+    else:
+        candidates = [Path(text)]
+        candidates += [base / text for base in near]
     candidates += [builtin_root() / relative]
     for candidate in candidates:
         found = _resolve(candidate, kind, lang)
         if found is not None:
             return found
+    raise _unknown(name, kind, near)
+
+
+def _unknown(name: str, kind: Kind, near: Sequence[Path]) -> UsageError:
+    """The one answer for a template that is not there — or, on the service, not allowed."""
     shipped = ", ".join(builtin_names(kind))
-    raise UsageError(
+    if isinstance(near, TemplateFolders):
+        return UsageError(
+            None,
+            f"no {kind[:-1]} template {name!r}",
+            f"choose one of the templates the add-in lists (shipped: {shipped})",
+        )
+    return UsageError(
         None,
         f"no {kind[:-1]} template {name!r}",
         f"give a path to your own template, or one of: {shipped}",

@@ -40,7 +40,7 @@ from exchangelib.protocol import CachingProtocol, FailFast, NoVerifyHTTPAdapter,
 from exchangelib.transport import BASIC, NTLM, OAUTH2
 
 from ..mailbox import MailboxError, MailboxURL
-from ..secrets import PASSWORD_VARIABLE, password, secret
+from ..secrets import PASSWORD_VARIABLE, password, secret, store_hint
 
 log = logging.getLogger("sync.ews")
 
@@ -119,8 +119,8 @@ def login_hint(where: Endpoint) -> str:
             f"or sign in with a password: {AUTH_VARIABLE}=ntlm or basic"
         )
     return (
-        f"check the password in {PASSWORD_VARIABLE} or the keyring (keyring set xlcrm "
-        f"'{where.url}'); a Windows account is written DOMAIN%5Cuser in the URL; if the server "
+        f"check the password in {PASSWORD_VARIABLE} or the keyring ({store_hint(where.url)}); "
+        "a Windows account is written DOMAIN%5Cuser in the URL; if the server "
         f"uses another sign-in method, set {AUTH_VARIABLE}=ntlm, basic or oauth"
     )
 

@@ -8,7 +8,7 @@ shared mailbox alike. Graph is used through httpx and msal directly (the Graph S
 large for the few calls a sync makes).
 
 Settings, from the environment (``XLCRM_GRAPH_CLIENT_SECRET`` may also live in the system
-keyring under service ``xlcrm`` and the mailbox URL: ``keyring set xlcrm graph://li@…``):
+keyring under service ``xlcrm`` and the mailbox URL: ``xlcrm secret set graph://li@…``):
 
 ``XLCRM_GRAPH_CLIENT_ID``
     The app registration (Entra admin center > App registrations) xlcrm signs in as.

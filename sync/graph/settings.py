@@ -24,6 +24,7 @@ from urllib.parse import quote
 import httpx
 
 from ..mailbox import MailboxError, MailboxURL, is_loopback
+from ..secrets import from_environment
 
 CLIENT_ID = "XLCRM_GRAPH_CLIENT_ID"
 CLIENT_SECRET = "XLCRM_GRAPH_CLIENT_SECRET"
@@ -113,7 +114,9 @@ def settings_from(parsed: MailboxURL, environ: Mapping[str, str] = os.environ) -
         base=base,
         authority=authority,
         client_id=environ.get(CLIENT_ID, "").strip() or None,
-        token=environ.get(TOKEN, "").strip() or None,
+        # A ready token serves only the URL it may (sync.secrets.scoped): a service never
+        # hands it to a Graph URL that came in a request.
+        token=(from_environment(where, TOKEN, environ) or "").strip() or None,
     )
 
 

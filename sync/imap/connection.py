@@ -26,7 +26,7 @@ from imapclient import IMAPClient, SocketTimeout
 from imapclient.exceptions import LoginError
 
 from ..mailbox import MailboxError, MailboxURL, is_loopback
-from ..secrets import PASSWORD_VARIABLE, SERVICE, password
+from ..secrets import PASSWORD_VARIABLE, password, store_hint
 from .net import (
     CONNECT_TIMEOUT,
     READ_TIMEOUT,
@@ -137,7 +137,7 @@ def _login(client: IMAPClient, parsed: MailboxURL) -> None:
             where,
             f"login failed for {parsed.user} (the server said: {said})",
             f"check the password in {PASSWORD_VARIABLE} or in the keyring entry "
-            f"(keyring set {SERVICE} '{where}'); some providers (QQ, 163, Gmail) want an "
+            f"({store_hint(where)}); some providers (QQ, 163, Gmail) want an "
             "app password or IMAP to be enabled in the web mail settings",
         ) from None
     except OSError as error:

@@ -124,7 +124,7 @@ const STRINGS = {
     "settings.saved": "Settings saved in the workbook.",
     "settings.passwords": "Passwords",
     "settings.passwords.help":
-      "Passwords are kept by the xlcrm service in the computer's keyring, never in the workbook. A password you enter is not shown again.",
+      "Passwords are kept by the xlcrm service in the computer's keyring, each for its own mailbox URL only, never in the workbook. A password you enter is not shown again.",
     "settings.passwords.none": "No mailbox or transport URL is set yet.",
     "settings.password.stored": "Stored",
     "settings.password.missing": "Not stored",
@@ -264,7 +264,7 @@ const STRINGS = {
     "settings.saved": "设置已保存到工作簿。",
     "settings.passwords": "密码",
     "settings.passwords.help":
-      "密码由 xlcrm 服务保存在本机的系统密钥环中，绝不写入工作簿。输入的密码不会再次显示。",
+      "密码由 xlcrm 服务保存在本机的系统密钥环中，每个密码只用于它所对应的邮箱地址，绝不写入工作簿。输入的密码不会再次显示。",
     "settings.passwords.none": "尚未设置邮箱或发信地址。",
     "settings.password.stored": "已保存",
     "settings.password.missing": "未保存",
