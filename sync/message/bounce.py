@@ -291,7 +291,7 @@ def _ses(kind: str, text: str) -> Kind | None:
             if addr:
                 status, diagnostic = fields.get("status", ""), fields.get("diagnosticCode", "")
                 reason = reason_of(diagnostic, status)
-                hard = reason in HARD_REASONS or (permanent and reason == "other")
+                hard = _hard(reason, "5" if permanent else status)
                 failed.append(FailedRecipient(addr, status, diagnostic, reason, hard))
         return Kind(BOUNCE, _bounce(failed, None, False, head))
     if kind == "complaint":
@@ -487,7 +487,13 @@ def standard_bounce(report: Part, st: State, text: str = "") -> tuple[set[str], 
 
 def _failed(addr: str, status: str, diagnostic: str, explanation: str) -> FailedRecipient:
     reason = reason_of(diagnostic, status, explanation)
-    return FailedRecipient(addr, status, diagnostic, reason, reason in HARD_REASONS)
+    return FailedRecipient(addr, status, diagnostic, reason, _hard(reason, status))
+
+
+def _hard(reason: str, status: str) -> bool:
+    """The address is dead: an unknown user or domain, or a permanent (5.x.x) failure whose
+    reason is none of the passing ones (full, blocked, too large, expired)."""
+    return reason in HARD_REASONS or (reason == "other" and status.startswith("5"))
 
 
 def _bounce(
@@ -497,7 +503,7 @@ def _bounce(
         reason, hard = failed[0].reason, failed[0].hard
     else:
         reason = reason_of("", "", text)
-        hard = reason in HARD_REASONS
+        hard = _hard(reason, "")
     return Bounce(failed, original, standard, reason, hard)
 
 
