@@ -31,10 +31,12 @@ from .autoreply import is_auto_reply, is_list_mail
 from .body import Part, part_text
 from .bounce_rules import (
     BOUNCE_SUBJECT,
+    BOUNCE_SUBJECT_ANCHORS,
     COMPLAINT_HEADERS,
     COMPLAINT_SUBJECTS,
     DAEMON_LOCALS,
     DAEMON_NAME,
+    DAEMON_NAME_ANCHORS,
     DELAY_SUBJECTS,
     DELAY_TEXT,
     FAILED_ACTIONS,
@@ -174,12 +176,19 @@ def classify(
         return found
     daemon = _from_daemon(headers, sender)
     if daemon or not _REPLY_PREFIX.match(subject):
-        said = BOUNCE_SUBJECT.search(subject.lower()) is not None
+        low = subject.lower()
+        said = (
+            any(a in low for a in BOUNCE_SUBJECT_ANCHORS)
+            and BOUNCE_SUBJECT.search(low) is not None
+        )
         if daemon and _delay(subject, text):
             return Kind(DELAY)
         if daemon and SUCCESS_SUBJECTS.search(subject):
             return Kind(DELIVERED)
-        failure = FAILURE_PHRASE.search(" ".join(text[:4000].lower().split())) is not None
+        if (daemon or said) and FAILURE_PHRASE.search(" ".join(text[:4000].lower().split())):
+            failure = True  # searched only when it can matter: a person's mail costs nothing
+        else:
+            failure = False
         if (daemon and (said or failure)) or (said and failure):
             return Kind(BOUNCE, heuristic_bounce(top, body, text, sender, to, headers, st))
     if is_auto_reply(headers, subject):
@@ -211,14 +220,19 @@ def _from_daemon(headers: dict[str, list[str]], sender: Address | None) -> bool:
         local = sender.addr.partition("@")[0]
         if local in DAEMON_LOCALS or local.startswith(("mailer-daemon", "postmaster")):
             return True
-        if sender.name and DAEMON_NAME.search(sender.name):
+        if sender.name and _daemon_name(sender.name):
             return True
         return local.startswith("microsoftexchange")
     raw = headers.get("from") or headers.get("sender")
     if not raw:
         return False
     value = unfold(raw[0]).strip()
-    return value in ("<>", "") or DAEMON_NAME.search(value) is not None
+    return value in ("<>", "") or _daemon_name(value)
+
+
+def _daemon_name(name: str) -> bool:
+    low = name.lower()
+    return any(a in low for a in DAEMON_NAME_ANCHORS) and DAEMON_NAME.search(low) is not None
 
 
 # -- providers' own structured notices ----------------------------------------------------------
@@ -257,7 +271,7 @@ def _provider_notice(
             message_id = headers.get("message-id")
             original = normalise_message_id(unfold(message_id[0])) if message_id else None
             return Kind(COMPLAINT, complaint=Complaint([addr] if addr else [], original))
-    if COMPLAINT_SUBJECTS.search(subject) and top.children:
+    if top.children and any(p in subject.lower() for p in COMPLAINT_SUBJECTS):
         for part in top.walk():
             if part.ctype in _RETURNED_TYPES:
                 inner = _returned_message(part)

@@ -29,6 +29,11 @@ DAEMON_LOCALS = frozenset(
         "post_master", "post-master", "mail_daemon",
     }
 )  # fmt: skip
+# Every DAEMON_NAME match holds one of these, lower-cased (a cheap test before the regex).
+DAEMON_NAME_ANCHORS = (
+    "mail", "postmaster", "daemon", "deliver", "exchange", "outlook", "master", "系统",
+    "邮件", "退信", "яндекс", "yandex",
+)  # fmt: skip
 # Display names (or the whole From text, for "From: MAILER-DAEMON <>") that notices use.
 DAEMON_NAME = re.compile(
     r"mail ?delivery|postmaster|mailer[-_ ]?daemon|mail[-_ ]daemon|mail administrator"
@@ -72,6 +77,15 @@ BOUNCE_SUBJECTS: dict[str, tuple[str, ...]] = {
     "kddi / au / docomo / softbank": ("メールエラー通知", "メール送信エラー", "配信エラー",
                                       "配信失敗", "送信エラー", "宛先不明"),
 }  # fmt: skip
+
+# Every BOUNCE_SUBJECTS phrase holds one of these (tests/test_classify.py checks): a plain
+# substring test rules out most people's subjects before the phrase alternation (about 20 µs).
+BOUNCE_SUBJECT_ANCHORS = (
+    "deliver", "fail", "return", "reject", "notice", "report", "error", "transcript",
+    "postmaster", "remis", "recapit", "zustell", "entregar", "bestel", "kohale", "doruč",
+    "dostarcz", "доставл", "传递", "傳遞", "配信", "退", "失败", "投递", "送达", "送達",
+    "エラー", "宛先",
+)  # fmt: skip
 
 # A notice that is not (yet) a failure: "still trying", "delivered".
 DELAY_SUBJECTS = re.compile(
@@ -138,7 +152,7 @@ RECIPIENT_INTRO = re.compile(
 # Complaints that are not ARF reports: Hotmail/Outlook.com's Junk Mail Reporting Program
 # sends the complained-about message inside "complaint about message from <ip>", or the
 # message itself marked with X-HmXmrOriginalRecipient (the complainer's address).
-COMPLAINT_SUBJECTS = re.compile(r"complaint about message from|abuse report|spam report", re.I)
+COMPLAINT_SUBJECTS = ("complaint about message from", "abuse report", "spam report")
 COMPLAINT_HEADERS = ("x-hmxmroriginalrecipient",)
 # Headers that make a message an unsubscribe by a mail client (Apple Mail's
 # "Unsubscribe" button sends one with "X-Apple-Unsubscribe: true").
