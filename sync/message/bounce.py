@@ -136,6 +136,8 @@ _INLINE_RECIPIENT = re.compile(
     r"<?([^\s<>;]+@[^\s<>;]+)",
     re.I | re.M,
 )
+# qmail and its kin: the failed address alone on a line, in angle brackets, with a colon.
+_QMAIL_RECIPIENT = re.compile(r"^<([^\s<>@]{1,64}@[^\s<>]{1,255})>:[ \t]*$", re.M)
 _REPLY_PREFIX = re.compile(r"^\s*(re|aw|sv|回复|答复|回覆)\s*[:：]", re.I)
 _BLANK_LINE = re.compile(r"\n[ \t]*\n")
 _FOLD = re.compile(r"\n[ \t]+")
@@ -165,6 +167,8 @@ def classify(
     the Message objects that are the body text (``text``, decoded) so other text parts are
     told apart.
     """
+    if not text.strip() and top.ctype.startswith("multipart/"):
+        text = _unparsed_text(top)
     if top.children:
         report = _report_part(top)
         if report is not None:
@@ -178,8 +182,7 @@ def classify(
     if daemon or not _REPLY_PREFIX.match(subject):
         low = subject.lower()
         said = (
-            any(a in low for a in BOUNCE_SUBJECT_ANCHORS)
-            and BOUNCE_SUBJECT.search(low) is not None
+            any(a in low for a in BOUNCE_SUBJECT_ANCHORS) and BOUNCE_SUBJECT.search(low) is not None
         )
         if daemon and _delay(subject, text):
             return Kind(DELAY)
@@ -196,6 +199,17 @@ def classify(
     if is_list_mail(headers):
         return Kind(LIST)
     return Kind()
+
+
+def _unparsed_text(top: Part) -> str:
+    """The raw text of multiparts the MIME parser could not split (a boundary parameter lost
+    to a bad fold): the only words a broken notice has."""
+    chunks = []
+    for part in top.walk():
+        payload = part.message._payload  # the unsplit body, as compat32 keeps it
+        if not part.children and part.ctype.startswith("multipart/") and isinstance(payload, str):
+            chunks.append(payload[:20000])
+    return "\n".join(chunks)
 
 
 def _delay(subject: str, text: str) -> bool:
@@ -554,15 +568,18 @@ def _line_at(text: str, pos: int) -> str:
     return text[start : end if end >= 0 else len(text)].strip()
 
 
-def _addresses(text: str, ours: set[str]) -> list[str]:
-    """The addresses in ``text`` in order, once each, without ours and the postmasters'."""
+def _addresses(text: str, ours: set[str], *, postmasters: bool = False) -> list[str]:
+    """The addresses in ``text`` in order, once each, without ours and (unless asked for,
+    after a "following recipients" line) the postmasters'."""
     found: list[str] = []
     for match in _EMAIL.finditer(text):
         addr = clean_addr(match.group(0))
         if not addr or addr in ours or addr in found:
             continue
         local = addr.partition("@")[0]
-        if local in DAEMON_LOCALS or local.startswith(("mailer-daemon", "postmaster")):
+        if not postmasters and (
+            local in DAEMON_LOCALS or local.startswith(("mailer-daemon", "postmaster"))
+        ):
             continue
         found.append(addr)
     return found
@@ -617,14 +634,16 @@ def heuristic_bounce(
     for value in headers.get("x-failed-recipients", ()):
         candidates += _addresses(unfold(value), set())
     for source in (explanation, *others):
-        for match in _INLINE_RECIPIENT.finditer(source):
-            addr = clean_addr(match.group(1))
-            if addr and addr not in candidates:
-                candidates.append(addr)
+        for pattern in (_INLINE_RECIPIENT, _QMAIL_RECIPIENT):
+            for match in pattern.finditer(source):
+                addr = clean_addr(match.group(1))
+                if addr and addr not in candidates:
+                    candidates.append(addr)
     if not candidates:
         intro = RECIPIENT_INTRO.search(explanation)
         if intro:
-            candidates = _addresses(explanation[intro.end() : intro.end() + 1500], ours)[:20]
+            after = explanation[intro.end() : intro.end() + 1500]
+            candidates = _addresses(after, ours, postmasters=True)[:20]
     if not candidates:
         candidates = _addresses(explanation, ours)[:20]
     if not candidates:

@@ -144,6 +144,7 @@ RECIPIENT_INTRO = re.compile(
     r"following (?:address(?:\(es\))?|recipients?(?:\(s\))?|destination addresses)"
     r"|addresses had permanent|could not be delivered to|delivery to the following"
     r"|failed to deliver to|not be delivered to|wasn't delivered to|did not reach"
+    r"|error delivering (?:your )?(?:mail|message) to"
     r"|unable to deliver (?:your )?(?:message )?to|下列收件人|以下收件人|以下地址|收件人[:：]"
     r"|以下の宛先|次の宛先|получателям|получателю|адрес(?:ам|у)",
     re.I,
