@@ -60,8 +60,10 @@ from sync.message import parse_message  # noqa: E402
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpora" / "realmail"
 SMALL = 32 * 1024
 NOT_FAILURES = frozenset({"feedback", "delivered", "delayed", "vacation"})
-# sisimai's reason names → ours (the rest of theirs are "other" or "blocked" here).
-SISIMAI_REASON = {
+# sisimai's reason names → ours (the rest of theirs are "other" or "blocked" here). sisimai
+# calls a rejection after DATA "filtered" even when the server said "User unknown": either of
+# ours agrees with it.
+SISIMAI_REASON: dict[str, str | tuple[str, ...]] = {
     "userunknown": "user_unknown",
     "mailboxfull": "mailbox_full",
     "hostunknown": "host_unknown",
@@ -70,7 +72,7 @@ SISIMAI_REASON = {
     "expired": "expired",
     "blocked": "blocked",
     "rejected": "blocked",
-    "filtered": "blocked",
+    "filtered": ("blocked", "user_unknown"),
     "policyviolation": "blocked",
     "spamdetected": "blocked",
     "badreputation": "blocked",
@@ -212,7 +214,8 @@ def main() -> int:
             if sisimai in SISIMAI_REASON:
                 reason_total += 1
                 ours = message.bounce.reason
-                if ours == SISIMAI_REASON[sisimai]:
+                agreed = SISIMAI_REASON[sisimai]
+                if ours == agreed or (isinstance(agreed, tuple) and ours in agreed):
                     reason_same += 1
                 else:
                     reason_misses[f"{sisimai}→{ours}"] += 1

@@ -577,3 +577,20 @@ def test_auto_reply_headers_and_list_mail(headers: str, kind: str) -> None:
     message = parse_message(plain(f"From: a@x.example\n{headers}\nSubject: Re: pumps", "Yes."))
     assert message.kind == kind
     assert message.auto_reply is (kind == "auto-reply")
+
+
+def test_every_subject_phrase_passes_the_cheap_gates() -> None:
+    """The substring gates in front of the phrase alternations must let every phrase through,
+    or a notice with that subject would never be looked at."""
+    from sync.message.autoreply import _ANCHORS
+    from sync.message.bounce_rules import BOUNCE_SUBJECT_ANCHORS, BOUNCE_SUBJECTS
+
+    for phrases in BOUNCE_SUBJECTS.values():
+        for phrase in phrases:
+            assert any(a in phrase for a in BOUNCE_SUBJECT_ANCHORS), phrase
+    for subject in (
+        "Out of Office", "Automatic reply", "自动回复", "不在通知", "Abwesenheitsnotiz",
+        "Réponse automatique", "Respuesta automática", "Resposta automática", "Автоответ",
+        "Odpowiedź automatyczna", "Nieobecność", "Vacation reply", "Auto: away",
+    ):  # fmt: skip
+        assert any(a in subject.casefold() for a in _ANCHORS), subject

@@ -43,12 +43,14 @@ from .bounce_rules import (
     FAILURE_PHRASE,
     FINAL_TEXT,
     HARD_REASONS,
+    HELP_LINE,
     KNOWN_ACTIONS,
     REASON_PATTERNS,
     RECIPIENT_INTRO,
     STATUS_REASONS,
     SUCCESS_SUBJECTS,
     UNSUBSCRIBE_HEADERS,
+    WEAK_PATTERNS,
 )
 from .headers import fold, unfold
 from .state import State
@@ -536,26 +538,41 @@ def _bounce(
 
 
 def reason_of(diagnostic: str, status: str, explanation: str = "") -> str:
-    """Why a delivery failed, from the server's words, else the status code, else the whole
-    notice's text: user_unknown, mailbox_full, blocked, host_unknown, too_large, expired or
-    other (see :data:`.bounce_rules.REASONS`)."""
+    """Why a delivery failed: user_unknown, mailbox_full, blocked, host_unknown, too_large,
+    expired or other (see :data:`.bounce_rules.REASONS`).
+
+    In order of trust: the server's words (``diagnostic``) by the specific phrase families;
+    the enhanced status code; the server's words by the weak phrases ("address rejected");
+    then the same for the whole notice's text.
+    """
     words = " ".join(diagnostic.lower().split())
-    if words:
-        for reason, pattern in REASON_PATTERNS:
-            if pattern.search(words):
-                return reason
     found = _ENHANCED_STATUS.search(status) or _ENHANCED_STATUS.search(words)
-    if found:
-        code = found.group(1).partition(".")[2]
-        while code:
-            if code in STATUS_REASONS:
-                return STATUS_REASONS[code]
-            code = code.rpartition(".")[0]
-    words = " ".join(explanation[:6000].lower().split())
-    for reason, pattern in REASON_PATTERNS:
-        if pattern.search(words):
-            return reason
-    return "other"
+    code = found.group(1) if found else ""
+    text = " ".join(explanation[:6000].lower().split()) if explanation else ""
+    for source in (words, text):
+        if not source:
+            continue
+        for reason, pattern in REASON_PATTERNS:
+            if pattern.search(source):
+                return reason
+        if code:
+            by_status = _status_reason(code)
+            if by_status:
+                return by_status
+        for reason, pattern in WEAK_PATTERNS:
+            if pattern.search(source):
+                return reason
+    return _status_reason(code) or "other"
+
+
+def _status_reason(code: str) -> str | None:
+    """An RFC 3463 code's reason where the code alone says it (5.1.1 → user_unknown)."""
+    rest = code.partition(".")[2]
+    while rest:
+        if rest in STATUS_REASONS:
+            return STATUS_REASONS[rest]
+        rest = rest.rpartition(".")[0]
+    return None
 
 
 # -- heuristics -----------------------------------------------------------------------------------
@@ -633,7 +650,7 @@ def heuristic_bounce(
     candidates: list[str] = []
     for value in headers.get("x-failed-recipients", ()):
         candidates += _addresses(unfold(value), set())
-    for source in (explanation, *others):
+    for source in (text, *others):
         for pattern in (_INLINE_RECIPIENT, _QMAIL_RECIPIENT):
             for match in pattern.finditer(source):
                 addr = clean_addr(match.group(1))
@@ -645,7 +662,13 @@ def heuristic_bounce(
             after = explanation[intro.end() : intro.end() + 1500]
             candidates = _addresses(after, ours, postmasters=True)[:20]
     if not candidates:
-        candidates = _addresses(explanation, ours)[:20]
+        helpful = {
+            a
+            for line in explanation.split("\n")
+            if "@" in line and HELP_LINE.search(line)
+            for a in _addresses(line, set(), postmasters=True)
+        }
+        candidates = _addresses(explanation, ours | helpful)[:20]
     if not candidates:
         for other in others:
             candidates = _addresses(other[:4000], ours)[:5]

@@ -192,6 +192,14 @@ REASONS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "maximum time", "deferred for too long", "too many retries", "expired after",
         "no further attempts", "delivery expired", "超时", "過期",
     )),
+    # The sender, not the recipient, was refused: our domain, address or server.
+    ("blocked", (
+        "sender address rejected", "sender rejected", "sender verify failed",
+        "sender verification", "domain of sender address", "sender domain",
+        "mail from rejected", "envelope sender", "sender is not allowed", "sender denied",
+        "rejected due to sender", "your domain", "your ip", "your server", "your host",
+        "reverse dns", "ptr record", "rdns",
+    )),
     ("host_unknown", (
         "host unknown", "host not found", "unknown host", "domain not found",
         "domain does not exist", "no such domain", "unrouteable mail domain",
@@ -208,7 +216,6 @@ REASONS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "mailbox not found", "mailbox unavailable", "mailbox does not exist",
         "mailbox is unavailable", "recipient not found", "recipient unknown",
         "unknown recipient", "invalid recipient", "invalid mailbox", "invalid address",
-        "address rejected", "does not exist", "doesn't exist", "not exist",
         "not a valid mailbox", "unknown address", "address unknown", "account unavailable",
         "account does not exist", "account has been disabled", "account is disabled",
         "account disabled", "account is inactive", "mailbox disabled", "mailbox inactive",
@@ -216,9 +223,9 @@ REASONS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "no mailbox here", "not listed in", "unrouteable address", "user doesn't have",
         "no longer available", "no longer active", "not our customer", "user invalid",
         "invalid user", "bad destination mailbox", "addressee unknown", "no such address",
-        "recipient rejected", "rcpt to rejected", "not known here", "mailbox unknown",
+        "not known here", "mailbox unknown",
         "unknown account", "user is unknown", "user does not exist", "deactivated",
-        "address does not", "no account", "recipient address", "not found",
+        "no account",
         "用户不存在", "收件人不存在", "账户不存在", "帐户不存在", "帐号不存在", "账号不存在",
         "地址不存在", "邮箱不存在", "用户名不存在", "无此用户", "無此用戶", "使用者不存在",
         "宛先が見つかりません", "宛先不明", "存在しない", "не существует", "нет такого",
@@ -234,6 +241,15 @@ REASONS: tuple[tuple[str, tuple[str, ...]], ...] = (
         "too many", "rate limit", "temporarily deferred", "listed", "tls", "starttls",
         "拒绝", "垃圾邮件", "被拦截", "拦截", "反垃圾", "黑名单", "受限", "禁止",
         "拒否", "迷惑メール", "отклонено", "спам",
+    )),
+)  # fmt: skip
+# Words that say little on their own ("Recipient address rejected: <why>" is followed by the
+# real reason, and a specific status code such as 5.1.2 says more): tried after the status.
+WEAK_REASONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("user_unknown", (
+        "address rejected", "recipient rejected", "rcpt to rejected", "recipient address",
+        "does not exist", "doesn't exist", "not exist", "address does not", "not found",
+        "invalid address",
     )),
 )  # fmt: skip
 HARD_REASONS = frozenset({"user_unknown", "host_unknown"})
@@ -265,3 +281,11 @@ def _phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
 BOUNCE_SUBJECT = _phrase_pattern(tuple(p for ps in BOUNCE_SUBJECTS.values() for p in ps))
 FAILURE_PHRASE = _phrase_pattern(FAILURE_PHRASES)
 REASON_PATTERNS = tuple((reason, _phrase_pattern(phrases)) for reason, phrases in REASONS)
+WEAK_PATTERNS = tuple((reason, _phrase_pattern(phrases)) for reason, phrases in WEAK_REASONS)
+# A line offering help ("For further assistance, please contact <support@…>"): its address
+# is not a failed recipient.
+HELP_LINE = re.compile(
+    r"contact|assistance|questions|help ?desk|further information|please send mail to"
+    r"|for more information|联系|問い合わせ|連絡",
+    re.I,
+)
