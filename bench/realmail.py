@@ -127,7 +127,9 @@ def delay_notice(raw: bytes) -> bool:
     for part in message.walk():
         if part.get_content_type() in ("message/delivery-status", "message/global-delivery-status"):
             payload = part.get_payload()
-            blocks = payload if isinstance(payload, list) else []
+            blocks = (
+                [b for b in payload if not isinstance(b, str)] if isinstance(payload, list) else []
+            )
             actions += [str(b.get("Action", "")).strip().lower() for b in blocks if b.get("Action")]
     if actions:
         return all(a == "delayed" for a in actions)
@@ -269,10 +271,13 @@ def main() -> int:
     small = [raw for raw in raws if len(raw) < SMALL]
     print(f"  parse time vs bare compat32 (best of {args.repeat}; target ≤ 1.5× / ≤ 2×):")
     for label, subset in (("whole corpus", raws), (f"{len(small)} messages < 32 KB", small)):
-        anchor, ours = timed(subset, args.repeat)
+        if args.repeat < 1:
+            print(f"    {label}: not timed (--repeat 0)")
+            continue
+        anchor, spent = timed(subset, args.repeat)
         print(
             f"    {label:<24} compat32 {anchor * 1000:8.0f} ms   parse_message "
-            f"{ours * 1000:8.0f} ms   {ours / anchor:.2f}×"
+            f"{spent * 1000:8.0f} ms   {spent / anchor:.2f}×"
         )
 
     if args.misses == "raise":

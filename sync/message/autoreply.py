@@ -89,4 +89,4 @@ def is_list_mail(headers: dict[str, list[str]]) -> bool:
     if any(headers.get(key) for key in LIST_HEADERS):
         return True
     precedence = headers.get("precedence")
-    return bool(precedence) and precedence[0].strip().lower() == "list"
+    return precedence is not None and precedence[0].strip().lower() == "list"

@@ -208,7 +208,7 @@ def _unparsed_text(top: Part) -> str:
     to a bad fold): the only words a broken notice has."""
     chunks = []
     for part in top.walk():
-        payload = part.message._payload  # the unsplit body, as compat32 keeps it
+        payload = part.message.get_payload()  # the unsplit body, when no boundary split it
         if not part.children and part.ctype.startswith("multipart/") and isinstance(payload, str):
             chunks.append(payload[:20000])
     return "\n".join(chunks)
