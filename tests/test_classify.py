@@ -594,3 +594,28 @@ def test_every_subject_phrase_passes_the_cheap_gates() -> None:
         "Odpowiedź automatyczna", "Nieobecność", "Vacation reply", "Auto: away",
     ):  # fmt: skip
         assert any(a in subject.casefold() for a in _ANCHORS), subject
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        "Final-Recipient: rfc822; " + "a" * 200_000,
+        "<" + "a" * 100_000 + "@" + "b" * 100_000 + ">:",
+        "The following address(es) failed:\n" + "x@y." * 50_000,
+        '{"notificationType":"Bounce","bouncedRecipients":[{"emailAddress":"' + "{" * 100_000,
+        "please contact " * 20_000 + "a@b.example",
+        "could not be delivered " * 20_000,
+    ],
+    ids=["final-recipient", "qmail-line", "addresses", "ses-json", "help-lines", "phrases"],
+)
+def test_a_hostile_notice_stays_fast(body: str) -> None:
+    """The notice rules read every word of a daemon's message: none may backtrack without
+    bound on long runs of garbage (timed against a generous bound, not a target)."""
+    import time
+
+    started = time.perf_counter()
+    message = parse_message(
+        plain("From: MAILER-DAEMON@mx.example\nSubject: Undelivered Mail Returned to Sender", body)
+    )
+    assert time.perf_counter() - started < 2.0
+    assert message.kind == "bounce"
