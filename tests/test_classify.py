@@ -270,7 +270,7 @@ Subject: =?UTF-8?B?6YCA5L+h6YCa55+l?=
     "错误信息：552 5.3.4 Message size exceeds fixed maximum message size",
 )
 
-KDDI = plain(
+KDDI = mixed(
     """
 From: no-reply@au.example.ne.jp
 To: sales@ourco.cn
@@ -279,6 +279,7 @@ Subject: =?UTF-8?B?44Oh44O844Or44Ko44Op44O86YCa55+l?=
     "Your mail sent on: Mon, 02 Mar 2026 10:00:00 +0900\n"
     "     Could not be delivered to: <tanaka@au.example.ne.jp>\n"
     "     As their mailbox is full.",
+    rcpt="tanaka@au.example.ne.jp",
 )
 
 COURIER = report(
@@ -513,12 +514,21 @@ def test_a_hotmail_complaint_names_the_complainer() -> None:
     assert message.complaint.recipients == ["someone@hotmail.com"]
 
 
-def test_a_person_forwarding_a_bounce_subject_in_a_reply_is_a_person() -> None:
+@pytest.mark.parametrize(
+    ("subject", "text"),
+    [
+        ("Re: Returned mail", "Your mail could not be delivered to our old address; use this."),
+        ("Delivery failure: order 4411", "The goods could not be delivered: the port is closed."),
+        ("Delivery report", "Your parcel was not delivered today; we will try again."),
+    ],
+)
+def test_a_person_or_courier_writing_about_delivery_is_not_a_bounce(
+    subject: str, text: str
+) -> None:
+    """Trading companies write "Delivery failure" about goods: without a daemon sender or a
+    returned message, failure words in subject and text are not a notice."""
     message = parse_message(
-        plain(
-            "From: Li <li@acme.example>\nTo: sales@ourco.cn\nSubject: Re: Returned mail",
-            "Your mail could not be delivered to our old address; use this one.",
-        )
+        plain(f"From: Li <li@acme.example>\nTo: sales@ourco.cn\nSubject: {subject}", text)
     )
     assert (message.kind, message.bounce) == ("person", None)
 

@@ -194,13 +194,22 @@ def classify(
             failure = True  # searched only when it can matter: a person's mail costs nothing
         else:
             failure = False
-        if (daemon and (said or failure)) or (said and failure):
+        if (daemon and (said or failure)) or (said and failure and _returns_mail(top, text)):
             return Kind(BOUNCE, heuristic_bounce(top, body, text, sender, to, headers, st))
     if is_auto_reply(headers, subject):
         return Kind(AUTO_REPLY)
     if is_list_mail(headers):
         return Kind(LIST)
     return Kind()
+
+
+def _returns_mail(top: Part, text: str) -> bool:
+    """The notice encloses the returned message (a message/rfc822 or headers part, or quoted
+    headers in its text): what tells a forwarded notice from a person writing "the goods could
+    not be delivered" under "Delivery failure" (couriers and customers say that too)."""
+    if any(p.ctype in _RETURNED_TYPES for p in top.walk()):
+        return True
+    return _RETURNED_HEADERS.search(text) is not None
 
 
 def _unparsed_text(top: Part) -> str:

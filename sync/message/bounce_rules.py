@@ -25,7 +25,7 @@ DAEMON_LOCALS = frozenset(
         "mailer-daemon", "postmaster", "mail-daemon", "mailerdaemon", "mailer_daemon",
         "mdaemon", "mail.daemon", "maildelivery", "mail-delivery", "nobody-bounce",
         "bounce", "bounces", "mailerd", "mailsystem", "mail-system", "nondeliveryreport",
-        "microsoftexchange", "mailmaster", "root", "smtp", "notify", "daemon",
+        "microsoftexchange", "mailmaster", "smtp", "daemon",
         "post_master", "post-master", "mail_daemon",
     }
 )  # fmt: skip
