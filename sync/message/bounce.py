@@ -174,7 +174,8 @@ def classify(
     if top.children:
         report = _report_part(top)
         if report is not None:
-            found = _report(report, body, text, st)
+            ours = {a.addr for a in to} | ({sender.addr} if sender else set())
+            found = _report(report, text, ours, st)
             if found is not None:
                 return found
     found = _provider_notice(top, headers, subject, sender, text, st)
@@ -358,7 +359,7 @@ def _report_part(top: Part) -> Part | None:
     return fallback
 
 
-def _report(report: Part, body: set[int], text: str, st: State) -> Kind | None:
+def _report(report: Part, text: str, ours: set[str], st: State) -> Kind | None:
     """A report → its kind; None when it has no part this can read (a multipart/report
     without a delivery-status part: then the heuristics try)."""
     report_type = report.params.get("report-type", "").lower()
@@ -367,7 +368,7 @@ def _report(report: Part, body: set[int], text: str, st: State) -> Kind | None:
         return Kind(COMPLAINT, complaint=complaint(report, st))
     if not children & _STATUS_TYPES:
         return None
-    actions, bounce = standard_bounce(report, st, text)
+    actions, bounce = standard_bounce(report, st, text, ours)
     if bounce is not None:
         return Kind(BOUNCE, bounce)
     if "delayed" in actions:
@@ -464,7 +465,9 @@ def _returned_to(part: Part, st: State) -> list[str]:
     return found
 
 
-def standard_bounce(report: Part, st: State, text: str = "") -> tuple[set[str], Bounce | None]:
+def standard_bounce(
+    report: Part, st: State, text: str = "", ours: set[str] | None = None
+) -> tuple[set[str], Bounce | None]:
     """An RFC 3464 delivery-status report → the actions it reports, and a Bounce when a
     recipient failed (None for a report of delays or deliveries only).
 
@@ -515,7 +518,7 @@ def standard_bounce(report: Part, st: State, text: str = "") -> tuple[set[str], 
     if not failed and not nameless:
         return actions, None
     if not failed:  # failed, but the report names nobody: read the explanation
-        failed = [_failed(a, "", "", text) for a in _addresses(text, set())[:1]]
+        failed = [_failed(a, "", "", text) for a in _addresses(text, ours or set())[:1]]
         if not failed:
             for child in report.children:
                 if child.ctype in _RETURNED_TYPES:
