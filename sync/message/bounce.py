@@ -504,7 +504,7 @@ def standard_bounce(
                     continue
                 addr = None
                 for key in ("final-recipient", "original-recipient", "x-actual-recipient"):
-                    addr = clean_addr(block.get(key, "").rpartition(";")[2])
+                    addr = _recipient_addr(block.get(key, ""))
                     if addr:
                         break
                 code = status.group(1) if status else ""
@@ -525,6 +525,16 @@ def standard_bounce(
                     failed = [_failed(a, "", "", text) for a in _returned_to(child, st)[:1]]
                     break
     return actions, _bounce(failed, original, True, text)
+
+
+def _recipient_addr(value: str) -> str | None:
+    """The mailbox of a Final-Recipient field (``rfc822; a@b``): an ordinary address, else
+    the last address inside it (a source route ``@relay:a@b``), else None (a pipe, a file)."""
+    addr = clean_addr(value.rpartition(";")[2])
+    if addr and _EMAIL.fullmatch(addr):
+        return addr
+    found = _EMAIL.findall(value)
+    return clean_addr(found[-1]) if found else None
 
 
 def _failed(addr: str, status: str, diagnostic: str, explanation: str) -> FailedRecipient:
