@@ -23,7 +23,7 @@ and whether the address is dead (``hard``) or may work next time.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.message import Message
 
 from .addresses import Address, clean_addr, normalise_message_id
@@ -120,7 +120,6 @@ class Kind:
     kind: str = PERSON
     bounce: Bounce | None = None
     complaint: Complaint | None = None
-    notes: list[str] = field(default_factory=list)
 
 
 _HEADER_LINE_ID = re.compile(r"^[ \t]*message-id[ \t]*:[ \t]*(.*(?:\n[ \t]+.*)*)", re.I | re.M)
