@@ -204,10 +204,14 @@ EXPECTED: dict[str, dict[str, object]] = {
                     "5.1.1",
                     "smtp; 550 5.1.1 <nobody@example.org>: Recipient address rejected: "
                     "User unknown (in reply to RCPT TO command)",
+                    "user_unknown",
+                    hard=True,
                 )
             ],
             original_message_id="20260303101458.abcd@mail.example.cn",
             standard=True,
+            reason="user_unknown",
+            hard=True,
         ),
         "attachments": [],
     },
@@ -220,10 +224,14 @@ EXPECTED: dict[str, dict[str, object]] = {
                     "wang.fang@example.com.cn",
                     "5.1.1",
                     "退信原因：收件人邮箱不存在 (550 5.1.1 Mailbox not found)",
+                    "user_unknown",
+                    hard=True,
                 )
             ],
             original_message_id="order.0311.1400@example.cn",
             standard=False,
+            reason="user_unknown",
+            hard=True,
         ),
         "summary": "您好， 很抱歉，您的邮件未能成功投递到以下收件人： wang.fang@example.com.cn "
         "退信原因：收件人邮箱不存在 (550 5.1.1 Mailbox not found)",
@@ -235,10 +243,14 @@ EXPECTED: dict[str, dict[str, object]] = {
                     "li.si@example.org",
                     "5.2.1",
                     "550 5.2.1 The email account that you tried to reach is disabled.",
+                    "user_unknown",
+                    hard=True,
                 )
             ],
             original_message_id="cag.catalogue.0314@mail.example.com",
             standard=False,
+            reason="user_unknown",
+            hard=True,
         ),
     },
     "broken_date_received.eml": {
@@ -621,8 +633,10 @@ def test_dates(value: str, expected: dt.datetime | None) -> None:
         ("X-Autoreply: yes", True),
         ("X-Autorespond: vacation", True),
         ("Precedence: auto_reply", True),
-        ("Precedence: bulk\nSubject: Re: your order", True),
-        ("Precedence: junk\nIn-Reply-To: <a@b.cn>", True),
+        # Precedence: bulk/junk/list only says many people got it: a list reply is a person's.
+        ("Precedence: bulk\nSubject: Re: your order", False),
+        ("Precedence: junk\nIn-Reply-To: <a@b.cn>", False),
+        ("Precedence: list\nList-Id: <sales.example.cn>\nSubject: Re: price", False),
         ("Precedence: bulk\nSubject: Our spring catalogue", False),
         ("Subject: Out of Office: back on Monday", True),
         ("Subject: Automatic reply: Quote", True),

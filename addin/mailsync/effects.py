@@ -7,9 +7,16 @@
   follow-up date becomes ``follow_up_days`` after it (unless a later one is already set).
   Their mail means the next step is ours: the follow-up is due the next day (an earlier date
   a person set stays). Won and lost deals are left alone.
-- **Bounces** — a delivery failure adds the address to the customer's ``bounced`` column
-  (campaigns skip those addresses; a workbook without the column gets a ``bounced`` tag), and
-  marks the campaign send it answers ``bounced`` with the server's words as the error.
+- **Bounces** — a hard delivery failure (unknown user or domain, or another permanent 5.x.x
+  failure) adds the address to the customer's ``bounced`` column (campaigns skip those
+  addresses; a workbook without the column gets a ``bounced`` tag). A soft one (mailbox full,
+  blocked by a filter, too large, expired) leaves the customer alone: the address may work
+  next time; the report lists it. Either way the campaign send it answers is marked
+  ``bounced`` with the server's words as the error.
+- **Complaints** — an ARF report (or a provider's own complaint, or a mail client's
+  unsubscribe button) saying a customer marked our mail as spam sets their ``unsubscribed``,
+  like an unsubscribe request: found by the complained-about address, else by the campaign
+  send whose Message-ID the report encloses.
 - **Campaign replies** — a reply to a campaign message marks that send ``replied``.
 - **Unsubscribes** — a message asking to unsubscribe (``unsubscribe``, ``退订``…, the answer to
   a campaign's List-Unsubscribe mailto or footer link) sets the customer's ``unsubscribed``
@@ -163,7 +170,9 @@ class Effects:
         for failed in bounce.recipients:
             address = failed.addr
             customer = self.index.by_exact_address(address)
-            if customer:
+            if not failed.hard:
+                self.report.soft_bounced.append(f"{address} ({failed.reason.replace('_', ' ')})")
+            elif customer:
                 self._mark_bounced(customer, address)
             if not marked_send:  # no original Message-ID: the latest send to that address
                 sends = sorted(
@@ -202,6 +211,17 @@ class Effects:
         if "updated" in self.customer_columns:  # the record changed, as an import would say
             self._change_customer(customer, "updated", dt.date.today())
         return True
+
+    def complaint(self, message: MailMessage) -> None:
+        """A spam complaint: the customers it names stop getting campaigns (``unsubscribed``)."""
+        complaint = message.complaint
+        assert complaint is not None
+        customers = [self.index.by_exact_address(a) for a in complaint.recipients]
+        if complaint.original_message_id:
+            customers += [key[1] for key in self.send_by_id.get(complaint.original_message_id, [])]
+        for customer in dict.fromkeys(c for c in customers if c):
+            if customer in self.current and self._flag(customer, "unsubscribed", True):
+                self.report.unsubscribed.append(customer)
 
     def replied(self, thread_ids: Iterable[str]) -> None:
         for ident in thread_ids:

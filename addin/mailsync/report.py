@@ -19,6 +19,8 @@ SKIP_REASONS = {
     "automated": "newsletters and no-reply senders",
     "unmatched": "no customer",
     "bounce": "delivery failures",
+    "complaint": "spam complaints (recorded as unsubscribes)",
+    "delivery_report": "delay and delivery notices",
 }
 
 
@@ -50,6 +52,7 @@ class SyncReport:
     unknown: dict[str, Unknown] = field(default_factory=dict)  # email_key → who
     leads: list[str] = field(default_factory=list)  # customer ids created
     bounced: list[str] = field(default_factory=list)  # addresses marked on customers
+    soft_bounced: list[str] = field(default_factory=list)  # "address (reason)": not marked
     sends_bounced: int = 0
     sends_replied: int = 0
     unsubscribed: list[str] = field(default_factory=list)  # customer ids
@@ -88,6 +91,7 @@ class SyncReport:
             "unknown": [vars(u) for u in self.unknown.values()],
             "leads": list(self.leads),
             "bounced": list(self.bounced),
+            "soft_bounced": list(self.soft_bounced),
             "sends_bounced": self.sends_bounced,
             "sends_replied": self.sends_replied,
             "unsubscribed": list(self.unsubscribed),
@@ -136,6 +140,12 @@ class SyncReport:
             lines.append(
                 f"  bounced: {', '.join(self.bounced) or '-'}"
                 f" ({self.sends_bounced} campaign sends marked)"
+            )
+        if self.soft_bounced:
+            lines.append(
+                "  soft bounces (the address may work later; not marked): "
+                + ", ".join(self.soft_bounced[:10])
+                + ("…" if len(self.soft_bounced) > 10 else "")
             )
         if self.unsubscribed:
             lines.append(f"  unsubscribed: {', '.join(self.unsubscribed)}")

@@ -7,7 +7,11 @@ The order of work is what makes a run safe to interrupt and to repeat:
 2. **Fetch and parse** every listed message. A mailbox error here (dropped connection, server
    gone) ends the run *before anything is written*: the next run lists the same messages again.
 3. **Link** them in date order — so a reply finds the message it answers even when both arrive
-   in the same run — and decide each one: recorded, or skipped with a reason.
+   in the same run — and decide each one: recorded, or skipped with a reason. A message no
+   rule links waits until the rest of the run is recorded and is tried again: a colleague's
+   reply dated before the customer's own first message in the thread is linked by that
+   thread, whatever the order the messages come in (a first sync finds what ``--rescan``
+   would).
 4. **Write** interactions, customers' last contact, deals' follow-up dates, bounced addresses,
    campaign sends' status *and the new folder states* in one save. A crash before the save
    changes nothing; after it, everything is there. Exactly once comes from the Message-ID
@@ -251,6 +255,7 @@ class _Run:
         self.columns = set(self.interactions.columns)
         self.rows: list[dict[str, object]] = []
         self.upcoming: set[str] = set()  # Message-IDs of this run not decided yet
+        self.unlinked: list[tuple[_Fetched, list[str]]] = []  # no rule linked them yet
 
     def take_all(self, fetched: list[_Fetched]) -> None:
         """Decide every message. Oldest first, so a reply is linked after the message it
@@ -261,6 +266,31 @@ class _Run:
         waiting = [item for item in fetched if not self.take(item)]
         for item in waiting:
             self.take(item, last_chance=True)
+        self._take_unlinked()
+
+    def _take_unlinked(self) -> None:
+        """The messages no rule linked, once every other message of the run is recorded.
+
+        A thread's messages may come in any order: a colleague's reply, or the thread's first
+        message from an unknown address, can be dated before the customer's own first
+        message in it. Each round links the waiting messages whose thread (their
+        In-Reply-To / References, or their own Message-ID named as a recorded message's
+        thread) is now known; a linked one can make another's thread known, so rounds go on
+        until one links nothing. What is left is decided as unmatched (or becomes a lead).
+        """
+        pending, self.unlinked = self.unlinked, []
+        while pending:
+            later = []
+            for item, thread_ids in pending:
+                if self.threads.customer([*thread_ids, item.message.message_id]):
+                    self._decide(item, thread_ids, final=True)
+                else:
+                    later.append((item, thread_ids))
+            if len(later) == len(pending):
+                break
+            pending = later
+        for item, thread_ids in pending:
+            self._decide(item, thread_ids, final=True)
 
     # -- one message ---------------------------------------------------------------------------
 
@@ -280,12 +310,21 @@ class _Run:
         self._decide(item, thread_ids)
         return True
 
-    def _decide(self, item: _Fetched, thread_ids: list[str]) -> None:
+    def _decide(self, item: _Fetched, thread_ids: list[str], *, final: bool = False) -> None:
+        """Record one message or count why not; ``final``: the last chance of a message no
+        rule linked in date order (see :meth:`_take_unlinked`)."""
         message = item.message
         report = self.report
         if message.bounce is not None:
             self.effects.bounce(message)
             report.skipped["bounce"] += 1
+            return
+        if message.complaint is not None:  # "this is spam": an unsubscribe, never a row
+            self.effects.complaint(message)
+            report.skipped["complaint"] += 1
+            return
+        if message.kind in ("delay", "delivered"):
+            report.skipped["delivery_report"] += 1
             return
         sender = message.sender.addr if message.sender else ""
         outgoing = item.role == "sent" or (sender and sender in self.ours)
@@ -301,13 +340,20 @@ class _Run:
         if not theirs:
             report.skipped["internal"] += 1
             return
-        match = self._customer(theirs, thread_ids, message.subject)
+        match = self._customer(theirs, [*thread_ids, message.message_id], message.subject)
         if not outgoing:
             asking = self.effects.unsubscribe(message, match.customer_id if match else None)
             if asking and match is None:  # written from another address, with the token
                 match = Match(asking, "unsubscribe token")
         if match is None:
-            if message.list_unsubscribe or all(is_automated(a) for a in theirs):
+            if not final:  # the rest of the run may link its thread
+                self.unlinked.append((item, thread_ids))
+                return
+            if (
+                message.list_unsubscribe
+                or message.kind == "list"
+                or all(is_automated(a) for a in theirs)
+            ):
                 report.skipped["automated"] += 1
                 return
             match = self._unknown(message, theirs)

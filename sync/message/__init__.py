@@ -38,14 +38,17 @@ The modules, in the order a message flows through them (:func:`parse_message` in
 - ``body.py`` — the MIME part tree, the text parts, attachment names;
 - ``html.py`` — HTML bodies → text;
 - ``summary.py`` — the new text of a reply: quotes and signatures stripped;
-- ``bounce.py`` — auto-replies and delivery failure reports;
+- ``autoreply.py`` — auto-replies (RFC 3834 and out-of-office subjects) and list mail;
+- ``bounce_rules.py`` — what delivery notices say, as data: senders, subjects, reasons;
+- ``bounce.py`` — the kind of a message: bounces (recipient, reason, hard or soft), delay and
+  success notices, complaints, then auto-replies and list mail;
 - ``parse.py`` — ``MailMessage`` and ``parse_message``, tying them together.
 
 Only the standard library is used.
 """
 
 from .addresses import Address, normalise_address, normalise_message_id
-from .bounce import Bounce, FailedRecipient
+from .bounce import Bounce, Complaint, FailedRecipient
 from .html import html_to_text
 from .parse import MailMessage, parse_message
 from .summary import new_text
@@ -53,6 +56,7 @@ from .summary import new_text
 __all__ = [
     "Address",
     "Bounce",
+    "Complaint",
     "FailedRecipient",
     "MailMessage",
     "html_to_text",

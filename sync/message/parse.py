@@ -10,16 +10,10 @@ from email.message import Message
 from email.policy import compat32
 
 from .addresses import ANGLE_ID, Address, message_ids, normalise_message_id, parse_addresses
+from .autoreply import AUTO_HEADERS, LIST_HEADERS
 from .body import PART_HEADERS, Part, attachment_names, body_parts, part_text
-from .bounce import (
-    BOUNCE_SUBJECT,
-    DAEMON_LOCALS,
-    DAEMON_NAME,
-    Bounce,
-    heuristic_bounce,
-    is_auto_reply,
-    standard_bounce,
-)
+from .bounce import PERSON, Bounce, Complaint, classify
+from .bounce_rules import COMPLAINT_HEADERS, UNSUBSCRIBE_HEADERS
 from .headers import decode_header, fold, parse_date, unfold
 from .html import html_to_text
 from .lighten import without_attachment_bodies
@@ -54,6 +48,9 @@ class MailMessage:
     list_unsubscribe: list[str]  # the URIs of List-Unsubscribe, in order
     headers_charset_guessed: bool
     defects: list[str] = field(default_factory=list)
+    # person, auto-reply, list, bounce, delay, delivered or complaint (see bounce.py)
+    kind: str = PERSON
+    complaint: Complaint | None = None  # an ARF report: who complained, about which message
 
 
 _WANTED = PART_HEADERS | frozenset(
@@ -70,11 +67,14 @@ _WANTED = PART_HEADERS | frozenset(
         "received",
         "in-reply-to",
         "references",
-        "auto-submitted",
-        "x-autoreply",
-        "x-autorespond",
         "precedence",
         "list-unsubscribe",
+        "x-failed-recipients",
+        "return-path",
+        *COMPLAINT_HEADERS,
+        *UNSUBSCRIBE_HEADERS,
+        *AUTO_HEADERS,
+        *LIST_HEADERS,
     ]
 )
 _SINGLE = {"message-id": "Message-ID", "subject": "Subject", "from": "From", "date": "Date"}
@@ -188,24 +188,8 @@ def _parse(message: Message, st: State) -> MailMessage:
         )
         message_id = "sha256:" + hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()
 
-    # Bounces: RFC 3464 reports first, then the providers' own notices.
-    bounce = None
-    report = None
-    if top.children:
-        report = next((p for p in top.walk() if p.ctype == "multipart/report"), None)
-    if report is not None and (
-        report.params.get("report-type", "").lower() == "delivery-status"
-        or any(c.ctype == "message/delivery-status" for c in report.children)
-    ):
-        bounce = standard_bounce(report, st)
-    elif (
-        sender is not None
-        and (sender.addr.partition("@")[0] in DAEMON_LOCALS or DAEMON_NAME.search(sender.name))
-        and BOUNCE_SUBJECT.search(subject)
-    ):
-        bounce = heuristic_bounce(top, body, text, sender, to, st)
-
-    auto_reply = is_auto_reply(headers, subject, in_reply_to is not None)
+    # Reports (bounces, delays, complaints) first, then auto-replies and list mail.
+    kind = classify(top, headers, subject, sender, to, body, text, st)
 
     for part in top.walk() if top.children else (top,):
         for defect in part.message.defects:
@@ -226,9 +210,11 @@ def _parse(message: Message, st: State) -> MailMessage:
         text=text,
         summary=summary(text),
         attachments=attachments,
-        auto_reply=auto_reply,
-        bounce=bounce,
+        auto_reply=kind.kind == "auto-reply",
+        bounce=kind.bounce,
         list_unsubscribe=unsubscribe,
         headers_charset_guessed=st.guessed,
         defects=st.defects,
+        kind=kind.kind,
+        complaint=kind.complaint,
     )
