@@ -130,19 +130,21 @@ async def _guarded(request: Request, handler) -> Response:  # type: ignore[no-un
     request is being worked on."""
     try:
         async with BodyReader(request) as reader:
-            raw = await reader.read()
-            return await anyio.to_thread.run_sync(_decode_and_handle, raw, handler)
+            # Handed over in a box, so that the bytes are freed as soon as they are decoded
+            # (this frame would otherwise hold them to the end of the request).
+            box: list[Any] = [await reader.read()]
+            return await anyio.to_thread.run_sync(_decode_and_handle, box, handler)
     except BodyError as exc:
         return error("input", exc.what, None, exc.fix, exc.status)
 
 
-def _decode_and_handle(raw: bytes, handler) -> Response:  # type: ignore[no-untyped-def]
-    """In a worker thread: JSON → protocol check → the handler; errors → their answers."""
+def _decode_and_handle(box: list[Any], handler) -> Response:  # type: ignore[no-untyped-def]
+    """In a worker thread: JSON → protocol check → the handler; errors → their answers. The
+    handler takes the decoded request out of ``box``, so it is freed once validated."""
     try:
-        data = decode_json(raw)
-        del raw
-        _check_protocol(data)
-        return handler(data)  # type: ignore[no-any-return]
+        box.append(decode_json(box.pop()))
+        _check_protocol(box[0])
+        return handler(box)  # type: ignore[no-any-return]
     except BodyError as exc:
         return error("input", exc.what, None, exc.fix, exc.status)
     except InputError as exc:
@@ -191,8 +193,8 @@ def create_app(config: ServiceConfig | None = None) -> Starlette:
         return JSONResponse({"protocol": p.PROTOCOL, "token": token})
 
     async def plan(request: Request) -> Response:
-        def handle(data: Any) -> Response:
-            req = p.PlanRequest.model_validate(data)
+        def handle(box: list[Any]) -> Response:
+            req = p.PlanRequest.model_validate(box.pop())
             command = _command(req.command)
             options = command.parse(req.options)
             book = RemoteBook(req)
@@ -202,8 +204,8 @@ def create_app(config: ServiceConfig | None = None) -> Starlette:
         return await _guarded(request, handle)
 
     async def run(request: Request) -> Response:
-        def handle(data: Any) -> Response:
-            req = p.RunRequest.model_validate(data)
+        def handle(box: list[Any]) -> Response:
+            req = p.RunRequest.model_validate(box.pop())
             command = _command(req.command)
             options = command.parse(req.options)
             book = RemoteBook(req)

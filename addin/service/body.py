@@ -22,6 +22,10 @@ from starlette.requests import Request
 
 # Inflated bytes of JSON. The largest legitimate request is 59.2 MB (bench/README.md).
 MAX_BODY = 96 * 1024 * 1024
+# Values (strings, numbers, arrays, objects). Bytes alone do not bound memory: a Python object
+# costs 30 to 80 bytes, so 10 MB of "[{},{},…]" are 250 MB of dicts. Measured cost of the
+# largest legitimate request: see bench/README.md.
+MAX_VALUES = 6_000_000
 # Arrays and objects inside each other. The protocol needs six levels (request → tables →
 # table → columns → column → values); options and results a few more.
 MAX_DEPTH = 32
@@ -70,7 +74,7 @@ class BodyReader:
             await _big.acquire_on_behalf_of(self)
             self.holding = True
 
-    async def read(self) -> bytes:
+    async def read(self) -> bytearray:
         """The body, inflated when it is gzip-compressed; at most ``MAX_BODY`` bytes."""
         declared = self.request.headers.get("content-length", "")
         if declared.isdigit() and int(declared) > MAX_BODY:
@@ -94,7 +98,7 @@ class BodyReader:
             await self._grew(len(out))
         if inflater is not None and not inflater.eof:
             raise BodyError("the request's gzip data is cut short or damaged", "try again")
-        return bytes(out)
+        return out  # not bytes(out): that would be a second copy
 
 
 def _inflate(inflater: Any, chunk: bytes, have: int) -> bytes:
@@ -108,9 +112,19 @@ def _inflate(inflater: Any, chunk: bytes, have: int) -> bytes:
     return piece  # type: ignore[no-any-return]
 
 
-def decode_json(data: bytes) -> Any:
-    """The JSON value of ``data``, refusing nesting deeper than ``MAX_DEPTH``. Runs in a worker
-    thread (a 60 MB body takes about a second to decode)."""
+def decode_json(data: bytes | bytearray) -> Any:
+    """The JSON value of ``data``, refusing more than ``MAX_VALUES`` values and nesting deeper
+    than ``MAX_DEPTH``. Runs in a worker thread (a 60 MB body takes about a second)."""
+    # Each value but the first of an array or object follows a comma, so this is an upper
+    # bound on the number of values (commas inside strings count too), counted at memchr
+    # speed before a single object is made.
+    values = data.count(b",") + data.count(b"[") + data.count(b"{")
+    if values > MAX_VALUES:
+        raise BodyError(
+            f"the request holds more than {MAX_VALUES:,} values",
+            "select fewer rows, or split the workbook; see docs/security.md for the limits",
+            413,
+        )
     try:
         value = json.loads(data)
     except RecursionError:
