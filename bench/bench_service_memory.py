@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import gzip
 import json
 import os
 import shutil
@@ -42,7 +41,7 @@ from addin_client import AddinClient, free_port  # noqa: E402
 from maildirs import T0, Mail, mail  # noqa: E402
 from officehost import OfficeHost  # noqa: E402
 
-from addin.service.body import MAX_BODY  # noqa: E402
+from addin.service.body import MAX_BODY, MAX_VALUES  # noqa: E402
 from addin.settings import write_settings  # noqa: E402
 from addin.workbook import open_book  # noqa: E402
 
@@ -92,6 +91,12 @@ def gzip_bomb(inflated: int) -> bytes:
     return b"".join(parts)
 
 
+def first_tables(host: OfficeHost, client: AddinClient) -> dict[str, Any]:
+    """The tables the first sync's record call posted (the plan asks for the same again)."""
+    plan = client.post("/api/v1/plan", host.request("sync", {"phase": "record"}))
+    return host.read(plan.get("reads", {}))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--customers", type=int, default=100_000)
@@ -111,8 +116,13 @@ def main(argv: list[str] | None = None) -> int:
         for n, row in enumerate(customers):
             address = str(row.get("email") or f"nobody{n}@example.org").split(";")[0]
             box.receive(
-                mail(address, "sales@ours.cn", f"询价 {n}", ident=f"b{n}@bench",
-                     at=T0 + dt.timedelta(minutes=n))
+                mail(
+                    address,
+                    "sales@ours.cn",
+                    f"询价 {n}",
+                    ident=f"b{n}@bench",
+                    at=T0 + dt.timedelta(minutes=n),
+                )
             )
         print(f"loading {path.name} into the Office host stand-in …", flush=True)
         host = OfficeHost.from_large_xlsx(path)
@@ -128,35 +138,68 @@ def main(argv: list[str] | None = None) -> int:
             took = time.perf_counter() - started
             assert first.answers[-1]["status"] == "done", first.answers[-1]
             legit = status(pid, "VmHWM")
-            rows.append(("first Sync mail, 100,000 customers", 200, legit,
-                         f"{first.sent_bytes / 1e6:.1f} MB sent in {took:.1f} s"))
+            record = json.dumps(
+                {**host.request("sync", {"phase": "record"}), "tables": first_tables(host, client)},
+                ensure_ascii=False,
+            ).encode()
+            values = record.count(b",") + record.count(b"[") + record.count(b"{")
+            rows.append(
+                (
+                    f"first Sync mail, {args.customers:,} customers",
+                    200,
+                    legit,
+                    f"{first.sent_bytes / 1e6:.1f} MB sent in {took:.1f} s; the record "
+                    f"request is {len(record) / 1e6:.1f} MB of JSON, {values:,} values",
+                )
+            )
 
-            headers = {"X-Xlcrm-Client": "bench", "Authorization": f"Bearer {token}",
-                       "Content-Type": "application/json"}
+            headers = {
+                "X-Xlcrm-Client": "bench",
+                "Authorization": f"Bearer {token}",
+                "Content-Type": "application/json",
+            }
             attacks: list[tuple[str, bytes, dict[str, str]]] = [
                 ("gzip bomb, 1 GB inflated", gzip_bomb(1024**3), {"Content-Encoding": "gzip"}),
                 ("nested 100,000 deep", b"[" * 100_000 + b"]" * 100_000, {}),
-                ("[{},{},…] just under the limit",
-                 b"[" + b"{}," * ((MAX_BODY - 8) // 3) + b"{}]", {}),
-                ("\"ab\" strings just under the limit",
-                 b"[" + b'"ab",' * ((MAX_BODY - 8) // 5) + b'"ab"]', {}),
+                (
+                    "[{},{},…] up to the byte limit",
+                    b"[" + b"{}," * ((MAX_BODY - 8) // 3) + b"{}]",
+                    {},
+                ),
+                (
+                    '["ab",…] up to the byte limit',
+                    b"[" + b'"ab",' * ((MAX_BODY - 8) // 5) + b'"ab"]',
+                    {},
+                ),
+                (
+                    '["ab",…] just under the value limit (admitted, then refused as no request)',
+                    b"[" + b'"ab",' * (MAX_VALUES - 2) + b'"ab"]',
+                    {},
+                ),
             ]
             for name, body, extra in [] if args.no_attacks else attacks:
                 reset_peak(pid)
-                answer = httpx.post(f"{base}/api/v1/run", content=body,
-                                    headers={**headers, **extra}, timeout=300)
+                answer = httpx.post(
+                    f"{base}/api/v1/run", content=body, headers={**headers, **extra}, timeout=300
+                )
                 peak = status(pid, "VmHWM")
                 alive = httpx.get(f"{base}/api/v1/health").status_code == 200
                 what = answer.json().get("error", {}).get("what", "")
-                rows.append((name, answer.status_code, peak,
-                             f"{len(body) / 1e6:.1f} MB posted; {what}; "
-                             f"{'still answers' if alive else 'DOWN'}"))
+                rows.append(
+                    (
+                        name,
+                        answer.status_code,
+                        peak,
+                        f"{len(body) / 1e6:.1f} MB posted; {what}; "
+                        f"{'still answers' if alive else 'DOWN'}",
+                    )
+                )
         finally:
             process.terminate()
             process.wait(10)
 
     print(f"\nxlcrm serve's memory (idle {idle / 2**20:.0f} MB); anchor 300 MB")
-    print(f"| request | HTTP | peak RSS | ratio | notes |\n| --- | --- | --- | --- | --- |")
+    print("| request | HTTP | peak RSS | ratio | notes |\n| --- | --- | --- | --- | --- |")
     for name, code, peak, notes in rows:
         print(f"| {name} | {code} | {peak / 2**20:.0f} MB | {peak / TARGET:.2f} | {notes} |")
     worst = max(peak for _, _, peak, _ in rows)
