@@ -97,114 +97,120 @@ def first_tables(host: OfficeHost, client: AddinClient) -> dict[str, Any]:
     return host.read(plan.get("reads", {}))
 
 
+def legit_row(customers: int, folder: Path) -> tuple[str, int, int, str]:
+    """The first Sync mail of the big workbook, through the add-in's protocol."""
+    source = bigcrm.cached_book(customers, customers // 2, customers * 3, lang="zh")
+    folder.mkdir(parents=True)
+    path = folder / "crm.xlsx"
+    shutil.copyfile(source, path)
+    box = Mail(folder / "mail", "sales@ours.cn")
+    with open_book(path) as book:
+        first_rows = [r for _, r in zip(range(200), book.table("customers").rows())]
+        write_settings(book, {"mailbox": box.url})
+    for n, row in enumerate(first_rows):
+        address = str(row.get("email") or f"nobody{n}@example.org").split(";")[0]
+        box.receive(
+            mail(
+                address,
+                "sales@ours.cn",
+                f"询价 {n}",
+                ident=f"b{n}@bench",
+                at=T0 + dt.timedelta(minutes=n),
+            )
+        )
+    print(f"loading {path.name} into the Office host stand-in …", flush=True)
+    host = OfficeHost.from_large_xlsx(path)
+    process, base, token = start_service(folder)
+    try:
+        client = AddinClient(base, host, token=token)
+        reset_peak(process.pid)
+        started = time.perf_counter()
+        first = client.run("sync")
+        took = time.perf_counter() - started
+        assert first.answers[-1]["status"] == "done", first.answers[-1]
+        legit = status(process.pid, "VmHWM")
+        record = json.dumps(
+            {**host.request("sync", {"phase": "record"}), "tables": first_tables(host, client)},
+            ensure_ascii=False,
+        ).encode()
+    finally:
+        process.terminate()
+        process.wait(10)
+    values = record.count(b",") + record.count(b"[") + record.count(b"{")
+    return (
+        f"first Sync mail, {customers:,} customers",
+        200,
+        legit,
+        f"{first.sent_bytes / 1e6:.1f} MB sent in {took:.1f} s; the record request is "
+        f"{len(record) / 1e6:.1f} MB of JSON, {values:,} values",
+    )
+
+
+def attack_rows(folder: Path) -> list[tuple[str, int, int, str]]:
+    """Each attack on the same fresh service, its peak reset before each."""
+    attacks: list[tuple[str, bytes, dict[str, str]]] = [
+        ("gzip bomb, 1 GB inflated", gzip_bomb(1024**3), {"Content-Encoding": "gzip"}),
+        ("nested 100,000 deep", b"[" * 100_000 + b"]" * 100_000, {}),
+        ("[{},{},…] up to the byte limit", b"[" + b"{}," * ((MAX_BODY - 8) // 3) + b"{}]", {}),
+        ('["ab",…] up to the byte limit', b"[" + b'"ab",' * ((MAX_BODY - 8) // 5) + b'"ab"]', {}),
+        (
+            '["ab",…] just under the value limit (admitted; not a request)',
+            b"[" + b'"ab",' * (MAX_VALUES - 2) + b'"ab"]',
+            {},
+        ),
+    ]
+    rows = []
+    process, base, token = start_service(folder)
+    headers = {
+        "X-Xlcrm-Client": "bench",
+        "Authorization": f"Bearer {token}",
+        "Content-Type": "application/json",
+    }
+    try:
+        rows.append(("idle", 0, status(process.pid, "VmRSS"), "after start-up"))
+        for name, body, extra in attacks:
+            reset_peak(process.pid)
+            answer = httpx.post(
+                f"{base}/api/v1/run", content=body, headers={**headers, **extra}, timeout=300
+            )
+            peak = status(process.pid, "VmHWM")
+            alive = httpx.get(f"{base}/api/v1/health").status_code == 200
+            what = answer.json().get("error", {}).get("what", "")
+            rows.append(
+                (
+                    name,
+                    answer.status_code,
+                    peak,
+                    f"{len(body) / 1e6:.1f} MB posted; {what}; "
+                    f"{'still answers' if alive else 'DOWN'}",
+                )
+            )
+    finally:
+        process.terminate()
+        process.wait(10)
+    return rows
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--customers", type=int, default=100_000)
-    parser.add_argument("--no-attacks", action="store_true", help="the legitimate request only")
+    parser.add_argument("--no-sync", action="store_true", help="the attacks only")
+    parser.add_argument("--no-attacks", action="store_true", help="the first sync only")
     args = parser.parse_args(argv)
-
-    source = bigcrm.cached_book(args.customers, args.customers // 2, args.customers * 3, lang="zh")
     rows: list[tuple[str, int, int, str]] = []
     with tempfile.TemporaryDirectory(prefix="xlcrm-bench-memory-") as tmp:
-        folder = Path(tmp)
-        path = folder / "crm.xlsx"
-        shutil.copyfile(source, path)
-        box = Mail(folder / "mail", "sales@ours.cn")
-        with open_book(path) as book:
-            customers = [r for _, r in zip(range(200), book.table("customers").rows())]
-            write_settings(book, {"mailbox": box.url})
-        for n, row in enumerate(customers):
-            address = str(row.get("email") or f"nobody{n}@example.org").split(";")[0]
-            box.receive(
-                mail(
-                    address,
-                    "sales@ours.cn",
-                    f"询价 {n}",
-                    ident=f"b{n}@bench",
-                    at=T0 + dt.timedelta(minutes=n),
-                )
-            )
-        print(f"loading {path.name} into the Office host stand-in …", flush=True)
-        host = OfficeHost.from_large_xlsx(path)
+        if not args.no_sync:
+            rows.append(legit_row(args.customers, Path(tmp) / "sync"))
+        if not args.no_attacks:
+            rows += attack_rows(Path(tmp) / "attacks")
 
-        process, base, token = start_service(folder)
-        try:
-            pid = process.pid
-            idle = status(pid, "VmRSS")
-            client = AddinClient(base, host, token=token)
-            reset_peak(pid)
-            started = time.perf_counter()
-            first = client.run("sync")
-            took = time.perf_counter() - started
-            assert first.answers[-1]["status"] == "done", first.answers[-1]
-            legit = status(pid, "VmHWM")
-            record = json.dumps(
-                {**host.request("sync", {"phase": "record"}), "tables": first_tables(host, client)},
-                ensure_ascii=False,
-            ).encode()
-            values = record.count(b",") + record.count(b"[") + record.count(b"{")
-            rows.append(
-                (
-                    f"first Sync mail, {args.customers:,} customers",
-                    200,
-                    legit,
-                    f"{first.sent_bytes / 1e6:.1f} MB sent in {took:.1f} s; the record "
-                    f"request is {len(record) / 1e6:.1f} MB of JSON, {values:,} values",
-                )
-            )
-
-            headers = {
-                "X-Xlcrm-Client": "bench",
-                "Authorization": f"Bearer {token}",
-                "Content-Type": "application/json",
-            }
-            attacks: list[tuple[str, bytes, dict[str, str]]] = [
-                ("gzip bomb, 1 GB inflated", gzip_bomb(1024**3), {"Content-Encoding": "gzip"}),
-                ("nested 100,000 deep", b"[" * 100_000 + b"]" * 100_000, {}),
-                (
-                    "[{},{},…] up to the byte limit",
-                    b"[" + b"{}," * ((MAX_BODY - 8) // 3) + b"{}]",
-                    {},
-                ),
-                (
-                    '["ab",…] up to the byte limit',
-                    b"[" + b'"ab",' * ((MAX_BODY - 8) // 5) + b'"ab"]',
-                    {},
-                ),
-                (
-                    '["ab",…] just under the value limit (admitted, then refused as no request)',
-                    b"[" + b'"ab",' * (MAX_VALUES - 2) + b'"ab"]',
-                    {},
-                ),
-            ]
-            for name, body, extra in [] if args.no_attacks else attacks:
-                reset_peak(pid)
-                answer = httpx.post(
-                    f"{base}/api/v1/run", content=body, headers={**headers, **extra}, timeout=300
-                )
-                peak = status(pid, "VmHWM")
-                alive = httpx.get(f"{base}/api/v1/health").status_code == 200
-                what = answer.json().get("error", {}).get("what", "")
-                rows.append(
-                    (
-                        name,
-                        answer.status_code,
-                        peak,
-                        f"{len(body) / 1e6:.1f} MB posted; {what}; "
-                        f"{'still answers' if alive else 'DOWN'}",
-                    )
-                )
-        finally:
-            process.terminate()
-            process.wait(10)
-
-    print(f"\nxlcrm serve's memory (idle {idle / 2**20:.0f} MB); anchor 300 MB")
+    print("\nxlcrm serve's peak memory per request; anchor 300 MB")
     print("| request | HTTP | peak RSS | ratio | notes |\n| --- | --- | --- | --- | --- |")
     for name, code, peak, notes in rows:
         print(f"| {name} | {code} | {peak / 2**20:.0f} MB | {peak / TARGET:.2f} | {notes} |")
-    worst = max(peak for _, _, peak, _ in rows)
-    print("bound " + ("met" if worst < TARGET else "NOT met"))
-    print(json.dumps({"idle_mb": round(idle / 2**20), "rows": rows}, ensure_ascii=False))
+    over = [name for name, _, peak, _ in rows if peak >= TARGET]
+    print("over the bound: " + (", ".join(over) if over else "none"))
+    print(json.dumps({"rows": rows}, ensure_ascii=False))
     return 0
 
 

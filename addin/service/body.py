@@ -94,22 +94,32 @@ class BodyReader:
             if inflater is None:
                 out += chunk
             else:
-                out += await anyio.to_thread.run_sync(_inflate, inflater, chunk, len(out))
+                await anyio.to_thread.run_sync(_inflate, inflater, chunk, out)
+            await self._grew(len(out))
+        if inflater is not None:
+            out += inflater.flush()  # what zlib still held when the input ran out
             await self._grew(len(out))
         if inflater is not None and not inflater.eof:
             raise BodyError("the request's gzip data is cut short or damaged", "try again")
         return out  # not bytes(out): that would be a second copy
 
 
-def _inflate(inflater: Any, chunk: bytes, have: int) -> bytes:
-    """Inflate one piece, never past one byte over the limit (which then reads as too large)."""
+INFLATE_STEP = 1024 * 1024
+
+
+def _inflate(inflater: Any, chunk: bytes, out: bytearray) -> None:
+    """Inflate one piece onto ``out``, a megabyte at a time (64 KB of a bomb would otherwise
+    come out as one 64 MB object), never past one byte over the limit."""
+    data = chunk
     try:
-        piece = inflater.decompress(chunk, MAX_BODY - have + 1)
+        while data:
+            room = MAX_BODY - len(out) + 1
+            out += inflater.decompress(data, min(INFLATE_STEP, room))
+            if len(out) > MAX_BODY:
+                raise too_large()
+            data = inflater.unconsumed_tail
     except zlib.error:
         raise BodyError("the request's gzip data is damaged", "try again") from None
-    if inflater.unconsumed_tail:
-        raise too_large()
-    return piece  # type: ignore[no-any-return]
 
 
 def decode_json(data: bytes | bytearray) -> Any:
