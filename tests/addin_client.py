@@ -24,7 +24,6 @@ from officehost import OfficeHost
 
 from addin.service import ServiceConfig, create_app
 
-
 # The token the test services run with; a real service makes one per install.
 TOKEN = "test-token-0123456789abcdef"
 CLIENT_HEADERS = {"X-Xlcrm-Client": "tests"}
