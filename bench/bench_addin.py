@@ -37,11 +37,11 @@ sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
 import bigcrm  # noqa: E402
 import uvicorn  # noqa: E402
-from addin_client import AddinClient, free_port  # noqa: E402
+from addin_client import TOKEN, AddinClient, free_port  # noqa: E402
 from maildirs import T0, Mail, mail  # noqa: E402
 from officehost import OfficeHost  # noqa: E402
 
-from addin.service import create_app  # noqa: E402
+from addin.service import ServiceConfig, create_app  # noqa: E402
 from addin.settings import write_settings  # noqa: E402
 from addin.workbook import open_book  # noqa: E402
 
@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"loading {path.name} into the Office host stand-in …", flush=True)
         host = OfficeHost.from_large_xlsx(path)
 
-        app = Timed(create_app())
+        app = Timed(create_app(ServiceConfig(token=TOKEN)))
         port = free_port()
         server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")

@@ -24,6 +24,10 @@ from officehost import OfficeHost
 
 from addin.service import ServiceConfig, create_app
 
+# The token the test services run with; a real service makes one per install.
+TOKEN = "test-token-0123456789abcdef"
+CLIENT_HEADERS = {"X-Xlcrm-Client": "tests"}
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -33,10 +37,16 @@ def free_port() -> int:
 
 @contextmanager
 def running_service(config: ServiceConfig | None = None) -> Iterator[str]:
-    """uvicorn serving the app on a free loopback port, in a thread; yields the base URL."""
+    """uvicorn serving the app on a free loopback port, in a thread; yields the base URL.
+    Without a config the service runs with :data:`TOKEN`."""
     port = free_port()
     server = uvicorn.Server(
-        uvicorn.Config(create_app(config), host="127.0.0.1", port=port, log_level="warning")
+        uvicorn.Config(
+            create_app(config or ServiceConfig(token=TOKEN)),
+            host="127.0.0.1",
+            port=port,
+            log_level="warning",
+        )
     )
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -73,10 +83,10 @@ class Exchange:
 
 
 class AddinClient:
-    def __init__(self, base_url: str, host: OfficeHost, token: str | None = None) -> None:
+    def __init__(self, base_url: str, host: OfficeHost, token: str | None = TOKEN) -> None:
         self.base_url = base_url
         self.host = host
-        self.http = httpx.Client(base_url=base_url, timeout=120)
+        self.http = httpx.Client(base_url=base_url, timeout=120, headers=CLIENT_HEADERS)
         self.sent = 0
         if token:
             self.http.headers["Authorization"] = f"Bearer {token}"

@@ -221,3 +221,104 @@ def test_the_install_guide_says_what_setup_prints() -> None:
             piece = piece.strip(' "')
             if len(piece) > 8:
                 assert piece in guide, f"docs/addin.md lacks: {piece}"
+
+
+def _issue(ca_files: HomeFiles, name: str) -> x509.Certificate:
+    """A server certificate for ``name`` signed with the authority's own key: what a thief
+    of the key would make."""
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+
+    ca = load(ca_files.ca_cert)
+    ca_key = serialization.load_pem_private_key(ca_files.ca_key.read_bytes(), password=None)
+    key = ec.generate_private_key(ec.SECP256R1())
+    now = dt.datetime.now(dt.timezone.utc)
+    return (
+        x509.CertificateBuilder()
+        .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)]))
+        .issuer_name(ca.subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(minutes=1))
+        .not_valid_after(now + dt.timedelta(days=30))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
+        .add_extension(
+            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca.public_key()),  # type: ignore[arg-type]
+            critical=False,
+        )
+        .sign(ca_key, hashes.SHA256())  # type: ignore[arg-type]
+    )
+
+
+def test_the_authoritys_name_constraints_are_critical_and_hold_against_its_own_key(
+    home: Path,
+) -> None:
+    """cryptography's own path validation: the service's certificate chains to the
+    authority; one for somebody else's site, signed with the same key, does not."""
+    from cryptography.x509.verification import PolicyBuilder, Store, VerificationError
+
+    run("--home", str(home))
+    files = HomeFiles(home)
+    ca = load(files.ca_cert)
+    constraints = ca.extensions.get_extension_for_class(x509.NameConstraints)
+    assert constraints.critical is True
+    store = Store([ca])
+    verifier = PolicyBuilder().store(store).build_server_verifier(x509.DNSName("localhost"))
+    assert verifier.verify(load(files.server_cert), [])[-1] == ca
+    forged = _issue(files, "www.icbc.com.cn")
+    other = PolicyBuilder().store(store).build_server_verifier(x509.DNSName("www.icbc.com.cn"))
+    with pytest.raises(VerificationError, match="name constraint"):
+        other.verify(forged, [])
+
+
+def test_an_authority_with_non_critical_name_constraints_is_made_anew(home: Path) -> None:
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+
+    run("--home", str(home))
+    files = HomeFiles(home)
+    old = load(files.ca_cert)
+    key = serialization.load_pem_private_key(files.ca_key.read_bytes(), password=None)
+    builder = x509.CertificateBuilder(
+        issuer_name=old.subject,
+        subject_name=old.subject,
+        public_key=old.public_key(),
+        serial_number=x509.random_serial_number(),
+        not_valid_before=old.not_valid_before_utc,
+        not_valid_after=old.not_valid_after_utc,
+    )
+    for ext in old.extensions:
+        critical = False if isinstance(ext.value, x509.NameConstraints) else ext.critical
+        builder = builder.add_extension(ext.value, critical=critical)
+    assert isinstance(key, ec.EllipticCurvePrivateKey)
+    weak = builder.sign(key, hashes.SHA256())
+    files.ca_cert.write_bytes(weak.public_bytes(serialization.Encoding.PEM))
+
+    result = run("--home", str(home))
+    assert "certificate authority (new)" in result.output
+    assert "name constraints were not critical" in result.output
+    assert load(files.ca_cert).extensions.get_extension_for_class(x509.NameConstraints).critical
+
+
+def test_setup_makes_the_local_services_token_once_readable_by_its_owner_only(
+    home: Path,
+) -> None:
+    from addin.officeaddin.token import install_token
+
+    run("--home", str(home))
+    token_file = HomeFiles(home).service_token
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    token = token_file.read_text().strip()
+    assert len(token) >= 40
+    run("--home", str(home))
+    assert install_token(home) == token  # kept: the pane and scripts go on working
+    token_file.chmod(0o644)
+    with pytest.raises(XlcrmError) as refused:
+        install_token(home)
+    assert (
+        refused.value.message == "the service's token can be read by other users of this computer"
+    )
+    assert f"chmod 600 {token_file}" in (refused.value.hint or "")

@@ -20,7 +20,7 @@ from pathlib import Path
 import httpx
 import keyring
 import pytest
-from addin_client import AddinClient, ServiceFailed, running_service
+from addin_client import CLIENT_HEADERS, TOKEN, AddinClient, ServiceFailed, running_service
 from keyring.backend import KeyringBackend
 from maildirs import T0, Mail, mail
 from officehost import OfficeHost
@@ -36,6 +36,8 @@ from sync.open import open_mailbox
 
 ROOT = Path(__file__).resolve().parents[1]
 smtp = pytest.fixture(smtp_server)
+# What the add-in sends on every API call besides its body.
+ADDIN = {**CLIENT_HEADERS, "Authorization": f"Bearer {TOKEN}"}
 
 
 @pytest.fixture(scope="module")
@@ -144,10 +146,10 @@ def test_a_shared_service_does_not_read_folders_on_its_own_disk(tmp_path: Path) 
     box = maildir(tmp_path)
     host = OfficeHost.from_xlsx(customers_book(tmp_path / "crm.xlsx", mailbox=box.url))
     with (
-        running_service(ServiceConfig(token="t0k3n", local=False)) as url,
+        running_service(ServiceConfig(token=TOKEN, local=False)) as url,
         pytest.raises(ServiceFailed) as failed,
     ):
-        AddinClient(url, host, token="t0k3n").run("sync")
+        AddinClient(url, host).run("sync")
     assert "own disk" in failed.value.error["what"]
 
 
@@ -376,7 +378,7 @@ def test_errors_are_split_into_your_input_and_try_again(
     tmp_path: Path, base_url: str, serve: Callable[[ServiceConfig], str]
 ) -> None:
     host = OfficeHost.from_xlsx(customers_book(tmp_path / "crm.xlsx"))
-    http = httpx.Client(base_url=base_url)
+    http = httpx.Client(base_url=base_url, headers=ADDIN)
     request = host.request("sync")
 
     old = http.post("/api/v1/plan", json={**request, "protocol": 0})
@@ -391,7 +393,12 @@ def test_errors_are_split_into_your_input_and_try_again(
     assert bad.status_code == 400
     assert bad.json()["error"]["where"].startswith("tables.customers")
 
-    assert http.post("/api/v1/plan", content=b"{not json").status_code == 400
+    json_type = {"Content-Type": "application/json"}
+    not_json = http.post("/api/v1/plan", content=b"{not json", headers=json_type)
+    assert (not_json.status_code, not_json.json()["error"]["what"]) == (
+        400,
+        "the request is not JSON",
+    )
 
     host2 = OfficeHost.from_xlsx(
         customers_book(tmp_path / "b.xlsx", mailbox="imaps://me@127.0.0.1:1")
@@ -414,31 +421,56 @@ def test_gzip_requests_and_the_size_limit(tmp_path: Path, base_url: str) -> None
     answer = httpx.post(
         f"{base_url}/api/v1/plan",
         content=bomb,
-        headers={"Content-Encoding": "gzip", "Content-Type": "application/json"},
+        headers={**ADDIN, "Content-Encoding": "gzip", "Content-Type": "application/json"},
     )
     assert answer.status_code == 413
+    assert answer.json()["error"]["what"] == "the request is larger than 96 MB"
+    cut = httpx.post(
+        f"{base_url}/api/v1/plan",
+        content=gzip.compress(json.dumps(request).encode())[:-10],
+        headers={**ADDIN, "Content-Encoding": "gzip", "Content-Type": "application/json"},
+    )
+    assert cut.status_code == 400
+    assert "gzip data is cut short" in cut.json()["error"]["what"]
 
 
 def test_beyond_localhost_every_api_call_needs_the_token(tmp_path: Path) -> None:
     host = OfficeHost.from_xlsx(customers_book(tmp_path / "crm.xlsx"))
-    with running_service(ServiceConfig(token="t0k3n", local=False)) as url:
-        assert httpx.get(f"{url}/api/v1/commands").status_code == 401
-        wrong = httpx.get(f"{url}/api/v1/commands", headers={"Authorization": "Bearer nope"})
+    with running_service(ServiceConfig(token="t0k3n-for-a-team", local=False)) as url:
+        bare = httpx.get(f"{url}/api/v1/commands", headers=CLIENT_HEADERS)
+        assert bare.status_code == 401
+        wrong = httpx.get(
+            f"{url}/api/v1/commands", headers={**CLIENT_HEADERS, "Authorization": "Bearer nope"}
+        )
         assert wrong.status_code == 401
         assert wrong.json()["error"]["kind"] == "auth"
+        # A shared service's token is given out by a person, never by the service.
+        session = httpx.get(f"{url}/api/v1/session", headers=CLIENT_HEADERS)
+        assert session.status_code == 401
+        assert "from your administrator" in session.json()["error"]["fix"]
         assert httpx.get(f"{url}/taskpane.html").status_code == 200
-        ok = AddinClient(url, host, token="t0k3n").run("settings", {"step": "get"})
+        ok = AddinClient(url, host, token="t0k3n-for-a-team").run("settings", {"step": "get"})
         assert ok.result["settings"]
 
 
-def test_a_tokenless_service_refuses_calls_through_a_proxy(base_url: str) -> None:
-    proxied = httpx.get(f"{base_url}/api/v1/commands", headers={"X-Forwarded-For": "10.1.2.3"})
+def test_a_local_service_hands_its_token_to_its_own_pages_only(base_url: str) -> None:
+    """The pane's same-origin request gets the token; through a proxy (the whole network
+    behind it) or without the add-in's header, nobody does."""
+    own = httpx.get(
+        f"{base_url}/api/v1/session", headers={**CLIENT_HEADERS, "Sec-Fetch-Site": "same-origin"}
+    )
+    assert own.status_code == 200
+    assert own.json()["token"] == TOKEN
+    proxied = httpx.get(
+        f"{base_url}/api/v1/session", headers={**CLIENT_HEADERS, "X-Forwarded-For": "10.1.2.3"}
+    )
     assert proxied.status_code == 401
-    assert "--token-file" in proxied.json()["error"]["fix"]
+    assert "token" not in proxied.json()
+    assert httpx.get(f"{base_url}/api/v1/session").status_code == 403
 
 
 def test_commands_are_listed_with_titles_in_both_languages(base_url: str) -> None:
-    listed = httpx.get(f"{base_url}/api/v1/commands").json()
+    listed = httpx.get(f"{base_url}/api/v1/commands", headers=ADDIN).json()
     names = {c["name"]: c for c in listed["commands"]}
     assert {"sync", "contract", "campaign", "import", "settings"} <= set(names)
     assert names["sync"]["title"] == {"en": "Sync mail", "zh": "同步邮件"}

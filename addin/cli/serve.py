@@ -85,6 +85,15 @@ TOKEN_VARIABLE = "XLCRM_SERVICE_TOKEN"
     help="Where the workers keep the campaign claims ledger (default: the xlcrm home folder's "
     "service/ folder). Every worker must see the same folder.",
 )
+@click.option(
+    "--allow-host",
+    "allow_hosts",
+    multiple=True,
+    metavar="NAME|URL",
+    help="Another host name the service answers for, or the https://… address of a proxy in "
+    "front of it (repeatable). Default: the loopback names for a local service, else --host "
+    "and the names in its certificate. Other Host headers are refused (DNS rebinding).",
+)
 @handle_errors
 def serve(
     host: str,
@@ -99,6 +108,7 @@ def serve(
     transports: tuple[str, ...],
     template_dirs: tuple[Path, ...],
     state_dir: Path | None,
+    allow_hosts: tuple[str, ...],
 ) -> None:
     """Run the xlcrm service for the Excel add-in (HTTPS, https://localhost:8443 by default).
 
@@ -109,6 +119,10 @@ def serve(
     XLCRM_PASSWORD for the URLs given with --mailbox / --transport. The service opens no other
     mailbox (docs/secrets.md). Run 'xlcrm addin setup' first for the certificate and the
     manifest.
+
+    Every API call needs an access token, on localhost too: a local service makes one per
+    install (in the xlcrm home folder) and hands it to its own task pane only; a shared
+    service takes one from --token-file or $XLCRM_SERVICE_TOKEN. See docs/security.md.
     """
     import uvicorn
 
@@ -133,11 +147,20 @@ def serve(
 
             cert, key = server_ssl_paths()
         ssl = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
+    # Only a per-install token is handed to the pane; a shared token is given out by a person.
+    bootstrap = not token
+    if not token:
+        from ..officeaddin.token import install_token
+
+        token = install_token()
+    names, origins = _served(host, local, cert if ssl else None, allow_hosts)
     # Workers are separate processes: they take their configuration from the environment.
     os.environ["XLCRM_SERVICE_LOCAL"] = "1" if local else "0"
     os.environ["XLCRM_SERVICE_INSECURE"] = "1" if insecure else "0"
-    if token:
-        os.environ[TOKEN_VARIABLE] = token
+    os.environ["XLCRM_SERVICE_BOOTSTRAP"] = "1" if bootstrap else "0"
+    os.environ["XLCRM_SERVICE_HOSTS"] = "\n".join(names)
+    os.environ["XLCRM_SERVICE_ORIGINS"] = "\n".join(origins)
+    os.environ[TOKEN_VARIABLE] = token
     from ..officeaddin.home import xlcrm_home
     from ..service.commands import mailbox_key
 
@@ -160,3 +183,53 @@ def serve(
         server_header=False,
         **ssl,  # type: ignore[arg-type]
     )
+
+
+def _served(
+    host: str, local: bool, cert: Path | None, allowed: tuple[str, ...]
+) -> tuple[list[str], list[str]]:
+    """The Host names and extra origins the service answers for (see ``--allow-host``)."""
+    import urllib.parse
+
+    from ..errors import UsageError
+
+    names: list[str] = []
+    origins: list[str] = []
+    for entry in allowed:
+        if "://" in entry:
+            parsed = urllib.parse.urlsplit(entry)
+            if parsed.scheme not in ("http", "https") or not parsed.hostname:
+                raise UsageError("--allow-host", f"not an http(s) address: {entry!r}")
+            names.append(parsed.hostname)
+            origins.append(f"{parsed.scheme}://{parsed.netloc}".lower())
+        else:
+            names.append(entry.strip().lower())
+    if local:
+        names.append("localhost")
+    else:
+        if host not in ("0.0.0.0", "::", ""):
+            names.append(host)
+        if cert is not None:
+            names += _certificate_names(cert)
+        if not names:
+            raise UsageError(
+                "--host",
+                f"listening on {host}, the service does not know which host names it serves",
+                "give them with --allow-host (e.g. --allow-host crm.example.com)",
+            )
+    return names, origins
+
+
+def _certificate_names(cert: Path) -> list[str]:
+    """The DNS names and addresses a server certificate is valid for: the names people use
+    to reach this service."""
+    from cryptography import x509
+
+    try:
+        loaded = x509.load_pem_x509_certificate(cert.read_bytes())
+        sans = loaded.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    except (OSError, ValueError, x509.ExtensionNotFound):
+        return []
+    return [str(n) for n in sans.get_values_for_type(x509.DNSName)] + [
+        str(a) for a in sans.get_values_for_type(x509.IPAddress)
+    ]

@@ -125,9 +125,12 @@ def _load_ca(
     if cert.not_valid_after_utc - now < dt.timedelta(days=RENEW_DAYS):
         return None, "the certificate authority expires within 30 days"
     try:
-        permitted = cert.extensions.get_extension_for_class(x509.NameConstraints).value
+        constraints = cert.extensions.get_extension_for_class(x509.NameConstraints)
     except x509.ExtensionNotFound:
-        permitted = None
+        constraints = None
+    if constraints is not None and not constraints.critical:
+        return None, "the certificate authority's name constraints were not critical (older xlcrm)"
+    permitted = constraints.value if constraints is not None else None
     if permitted is None or not set(_subtrees(names)) <= set(permitted.permitted_subtrees or ()):
         return None, "the certificate authority was made for other host names"
     return (cert, key), ""
@@ -153,11 +156,11 @@ def _make_ca(
         .not_valid_after(now + dt.timedelta(days=CA_DAYS))
         .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
         .add_extension(_key_usage(cert_sign=True), critical=True)
-        # Not critical, so that a client that does not know name constraints still accepts
-        # the authority; every current browser and operating system enforces them.
+        # Critical (RFC 5280 4.2.1.10 requires it): a client that does not understand name
+        # constraints must refuse the authority rather than trust it for every name.
         .add_extension(
             x509.NameConstraints(permitted_subtrees=_subtrees(names), excluded_subtrees=None),
-            critical=False,
+            critical=True,
         )
         .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
         .sign(key, hashes.SHA256())

@@ -59,6 +59,11 @@ class HomeFiles:
     def manifest(self) -> Path:
         return self.home / "manifest.xml"
 
+    @property
+    def service_token(self) -> Path:
+        """The per-install access token of the local service (mode 0600)."""
+        return self.home / "service-token"
+
 
 def server_ssl_paths(home: Path | None = None) -> tuple[Path, Path]:
     """``(certfile, keyfile)`` for the HTTPS service, as made by ``xlcrm addin setup``."""

@@ -16,6 +16,7 @@ from .certs import LOOPBACK, ensure_certificates
 from .home import HomeFiles, write_file, xlcrm_home
 from .instructions import Made
 from .manifest import build_manifest, check_base_url
+from .token import install_token
 
 DEFAULT_URL = "https://localhost:8443"
 
@@ -49,7 +50,8 @@ def setup(
     out: Path | None = None,
     force: bool = False,
 ) -> Made:
-    """Make (or keep) the certificates for ``url``'s host and write its manifest."""
+    """Make (or keep) the certificates for ``url``'s host, the local service's access
+    token, and write its manifest."""
     base = check_base_url(url)
     parsed = urllib.parse.urlsplit(base)
     host = parsed.hostname or ""
@@ -58,6 +60,7 @@ def setup(
         raise UsageError(f"--home {files.home}", "is a file, not a folder")
     certs = ensure_certificates(files, host, force=force)
     ident = addin_id(files)
+    install_token(files.home)  # the local service's access token (docs/security.md)
     manifest = build_manifest(base, addin_id=ident)
     write_file(files.manifest, manifest, 0o644)
     copies: tuple[Path, ...] = ()

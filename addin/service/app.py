@@ -13,10 +13,8 @@ trouble). Secrets never appear in an answer or a log line.
 
 from __future__ import annotations
 
-import hmac
-import json
 import logging
-import zlib
+import secrets
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -30,7 +28,6 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 from sync.mailbox import MailboxError
 
@@ -38,21 +35,23 @@ from .. import __version__
 from ..errors import XlcrmError
 from ..remote import RemoteBook, plan_reads
 from ..remote import protocol as p
+from .body import BodyError, BodyReader, decode_json
+from .boundary import Boundary, BoundaryGate, served_names
 from .commands import COMMANDS, Context, Outcome
 
 log = logging.getLogger(__name__)
 
-# Decompressed. The first Sync mail of a 100,000-customer, 300,000-interaction workbook posts
-# about 60 MB of JSON (bench/README.md); gzip makes that a few megabytes on the wire.
-MAX_BODY = 256 * 1024 * 1024
-
 
 @dataclass(frozen=True)
 class ServiceConfig:
-    """How this service runs. ``token``: required on every API call when set (any
-    deployment beyond localhost). ``local``: bound to loopback only, so local mail folders
-    (``maildir:``…) on this machine may be read. ``insecure``: do not check mail servers'
-    certificates (test servers only)."""
+    """How this service runs. ``token``: required on every API call (none given: a random
+    one for this process, which only its own pages can fetch). ``local``: bound to loopback
+    only, so local mail folders (``maildir:``…) on this machine may be read. ``insecure``: do
+    not check mail servers' certificates (test servers only). ``hosts``: the host names the
+    service answers for (empty: the loopback names); ``origins``: extra origins its pages are
+    served from (a TLS proxy in front). ``bootstrap``: hand the token to the service's own
+    pages through ``/api/v1/session`` — for a local, per-install token, never a shared one
+    (see ``docs/security.md``)."""
 
     token: str | None = None
     local: bool = True
@@ -66,6 +65,9 @@ class ServiceConfig:
     transports: tuple[str, ...] = ()
     template_dirs: tuple[Path, ...] = ()
     state_dir: Path | None = None
+    hosts: tuple[str, ...] = ()
+    origins: tuple[str, ...] = ()
+    bootstrap: bool = True
 
 
 class InputError(Exception):
@@ -96,30 +98,6 @@ def _validation_error(exc: ValidationError) -> JSONResponse:
         "the add-in sent a request the service cannot use: "
         "reload the task pane; if it persists, update the add-in and the service",
     )
-
-
-async def _body(request: Request) -> Any:
-    declared = request.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY:
-        raise InputError("the request is too large", fix="select fewer rows", status=413)
-    raw = bytearray()
-    async for chunk in request.stream():
-        raw += chunk
-        if len(raw) > MAX_BODY:
-            raise InputError("the request is too large", fix="select fewer rows", status=413)
-    data = bytes(raw)
-    if request.headers.get("content-encoding", "").lower() == "gzip":
-        inflater = zlib.decompressobj(wbits=31)
-        try:
-            data = inflater.decompress(data, MAX_BODY + 1)
-        except zlib.error:
-            raise InputError("the request's gzip data is damaged", fix="try again") from None
-        if len(data) > MAX_BODY or inflater.unconsumed_tail:
-            raise InputError("the request is too large", fix="select fewer rows", status=413)
-    try:
-        return json.loads(data)
-    except ValueError:
-        raise InputError("the request is not JSON", fix="reload the task pane") from None
 
 
 def _command(name: str):  # type: ignore[no-untyped-def]
@@ -155,10 +133,28 @@ def _answer(model: type[p.RunResponse], book: RemoteBook, outcome: Outcome) -> J
 
 
 async def _guarded(request: Request, handler) -> Response:  # type: ignore[no-untyped-def]
+    """Read the body (bounded), then decode, validate, run and serialise the answer in a
+    worker thread: the event loop only moves bytes, so it stays responsive while a big
+    request is being worked on."""
     try:
-        data = await _body(request)
-        _check_protocol(data)
-        return await handler(data)
+        async with BodyReader(request) as reader:
+            # Handed over in a box, so that the bytes are freed as soon as they are decoded
+            # (this frame would otherwise hold them to the end of the request).
+            box: list[Any] = [await reader.read()]
+            return await anyio.to_thread.run_sync(_decode_and_handle, box, handler)
+    except BodyError as exc:
+        return error("input", exc.what, None, exc.fix, exc.status)
+
+
+def _decode_and_handle(box: list[Any], handler) -> Response:  # type: ignore[no-untyped-def]
+    """In a worker thread: JSON → protocol check → the handler; errors → their answers. The
+    handler takes the decoded request out of ``box``, so it is freed once validated."""
+    try:
+        box.append(decode_json(box.pop()))
+        _check_protocol(box[0])
+        return handler(box)  # type: ignore[no-any-return]
+    except BodyError as exc:
+        return error("input", exc.what, None, exc.fix, exc.status)
     except InputError as exc:
         kind = "version" if exc.status == 409 else "input"
         return error(kind, exc.what, exc.where, exc.fix, exc.status)
@@ -191,9 +187,22 @@ def create_app(config: ServiceConfig | None = None) -> Starlette:
             }
         )
 
+    token = config.token or secrets.token_urlsafe(32)
+    boundary = Boundary(
+        token=token,
+        names=served_names(config.hosts),
+        origins=frozenset(o.lower().rstrip("/") for o in config.origins),
+        bootstrap=config.bootstrap and config.local,
+    )
+
+    async def session(_: Request) -> Response:
+        # Reached only past the boundary's checks: a same-origin request on a served host name
+        # from a service that hands out its token (``boundary.check``).
+        return JSONResponse({"protocol": p.PROTOCOL, "token": token})
+
     async def plan(request: Request) -> Response:
-        async def handle(data: Any) -> Response:
-            req = p.PlanRequest.model_validate(data)
+        def handle(box: list[Any]) -> Response:
+            req = p.PlanRequest.model_validate(box.pop())
             command = _command(req.command)
             options = command.parse(req.options)
             book = RemoteBook(req)
@@ -203,69 +212,26 @@ def create_app(config: ServiceConfig | None = None) -> Starlette:
         return await _guarded(request, handle)
 
     async def run(request: Request) -> Response:
-        async def handle(data: Any) -> Response:
-            req = p.RunRequest.model_validate(data)
+        def handle(box: list[Any]) -> Response:
+            req = p.RunRequest.model_validate(box.pop())
             command = _command(req.command)
             options = command.parse(req.options)
             book = RemoteBook(req)
-            outcome = await anyio.to_thread.run_sync(
-                command.run, Context(book, options, config, req)
-            )
+            outcome = command.run(Context(book, options, config, req))
             return _answer(p.RunResponse, book, outcome)
 
         return await _guarded(request, handle)
 
     routes = [
         Route("/api/v1/health", health),
+        Route("/api/v1/session", session),
         Route("/api/v1/commands", commands),
         Route("/api/v1/plan", plan, methods=["POST"]),
         Route("/api/v1/run", run, methods=["POST"]),
         Mount("/", StaticFiles(directory=config.web_dir or web_dir(), html=True)),
     ]
-    middleware = [Middleware(TokenGate, token=config.token)]
+    middleware = [Middleware(BoundaryGate, boundary=boundary)]
     return Starlette(routes=routes, middleware=middleware)
-
-
-PROXY_HEADERS = (b"forwarded", b"x-forwarded-for", b"x-real-ip")
-
-
-class TokenGate:
-    """Every API call needs ``Authorization: Bearer <token>``; static files do not (Office
-    loads them before the user can type a token, and they hold nothing secret).
-
-    A service started without a token (on localhost) refuses API calls that came through a
-    proxy: behind nginx a loopback service is reachable from the whole network, and that
-    must not happen without a token by accident."""
-
-    def __init__(self, app: ASGIApp, token: str | None) -> None:
-        self.app = app
-        self.expected = f"Bearer {token}".encode() if token else None
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http" and scope["path"].startswith("/api/"):
-            headers = dict(scope["headers"])
-            if self.expected is None and any(h in headers for h in PROXY_HEADERS):
-                response = error(
-                    "auth",
-                    "this xlcrm service has no access token but is reached through a proxy",
-                    None,
-                    "start it with --token-file (see docs/addin.md, 'A shared service')",
-                    401,
-                )
-                await response(scope, receive, send)
-                return
-            given = headers.get(b"authorization", b"")
-            if self.expected is not None and not hmac.compare_digest(given, self.expected):
-                response = error(
-                    "auth",
-                    "this xlcrm service needs its access token",
-                    None,
-                    "enter the token from your administrator in the task pane's Settings",
-                    401,
-                )
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
 
 
 def app_from_environment() -> Starlette:
@@ -285,5 +251,8 @@ def app_from_environment() -> Starlette:
             transports=tuple(listed("XLCRM_SERVICE_TRANSPORTS")),
             template_dirs=tuple(Path(p) for p in listed("XLCRM_SERVICE_TEMPLATES")),
             state_dir=Path(state) if state else None,
+            hosts=tuple(listed("XLCRM_SERVICE_HOSTS")),
+            origins=tuple(listed("XLCRM_SERVICE_ORIGINS")),
+            bootstrap=os.environ.get("XLCRM_SERVICE_BOOTSTRAP", "0") == "1",
         )
     )

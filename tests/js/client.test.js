@@ -24,9 +24,13 @@ function book() {
   });
 }
 
-/** A fake service: `routes[path]` answers each call (a function of the parsed body). */
+/** A fake service: `routes[path]` answers each call (a function of the parsed body); like
+ * a local xlcrm serve, it hands its token to the page at /api/v1/session. */
+const SESSION_TOKEN = "per-install-token";
 function service(routes) {
-  const calls = [];
+  routes = { "/api/v1/session": () => ({ protocol: 1, token: SESSION_TOKEN }), ...routes };
+  const calls = []; // the API calls but the session: what the commands cost
+  const all = []; // every call, the session included
   const fetch = async (url, init = {}) => {
     const path = new URL(url, "http://pane.example").pathname;
     let body = null;
@@ -35,12 +39,14 @@ function service(routes) {
       const text = init.headers["Content-Encoding"] === "gzip" ? gunzipSync(raw).toString("utf8") : raw.toString("utf8");
       body = JSON.parse(text);
     }
-    calls.push({ path, method: init.method, headers: init.headers, body, size: init.body?.length ?? 0 });
+    const call = { path, method: init.method, headers: init.headers, body, size: init.body?.length ?? 0 };
+    all.push(call);
+    if (path !== "/api/v1/session") calls.push(call);
     const answer = routes[path](body, calls.length);
     if (answer instanceof Response) return answer;
     return new Response(JSON.stringify(answer), { status: 200, headers: { "Content-Type": "application/json" } });
   };
-  return { fetch, calls };
+  return { fetch, calls, all };
 }
 
 const reads = { customers: { sheet: "Customers", table: "Customers", address: "A1:E2", columns: [0, 2, 3] } };
@@ -186,10 +192,59 @@ describe("run", () => {
 
   it("lists the commands", async () => {
     const list = { protocol: 1, version: "0.1.0", commands: [{ name: "sync", title: { en: "Sync mail", zh: "同步邮件" }, needs_selection: false }] };
-    const { fetch, calls } = service({ "/api/v1/commands": () => list });
+    const { fetch, all } = service({ "/api/v1/commands": () => list });
     expect(await new XlcrmClient({ baseUrl: "http://127.0.0.1:8765", fetch }).commands()).toEqual(list);
-    expect(calls[0].method).toBe("GET");
-    expect(calls[0].headers.Authorization).toBeUndefined();
+    expect(all.map((c) => c.path)).toEqual(["/api/v1/session", "/api/v1/commands"]);
+    expect(all[0].headers.Authorization).toBeUndefined();
+    expect(all[1].method).toBe("GET");
+    expect(all[1].headers.Authorization).toBe(`Bearer ${SESSION_TOKEN}`);
+  });
+});
+
+describe("the trust boundary (docs/security.md)", () => {
+  it("asks the serving service for its token once and sends it, with the client header, on every call", async () => {
+    const { fetch, all: calls } = service({
+      "/api/v1/plan": () => ({ protocol: 1, status: "read", reads }),
+      "/api/v1/run": () => ({ protocol: 1, status: "done", actions: [], result: {} }),
+    });
+    const client = new XlcrmClient({ fetch, excel: excelFor(book()) });
+    await client.run("sync");
+    await client.run("sync");
+    expect(calls.map((c) => c.path)).toEqual([
+      "/api/v1/session",
+      "/api/v1/plan",
+      "/api/v1/run",
+      "/api/v1/plan",
+      "/api/v1/run",
+    ]);
+    for (const call of calls) expect(call.headers["X-Xlcrm-Client"]).toBe("taskpane");
+    for (const call of calls.slice(1)) {
+      expect(call.headers.Authorization).toBe(`Bearer ${SESSION_TOKEN}`);
+      expect(call.headers["Content-Type"]).toBe("application/json");
+    }
+  });
+
+  it("a configured token (a shared service) is sent and the session is never asked", async () => {
+    const { fetch, all: calls } = service({ "/api/v1/commands": () => ({ protocol: 1, commands: [] }) });
+    await new XlcrmClient({ token: "team-token", fetch }).commands();
+    expect(calls.map((c) => c.path)).toEqual(["/api/v1/commands"]);
+    expect(calls[0].headers.Authorization).toBe("Bearer team-token");
+  });
+
+  it("a service that hands out no token asks for it in Settings, and is asked again next time", async () => {
+    let refusals = 1;
+    const { fetch, all: calls } = service({
+      "/api/v1/session": () =>
+        refusals-- > 0
+          ? new Response(JSON.stringify({ error: { kind: "auth", what: "this xlcrm service does not hand out its access token", fix: "enter the token" } }), { status: 401 })
+          : { protocol: 1, token: "later" },
+      "/api/v1/commands": () => ({ protocol: 1, commands: [] }),
+    });
+    const client = new XlcrmClient({ fetch });
+    await expect(client.commands()).rejects.toMatchObject({ kind: "auth", status: 401 });
+    await client.commands();
+    expect(calls.map((c) => c.path)).toEqual(["/api/v1/session", "/api/v1/session", "/api/v1/commands"]);
+    expect(calls[2].headers.Authorization).toBe("Bearer later");
   });
 });
 

@@ -4,6 +4,12 @@
 
 export const PROTOCOL = 1;
 
+/** Sent on every API call. A page on another site cannot add it to a "simple" request (a
+ * form post, a no-cors fetch), so its browser must ask the service first, and the service
+ * grants no cross-origin access: the call never happens (docs/security.md). */
+export const CLIENT_HEADER = "X-Xlcrm-Client";
+export const CLIENT_NAME = "taskpane";
+
 /** Bodies above this many bytes are gzip-compressed when the browser can: a run request
  * carrying a few thousand customers shrinks about tenfold, small ones are not worth it. */
 export const GZIP_THRESHOLD = 64 * 1024;
@@ -119,12 +125,17 @@ export async function encodeBody(payload) {
  */
 export async function call(conn, method, path, payload = undefined, signal = undefined) {
   const t = texts(conn.lang);
-  const headers = { Accept: "application/json", "Accept-Language": conn.lang || "en" };
+  const headers = {
+    Accept: "application/json",
+    "Accept-Language": conn.lang || "en",
+    [CLIENT_HEADER]: CLIENT_NAME,
+  };
   if (conn.token) headers.Authorization = `Bearer ${conn.token}`;
-  const init = { method, headers, signal };
+  // same-origin credentials only, and never a cached answer: each call is a command.
+  const init = { method, headers, signal, credentials: "same-origin", cache: "no-store" };
   if (payload !== undefined) {
     const { body, gzip } = await encodeBody(payload);
-    headers["Content-Type"] = "application/json; charset=utf-8";
+    headers["Content-Type"] = "application/json";
     if (gzip) headers["Content-Encoding"] = "gzip";
     init.body = body;
   }

@@ -12,10 +12,15 @@ export { ServiceError, applyActions, excelText, readInventory, readRanges };
 const MAX_BATCHES = 100_000;
 
 export class XlcrmClient {
+  /** The token a local service handed to this page (a promise, fetched once). */
+  #session = null;
+
   /**
    * @param {{baseUrl?: string, token?: string|null, fetch?: typeof fetch, excel?: any,
    *   lang?: string}} [options]  `baseUrl` without the trailing slash ("" when the task pane
-   *   is served by the service itself); `excel` is the Office.js `Excel` namespace
+   *   is served by the service itself); `token` the access token of a shared service (none:
+   *   the service that served this page hands its own to it); `excel` the Office.js `Excel`
+   *   namespace
    */
   constructor({ baseUrl = "", token = null, fetch = globalThis.fetch, excel = globalThis.Excel, lang = "en" } = {}) {
     this.baseUrl = baseUrl.replace(/\/+$/, "");
@@ -27,13 +32,36 @@ export class XlcrmClient {
     this.lang = lang;
   }
 
-  get #conn() {
-    return { baseUrl: this.baseUrl, token: this.token, fetch: this.fetch, lang: this.lang };
+  /** Where and how to call, with the token: the configured one, else the service's own
+   * (asked once from /api/v1/session, which answers only this service's own pages). */
+  async #conn() {
+    const conn = { baseUrl: this.baseUrl, token: this.token, fetch: this.fetch, lang: this.lang };
+    if (!conn.token) {
+      this.#session ??= call(conn, "GET", "/api/v1/session").then((answer) => answer.token);
+      try {
+        conn.token = await this.#session;
+      } catch (err) {
+        this.#session = null; // asked again next time (the service may have been down)
+        throw err;
+      }
+    }
+    return conn;
+  }
+
+  /** One API call; a refused session token is forgotten, so the next call asks again. */
+  async #call(method, path, payload = undefined, signal = undefined) {
+    const conn = await this.#conn();
+    try {
+      return await call(conn, method, path, payload, signal);
+    } catch (err) {
+      if (err?.kind === "auth" && !this.token) this.#session = null;
+      throw err;
+    }
   }
 
   /** The commands the service offers: `{protocol, version, commands: [{name, title, needs_selection}]}`. */
   async commands() {
-    return call(this.#conn, "GET", "/api/v1/commands");
+    return this.#call("GET", "/api/v1/commands");
   }
 
   /**
@@ -76,12 +104,12 @@ export class XlcrmClient {
   async #once(command, options, signal) {
     const seen = await this.excel.run((context) => readInventory(context));
     const request = { protocol: PROTOCOL, command, options, ...seen };
-    const plan = await call(this.#conn, "POST", "/api/v1/plan", request, signal);
+    const plan = await this.#call("POST", "/api/v1/plan", request, signal);
     // "read" (the usual answer): read plan.reads and run. "done"/"more": the plan is the
     // answer itself (Sync mail with no new mail finishes here without reading a table).
     if (plan.status === "done" || plan.status === "more") return plan;
     const tables = await this.excel.run((context) => readRanges(context, plan.reads ?? {}));
     signal?.throwIfAborted();
-    return call(this.#conn, "POST", "/api/v1/run", { ...request, tables }, signal);
+    return this.#call("POST", "/api/v1/run", { ...request, tables }, signal);
   }
 }

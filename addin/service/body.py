@@ -1,0 +1,171 @@
+"""Reading a request body within fixed bounds: size on the wire, size inflated, JSON depth.
+
+The limits come from measurement (``bench/bench_service_memory.py``, ``bench/README.md``):
+the largest request the add-in legitimately sends — the first Sync mail of a 100,000-customer,
+300,000-interaction workbook — is 59 MB of JSON (13 MB gzip-compressed) and its handling peaks
+below the 300 MB the service may use. ``MAX_BODY`` leaves room above that request and no more.
+
+A gzip body is inflated as it arrives, each piece at most up to the limit, so a bomb is cut off
+at ``MAX_BODY`` bytes and never materialises; inflating runs in a worker thread, like JSON
+decoding, validation and the command itself, so that one big request never stalls the event
+loop that answers everybody else.
+"""
+
+from __future__ import annotations
+
+import json
+import zlib
+from typing import Any
+
+import anyio
+from starlette.requests import Request
+
+# Inflated bytes of JSON. The largest legitimate request is 59.2 MB (bench/README.md).
+MAX_BODY = 96 * 1024 * 1024
+# Values (strings, numbers, arrays, objects). Bytes alone do not bound memory: a Python object
+# costs 30 to 80 bytes, so 10 MB of "[{},{},…]" are 250 MB of dicts. Measured cost of the
+# largest legitimate request: see bench/README.md.
+MAX_VALUES = 6_000_000
+# Arrays and objects inside each other. The protocol needs six levels (request → tables →
+# table → columns → column → values); options and results a few more.
+MAX_DEPTH = 32
+# Bodies above this size are decoded and run one at a time, so that two big requests never
+# add up past the service's memory bound; small ones (every button press with nothing new)
+# never wait for them.
+BIG_BODY = 8 * 1024 * 1024
+_big = anyio.CapacityLimiter(1)
+
+
+class BodyError(Exception):
+    def __init__(self, what: str, fix: str, status: int = 400) -> None:
+        super().__init__(what)
+        self.what, self.fix, self.status = what, fix, status
+
+
+def too_large() -> BodyError:
+    return BodyError(
+        f"the request is larger than {MAX_BODY // (1024 * 1024)} MB",
+        "select fewer rows, or split the workbook; see docs/security.md for the limits",
+        413,
+    )
+
+
+class BodyReader:
+    """Reads one request's body within the limits. Use as ``async with BodyReader(...)``: it
+    holds the one-big-request-at-a-time slot from the moment the body gets big until the
+    request has been answered."""
+
+    def __init__(self, request: Request) -> None:
+        self.request = request
+        self.holding = False
+
+    async def __aenter__(self) -> BodyReader:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        if self.holding:
+            _big.release_on_behalf_of(self)
+            self.holding = False
+
+    async def _grew(self, size: int) -> None:
+        if size > MAX_BODY:
+            raise too_large()
+        if size > BIG_BODY and not self.holding:
+            await _big.acquire_on_behalf_of(self)
+            self.holding = True
+
+    async def read(self) -> bytearray:
+        """The body, inflated when it is gzip-compressed; at most ``MAX_BODY`` bytes."""
+        declared = self.request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > MAX_BODY:
+            raise too_large()
+        encoding = self.request.headers.get("content-encoding", "identity").strip().lower()
+        if encoding not in ("identity", "gzip"):
+            raise BodyError(
+                f"the request's Content-Encoding {encoding!r} is not supported",
+                "send the body as it is or gzip-compressed",
+                415,
+            )
+        inflater = zlib.decompressobj(wbits=31) if encoding == "gzip" else None
+        out = bytearray()
+        async for chunk in self.request.stream():
+            if not chunk:
+                continue
+            if inflater is None:
+                out += chunk
+            else:
+                await anyio.to_thread.run_sync(_inflate, inflater, chunk, out)
+            await self._grew(len(out))
+        if inflater is not None:
+            out += inflater.flush()  # what zlib still held when the input ran out
+            await self._grew(len(out))
+        if inflater is not None and not inflater.eof:
+            raise BodyError("the request's gzip data is cut short or damaged", "try again")
+        return out  # not bytes(out): that would be a second copy
+
+
+INFLATE_STEP = 1024 * 1024
+
+
+def _inflate(inflater: Any, chunk: bytes, out: bytearray) -> None:
+    """Inflate one piece onto ``out``, a megabyte at a time (64 KB of a bomb would otherwise
+    come out as one 64 MB object), never past one byte over the limit."""
+    data = chunk
+    try:
+        while data:
+            room = MAX_BODY - len(out) + 1
+            out += inflater.decompress(data, min(INFLATE_STEP, room))
+            if len(out) > MAX_BODY:
+                raise too_large()
+            data = inflater.unconsumed_tail
+    except zlib.error:
+        raise BodyError("the request's gzip data is damaged", "try again") from None
+
+
+def decode_json(data: bytes | bytearray) -> Any:
+    """The JSON value of ``data``, refusing more than ``MAX_VALUES`` values and nesting deeper
+    than ``MAX_DEPTH``. Runs in a worker thread (a 60 MB body takes about a second)."""
+    # Each value but the first of an array or object follows a comma, so this is an upper
+    # bound on the number of values (commas inside strings count too), counted at memchr
+    # speed before a single object is made.
+    values = data.count(b",") + data.count(b"[") + data.count(b"{")
+    if values > MAX_VALUES:
+        raise BodyError(
+            f"the request holds more than {MAX_VALUES:,} values",
+            "select fewer rows, or split the workbook; see docs/security.md for the limits",
+            413,
+        )
+    try:
+        value = json.loads(data)
+    except RecursionError:
+        raise _too_deep() from None
+    except ValueError:
+        raise BodyError("the request is not JSON", "reload the task pane") from None
+    check_depth(value)
+    return value
+
+
+def _too_deep() -> BodyError:
+    return BodyError(
+        f"the request nests arrays or objects more than {MAX_DEPTH} levels deep",
+        "the add-in never sends that: reload the task pane; update the add-in if it persists",
+    )
+
+
+_CONTAINERS = {list, dict}
+
+
+def check_depth(value: Any, limit: int = MAX_DEPTH) -> None:
+    """Raise :class:`BodyError` when containers nest deeper than ``limit``. Lists of plain
+    values (a column of 100,000 cells) are skipped at C speed by the set of their types."""
+    if type(value) not in _CONTAINERS:
+        return
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if depth > limit:
+            raise _too_deep()
+        children = item.values() if isinstance(item, dict) else item
+        if _CONTAINERS.isdisjoint(set(map(type, children))):
+            continue
+        stack.extend((c, depth + 1) for c in children if type(c) in _CONTAINERS)

@@ -1,0 +1,218 @@
+#!/usr/bin/env python
+"""Benchmark: the service's memory for its largest legitimate request, and under attack.
+
+Issue #13's bound: **no single request may take ``xlcrm serve`` past about 300 MB** of
+resident memory. The anchor is that figure; the ratios printed are peak RSS / 300 MB.
+
+The legitimate request is the largest the add-in sends: the first Sync mail (200 new messages)
+of the 100,000-customer, 300,000-interaction workbook (``bigcrm.py``), posted by the add-in's
+protocol as ``tests/addin_client.py`` speaks it (gzip over 64 KB, as ``client.js``) to a real
+``xlcrm serve --no-tls`` in a subprocess. Then the attacks, each on a fresh peak: a gzip bomb
+(1 GB of JSON in 1 MB), a body nested 100,000 deep, and the densest JSON under the size limit
+(``[{},{},…]``, the most Python objects per byte). The peak is the kernel's own high-water
+mark (``VmHWM``), reset between requests through ``/proc/PID/clear_refs``.
+
+    python bench/bench_service_memory.py                    # 100,000 customers
+    python bench/bench_service_memory.py --customers 10000
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import zlib
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
+
+import bigcrm  # noqa: E402
+import httpx  # noqa: E402
+from addin_client import AddinClient, free_port  # noqa: E402
+from maildirs import T0, Mail, mail  # noqa: E402
+from officehost import OfficeHost  # noqa: E402
+
+from addin.service.body import MAX_BODY, MAX_VALUES  # noqa: E402
+from addin.settings import write_settings  # noqa: E402
+from addin.workbook import open_book  # noqa: E402
+
+TARGET = 300 * 1024 * 1024
+
+
+def status(pid: int, field: str) -> int:
+    """A ``/proc/PID/status`` figure in bytes (VmRSS, VmHWM)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    raise KeyError(field)
+
+
+def reset_peak(pid: int) -> None:
+    Path(f"/proc/{pid}/clear_refs").write_text("5")
+
+
+def start_service(folder: Path) -> tuple[subprocess.Popen[bytes], str, str]:
+    port = free_port()
+    home = folder / "home"
+    env = {**os.environ, "XLCRM_HOME": str(home), "HOME": str(home)}
+    env.pop("XLCRM_SERVICE_TOKEN", None)
+    xlcrm = str(Path(sys.executable).with_name("xlcrm"))
+    process = subprocess.Popen([xlcrm, "serve", "--no-tls", "--port", str(port)], env=env)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            with urllib.request.urlopen(f"{base}/api/v1/health", timeout=1):
+                break
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                raise SystemExit("xlcrm serve did not start") from None
+            time.sleep(0.1)
+    return process, base, (home / "service-token").read_text().strip()
+
+
+def gzip_bomb(inflated: int) -> bytes:
+    """A JSON array of zeros, ``inflated`` bytes when inflated, compressed ~1000:1."""
+    out = zlib.compressobj(9, zlib.DEFLATED, 31)
+    piece = b"0," * (512 * 1024)
+    parts = [out.compress(b"[")]
+    for _ in range(inflated // len(piece)):
+        parts.append(out.compress(piece))
+    parts.append(out.compress(b"0]") + out.flush())
+    return b"".join(parts)
+
+
+def first_tables(host: OfficeHost, client: AddinClient) -> dict[str, Any]:
+    """The tables the first sync's record call posted (the plan asks for the same again)."""
+    plan = client.post("/api/v1/plan", host.request("sync", {"phase": "record"}))
+    return host.read(plan.get("reads", {}))
+
+
+def legit_row(customers: int, folder: Path) -> tuple[str, int, int, str]:
+    """The first Sync mail of the big workbook, through the add-in's protocol."""
+    source = bigcrm.cached_book(customers, customers // 2, customers * 3, lang="zh")
+    folder.mkdir(parents=True)
+    path = folder / "crm.xlsx"
+    shutil.copyfile(source, path)
+    box = Mail(folder / "mail", "sales@ours.cn")
+    with open_book(path) as book:
+        first_rows = [r for _, r in zip(range(200), book.table("customers").rows())]
+        write_settings(book, {"mailbox": box.url})
+    for n, row in enumerate(first_rows):
+        address = str(row.get("email") or f"nobody{n}@example.org").split(";")[0]
+        box.receive(
+            mail(
+                address,
+                "sales@ours.cn",
+                f"询价 {n}",
+                ident=f"b{n}@bench",
+                at=T0 + dt.timedelta(minutes=n),
+            )
+        )
+    print(f"loading {path.name} into the Office host stand-in …", flush=True)
+    host = OfficeHost.from_large_xlsx(path)
+    process, base, token = start_service(folder)
+    try:
+        client = AddinClient(base, host, token=token)
+        reset_peak(process.pid)
+        started = time.perf_counter()
+        first = client.run("sync")
+        took = time.perf_counter() - started
+        assert first.answers[-1]["status"] == "done", first.answers[-1]
+        legit = status(process.pid, "VmHWM")
+        record = json.dumps(
+            {**host.request("sync", {"phase": "record"}), "tables": first_tables(host, client)},
+            ensure_ascii=False,
+        ).encode()
+    finally:
+        process.terminate()
+        process.wait(10)
+    values = record.count(b",") + record.count(b"[") + record.count(b"{")
+    return (
+        f"first Sync mail, {customers:,} customers",
+        200,
+        legit,
+        f"{first.sent_bytes / 1e6:.1f} MB sent in {took:.1f} s; the record request is "
+        f"{len(record) / 1e6:.1f} MB of JSON, {values:,} values",
+    )
+
+
+def attack_rows(folder: Path) -> list[tuple[str, int, int, str]]:
+    """Each attack on the same fresh service, its peak reset before each."""
+    attacks: list[tuple[str, bytes, dict[str, str]]] = [
+        ("gzip bomb, 1 GB inflated", gzip_bomb(1024**3), {"Content-Encoding": "gzip"}),
+        ("nested 100,000 deep", b"[" * 100_000 + b"]" * 100_000, {}),
+        ("[{},{},…] up to the byte limit", b"[" + b"{}," * ((MAX_BODY - 8) // 3) + b"{}]", {}),
+        ('["ab",…] up to the byte limit', b"[" + b'"ab",' * ((MAX_BODY - 8) // 5) + b'"ab"]', {}),
+        (
+            '["ab",…] just under the value limit (admitted; not a request)',
+            b"[" + b'"ab",' * (MAX_VALUES - 2) + b'"ab"]',
+            {},
+        ),
+    ]
+    rows = []
+    process, base, token = start_service(folder)
+    headers = {
+        "X-Xlcrm-Client": "bench",
+        "Authorization": f"Bearer {token}",
+        "Content-Type": "application/json",
+    }
+    try:
+        rows.append(("idle", 0, status(process.pid, "VmRSS"), "after start-up"))
+        for name, body, extra in attacks:
+            reset_peak(process.pid)
+            answer = httpx.post(
+                f"{base}/api/v1/run", content=body, headers={**headers, **extra}, timeout=300
+            )
+            peak = status(process.pid, "VmHWM")
+            alive = httpx.get(f"{base}/api/v1/health").status_code == 200
+            what = answer.json().get("error", {}).get("what", "")
+            rows.append(
+                (
+                    name,
+                    answer.status_code,
+                    peak,
+                    f"{len(body) / 1e6:.1f} MB posted; {what}; "
+                    f"{'still answers' if alive else 'DOWN'}",
+                )
+            )
+    finally:
+        process.terminate()
+        process.wait(10)
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--customers", type=int, default=100_000)
+    parser.add_argument("--no-sync", action="store_true", help="the attacks only")
+    parser.add_argument("--no-attacks", action="store_true", help="the first sync only")
+    args = parser.parse_args(argv)
+    rows: list[tuple[str, int, int, str]] = []
+    with tempfile.TemporaryDirectory(prefix="xlcrm-bench-memory-") as tmp:
+        if not args.no_sync:
+            rows.append(legit_row(args.customers, Path(tmp) / "sync"))
+        if not args.no_attacks:
+            rows += attack_rows(Path(tmp) / "attacks")
+
+    print("\nxlcrm serve's peak memory per request; anchor 300 MB")
+    print("| request | HTTP | peak RSS | ratio | notes |\n| --- | --- | --- | --- | --- |")
+    for name, code, peak, notes in rows:
+        print(f"| {name} | {code} | {peak / 2**20:.0f} MB | {peak / TARGET:.2f} | {notes} |")
+    over = [name for name, _, peak, _ in rows if peak >= TARGET]
+    print("over the bound: " + (", ".join(over) if over else "none"))
+    print(json.dumps({"rows": rows}, ensure_ascii=False))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,165 @@
+"""Bombs against a running ``xlcrm serve`` under a memory cap: each gets a clear 413 or 400,
+the service stays within its bound (about 300 MB) and answers the add-in afterwards.
+
+The service is ``xlcrm serve --no-tls`` in a subprocess whose address space is capped with
+RLIMIT_AS (a regression dies there instead of eating the machine), and its peak resident
+memory is the kernel's own high-water mark (``VmHWM`` in ``/proc/PID/status``).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import subprocess
+import sys
+import time
+import urllib.request
+import zlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from addin_client import AddinClient, free_port
+from officehost import OfficeHost
+
+from addin.service.body import MAX_BODY, MAX_DEPTH, MAX_VALUES
+from addin.workbook.create import create_workbook
+
+pytestmark = [
+    pytest.mark.timeout(300),
+    pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="needs Linux's /proc"),
+]
+
+BOUND = 300 * 1024 * 1024
+CAP = 1536 * 1024 * 1024  # address space, not memory: threads and arenas reserve much of it
+
+
+def _cap() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (CAP, CAP))
+
+
+def peak(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmHWM")
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, int]]:
+    """``(base URL, token, pid)`` of a capped ``xlcrm serve --no-tls``."""
+    home = tmp_path_factory.mktemp("limits-home")
+    port = free_port()
+    env = {**os.environ, "XLCRM_HOME": str(home), "HOME": str(home), "MALLOC_ARENA_MAX": "2"}
+    env.pop("XLCRM_SERVICE_TOKEN", None)
+    xlcrm = str(Path(sys.executable).with_name("xlcrm"))
+    process = subprocess.Popen(
+        [xlcrm, "serve", "--no-tls", "--port", str(port)],
+        env=env,
+        preexec_fn=_cap,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/api/v1/health", timeout=1):
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    out = process.stdout.read() if process.stdout else b""
+                    pytest.fail(f"xlcrm serve did not start: {out.decode(errors='replace')}")
+                time.sleep(0.1)
+        yield base, (home / "service-token").read_text().strip(), process.pid
+        assert process.poll() is None, "the service died"
+    finally:
+        process.terminate()
+        process.wait(10)
+
+
+def post(base: str, token: str, body: bytes | Iterator[bytes], **headers: str) -> httpx.Response:
+    return httpx.post(
+        f"{base}/api/v1/run",
+        content=body,
+        headers={
+            "X-Xlcrm-Client": "tests",
+            "Authorization": f"Bearer {token}",
+            "Content-Type": "application/json",
+            **headers,
+        },
+        timeout=120,
+    )
+
+
+def still_answers(base: str, token: str, pid: int, tmp_path: Path) -> None:
+    """Alive, within the bound, and the add-in's own call works."""
+    assert peak(pid) < BOUND, f"peak RSS {peak(pid) / 2**20:.0f} MB"
+    host = OfficeHost.from_xlsx(create_workbook(tmp_path / "crm.xlsx", "en"))
+    got = AddinClient(base, host, token=token).run("settings", {"step": "get"})
+    assert got.result["settings"]
+
+
+def gzip_bomb(inflated: int) -> bytes:
+    out = zlib.compressobj(9, zlib.DEFLATED, 31)
+    piece = b"0," * (512 * 1024)
+    parts = [out.compress(b"[")]
+    parts += [out.compress(piece) for _ in range(inflated // len(piece))]
+    return b"".join([*parts, out.compress(b"0]"), out.flush()])
+
+
+def test_a_gzip_bomb_is_cut_off_at_the_limit(service: tuple[str, str, int], tmp_path: Path) -> None:
+    base, token, pid = service
+    bomb = gzip_bomb(1024**3)  # 1 GB of JSON in about 1 MB
+    assert len(bomb) < 2 * 1024 * 1024
+    answer = post(base, token, bomb, **{"Content-Encoding": "gzip"})
+    assert answer.status_code == 413
+    assert answer.json()["error"] == {
+        "kind": "input",
+        "what": f"the request is larger than {MAX_BODY // 2**20} MB",
+        "fix": "select fewer rows, or split the workbook; see docs/security.md for the limits",
+    }
+    still_answers(base, token, pid, tmp_path)
+
+
+def test_a_huge_body_is_refused_while_it_streams_in(
+    service: tuple[str, str, int], tmp_path: Path
+) -> None:
+    base, token, pid = service
+
+    def chunks() -> Iterator[bytes]:  # no Content-Length: counted as it arrives
+        yield b'["'
+        for _ in range(MAX_BODY // (1024 * 1024) + 2):
+            yield b"x" * (1024 * 1024)
+        yield b'"]'
+
+    answer = post(base, token, chunks())
+    assert answer.status_code == 413
+    assert "larger than" in answer.json()["error"]["what"]
+    still_answers(base, token, pid, tmp_path)
+
+
+@pytest.mark.parametrize("depth", [MAX_DEPTH + 1, 100_000])
+def test_deep_json_is_refused(service: tuple[str, str, int], tmp_path: Path, depth: int) -> None:
+    base, token, pid = service
+    answer = post(base, token, b"[" * depth + b"]" * depth)
+    assert answer.status_code == 400
+    assert answer.json()["error"]["what"] == (
+        f"the request nests arrays or objects more than {MAX_DEPTH} levels deep"
+    )
+    still_answers(base, token, pid, tmp_path)
+
+
+def test_dense_json_is_refused_before_it_becomes_objects(
+    service: tuple[str, str, int], tmp_path: Path
+) -> None:
+    """18 MB of ``{},`` are 6 million dicts (450 MB): refused by counting, not by decoding."""
+    base, token, pid = service
+    body = b"[" + b"{}," * MAX_VALUES + b"{}]"
+    assert len(body) < MAX_BODY
+    answer = post(base, token, body)
+    assert answer.status_code == 413
+    assert answer.json()["error"]["what"] == f"the request holds more than {MAX_VALUES:,} values"
+    still_answers(base, token, pid, tmp_path)
