@@ -8,6 +8,7 @@ sees: status codes, error bodies, the actions, and what they do to the workbook.
 
 from __future__ import annotations
 
+import dataclasses
 import gzip
 import json
 import socket
@@ -38,11 +39,14 @@ def free_port() -> int:
 @contextmanager
 def running_service(config: ServiceConfig | None = None) -> Iterator[str]:
     """uvicorn serving the app on a free loopback port, in a thread; yields the base URL.
-    Without a config the service runs with :data:`TOKEN`."""
+    A config without a token runs with :data:`TOKEN`, which :class:`AddinClient` sends."""
     port = free_port()
+    config = config or ServiceConfig()
+    if config.token is None:
+        config = dataclasses.replace(config, token=TOKEN)
     server = uvicorn.Server(
         uvicorn.Config(
-            create_app(config or ServiceConfig(token=TOKEN)),
+            create_app(config),
             host="127.0.0.1",
             port=port,
             log_level="warning",
