@@ -75,7 +75,9 @@ def _free_port() -> int:
 
 @pytest.fixture
 def service(tmp_path: Path, certificate: Any, smtp: Any) -> Iterator[tuple[str, str]]:
-    """``xlcrm serve --no-tls`` on a loopback port; ``(base URL, its per-install token)``."""
+    """``xlcrm serve --no-tls`` on a loopback port; ``(base URL, its per-install token)``.
+    It is set up, as its user would, for the Maildir and the SMTP server the workbook's
+    Settings name (``--mailbox``, ``--transport``): the attacks target what it may open."""
     port = _free_port()
     home = tmp_path / "home"
     env = {
@@ -90,7 +92,17 @@ def service(tmp_path: Path, certificate: Any, smtp: Any) -> Iterator[tuple[str, 
     env.pop("XLCRM_SERVICE_TOKEN", None)
     command = [str(Path(sys.executable).with_name("xlcrm")), "serve", "--port", str(port)]
     process = subprocess.Popen(
-        [*command, "--no-tls"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+        [
+            *command,
+            "--no-tls",
+            "--mailbox",
+            f"maildir:{tmp_path / 'mail'}",
+            "--transport",
+            smtp_url(smtp),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
