@@ -43,6 +43,27 @@ from urllib.parse import quote, unquote, urlsplit
 
 FolderRole = Literal["inbox", "sent", "drafts", "other"]
 
+_ROLE_NAMES: dict[str, FolderRole] = {
+    "inbox": "inbox",
+    "收件箱": "inbox",
+    "sent": "sent",
+    "sent items": "sent",
+    "sent messages": "sent",
+    "sent mail": "sent",
+    "已发送": "sent",
+    "已发送邮件": "sent",
+    "已发邮件": "sent",
+    "drafts": "drafts",
+    "draft": "drafts",
+    "草稿箱": "drafts",
+    "草稿": "drafts",
+}
+
+
+def role_from_name(name: str) -> FolderRole:
+    """The role a folder's name implies: ``INBOX``, ``Sent Items``, ``已发送``, ``草稿箱``…"""
+    return _ROLE_NAMES.get(name.strip().casefold(), "other")
+
 
 class MailboxError(Exception):
     """A mailbox problem a person can act on; the message starts with the mailbox URL.

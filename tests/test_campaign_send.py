@@ -26,13 +26,13 @@ from servers.smtp import SmtpServer
 from servers.tcp_cut import HOST, Certificate, TcpCut
 
 from addin.campaigns import CampaignOptions, run_campaign
-from addin.campaigns.journal import Entry, Journal, journal_path
 from addin.errors import UsageError
+from addin.init import create_workbook
+from addin.journal import Entry, Journal, journal_path
 from addin.mailsync import SyncOptions, sync_mailbox
 from addin.settings import write_settings
 from addin.templating import TemplateProblems
 from addin.workbook import open_book
-from addin.workbook.create import create_workbook
 from sync.open import open_mailbox
 
 USER = "sales@xinghe.example"

@@ -18,9 +18,9 @@ from addin.cli import cli
 from addin.dedupe import DedupeOptions, dedupe, dedupe_book, find_duplicates
 from addin.dedupe.normalize import company_key, email_keys, person_key, phone_keys
 from addin.errors import UsageError, ValueProblem
+from addin.init import create_workbook
 from addin.mailsync.linking import CustomerIndex
 from addin.workbook import open_book
-from addin.workbook.create import create_workbook
 
 NOW = dt.datetime(2026, 3, 2, 9, 30)
 

@@ -22,9 +22,9 @@ from maildirs import T0, Mail, mail
 
 from addin.cli import cli
 from addin.errors import UsageError
+from addin.init import create_workbook
 from addin.mailsync import SyncOptions, state_key, sync_mailbox
 from addin.workbook import open_book
-from addin.workbook.create import create_workbook
 from sync.local import MaildirMailbox
 from sync.mailbox import MailboxError, MessageRef
 

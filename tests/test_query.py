@@ -21,11 +21,11 @@ from openpyxl.worksheet.table import TableColumn
 from addin.campaigns import CampaignOptions, run_campaign
 from addin.cli import cli
 from addin.errors import UsageError
+from addin.init import create_workbook
 from addin.query import MAX_DEPTH, MAX_LENGTH, FilterError, compile_filter, filter_rows
 from addin.schema import CUSTOMERS, TICKETS
 from addin.settings import write_settings
 from addin.workbook import open_book
-from addin.workbook.create import create_workbook
 
 TODAY = dt.date(2026, 6, 1)  # today - 90d = 2026-03-03, today - 3m = 2026-03-01
 NOW = dt.datetime(2026, 6, 1, 12, 0)

@@ -25,12 +25,12 @@ from maildirs import T0, Mail, mail
 from officehost import OfficeHost
 from pipeline_books import make_crm, received, smtp_server, smtp_url
 
+from addin.init import create_workbook
 from addin.mailsync import sync_mailbox
 from addin.remote.protocol import json_schema
 from addin.service import ServiceConfig
 from addin.settings import write_settings
 from addin.workbook import open_book
-from addin.workbook.create import create_workbook
 from sync.open import open_mailbox
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -37,8 +37,8 @@ from typing import Any, Literal
 from sync.mailbox import MailboxError
 from sync.open import open_mailbox, open_transport
 
-from ..demo.state import is_demo
 from ..errors import UsageError, XlcrmError
+from ..journal import Entry, Journal, latest, pending
 from ..schema import Lang
 from ..settings import Settings
 from ..templating import (
@@ -49,8 +49,8 @@ from ..templating import (
     find_template,
 )
 from ..templating.preflight import render_checked
+from ..unsubscribe import SALT_STATE_KEY, Unsubscribe, make_token
 from ..workbook import Book, open_book
-from .journal import Entry, Journal, latest, pending
 from .limits import EXCHANGE_ONLINE_PER_MINUTE, Limits, SendingHours
 from .message import EmailTemplate, Rendered, compose
 from .plan import Plan, Recipient, Skip, make_plan
@@ -58,7 +58,6 @@ from .preview import write_preview
 from .report import CampaignReport, Failure
 from .select import compile_where
 from .sends import campaign_rows, fold, sent_on
-from .unsubscribe import SALT_STATE_KEY, Unsubscribe, make_token
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +174,7 @@ def _prepare(path: Path, options: CampaignOptions, report: CampaignReport) -> Pr
 
 def refuse_demo(book: Book, where: str) -> None:
     """The demo workbook's customers have made-up addresses at real-looking domains."""
-    if is_demo(book):
+    if book.state.is_demo:
         raise UsageError(
             where,
             "this is the demo workbook: its customers' addresses are made up",
@@ -335,7 +334,7 @@ def mailable(prepared: Prepared) -> list[Recipient]:
 
 
 def _folder_name(campaign: str) -> str:
-    from ..contracts.filenames import safe_file_name
+    from ..filenames import safe_file_name
 
     return safe_file_name(campaign, "")
 

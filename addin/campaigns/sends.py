@@ -22,8 +22,8 @@ from typing import Any
 from sync.message.addresses import normalise_message_id
 
 from ..errors import WorkbookError
+from ..journal import Entry, Journal, latest
 from ..workbook import Book, open_book
-from .journal import Entry, Journal, latest
 
 DONE = frozenset({"sent", "draft", "skipped", "bounced", "replied"})
 SENT_LIKE = frozenset({"sent", "bounced", "replied"})

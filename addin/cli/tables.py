@@ -27,7 +27,7 @@ def init(book: Path, lang: str) -> None:
 
     Refuses to overwrite an existing file.
     """
-    from ..workbook.create import INITIAL_TABLES, create_workbook
+    from ..init import INITIAL_TABLES, create_workbook
 
     path = create_workbook(book, lang)  # type: ignore[arg-type]
     sheets = [TABLES[key].sheet_name(lang) for key in INITIAL_TABLES]  # type: ignore[arg-type]

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NotFoundError, UsageError
+from ..filenames import safe_file_name, unique_path
 from ..schema import Lang, normalize_label
 from ..templating import (
     CrmData,
@@ -35,7 +36,6 @@ from ..templating import (
 )
 from ..workbook import Book, open_book
 from .docx import WordTemplate
-from .filenames import safe_file_name, unique_path
 from .numbering import ContractNumbers
 
 DEFAULT_TEMPLATE = "contracts/sales_contract"

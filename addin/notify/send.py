@@ -37,7 +37,6 @@ from sync.mailbox import MailboxError
 from sync.message.addresses import normalise_message_id
 from sync.open import open_transport
 
-from ..demo.state import is_demo
 from ..errors import UsageError, WorkbookError, XlcrmError
 from ..settings import read_settings
 from ..workbook import Book
@@ -182,7 +181,7 @@ def send_notices(
             f"fill {settings.where('notify_sender')} (Notification sender) or "
             f"{settings.where('sender')} (Campaign sender), or give --sender 'Name <address>'",
         )
-    if is_demo(book):
+    if book.state.is_demo:
         raise UsageError(
             str(path),
             "this is the demo workbook: its addresses are made up, so it never sends mail",

@@ -19,6 +19,9 @@ from .table import Table, TableChanges, TableLayout
 OWNED_SHEET = "sheet:"
 
 
+DEMO_STATE_KEY = "demo_seed"  # written by ``xlcrm demo``: the seed the workbook was built from
+
+
 class BookState(MutableMapping[str, str]):
     """Machine state kept in the very-hidden ``_xlcrm`` sheet (string keys and values).
 
@@ -52,6 +55,13 @@ class BookState(MutableMapping[str, str]):
 
     def as_dict(self) -> dict[str, str]:
         return dict(self._items)
+
+    @property
+    def is_demo(self) -> bool:
+        """Whether ``xlcrm demo`` made the workbook: its addresses are made up, so product code
+        (campaigns, notices) must never mail them. A property of the state, so that sending
+        code asks the workbook and never imports the demo."""
+        return DEMO_STATE_KEY in self._items
 
 
 class Book:

@@ -25,8 +25,7 @@ from imapclient import IMAPClient, SocketTimeout
 from imapclient.exceptions import LoginError
 
 from ..mailbox import MailboxError, MailboxURL, is_loopback
-from ..secrets import PASSWORD_VARIABLE, SERVICE, password
-from .net import (
+from ..net import (
     CONNECT_TIMEOUT,
     READ_TIMEOUT,
     connection_error,
@@ -34,6 +33,7 @@ from .net import (
     scrub,
     tls_context,
 )
+from ..secrets import PASSWORD_VARIABLE, SERVICE, password
 
 log = logging.getLogger("sync.imap")
 
