@@ -508,8 +508,12 @@ def test_campaign_where_uses_the_filter_language(tmp_path: Path) -> None:
     (folder / "zh.html").write_text(TEMPLATE, encoding="utf-8")
     base = CampaignOptions(template=str(folder), name="hello", lang="zh")
     base.where = 'tags contains "vip" and 状态 in ["活跃", "Inactive"]'
-    report = run_campaign(book, base)
+    with open_book(book) as wb:
+        report = run_campaign(wb, base)
     assert report.selected == 2 and report.ready == 2
     base.where = 'tags contains "vip" and stauts == "活跃"'
-    with pytest.raises(FilterError, match="--where: at 25: unknown column 'stauts'"):
-        run_campaign(book, base)
+    with (
+        open_book(book) as wb,
+        pytest.raises(FilterError, match="--where: at 25: unknown column 'stauts'"),
+    ):
+        run_campaign(wb, base)

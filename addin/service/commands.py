@@ -208,7 +208,7 @@ def _selected_ids(ctx: Context, table_name: str) -> list[str]:
 
 def _contract_run(ctx: Context) -> Outcome:
     from ..contracts.generate import ContractOptions as Options_
-    from ..contracts.generate import generate_contracts_in_book
+    from ..contracts.generate import generate_contracts
 
     ids = ctx.options.deal_ids or _selected_ids(ctx, "deals")
     options = Options_(deal_ids=ids, pdf=ctx.options.pdf)
@@ -216,7 +216,7 @@ def _contract_run(ctx: Context) -> Outcome:
         options.template = ctx.options.template
     with tempfile.TemporaryDirectory(prefix="xlcrm-contracts-") as tmp:
         base = Path(tmp)
-        report = generate_contracts_in_book(ctx.book, options, base_dir=base)
+        report = generate_contracts(ctx.book, options, base_dir=base)
         for item in report.generated:
             for file in item.files:
                 path = file if file.is_absolute() else base / file
@@ -485,9 +485,9 @@ class DedupeOptions(Options):
 
 def _dedupe_run(ctx: Context) -> Outcome:
     from ..dedupe.run import DedupeOptions as Library
-    from ..dedupe.run import dedupe_book
+    from ..dedupe.run import dedupe
 
-    report = dedupe_book(ctx.book, Library(apply=ctx.options.apply))
+    report = dedupe(ctx.book, Library(apply=ctx.options.apply))
     return Outcome({**report.as_dict(), "summary": _summary(report.lines())})
 
 

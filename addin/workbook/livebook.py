@@ -281,6 +281,10 @@ class LiveBook(Book):
         self._raw.clear()
         self._inventory = None
 
+    def _forget(self, keys: set[str]) -> None:
+        for key in keys:
+            self._raw.pop(key, None)
+
     # -- writing -------------------------------------------------------------------------------
 
     def _commit(
