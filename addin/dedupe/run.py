@@ -10,7 +10,6 @@ save: a failure anywhere leaves the workbook as it was.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
