@@ -29,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .errors import UsageError, XlcrmError
+from .errors import UsageError
 from .workbook.cells import parse_range
 from .workbook.livebook import LiveBook
 
@@ -259,14 +259,14 @@ def _run(what: str, work: Callable[[LiveBook], str]) -> None:
     """Run ``work`` on the calling workbook and show its outcome; never raise at the person."""
     import xlwings as xw
 
-    from sync.mailbox import MailboxError
+    from sync.errors import ActionableError
 
     book: Any = xw.Book.caller()
     app = book.app
     app.status_bar = f"xlcrm: {what}…"
     try:
         message, mode = work(LiveBook(book)), "info"
-    except (XlcrmError, MailboxError) as exc:
+    except ActionableError as exc:
         message, mode = str(exc), "critical"
     except Exception as exc:
         logged = _log_unexpected(what)

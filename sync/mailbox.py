@@ -41,6 +41,8 @@ from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 from urllib.parse import quote, unquote, urlsplit
 
+from .errors import ActionableError
+
 FolderRole = Literal["inbox", "sent", "drafts", "other"]
 
 _ROLE_NAMES: dict[str, FolderRole] = {
@@ -65,7 +67,7 @@ def role_from_name(name: str) -> FolderRole:
     return _ROLE_NAMES.get(name.strip().casefold(), "other")
 
 
-class MailboxError(Exception):
+class MailboxError(ActionableError):
     """A mailbox problem a person can act on; the message starts with the mailbox URL.
 
     ``temporary``: the same request may succeed later (busy, throttled, unreachable, dropped);
@@ -86,17 +88,10 @@ class MailboxError(Exception):
         retry_after: float | None = None,
         maybe_sent: bool = False,
     ) -> None:
-        self.where = where
-        self.message = message
-        self.hint = hint
         self.temporary = temporary
         self.retry_after = retry_after
         self.maybe_sent = maybe_sent
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        text = f"{self.where}: {self.message}"
-        return f"{text}\n  hint: {self.hint}" if self.hint else text
+        super().__init__(where, message, hint)
 
 
 def warn_unreadable_state(log: logging.Logger, url: str, folder: str, error: object) -> None:

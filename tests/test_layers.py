@@ -89,7 +89,7 @@ FEATURE_EDGES = frozenset(
     }
 )
 
-SYNC_BASE = frozenset({"mailbox", "message", "utf7", "secrets", "net"})
+SYNC_BASE = frozenset({"errors", "mailbox", "message", "utf7", "secrets", "net"})
 SYNC_BACKENDS = frozenset({"local", "imap", "ews", "graph", "smtp"})
 SYNC_SHELL = frozenset({"open"})
 

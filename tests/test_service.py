@@ -128,7 +128,7 @@ def test_sync_without_a_mailbox_setting_says_where_to_put_it(tmp_path: Path, bas
     assert failed.value.status == 400
     assert failed.value.error["kind"] == "input"
     assert failed.value.error["where"].startswith("Settings!B")
-    assert "Mailbox" in failed.value.error["fix"]
+    assert "Mailbox" in failed.value.error["hint"]
 
 
 def test_a_shared_service_does_not_read_folders_on_its_own_disk(tmp_path: Path) -> None:
@@ -139,7 +139,7 @@ def test_a_shared_service_does_not_read_folders_on_its_own_disk(tmp_path: Path) 
         pytest.raises(ServiceFailed) as failed,
     ):
         AddinClient(url, host, token="t0k3n").run("sync")
-    assert "own disk" in failed.value.error["what"]
+    assert "own disk" in failed.value.error["message"]
 
 
 # -- contracts ---------------------------------------------------------------------------------
@@ -173,7 +173,7 @@ def test_contract_without_a_deal_selection_says_what_to_select(
     host.selection = {"sheet": "Customers", "address": "A2"}
     with pytest.raises(ServiceFailed) as failed:
         AddinClient(base_url, host).run("contract")
-    assert "select one or more rows of the Deals table" in failed.value.error["what"]
+    assert "select one or more rows of the Deals table" in failed.value.error["message"]
     assert host.downloads == []
 
 
@@ -255,7 +255,7 @@ def test_bad_segment_expression_is_shown_with_its_position(tmp_path: Path, base_
         )
     assert failed.value.status == 400
     assert failed.value.error["where"]
-    assert failed.value.error["what"]
+    assert failed.value.error["message"]
 
 
 # -- import and settings -----------------------------------------------------------------------
@@ -289,7 +289,7 @@ def test_settings_round_trip_and_passwords_never_reach_the_workbook(
 
     with pytest.raises(ServiceFailed) as failed:
         client.run("settings", {"step": "put", "values": {"mailbox": "imaps://me:hunter2@host"}})
-    assert "holds a password" in failed.value.error["what"]
+    assert "holds a password" in failed.value.error["message"]
     every_cell = [v for s in host.sheets.values() for v in s.cells.values()]
     assert not any("hunter2" in str(v) for v in every_cell)
 
@@ -368,7 +368,7 @@ def test_errors_are_split_into_your_input_and_try_again(tmp_path: Path, base_url
 
     unknown = http.post("/api/v1/plan", json={**request, "command": "format-disk"})
     assert unknown.status_code == 400
-    assert "no command 'format-disk'" in unknown.json()["error"]["what"]
+    assert "no command 'format-disk'" in unknown.json()["error"]["message"]
 
     bad = http.post("/api/v1/run", json={**request, "tables": {"customers": {"sheet": 3}}})
     assert bad.status_code == 400
@@ -416,7 +416,7 @@ def test_beyond_localhost_every_api_call_needs_the_token(tmp_path: Path) -> None
 def test_a_tokenless_service_refuses_calls_through_a_proxy(base_url: str) -> None:
     proxied = httpx.get(f"{base_url}/api/v1/commands", headers={"X-Forwarded-For": "10.1.2.3"})
     assert proxied.status_code == 401
-    assert "--token-file" in proxied.json()["error"]["fix"]
+    assert "--token-file" in proxied.json()["error"]["hint"]
 
 
 def test_commands_are_listed_with_titles_in_both_languages(base_url: str) -> None:

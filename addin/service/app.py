@@ -6,9 +6,10 @@ between requests, so a team can run several workers behind its own proxy and any
 answer any call. Commands are the library functions the CLI calls, on a
 :class:`~addin.remote.RemoteBook`; they run in a worker thread, because mail and file I/O block.
 
-Errors are split the way the task pane shows them: **your input** (HTTP 400: where, what, what
-to do — nothing was changed) and **try again** (HTTP 503: a mail server or the service had
-trouble). Secrets never appear in an answer or a log line.
+Errors are split the way the task pane shows them: **your input** (HTTP 400: ``where``,
+``message``, ``hint`` — the fields of every xlcrm error; nothing was changed) and **try again**
+(HTTP 503: a mail server or the service had trouble). Secrets never appear in an answer or a
+log line.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from sync.mailbox import MailboxError
 
 from .. import __version__
-from ..errors import XlcrmError
+from ..errors import ActionableError
 from ..remote import RemoteBook, plan_reads
 from ..remote import protocol as p
 from .commands import COMMANDS, Context, Outcome
@@ -60,10 +61,14 @@ class ServiceConfig:
     web_dir: Path | None = None
 
 
-class InputError(Exception):
-    def __init__(self, what: str, where: str | None = None, fix: str | None = None, status=400):
-        super().__init__(what)
-        self.what, self.where, self.fix, self.status = what, where, fix, status
+class InputError(ActionableError):
+    """A request the service cannot use, with the HTTP status it answers with."""
+
+    def __init__(
+        self, message: str, where: str | None = None, hint: str | None = None, status: int = 400
+    ) -> None:
+        super().__init__(where, message, hint)
+        self.status = status
 
 
 def web_dir() -> Path:
@@ -71,8 +76,9 @@ def web_dir() -> Path:
     return Path(str(resources.files("addin") / "web"))
 
 
-def error(kind: str, what: str, where: str | None = None, fix: str | None = None, status=400):
-    body = p.ErrorResponse(error=p.ErrorDetail(kind=kind, where=where, what=what, fix=fix))  # type: ignore[arg-type]
+def error(kind: str, message: str, where: str | None = None, hint: str | None = None, status=400):
+    detail = p.ErrorDetail(kind=kind, where=where, message=message, hint=hint)  # type: ignore[arg-type]
+    body = p.ErrorResponse(error=detail)
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status)
 
 
@@ -80,10 +86,10 @@ def _validation_error(exc: ValidationError) -> JSONResponse:
     first = exc.errors()[0]
     where = ".".join(str(part) for part in first["loc"])
     more = len(exc.errors()) - 1
-    what = first["msg"] + (f" (and {more} more problem(s))" if more else "")
+    message = first["msg"] + (f" (and {more} more problem(s))" if more else "")
     return error(
         "input",
-        what,
+        message,
         where,
         "the add-in sent a request the service cannot use: "
         "reload the task pane; if it persists, update the add-in and the service",
@@ -93,25 +99,25 @@ def _validation_error(exc: ValidationError) -> JSONResponse:
 async def _body(request: Request) -> Any:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > MAX_BODY:
-        raise InputError("the request is too large", fix="select fewer rows", status=413)
+        raise InputError("the request is too large", hint="select fewer rows", status=413)
     raw = bytearray()
     async for chunk in request.stream():
         raw += chunk
         if len(raw) > MAX_BODY:
-            raise InputError("the request is too large", fix="select fewer rows", status=413)
+            raise InputError("the request is too large", hint="select fewer rows", status=413)
     data = bytes(raw)
     if request.headers.get("content-encoding", "").lower() == "gzip":
         inflater = zlib.decompressobj(wbits=31)
         try:
             data = inflater.decompress(data, MAX_BODY + 1)
         except zlib.error:
-            raise InputError("the request's gzip data is damaged", fix="try again") from None
+            raise InputError("the request's gzip data is damaged", hint="try again") from None
         if len(data) > MAX_BODY or inflater.unconsumed_tail:
-            raise InputError("the request is too large", fix="select fewer rows", status=413)
+            raise InputError("the request is too large", hint="select fewer rows", status=413)
     try:
         return json.loads(data)
     except ValueError:
-        raise InputError("the request is not JSON", fix="reload the task pane") from None
+        raise InputError("the request is not JSON", hint="reload the task pane") from None
 
 
 def _command(name: str):  # type: ignore[no-untyped-def]
@@ -119,7 +125,7 @@ def _command(name: str):  # type: ignore[no-untyped-def]
     if command is None:
         raise InputError(
             f"there is no command {name!r}",
-            fix="the commands are: " + ", ".join(COMMANDS) + " — update the add-in",
+            hint="the commands are: " + ", ".join(COMMANDS) + " — update the add-in",
         )
     return command
 
@@ -129,7 +135,7 @@ def _check_protocol(data: Any) -> None:
     if version != p.PROTOCOL:
         raise InputError(
             f"the add-in speaks protocol {version!r}, this service {p.PROTOCOL}",
-            fix="update the add-in or the xlcrm service so that both are the same version",
+            hint="update the add-in or the xlcrm service so that both are the same version",
             status=409,
         )
 
@@ -153,14 +159,14 @@ async def _guarded(request: Request, handler) -> Response:  # type: ignore[no-un
         return await handler(data)
     except InputError as exc:
         kind = "version" if exc.status == 409 else "input"
-        return error(kind, exc.what, exc.where, exc.fix, exc.status)
+        return error(kind, exc.message, exc.where, exc.hint, exc.status)
     except ValidationError as exc:
         return _validation_error(exc)
-    except XlcrmError as exc:
-        return error("input", exc.message, exc.where, exc.hint)
     except MailboxError as exc:
         if exc.temporary:
             return error("retry", exc.message, exc.where, exc.hint, 503)
+        return error("input", exc.message, exc.where, exc.hint)
+    except ActionableError as exc:  # the workbook's errors (XlcrmError) and any other
         return error("input", exc.message, exc.where, exc.hint)
     except Exception:
         log.exception("a command failed")
