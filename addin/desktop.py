@@ -134,9 +134,9 @@ def _refresh_dashboard(book: LiveBook) -> str:
 
 def _dedupe(book: LiveBook, *, apply: bool) -> str:
     from .dedupe import DedupeOptions
-    from .dedupe.run import dedupe
+    from .dedupe.run import dedupe_customers
 
-    report = dedupe(book, DedupeOptions(apply=apply))
+    report = dedupe_customers(book, DedupeOptions(apply=apply))
     report.saved = book.save()
     return "\n".join(report.lines() + _warnings(book))
 

@@ -32,7 +32,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("errors and schema", frozenset({"errors", "schema", "currency"})),
+    ("errors and schema", frozenset({"errors", "schema", "currency", "outcome"})),
     ("workbook", frozenset({"workbook"})),
     (
         "shared core",
@@ -105,21 +105,26 @@ def imports_of(source: str, module: str, *, is_package: bool) -> set[str]:
     """Every module ``source`` imports, wherever the statement is, as absolute names.
 
     ``from .x import y`` counts as both ``pkg.x`` and ``pkg.x.y`` (``y`` may be a module);
-    the caller keeps the names that are modules.
+    :func:`import_graph` keeps the names that are modules, and ``pkg.x`` itself only when
+    something other than a submodule is taken from it.
     """
-    found: set[str] = set()
+    return {name for target, names in _statements(source, module, is_package) for name in names}
+
+
+def _statements(source: str, module: str, is_package: bool) -> list[tuple[str, list[str]]]:
+    """(target, [target, target.name…]) per import statement."""
+    found: list[tuple[str, list[str]]] = []
     package = module.split(".") if is_package else module.split(".")[:-1]
     for node in ast.walk(ast.parse(source)):
         if isinstance(node, ast.Import):
-            found.update(alias.name for alias in node.names)
+            found += [(alias.name, [alias.name]) for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
             if node.level:
                 base = package[: len(package) - (node.level - 1)]
                 target = ".".join([*base, node.module] if node.module else base)
             else:
                 target = node.module or ""
-            found.add(target)
-            found.update(f"{target}.{alias.name}" for alias in node.names)
+            found.append((target, [target, *(f"{target}.{a.name}" for a in node.names)]))
     return found
 
 
@@ -131,10 +136,14 @@ def import_graph(root: Path = ROOT) -> dict[str, set[str]]:
             sources[module_name(path, root)] = path
     graph: dict[str, set[str]] = {}
     for name, path in sources.items():
-        names = imports_of(
-            path.read_text(encoding="utf-8"), name, is_package=path.name == "__init__.py"
-        )
-        graph[name] = {n for n in names if n in sources and n != name}
+        statements = _statements(path.read_text(encoding="utf-8"), name, path.name == "__init__.py")
+        targets: set[str] = set()
+        for target, names in statements:
+            submodules = [n for n in names[1:] if n in sources]
+            if len(submodules) < len(names) - 1 or len(names) == 1:
+                targets.add(target)  # a name that is no submodule: the module itself runs
+            targets.update(submodules)
+        graph[name] = {n for n in targets if n in sources and n != name}
     return graph
 
 
@@ -267,4 +276,16 @@ def test_no_module_imports_another_packages_private_module(package):
             owner = b[: b.index(private[0])].rstrip(".")
             if not a.startswith(owner + "."):
                 wrong.append(f"{a} imports {b}")
+    assert wrong == []
+
+
+def test_only_the_shells_use_the_front_door() -> None:
+    """``addin/__init__.py`` names every workflow: a library module importing it would
+    import them all (and close a cycle); the shells may (for ``__version__``)."""
+    shells = LAYERS[-1][1]
+    wrong = [
+        a
+        for a, b in _edges(import_graph())
+        if b == "addin" and a.startswith("addin.") and a.split(".")[1] not in shells
+    ]
     assert wrong == []

@@ -42,7 +42,7 @@ def dedupe(book: Path, apply: bool, threshold: int, region: str | None, as_json:
     deleted; decisions are kept from run to run.
     """
     from ..dedupe import DedupeOptions
-    from ..dedupe import dedupe as run
+    from ..dedupe import dedupe_customers as run
     from ..workbook import open_book
 
     with open_book(book) as wb:

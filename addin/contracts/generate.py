@@ -67,6 +67,20 @@ class ContractReport:
     generated: list[Generated] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # --stage: deals that already have one
 
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "template": str(self.template),
+            "generated": [
+                {
+                    "deal_id": g.deal_id,
+                    "contract_no": g.contract_no,
+                    "files": [str(f) for f in g.files],
+                }
+                for g in self.generated
+            ],
+            "skipped": list(self.skipped),
+        }
+
     def remove_files(self) -> None:
         """Delete the files this run wrote: for a caller whose save failed, so that a number
         is never on a document the workbook does not know about."""

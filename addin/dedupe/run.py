@@ -77,7 +77,7 @@ def find_duplicates(
     return find_pairs(records, threshold)
 
 
-def dedupe(book: Book, options: DedupeOptions | None = None) -> DedupeReport:
+def dedupe_customers(book: Book, options: DedupeOptions | None = None) -> DedupeReport:
     """``xlcrm dedupe``: find (and with ``apply``, merge) duplicate customers, in memory —
     the caller saves (or discards) in one step."""
     options = options or DedupeOptions()

@@ -171,11 +171,11 @@ def _tickets(result: DemoResult, now: dt.datetime, echo: Echo) -> None:
 
 
 def _duplicates(path: Path, now: dt.datetime, echo: Echo) -> DedupeReport:
-    from ..dedupe import DedupeOptions, dedupe
+    from ..dedupe import DedupeOptions, dedupe_customers
 
     echo("\nLooking for duplicate customers (xlcrm dedupe; nothing is merged):")
     with open_book(path) as book:
-        report = dedupe(book, DedupeOptions(now=lambda: now))
+        report = dedupe_customers(book, DedupeOptions(now=lambda: now))
     lines = report.lines()
     echo("\n".join(line for line in lines if not line.startswith("next:")))
     with open_book(path) as wb:

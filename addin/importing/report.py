@@ -7,6 +7,7 @@ own small module, depending on nothing else of the import.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 MAX_LISTED = 50
 """How many problems (and duplicates) a summary lists before "… and N more"."""
@@ -67,6 +68,26 @@ class ImportReport:
                 if len(items) > MAX_LISTED:
                     lines.append(f"  … and {len(items) - MAX_LISTED} more")
         return "\n".join(lines)
+
+    def lines(self) -> list[str]:
+        """:meth:`summary`, one line each (the :class:`~addin.outcome.Report` protocol)."""
+        return self.summary().splitlines()
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "source": self.source,
+            "table": self.table,
+            "dry_run": self.dry_run,
+            "rows": self.rows,
+            "inserted": self.inserted,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "merged": self.merged,
+            "skipped": self.skipped,
+            "ignored_columns": list(self.ignored_columns),
+            "problems": [str(p) for p in self.problems],
+            "duplicates": [str(p) for p in self.duplicates],
+        }
 
     def __str__(self) -> str:
         return self.summary()

@@ -485,9 +485,9 @@ class DedupeOptions(Options):
 
 def _dedupe_run(ctx: Context) -> Outcome:
     from ..dedupe.run import DedupeOptions as Library
-    from ..dedupe.run import dedupe
+    from ..dedupe.run import dedupe_customers
 
-    report = dedupe(ctx.book, Library(apply=ctx.options.apply))
+    report = dedupe_customers(ctx.book, Library(apply=ctx.options.apply))
     return Outcome({**report.as_dict(), "summary": _summary(report.lines())})
 
 
