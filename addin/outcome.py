@@ -1,7 +1,7 @@
 """What every workflow returns: a report a person reads and a program stores.
 
-Each workflow (``sync_mailbox``, ``import_file``, ``run_rules``, ``run_campaign``, ``dedupe_customers``…)
-returns its own report class, with the counts and details that belong to it; all of them
+Each workflow (``sync_mailbox``, ``import_file``, ``run_rules``, ``run_campaign``…) returns
+its own report class, with the counts and details that belong to it; all of them
 implement :class:`Report`, so the command line prints ``lines()`` and ``--json`` prints
 ``as_dict()`` whatever the command, and the ribbon service answers with the same data.
 """
