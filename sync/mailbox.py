@@ -21,7 +21,7 @@ State is opaque to callers: each backend encodes what it needs (IMAP: UIDVALIDIT
 UID; EWS: the SyncFolderItems state; Graph: the delta link; local mail: a watermark) as a string
 that the workbook keeps in its ``_xlcrm`` sheet, in the same save as the rows it produced.
 
-Mailboxes are named by URL (``../shared/DESIGN.md``, "Command line and settings")::
+Mailboxes are named by URL (``docs/sync.md``)::
 
     maildir:PATH   mbox:PATH   eml:DIR
     imap://user@host[:port]   imaps://user@host[:port]
