@@ -164,7 +164,7 @@ def _edges(graph: dict[str, set[str]]) -> list[tuple[str, str]]:
     return sorted((a, b) for a, targets in graph.items() for b in targets)
 
 
-def test_the_walker_counts_imports_inside_functions_and_type_checking():
+def test_the_walker_counts_imports_inside_functions_and_type_checking() -> None:
     source = textwrap.dedent(
         """
         from typing import TYPE_CHECKING
@@ -184,13 +184,13 @@ def test_the_walker_counts_imports_inside_functions_and_type_checking():
     assert "addin.campaigns.run" in package
 
 
-def test_every_module_of_addin_has_a_layer():
+def test_every_module_of_addin_has_a_layer() -> None:
     graph = import_graph()
     loose = sorted({unit(m) for m in graph if m.startswith("addin.") and layer_of(m) is None})
     assert loose == [], f"put these in a layer of tests/test_layers.py: {loose}"
 
 
-def test_no_module_imports_a_higher_layer():
+def test_no_module_imports_a_higher_layer() -> None:
     wrong = []
     for a, b in _edges(import_graph()):
         if not (a.startswith("addin.") and b.startswith("addin.")):
@@ -201,7 +201,7 @@ def test_no_module_imports_a_higher_layer():
     assert wrong == []
 
 
-def test_features_use_one_another_only_along_the_listed_edges():
+def test_features_use_one_another_only_along_the_listed_edges() -> None:
     wrong = []
     for a, b in _edges(import_graph()):
         ua, ub = (unit(m).split(".")[-1] for m in (a, b))
@@ -211,7 +211,7 @@ def test_features_use_one_another_only_along_the_listed_edges():
     assert wrong == [], "move what they share to the core, or list the edge with its reason"
 
 
-def test_no_import_cycle_between_packages():
+def test_no_import_cycle_between_packages() -> None:
     """Counting late imports too; Tarjan's strongly connected components of the package graph."""
     units: dict[str, set[str]] = defaultdict(set)
     for a, b in _edges(import_graph()):
@@ -247,13 +247,13 @@ def test_no_import_cycle_between_packages():
     assert cycles == []
 
 
-def test_sync_never_imports_addin():
+def test_sync_never_imports_addin() -> None:
     wrong = [f"{a} imports {b}" for a, b in _edges(import_graph()) if a.startswith("sync")]
     wrong = [w for w in wrong if " imports addin" in w]
     assert wrong == []
 
 
-def test_sync_backends_do_not_borrow_from_one_another():
+def test_sync_backends_do_not_borrow_from_one_another() -> None:
     wrong = []
     for a, b in _edges(import_graph()):
         if not (a.startswith("sync.") and b.startswith("sync.")) or unit(a) == unit(b):
@@ -266,7 +266,7 @@ def test_sync_backends_do_not_borrow_from_one_another():
 
 
 @pytest.mark.parametrize("package", ["addin", "sync"])
-def test_no_module_imports_another_packages_private_module(package):
+def test_no_module_imports_another_packages_private_module(package: str) -> None:
     wrong = []
     for a, b in _edges(import_graph()):
         if not a.startswith(package):
