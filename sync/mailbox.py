@@ -78,6 +78,8 @@ class MailboxError(ActionableError):
     simply try such a message again.
     """
 
+    where: str  # always the mailbox's URL
+
     def __init__(
         self,
         where: str,

@@ -65,9 +65,9 @@ def build_workbook(
     for spec in TABLES.values():
         if spec.key not in INITIAL_TABLES:
             continue
-        rows = starting.get(spec.key, [])
+        first = starting.get(spec.key, [])
         _add_table_sheet(
-            wb, spec, lang, [[_cell(c, r.get(c.key), lang) for c in spec.columns] for r in rows]
+            wb, spec, lang, [[_cell(c, r.get(c.key), lang) for c in spec.columns] for r in first]
         )
     state = wb.create_sheet(STATE_SHEET)
     state.sheet_state = "veryHidden"
