@@ -139,7 +139,8 @@ def send_notices(
     insecure: bool = False,
     now: dt.datetime | None = None,
 ) -> NoticeReport:
-    """Send each notice at most once and record it; see the module docstring.
+    """Send each notice at most once and record it; see the module docstring. When it sends,
+    it **saves** ``book`` (the caller's changes with it): mail that left cannot be taken back.
 
     ``sender`` defaults to the *Notification sender* setting, then the *Campaign sender*.
     """
