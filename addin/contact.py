@@ -9,10 +9,17 @@ first kind; otherwise xlcrm's own run would make every customer look contacted t
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
-from .notify.message import ID_PREFIX as NOTICE_ID_PREFIX
+from .schema import DEALS
+
+# Notices (:mod:`addin.notify`) get Message-IDs that start with this, so that their
+# Interactions rows are told from mail with the customer.
+NOTICE_ID_PREFIX = "xlcrm.n."
+_PREFIX = re.compile(r"^[^:：]*[:：]\s*")
+_ARROW = re.compile(r"\s*(?:→|->)\s*")
 
 CONTACT_KINDS = frozenset({"email", "call", "meeting"})
 
@@ -32,6 +39,14 @@ def is_deal_activity(row: Mapping[str, Any]) -> bool:
         return True
     if row.get("kind") != "stage":
         return False
-    from .pipeline.history import parse_stage_subject
-
     return not parse_stage_subject(row.get("subject"))[1]
+
+
+def parse_stage_subject(subject: Any) -> tuple[str | None, bool]:
+    """The stage a stage interaction's subject records, and whether it was a first sighting."""
+    if not isinstance(subject, str) or not subject.strip():
+        return None, False
+    text = _PREFIX.sub("", subject.strip(), count=1)
+    parts = _ARROW.split(text)
+    choice = DEALS.column("stage").choice_for(parts[-1].strip())
+    return (choice.value if choice else None), len(parts) == 1

@@ -29,7 +29,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from .errors import UsageError, XlcrmError
+from .errors import UsageError
 from .workbook.cells import parse_range
 from .workbook.livebook import LiveBook
 
@@ -97,16 +97,17 @@ def _sync_mail(book: LiveBook) -> str:
             report = sync_mailbox(book, mailbox, SyncOptions(tickets=tickets))
         finally:
             mailbox.close()
+        book.save()  # each mailbox's mail is kept even when the next one fails
         summaries.append(report.summary())
     return "\n\n".join(summaries + _warnings(book))
 
 
 def _generate_contract(book: LiveBook) -> str:
-    from .contracts.generate import ContractOptions, generate_contracts_in_book
+    from .contracts.generate import ContractOptions, generate_contracts
 
     deal_ids = selected_ids(book, "deals")
     base = _folder(book)
-    report = generate_contracts_in_book(
+    report = generate_contracts(
         book,
         ContractOptions(deal_ids=tuple(deal_ids)),
         base_dir=base,
@@ -133,9 +134,9 @@ def _refresh_dashboard(book: LiveBook) -> str:
 
 def _dedupe(book: LiveBook, *, apply: bool) -> str:
     from .dedupe import DedupeOptions
-    from .dedupe.run import dedupe_book
+    from .dedupe.run import dedupe_customers
 
-    report = dedupe_book(book, DedupeOptions(apply=apply))
+    report = dedupe_customers(book, DedupeOptions(apply=apply))
     report.saved = book.save()
     return "\n".join(report.lines() + _warnings(book))
 
@@ -258,14 +259,14 @@ def _run(what: str, work: Callable[[LiveBook], str]) -> None:
     """Run ``work`` on the calling workbook and show its outcome; never raise at the person."""
     import xlwings as xw
 
-    from sync.mailbox import MailboxError
+    from sync.errors import ActionableError
 
     book: Any = xw.Book.caller()
     app = book.app
     app.status_bar = f"xlcrm: {what}…"
     try:
         message, mode = work(LiveBook(book)), "info"
-    except (XlcrmError, MailboxError) as exc:
+    except ActionableError as exc:
         message, mode = str(exc), "critical"
     except Exception as exc:
         logged = _log_unexpected(what)

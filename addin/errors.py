@@ -4,27 +4,31 @@ Every error xlcrm raises on purpose says *where* (``Customers!D14``, ``contacts.
 ``book.xlsx``), *what* went wrong and, when there is one, *what to do next*. The CLI prints
 ``str(error)`` and exits with :attr:`XlcrmError.exit_code`; the ribbon service shows the same
 text. Anything else that escapes is a bug and is reported with a traceback.
+
+All of them, and the mail layer's :class:`~sync.mailbox.MailboxError`, derive from
+:class:`~sync.errors.ActionableError` (``where``, ``message``, ``hint``): catch that one type.
 """
 
 from __future__ import annotations
 
+from sync.errors import ActionableError
 
-class XlcrmError(Exception):
-    """Base class: a problem the user can act on (exit code 1)."""
+__all__ = [
+    "ActionableError",
+    "DuplicateKeyError",
+    "NotFoundError",
+    "TableNotFoundError",
+    "UsageError",
+    "ValueProblem",
+    "WorkbookChangedError",
+    "WorkbookError",
+    "WorkbookLockedError",
+    "XlcrmError",
+]
 
-    exit_code = 1
 
-    def __init__(self, where: str | None, message: str, hint: str | None = None) -> None:
-        self.where = where
-        self.message = message
-        self.hint = hint
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        text = f"{self.where}: {self.message}" if self.where else self.message
-        if self.hint:
-            text += f"\n  hint: {self.hint}"
-        return text
+class XlcrmError(ActionableError):
+    """Base class of the workbook side's errors: a problem the user can act on (exit code 1)."""
 
 
 class UsageError(XlcrmError):

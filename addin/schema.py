@@ -1,6 +1,6 @@
 """The CRM tables: canonical column keys, types, allowed values and header aliases.
 
-This is the one place that says what a CRM workbook contains (``../shared/DESIGN.md``, "The
+This is the one place that says what a CRM workbook contains (``docs/design.md``, "The
 workbook contract"). Code everywhere else speaks canonical keys (``customer_id``, ``stage``);
 the workbook may say ``Customer ID``, ``客户编号`` or ``customer id`` — :func:`match_header`
 maps any of them, ignoring case, spaces, punctuation and full-width forms.

@@ -1,4 +1,4 @@
-"""Shared settings kept in the workbook's Settings table (``../shared/DESIGN.md``).
+"""Shared settings kept in the workbook's Settings table (``docs/design.md``).
 
 What everybody who opens the workbook shares — the company's internal domains, the addresses
 whose mail is never recorded, how soon to follow up — lives in a Settings sheet with one row per

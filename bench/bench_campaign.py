@@ -48,9 +48,9 @@ from latency_proxy import LatencyProxy  # noqa: E402
 from servers.smtp import SmtpServer  # noqa: E402
 from servers.tcp_cut import make_certificate  # noqa: E402
 
+from addin.init import create_workbook  # noqa: E402
 from addin.settings import write_settings  # noqa: E402
 from addin.workbook import open_book  # noqa: E402
-from addin.workbook.create import create_workbook  # noqa: E402
 
 TARGET = 5.0  # ours / anchor throughput, at least
 USER = "sales@xinghe.example"

@@ -44,10 +44,10 @@ from docxtpl import DocxTemplate  # noqa: E402
 from fake_crm import customer  # noqa: E402
 
 from addin.contracts.docx import WordTemplate  # noqa: E402
+from addin.init import create_workbook  # noqa: E402
 from addin.schema import Lang  # noqa: E402
 from addin.templating import CrmData, TemplateEnvironment, builtin_root  # noqa: E402
 from addin.workbook import open_book  # noqa: E402
-from addin.workbook.create import create_workbook  # noqa: E402
 
 TARGET = 5.0  # ours at least this many times faster than the docxtpl loop
 SELLER = {

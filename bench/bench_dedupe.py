@@ -6,7 +6,7 @@ pairs), compared in the same run with the floor:
 
 * **The floor** — ``open_book`` and reading every row of the tables dedupe reads (Customers,
   Deals, Interactions, Tickets, Settings): no run can do less.
-* **Ours** — ``open_book`` + :func:`addin.dedupe.dedupe_book` (settings, linked-row counts,
+* **Ours** — ``open_book`` + :func:`addin.dedupe.dedupe_customers` (settings, linked-row counts,
   normalising, blocking, scoring, the Duplicates sheet brought up to date) + ``save``, on a
   copy of the workbook each time, timed in three parts.
 
@@ -40,7 +40,7 @@ sys.path.insert(0, str(HERE))
 
 import bigcrm  # noqa: E402
 
-from addin.dedupe import DedupeOptions, dedupe_book  # noqa: E402
+from addin.dedupe import DedupeOptions, dedupe_customers  # noqa: E402
 from addin.dedupe.match import pair_key  # noqa: E402
 from addin.workbook import open_book  # noqa: E402
 
@@ -70,7 +70,7 @@ def ours(path: Path, work: Path) -> tuple[dict[str, float], object]:
         book.table("customers")
         times["open"] = time.perf_counter() - started
         mark = time.perf_counter()
-        report = dedupe_book(book, DedupeOptions())
+        report = dedupe_customers(book, DedupeOptions())
         times["dedupe"] = time.perf_counter() - mark
         mark = time.perf_counter()
         book.save()

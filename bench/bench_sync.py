@@ -44,10 +44,10 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from bench_parse import COMPANIES, make_messages  # noqa: E402
 
+from addin.init import create_workbook  # noqa: E402
 from addin.mailsync.report import SyncReport  # noqa: E402
 from addin.mailsync.run import SyncOptions, _fetch, _Run  # noqa: E402
 from addin.workbook import open_book  # noqa: E402
-from addin.workbook.create import create_workbook  # noqa: E402
 from sync.local import MaildirMailbox  # noqa: E402
 
 TARGET = 1.5  # ours / floor, at most

@@ -75,8 +75,8 @@ def _peak_rss() -> int:
 
 def child_build(args: dict[str, Any]) -> dict[str, Any]:
     """Build the workbook through xlcrm's API: create, insert_all per table, save."""
+    from addin.init import create_workbook
     from addin.workbook import open_book
-    from addin.workbook.create import create_workbook
 
     path = Path(args["path"])
     n_c, n_i, seed = args["customers"], args["interactions"], args["seed"]

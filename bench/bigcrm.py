@@ -147,8 +147,8 @@ def build_book(
 
     Returns ``path``. Takes about a minute at full size, mostly the one save.
     """
+    from addin.init import create_workbook
     from addin.workbook import open_book
-    from addin.workbook.create import create_workbook
 
     path = Path(path)
     rows_c, pairs, how = make_customers(customers, seed)

@@ -11,6 +11,7 @@ This package never imports ``addin``: it knows mailboxes and messages, not workb
 - ``imap/`` — IMAP mailboxes (``imap://``, ``imaps://``), read-only: EXAMINE and BODY.PEEK.
 - ``ews/`` — Exchange on-premises through EWS (``ews://``), with exchangelib.
 - ``graph/`` — Exchange Online through Microsoft Graph (``graph://``), with httpx and msal.
+- ``net.py`` — TLS contexts and network failures, shared by IMAP and SMTP.
 - ``smtp.py`` — sending through SMTP (``smtp://``, ``smtps://``): all recipients or none.
 - ``secrets.py`` — passwords and tokens from the environment, the keyring or a prompt, each
   for one mailbox URL.

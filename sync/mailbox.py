@@ -21,7 +21,7 @@ State is opaque to callers: each backend encodes what it needs (IMAP: UIDVALIDIT
 UID; EWS: the SyncFolderItems state; Graph: the delta link; local mail: a watermark) as a string
 that the workbook keeps in its ``_xlcrm`` sheet, in the same save as the rows it produced.
 
-Mailboxes are named by URL (``../shared/DESIGN.md``, "Command line and settings")::
+Mailboxes are named by URL (``docs/sync.md``)::
 
     maildir:PATH   mbox:PATH   eml:DIR
     imap://user@host[:port]   imaps://user@host[:port]
@@ -41,10 +41,33 @@ from dataclasses import dataclass
 from typing import Literal, Protocol, runtime_checkable
 from urllib.parse import quote, unquote, urlsplit
 
+from .errors import ActionableError
+
 FolderRole = Literal["inbox", "sent", "drafts", "other"]
 
+_ROLE_NAMES: dict[str, FolderRole] = {
+    "inbox": "inbox",
+    "收件箱": "inbox",
+    "sent": "sent",
+    "sent items": "sent",
+    "sent messages": "sent",
+    "sent mail": "sent",
+    "已发送": "sent",
+    "已发送邮件": "sent",
+    "已发邮件": "sent",
+    "drafts": "drafts",
+    "draft": "drafts",
+    "草稿箱": "drafts",
+    "草稿": "drafts",
+}
 
-class MailboxError(Exception):
+
+def role_from_name(name: str) -> FolderRole:
+    """The role a folder's name implies: ``INBOX``, ``Sent Items``, ``已发送``, ``草稿箱``…"""
+    return _ROLE_NAMES.get(name.strip().casefold(), "other")
+
+
+class MailboxError(ActionableError):
     """A mailbox problem a person can act on; the message starts with the mailbox URL.
 
     ``temporary``: the same request may succeed later (busy, throttled, unreachable, dropped);
@@ -54,6 +77,8 @@ class MailboxError(Exception):
     hint), and ``was_sent`` can tell where the transport keeps sent mail. A sender must not
     simply try such a message again.
     """
+
+    where: str  # always the mailbox's URL
 
     def __init__(
         self,
@@ -65,17 +90,10 @@ class MailboxError(Exception):
         retry_after: float | None = None,
         maybe_sent: bool = False,
     ) -> None:
-        self.where = where
-        self.message = message
-        self.hint = hint
         self.temporary = temporary
         self.retry_after = retry_after
         self.maybe_sent = maybe_sent
-        super().__init__(str(self))
-
-    def __str__(self) -> str:
-        text = f"{self.where}: {self.message}"
-        return f"{text}\n  hint: {self.hint}" if self.hint else text
+        super().__init__(where, message, hint)
 
 
 def warn_unreadable_state(log: logging.Logger, url: str, folder: str, error: object) -> None:

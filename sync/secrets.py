@@ -1,7 +1,7 @@
 """Where passwords and tokens come from: the environment, the system keyring, or a prompt —
 and which mailbox each one belongs to.
 
-In that order (``../shared/DESIGN.md``, "Command line and settings"). Never from a mailbox
+In that order (``docs/design.md``, "Secrets and settings"). Never from a mailbox
 URL (:func:`sync.mailbox.parse_url` refuses one with a password) and never from the workbook.
 A scheduled run has no terminal, so a missing secret there is a clear error naming the two
 ways to provide it, not a prompt that hangs.

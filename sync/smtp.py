@@ -45,7 +45,8 @@ from email.parser import HeaderParser
 from email.policy import compat32
 from email.utils import getaddresses
 
-from .imap.net import (
+from .mailbox import TRANSPORT_SCHEMES, MailboxError, is_loopback, parse_url
+from .net import (
     CONNECT_TIMEOUT,
     READ_TIMEOUT,
     connection_error,
@@ -53,7 +54,6 @@ from .imap.net import (
     scrub,
     tls_context,
 )
-from .mailbox import TRANSPORT_SCHEMES, MailboxError, is_loopback, parse_url
 from .secrets import PASSWORD_VARIABLE, password, store_hint
 
 log = logging.getLogger("sync.smtp")

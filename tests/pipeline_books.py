@@ -20,9 +20,9 @@ import pytest
 from servers.smtp import SmtpServer
 from servers.tcp_cut import Certificate
 
+from addin.init import create_workbook
 from addin.settings import write_settings
 from addin.workbook import open_book
-from addin.workbook.create import create_workbook
 
 USER = "crm@xinghe.example"
 PASSWORD = "通知密码-2026"

@@ -29,9 +29,9 @@ import openpyxl
 import pytest
 from conftest import missing
 
+from addin.init import create_workbook
 from addin.settings import KNOWN
 from addin.workbook import open_book
-from addin.workbook.create import create_workbook
 
 pytestmark = pytest.mark.timeout(120)
 

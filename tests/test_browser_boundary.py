@@ -249,7 +249,7 @@ window.attack = async () => {{
         page.evaluate("document.getElementById('f').submit()")
     form_answer = json.loads(page.locator("body").inner_text())
     assert form_answer["error"]["kind"] == "auth"
-    assert "only the add-in's own pages may call this service" in form_answer["error"]["what"]
+    assert "only the add-in's own pages may call this service" in form_answer["error"]["message"]
     assert statuses == {f"POST {base}/api/v1/run": 403}  # both refused before anything ran
 
     # 3: DNS rebinding. The page "is" http://rebind.test:<port> (served by the attacker, then

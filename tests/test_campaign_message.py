@@ -24,17 +24,17 @@ import pytest
 
 from addin.campaigns.htmltext import html_to_text
 from addin.campaigns.message import EmailTemplate, EmailTemplateError, Rendered, compose
-from addin.campaigns.unsubscribe import (
+from addin.init import create_workbook
+from addin.settings import KNOWN
+from addin.templating import CrmData, TemplateEnvironment, TemplateValueError, render_problems
+from addin.templating.locate import builtin_root
+from addin.unsubscribe import (
     Unsubscribe,
     find_token,
     is_unsubscribe_request,
     make_token,
 )
-from addin.settings import KNOWN
-from addin.templating import CrmData, TemplateEnvironment, TemplateValueError, render_problems
-from addin.templating.locate import builtin_root
 from addin.workbook import open_book
-from addin.workbook.create import create_workbook
 
 EMAILS = builtin_root() / "emails"
 SHIPPED = sorted(p.name for p in EMAILS.iterdir() if p.is_dir())

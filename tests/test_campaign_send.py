@@ -25,14 +25,15 @@ import pytest
 from servers.smtp import SmtpServer
 from servers.tcp_cut import HOST, Certificate, TcpCut
 
-from addin.campaigns import CampaignOptions, run_campaign
-from addin.campaigns.journal import Entry, Journal, journal_path
+from addin.campaigns import CampaignOptions, CampaignReport
+from addin.campaigns import run_campaign as run_campaign_on
 from addin.errors import UsageError
+from addin.init import create_workbook
+from addin.journal import Entry, Journal, journal_path
 from addin.mailsync import SyncOptions, sync_mailbox
 from addin.settings import write_settings
 from addin.templating import TemplateProblems
 from addin.workbook import open_book
-from addin.workbook.create import create_workbook
 from sync.open import open_mailbox
 
 USER = "sales@xinghe.example"
@@ -113,6 +114,12 @@ def options(template: Path, **changes: object) -> CampaignOptions:
     for key, value in changes.items():
         setattr(base, key, value)
     return base
+
+
+def run_campaign(path: Path, options: CampaignOptions) -> CampaignReport:
+    """The caller owns the book; sending saves as it goes (what left must be on disk)."""
+    with open_book(path) as book:
+        return run_campaign_on(book, options)
 
 
 def sends(path: Path) -> dict[str, dict]:

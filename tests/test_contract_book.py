@@ -18,7 +18,7 @@ import pytest
 from test_contract_templates import IN_WORDS, Shown, make_book
 from test_pdf import fake_soffice
 
-from addin.contracts.generate import ContractOptions, generate_contracts_in_book
+from addin.contracts.generate import ContractOptions, generate_contracts
 from addin.errors import XlcrmError
 from addin.templating import TemplateProblems, builtin_root
 from addin.workbook import open_book
@@ -42,7 +42,7 @@ def test_contracts_are_written_under_the_base_folder_and_recorded_on_the_deal(
     path = make_book(tmp_path / "book" / "客户管理.xlsx")
     base = tmp_path / "service-job"
     with open_book(path) as book:
-        report = generate_contracts_in_book(book, options("D0001", "D0002"), base_dir=base)
+        report = generate_contracts(book, options("D0001", "D0002"), base_dir=base)
         assert book.dirty  # recorded in the open book, saved by the caller (here: the with)
     assert [(g.deal_id, g.contract_no) for g in report.generated] == [
         ("D0001", "CT-2026-0001"),
@@ -73,7 +73,7 @@ def test_out_dir_and_a_template_found_near(tmp_path: Path) -> None:
     shutil.copy(template, own / "我们的报价单.docx")
     out = tmp_path / "elsewhere"
     with open_book(path) as book:
-        report = generate_contracts_in_book(
+        report = generate_contracts(
             book,
             options("D0001", template="contracts/我们的报价单", out_dir=out),
             base_dir=tmp_path / "base",
@@ -94,7 +94,7 @@ def test_a_template_problem_records_nothing_and_writes_nothing(tmp_path: Path) -
     with open_book(path) as book:
         state = book.state.as_dict()
         with pytest.raises(TemplateProblems) as error:
-            generate_contracts_in_book(book, options("D0001"), base_dir=base)
+            generate_contracts(book, options("D0001"), base_dir=base)
         assert "商机!D0001: company.bank is empty" in str(error.value)
         assert book.state.as_dict() == state
         assert book.table("deals").get("D0001")["contract_no"] is None
@@ -113,14 +113,14 @@ def test_a_failing_pdf_removes_the_documents_and_the_number_is_not_used(
     monkeypatch.setenv("XLCRM_SOFFICE", failing)
     with open_book(path) as book:
         with pytest.raises(XlcrmError, match="LibreOffice did not convert it to PDF"):
-            generate_contracts_in_book(book, options("D0001", pdf=True), base_dir=base)
+            generate_contracts(book, options("D0001", pdf=True), base_dir=base)
         assert files_under(base) == []
         assert not any(k.startswith("contract_seq") for k in book.state)
         assert book.table("deals").get("D0001")["contract_no"] is None
         interactions = book.table("interactions").rows()
         assert [r for r in interactions if r["kind"] == "document"] == []
         # The same open book, without the PDF: the number that failed is the one issued.
-        report = generate_contracts_in_book(book, options("D0001"), base_dir=base)
+        report = generate_contracts(book, options("D0001"), base_dir=base)
     assert report.generated[0].contract_no == "CT-2026-0001"
     assert files_under(base) == report.generated[0].files
 
@@ -128,4 +128,4 @@ def test_a_failing_pdf_removes_the_documents_and_the_number_is_not_used(
 def test_nothing_to_generate_says_which_deals(tmp_path: Path) -> None:
     path = make_book(tmp_path / "crm.xlsx")
     with open_book(path) as book, pytest.raises(XlcrmError, match="say which deals"):
-        generate_contracts_in_book(book, ContractOptions(), base_dir=tmp_path)
+        generate_contracts(book, ContractOptions(), base_dir=tmp_path)

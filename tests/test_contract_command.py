@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from test_contract_templates import IN_WORDS, Shown, make_book
 
 from addin.cli import cli
-from addin.contracts.generate import ContractOptions, generate_contracts
+from addin.cli.documents import generate_contracts_file
+from addin.contracts.generate import ContractOptions
 from addin.errors import NotFoundError, UsageError, WorkbookLockedError
 from addin.templating import TemplateProblems
 from addin.workbook import open_book
@@ -27,7 +28,7 @@ def book(tmp_path: Path) -> Path:
 
 def generate(book: Path, *deals: str, **options: object) -> object:
     now = dt.datetime(2026, 3, 1, 10, 30)
-    return generate_contracts(
+    return generate_contracts_file(
         book, ContractOptions(deal_ids=deals, today=TODAY, now=lambda: now, **options)
     )
 

@@ -19,11 +19,11 @@ from lxml import etree
 
 from addin.contracts.docx import WordTemplate, WordTemplateError
 from addin.errors import XlcrmError
+from addin.init import create_workbook
 from addin.schema import Lang
 from addin.settings import KNOWN
 from addin.templating import CrmData, TemplateEnvironment, builtin_root, render_problems
 from addin.workbook import open_book
-from addin.workbook.create import create_workbook
 
 TODAY = dt.date(2026, 3, 1)
 NUMBER = "HT-2026-0007"

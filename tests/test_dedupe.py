@@ -15,12 +15,12 @@ from openpyxl import Workbook, load_workbook
 
 from addin.campaigns.plan import MERGED, Skip, choose_address
 from addin.cli import cli
-from addin.dedupe import DedupeOptions, dedupe, dedupe_book, find_duplicates
+from addin.dedupe import DedupeOptions, dedupe_customers, find_duplicates
 from addin.dedupe.normalize import company_key, email_keys, person_key, phone_keys
 from addin.errors import UsageError, ValueProblem
+from addin.init import create_workbook
 from addin.mailsync.linking import CustomerIndex
 from addin.workbook import open_book
-from addin.workbook.create import create_workbook
 
 NOW = dt.datetime(2026, 3, 2, 9, 30)
 
@@ -553,7 +553,7 @@ def test_one_customer_merged_into_two_is_refused(book: Path) -> None:
         )
         wb.save()
         with pytest.raises(ValueProblem) as error:
-            dedupe_book(wb, DedupeOptions(apply=True, now=lambda: NOW))
+            dedupe_customers(wb, DedupeOptions(apply=True, now=lambda: NOW))
     assert str(error.value) == (
         "Duplicates!B3: C0002 is merged into C0003 here and into C0001 by row P0001\n"
         "  hint: mark only one of the two rows merge"
@@ -565,7 +565,8 @@ def test_one_customer_merged_into_two_is_refused(book: Path) -> None:
 
 def test_a_chinese_workbook(tmp_path: Path) -> None:
     path = make_book(tmp_path / "客户管理.xlsx", "zh")
-    report = dedupe(path, DedupeOptions(now=lambda: NOW))
+    with open_book(path) as wb:  # the caller saves
+        report = dedupe_customers(wb, DedupeOptions(now=lambda: NOW))
     assert report.sheet == "重复客户"
     rows = review_rows(path)
     assert rows[0]["evidence"] == (
@@ -575,7 +576,8 @@ def test_a_chinese_workbook(tmp_path: Path) -> None:
     )
     assert rows[4]["evidence"] == "无效电话“1380013”"
     decide(path, {"C0001/C0002": "合并"})
-    report = dedupe(path, DedupeOptions(apply=True, now=lambda: NOW))
+    with open_book(path) as wb:
+        report = dedupe_customers(wb, DedupeOptions(apply=True, now=lambda: NOW))
     assert [(m.merge, m.into) for m in report.applied.merged] == [("C0002", "C0001")]
     with open_book(path) as wb:
         note = list(wb.table("interactions").rows())[-1]
@@ -657,8 +659,9 @@ def test_apply_before_any_review_says_what_to_do(book: Path, tmp_path: Path) -> 
     wb.active.append(["ID", "Name", "Email"])
     wb.active.append(["C0001", "Li Na", "li@x.cn"])
     wb.save(path)
-    with pytest.raises(UsageError, match="there is no Duplicates sheet to apply yet"):
-        dedupe(path, DedupeOptions(apply=True))
+    missing = "there is no Duplicates sheet to apply yet"
+    with open_book(path) as book, pytest.raises(UsageError, match=missing):
+        dedupe_customers(book, DedupeOptions(apply=True))
     result = run(path)
     assert result.exit_code == 0
     assert result.output.splitlines()[-1] == "nothing to change in the workbook"

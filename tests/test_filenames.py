@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from addin.contracts.filenames import safe_file_name, unique_path
+from addin.filenames import safe_file_name, unique_path
 
 UNSAFE = '<>:"/\\|?*'
 

@@ -23,8 +23,8 @@ from openpyxl.worksheet.table import TableColumn
 from addin import customers
 from addin.errors import UsageError, XlcrmError
 from addin.importing import ImportReport, Problem, import_file, sniff_delimiter
+from addin.init import create_workbook
 from addin.workbook import open_book
-from addin.workbook.create import create_workbook
 
 DATA = Path(__file__).parent / "data" / "import"
 TODAY = dt.date(2026, 1, 15)

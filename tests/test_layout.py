@@ -1,4 +1,5 @@
-"""The architecture's one dependency rule (DESIGN.md): ``sync`` never imports ``addin``."""
+"""The architecture's first dependency rule (docs/architecture.md): ``sync`` never imports
+``addin``. tests/test_layers.py checks the rest of the layers."""
 
 from __future__ import annotations
 

@@ -21,9 +21,9 @@ from xlwings_standin import XL_VERY_HIDDEN, LiveBackend, seed_book
 
 from addin import desktop
 from addin.errors import WorkbookLockedError, XlcrmError
+from addin.init import create_workbook
 from addin.mailsync import SyncOptions, sync_mailbox
 from addin.workbook import FileBook, open_book
-from addin.workbook.create import create_workbook
 from addin.workbook.livebook import LiveBook, open_book_or_live, open_live
 from addin.workbook.report import Block, Chart, ReportSheet
 
@@ -257,14 +257,16 @@ def test_sync_records_mail_in_the_open_workbook(
     box = Mail(tmp_path / "Maildir", ME)
     box.receive(mail("li.wei@acme.cn", ME, "Pumps: price?", ident="m1@acme.cn"))
     box.send(mail(ME, "alice@brightline.com", "Re: pilot", ident="m2@ourco.cn"))
-    report = sync_mailbox(backend.open(crm), box.open(), SyncOptions())
+    with backend.open(crm) as book:  # the caller saves
+        report = sync_mailbox(book, box.open(), SyncOptions())
     assert report.new == 2
     rows = interactions(backend, crm)
     assert {(r["customer_id"], r["direction"], r["subject"]) for r in rows} == {
         ("C0001", "in", "Pumps: price?"),
         ("C0002", "out", "Re: pilot"),
     }
-    assert sync_mailbox(backend.open(crm), box.open(), SyncOptions()).new == 0
+    with backend.open(crm) as book:
+        assert sync_mailbox(book, box.open(), SyncOptions()).new == 0
     assert len(interactions(backend, crm)) == 2
 
 
@@ -274,7 +276,8 @@ def test_a_formula_looking_subject_from_mail_stays_text(
     box = Mail(tmp_path / "Maildir", ME)
     subject = '=HYPERLINK("http://evil.example","x")'
     box.receive(mail("alice@brightline.com", ME, subject, "=1+1 @SUM(A1)", ident="f@b.com"))
-    sync_mailbox(backend.open(crm), box.open(), SyncOptions())
+    with backend.open(crm) as book:
+        sync_mailbox(book, box.open(), SyncOptions())
     (row,) = interactions(backend, crm)
     assert row["subject"] == subject
     assert all(sheet.formulas == {} for sheet in backend.book(crm).sheets)

@@ -23,8 +23,8 @@ import openpyxl
 import pytest
 
 from addin.errors import XlcrmError
+from addin.init import create_workbook
 from addin.workbook import open_book
-from addin.workbook.create import create_workbook
 
 FIXTURES = Path(__file__).parent / "fixtures"
 Csv = Callable[[Path], dict[str, list[list[str]]]]

@@ -22,9 +22,9 @@ from maildirs import T0, Mail, mail
 
 from addin.cli import cli
 from addin.errors import UsageError
+from addin.init import create_workbook
 from addin.mailsync import SyncOptions, state_key, sync_mailbox
 from addin.workbook import open_book
-from addin.workbook.create import create_workbook
 from sync.local import MaildirMailbox
 from sync.mailbox import MailboxError, MessageRef
 
@@ -518,6 +518,43 @@ def test_dry_run_writes_nothing_and_says_what_it_would_add(book: Path, mail_dir:
     assert "would add 1 interaction," in report.summary()
     assert "dry run: nothing was written" in report.summary()
     assert run(book, mail_dir).new == 1  # the state did not move on either
+
+
+def test_a_dry_run_inside_a_callers_book_keeps_the_callers_own_edits(
+    book: Path, mail_dir: Mail
+) -> None:
+    mail_dir.receive(mail("alice@brightline.com", ME, "Pilot", ident="a1@brightline.com"))
+    with open_book(book) as wb:
+        customers = wb.table("customers")
+        customers.update("C0001", {"notes": "met at the fair"})
+        alice = dict(customers.get("C0002"))
+        wb.state["caller"] = "mine"
+        mailbox = mail_dir.open()
+        report = sync_mailbox(wb, mailbox, SyncOptions(dry_run=True))
+        assert report.new == 1
+        assert list(wb.table("interactions").rows()) == []  # the sync's rows are gone
+        assert customers.get("C0002") == alice
+        assert customers.get("C0001")["notes"] == "met at the fair"  # the caller's are not
+        assert state_key(mailbox, "INBOX") not in wb.state
+    with open_book(book) as wb:
+        assert wb.table("customers").get("C0001")["notes"] == "met at the fair"
+        assert wb.state["caller"] == "mine"
+        assert list(wb.table("interactions").rows()) == []
+    assert run(book, mail_dir).new == 1  # the mailbox's state did not move on
+
+
+def test_a_failed_sync_leaves_the_callers_book_as_it_was(book: Path, mail_dir: Mail) -> None:
+    for n in range(5):
+        mail_dir.receive(mail("alice@brightline.com", ME, f"M{n}", ident=f"m{n}@brightline.com"))
+    with open_book(book) as wb:
+        wb.table("customers").update("C0001", {"notes": "called"})
+        with pytest.raises(MailboxError):
+            sync_mailbox(wb, FailingMailbox(mail_dir.open(), good=3))  # type: ignore[arg-type]
+        assert list(wb.table("interactions").rows()) == []
+        wb.save()
+    with open_book(book) as wb:
+        assert wb.table("customers").get("C0001")["notes"] == "called"
+        assert list(wb.table("interactions").rows()) == []
 
 
 class FailingMailbox:

@@ -29,7 +29,8 @@ from servers.smtp import SmtpServer
 from servers.tcp_cut import Certificate
 
 from addin.cli import cli
-from addin.pipeline import RuleProblems, RunOptions, forecast, read_stages, run_rules
+from addin.cli.pipeline import run_rules_file
+from addin.pipeline import RuleProblems, RunOptions, forecast, read_stages
 from addin.settings import write_settings
 from addin.textwidth import display_width
 from addin.workbook import open_book
@@ -44,7 +45,7 @@ def run(path: Path, day: int = 0, server: SmtpServer | None = None, **options: o
     now = NOW + dt.timedelta(days=day)
     if server is not None:
         options.update(send=True, transport=smtp_url(server))
-    return run_rules(path, RunOptions(now=lambda: now, **options))  # type: ignore[arg-type]
+    return run_rules_file(path, RunOptions(now=lambda: now, **options))  # type: ignore[arg-type]
 
 
 def history(path: Path, deal_id: str) -> list[str]:

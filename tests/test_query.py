@@ -21,11 +21,11 @@ from openpyxl.worksheet.table import TableColumn
 from addin.campaigns import CampaignOptions, run_campaign
 from addin.cli import cli
 from addin.errors import UsageError
+from addin.init import create_workbook
 from addin.query import MAX_DEPTH, MAX_LENGTH, FilterError, compile_filter, filter_rows
 from addin.schema import CUSTOMERS, TICKETS
 from addin.settings import write_settings
 from addin.workbook import open_book
-from addin.workbook.create import create_workbook
 
 TODAY = dt.date(2026, 6, 1)  # today - 90d = 2026-03-03, today - 3m = 2026-03-01
 NOW = dt.datetime(2026, 6, 1, 12, 0)
@@ -508,8 +508,12 @@ def test_campaign_where_uses_the_filter_language(tmp_path: Path) -> None:
     (folder / "zh.html").write_text(TEMPLATE, encoding="utf-8")
     base = CampaignOptions(template=str(folder), name="hello", lang="zh")
     base.where = 'tags contains "vip" and 状态 in ["活跃", "Inactive"]'
-    report = run_campaign(book, base)
+    with open_book(book) as wb:
+        report = run_campaign(wb, base)
     assert report.selected == 2 and report.ready == 2
     base.where = 'tags contains "vip" and stauts == "活跃"'
-    with pytest.raises(FilterError, match="--where: at 25: unknown column 'stauts'"):
-        run_campaign(book, base)
+    with (
+        open_book(book) as wb,
+        pytest.raises(FilterError, match="--where: at 25: unknown column 'stauts'"),
+    ):
+        run_campaign(wb, base)

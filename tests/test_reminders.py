@@ -19,7 +19,8 @@ from servers.smtp import SmtpServer
 from servers.tcp_cut import Certificate
 
 from addin.cli import cli
-from addin.pipeline import RemindersOptions, RunOptions, run_reminders, run_rules
+from addin.cli.pipeline import run_rules_file
+from addin.pipeline import RemindersOptions, RunOptions, run_reminders
 from addin.workbook import open_book
 
 
@@ -32,7 +33,8 @@ def remind(path: Path, day: int = 0, server: SmtpServer | None = None, **options
     now = NOW + dt.timedelta(days=day)
     if server is not None:
         options.update(send=True, transport=smtp_url(server))
-    return run_reminders(path, RemindersOptions(now=lambda: now, **options))  # type: ignore[arg-type]
+    with open_book(path) as book:  # the caller saves
+        return run_reminders(book, RemindersOptions(now=lambda: now, **options))  # type: ignore[arg-type]
 
 
 def sheet_rows(path: Path, name: str) -> tuple[str, list[tuple], str]:
@@ -89,7 +91,7 @@ def test_the_reminders_sheet_lists_each_owners_work(tmp_path: Path) -> None:
     # A run records every deal's stage as first seen: that is xlcrm's bookkeeping, not
     # activity, so the deals stay idle. An e-mail with Northwind counts as contact with the
     # A-tier customer (but not as activity on its deal). The sheet is rewritten, not appended.
-    run_rules(book, RunOptions(now=lambda: NOW))
+    run_rules_file(book, RunOptions(now=lambda: NOW))
     with open_book(book) as wb:
         wb.table("interactions").insert(
             {
@@ -134,7 +136,7 @@ def test_the_reminders_sheet_lists_each_owners_work(tmp_path: Path) -> None:
     # A stage change a person made is activity: the deal is no longer idle.
     with open_book(book) as wb:
         wb.table("deals").update("D0002", {"stage": "Negotiation"})
-    run_rules(book, RunOptions(now=lambda: NOW + dt.timedelta(days=3)))
+    run_rules_file(book, RunOptions(now=lambda: NOW + dt.timedelta(days=3)))
     remind(book, day=3)
     _, table, _ = sheet_rows(book, "提醒")
     assert [(r[0], r[3]) for r in table[1:] if r[1] == "商机停滞"] == [

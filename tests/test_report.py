@@ -25,6 +25,7 @@ from openpyxl.chart import BarChart, LineChart, PieChart
 
 from addin.cli import cli
 from addin.currency import currency_of as normalize_currency
+from addin.init import create_workbook
 from addin.report.metrics import Currency, Window, parse_rates
 from addin.report.value import (
     abc_tiers,
@@ -37,7 +38,6 @@ from addin.report.value import (
 from addin.schema import Lang
 from addin.settings import write_settings
 from addin.workbook import open_book
-from addin.workbook.create import create_workbook
 
 TODAY = "2026-06-15"  # the window: July 2025 … June 2026
 D = dt.date

@@ -29,8 +29,8 @@ import pytest
 from msoffcrypto.format.ooxml import OOXMLFile
 
 from addin.errors import WorkbookChangedError, WorkbookError, WorkbookLockedError
+from addin.init import create_workbook
 from addin.workbook import open_book
-from addin.workbook.create import create_workbook
 from addin.workbook.safety import BACKUP_DIR, TEMP_PREFIX
 
 Convert = Callable[[Path, str, Path], Path]  # conftest.libreoffice_convert

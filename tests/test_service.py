@@ -26,12 +26,12 @@ from maildirs import T0, Mail, mail
 from officehost import OfficeHost
 from pipeline_books import make_crm, received, smtp_server, smtp_url
 
+from addin.init import create_workbook
 from addin.mailsync import sync_mailbox
 from addin.remote.protocol import json_schema
 from addin.service import ServiceConfig
 from addin.settings import write_settings
 from addin.workbook import open_book
-from addin.workbook.create import create_workbook
 from sync.open import open_mailbox
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -139,7 +139,7 @@ def test_sync_without_a_mailbox_setting_says_where_to_put_it(tmp_path: Path, bas
     assert failed.value.status == 400
     assert failed.value.error["kind"] == "input"
     assert failed.value.error["where"].startswith("Settings!B")
-    assert "Mailbox" in failed.value.error["fix"]
+    assert "Mailbox" in failed.value.error["hint"]
 
 
 def test_a_shared_service_does_not_read_folders_on_its_own_disk(tmp_path: Path) -> None:
@@ -150,7 +150,7 @@ def test_a_shared_service_does_not_read_folders_on_its_own_disk(tmp_path: Path) 
         pytest.raises(ServiceFailed) as failed,
     ):
         AddinClient(url, host).run("sync")
-    assert "own disk" in failed.value.error["what"]
+    assert "own disk" in failed.value.error["message"]
 
 
 # -- contracts ---------------------------------------------------------------------------------
@@ -184,7 +184,7 @@ def test_contract_without_a_deal_selection_says_what_to_select(
     host.selection = {"sheet": "Customers", "address": "A2"}
     with pytest.raises(ServiceFailed) as failed:
         AddinClient(base_url, host).run("contract")
-    assert "select one or more rows of the Deals table" in failed.value.error["what"]
+    assert "select one or more rows of the Deals table" in failed.value.error["message"]
     assert host.downloads == []
 
 
@@ -272,7 +272,7 @@ def test_bad_segment_expression_is_shown_with_its_position(tmp_path: Path, base_
         )
     assert failed.value.status == 400
     assert failed.value.error["where"]
-    assert failed.value.error["what"]
+    assert failed.value.error["message"]
 
 
 # -- import and settings -----------------------------------------------------------------------
@@ -306,7 +306,7 @@ def test_settings_round_trip_and_passwords_never_reach_the_workbook(
 
     with pytest.raises(ServiceFailed) as failed:
         client.run("settings", {"step": "put", "values": {"mailbox": "imaps://me:hunter2@host"}})
-    assert "holds a password" in failed.value.error["what"]
+    assert "holds a password" in failed.value.error["message"]
     every_cell = [v for s in host.sheets.values() for v in s.cells.values()]
     assert not any("hunter2" in str(v) for v in every_cell)
 
@@ -387,7 +387,7 @@ def test_errors_are_split_into_your_input_and_try_again(
 
     unknown = http.post("/api/v1/plan", json={**request, "command": "format-disk"})
     assert unknown.status_code == 400
-    assert "no command 'format-disk'" in unknown.json()["error"]["what"]
+    assert "no command 'format-disk'" in unknown.json()["error"]["message"]
 
     bad = http.post("/api/v1/run", json={**request, "tables": {"customers": {"sheet": 3}}})
     assert bad.status_code == 400
@@ -395,7 +395,7 @@ def test_errors_are_split_into_your_input_and_try_again(
 
     json_type = {"Content-Type": "application/json"}
     not_json = http.post("/api/v1/plan", content=b"{not json", headers=json_type)
-    assert (not_json.status_code, not_json.json()["error"]["what"]) == (
+    assert (not_json.status_code, not_json.json()["error"]["message"]) == (
         400,
         "the request is not JSON",
     )
@@ -424,14 +424,14 @@ def test_gzip_requests_and_the_size_limit(tmp_path: Path, base_url: str) -> None
         headers={**ADDIN, "Content-Encoding": "gzip", "Content-Type": "application/json"},
     )
     assert answer.status_code == 413
-    assert answer.json()["error"]["what"] == "the request is larger than 96 MB"
+    assert answer.json()["error"]["message"] == "the request is larger than 96 MB"
     cut = httpx.post(
         f"{base_url}/api/v1/plan",
         content=gzip.compress(json.dumps(request).encode())[:-10],
         headers={**ADDIN, "Content-Encoding": "gzip", "Content-Type": "application/json"},
     )
     assert cut.status_code == 400
-    assert "gzip data is cut short" in cut.json()["error"]["what"]
+    assert "gzip data is cut short" in cut.json()["error"]["message"]
 
 
 def test_beyond_localhost_every_api_call_needs_the_token(tmp_path: Path) -> None:
@@ -447,7 +447,7 @@ def test_beyond_localhost_every_api_call_needs_the_token(tmp_path: Path) -> None
         # A shared service's token is given out by a person, never by the service.
         session = httpx.get(f"{url}/api/v1/session", headers=CLIENT_HEADERS)
         assert session.status_code == 401
-        assert "from your administrator" in session.json()["error"]["fix"]
+        assert "from your administrator" in session.json()["error"]["hint"]
         assert httpx.get(f"{url}/taskpane.html").status_code == 200
         ok = AddinClient(url, host, token="t0k3n-for-a-team").run("settings", {"step": "get"})
         assert ok.result["settings"]

@@ -68,20 +68,20 @@ def test_what_a_browser_sends_for_another_origin_is_refused(base_url: str, tmp_p
     assert not [h for h in preflight.headers if h.startswith("access-control-")]
     foreign = httpx.post(plan, json=request, headers={**ADDIN, "Origin": "https://evil.example"})
     assert foreign.status_code == 403
-    assert foreign.json()["error"]["what"].startswith("requests from 'https://evil.example'")
+    assert foreign.json()["error"]["message"].startswith("requests from 'https://evil.example'")
     other_port = httpx.post(plan, json=request, headers={**ADDIN, "Origin": "http://127.0.0.1:1"})
     assert other_port.status_code == 403
     same_site = httpx.post(plan, json=request, headers={**ADDIN, "Sec-Fetch-Site": "same-site"})
     assert same_site.status_code == 403
-    assert "a same-site request was refused" in same_site.json()["error"]["what"]
+    assert "a same-site request was refused" in same_site.json()["error"]["message"]
     as_text = httpx.post(
         plan, content=b"{}", headers={**ADDIN, "Content-Type": "text/plain;charset=UTF-8"}
     )
     assert as_text.status_code == 415
-    assert "'text/plain', not application/json" in as_text.json()["error"]["what"]
+    assert "'text/plain', not application/json" in as_text.json()["error"]["message"]
     no_header = httpx.post(plan, json=request, headers={"Authorization": f"Bearer {TOKEN}"})
     assert no_header.status_code == 403
-    assert "X-Xlcrm-Client" in no_header.json()["error"]["what"]
+    assert "X-Xlcrm-Client" in no_header.json()["error"]["message"]
     own = httpx.post(
         plan,
         json=request,
@@ -98,7 +98,7 @@ def test_a_foreign_host_is_refused_everywhere(base_url: str) -> None:
             f"{base_url}{path}", headers={**ADDIN, "Host": f"attacker.example:{port}"}
         )
         assert answer.status_code == 421, path
-        assert answer.json()["error"]["what"] == (
+        assert answer.json()["error"]["message"] == (
             "this xlcrm service does not answer for the host name 'attacker.example'"
         )
     for name in ("localhost", "127.0.0.1", "[::1]"):

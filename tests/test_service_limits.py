@@ -118,8 +118,8 @@ def test_a_gzip_bomb_is_cut_off_at_the_limit(service: tuple[str, str, int], tmp_
     assert answer.status_code == 413
     assert answer.json()["error"] == {
         "kind": "input",
-        "what": f"the request is larger than {MAX_BODY // 2**20} MB",
-        "fix": "select fewer rows, or split the workbook; see docs/security.md for the limits",
+        "message": f"the request is larger than {MAX_BODY // 2**20} MB",
+        "hint": "select fewer rows, or split the workbook; see docs/security.md for the limits",
     }
     still_answers(base, token, pid, tmp_path)
 
@@ -137,7 +137,7 @@ def test_a_huge_body_is_refused_while_it_streams_in(
 
     answer = post(base, token, chunks())
     assert answer.status_code == 413
-    assert "larger than" in answer.json()["error"]["what"]
+    assert "larger than" in answer.json()["error"]["message"]
     still_answers(base, token, pid, tmp_path)
 
 
@@ -146,7 +146,7 @@ def test_deep_json_is_refused(service: tuple[str, str, int], tmp_path: Path, dep
     base, token, pid = service
     answer = post(base, token, b"[" * depth + b"]" * depth)
     assert answer.status_code == 400
-    assert answer.json()["error"]["what"] == (
+    assert answer.json()["error"]["message"] == (
         f"the request nests arrays or objects more than {MAX_DEPTH} levels deep"
     )
     still_answers(base, token, pid, tmp_path)
@@ -161,5 +161,5 @@ def test_dense_json_is_refused_before_it_becomes_objects(
     assert len(body) < MAX_BODY
     answer = post(base, token, body)
     assert answer.status_code == 413
-    assert answer.json()["error"]["what"] == f"the request holds more than {MAX_VALUES:,} values"
+    assert answer.json()["error"]["message"] == f"the request holds more than {MAX_VALUES:,} values"
     still_answers(base, token, pid, tmp_path)

@@ -135,8 +135,8 @@ def test_a_forged_request_reaches_no_mail_server_and_learns_nothing(
         status, error = answers[0]
         assert status == 400 and error["kind"] == "input"
         assert error["where"].startswith("Settings!B")
-        assert error["what"].startswith(f"{NOT_SET_UP} mailbox in the Settings sheet")
-        assert "--mailbox URL" in error["fix"]
+        assert error["message"].startswith(f"{NOT_SET_UP} mailbox in the Settings sheet")
+        assert "--mailbox URL" in error["hint"]
 
         host = workbook(tmp_path / "send.xlsx", transport=f"smtp://victim@{smtp.url_host}")
         campaign = {"template": "emails/welcome", "name": "forged"}
@@ -144,7 +144,7 @@ def test_a_forged_request_reaches_no_mail_server_and_learns_nothing(
         send = failure(url, host, "campaign", {"step": "send", **campaign})
         for failed in (test, send):
             assert failed.status == 400
-            assert failed.error["what"].startswith(NOT_SET_UP)
+            assert failed.error["message"].startswith(NOT_SET_UP)
         assert SERVICE_PASSWORD not in json.dumps([answers, test.error, send.error])
     nothing_reached(imap, smtp)
 
@@ -179,7 +179,7 @@ def test_a_stored_password_is_used_for_its_own_mailbox_and_no_other(
             (f"imap://alice@{imap.url_host}", f"IMAP://alice@127.0.0.1:{imap.port}/")
         ):
             failed = failure(url, workbook(tmp_path / f"own{n}.xlsx", mailbox=mailbox), "sync")
-            assert "login failed for alice" in failed.error["what"]  # the fake refuses it
+            assert "login failed for alice" in failed.error["message"]  # the fake refuses it
             assert "alice's password" not in json.dumps(failed.error)
         for n, other in enumerate(
             (
@@ -190,7 +190,7 @@ def test_a_stored_password_is_used_for_its_own_mailbox_and_no_other(
             )
         ):
             failed = failure(url, workbook(tmp_path / f"other{n}.xlsx", mailbox=other), "sync")
-            assert failed.error["what"].startswith(NOT_SET_UP)
+            assert failed.error["message"].startswith(NOT_SET_UP)
     assert imap.logins() == [("alice", "alice's password")] * 2
     assert SERVICE_PASSWORD.encode() not in bytes(imap.received)
     nothing_reached(imap2)
@@ -212,7 +212,7 @@ def test_the_environment_password_serves_only_the_urls_the_service_was_started_w
         host = workbook(tmp_path / "t.xlsx", transport=f"smtp://carol@{smtp.url_host}")
         test = {"step": "test", "template": "emails/welcome", "name": "t", "test_to": "me@ours.cn"}
         failed = failure(url, host, "campaign", test)
-    assert "login failed for carol" in failed.error["what"]
+    assert "login failed for carol" in failed.error["message"]
     assert imap.logins() == [("carol", SERVICE_PASSWORD)]
     assert imap2.logins() == [("dave", "dave's password")]
     assert smtp.logins() == [("carol", SERVICE_PASSWORD)]
@@ -229,7 +229,7 @@ def test_the_settings_pane_stores_a_password_for_the_normalised_url(
             url, workbook(tmp_path / "l.xlsx"), "secret", {"url": "maildir:/x", "secret": "pw"}
         )
     assert ring.items == {("xlcrm", "imaps://Me@imap.corp.cn"): "pw"}
-    assert local.status == 400 and "local mail folders have no password" in local.error["what"]
+    assert local.status == 400 and "local mail folders have no password" in local.error["message"]
 
 
 def test_the_settings_pane_shows_a_password_only_where_the_service_has_one(
@@ -299,8 +299,8 @@ def test_a_request_names_templates_and_never_learns_what_exists_on_disk(tmp_path
                 url, host, "campaign", {"step": "preview", "template": name, "name": "p"}
             )
             assert failed.status == 400
-            assert failed.error["what"] == f"no email template {name!r}"
-            answers[name] = failed.error["fix"]
+            assert failed.error["message"] == f"no email template {name!r}"
+            answers[name] = failed.error["hint"]
             assert "SALARIES" not in json.dumps(failed.error) and "salaries" not in json.dumps(
                 failed.error
             )
@@ -322,6 +322,6 @@ def test_a_contract_template_path_is_no_file_existence_oracle(tmp_path: Path) ->
         for name in (str(shipped), str(tmp_path / "missing.docx"), "/etc/passwd", "../x"):
             failed = failure(url, host, "contract", {"template": name, "deal_ids": ["D0001"]})
             assert failed.status == 400
-            assert failed.error["what"] == f"no contract template {name!r}"
-            answers.append(failed.error["fix"])
+            assert failed.error["message"] == f"no contract template {name!r}"
+            answers.append(failed.error["hint"])
     assert len(set(answers)) == 1

@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from addin.errors import ValueProblem
+from addin.init import create_workbook
 from addin.mailsync import SyncOptions
 from addin.mailsync.run import with_settings
 from addin.settings import KNOWN, read_settings
 from addin.workbook import open_book
-from addin.workbook.create import create_workbook
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

@@ -18,8 +18,8 @@ from servers.ews import EwsServer
 from servers.graph import GraphServer
 
 from addin.cli import cli
+from addin.init import create_workbook
 from addin.workbook import open_book
-from addin.workbook.create import create_workbook
 
 MAIL = Path(__file__).parent / "data" / "mail"
 READS = {"GetFolder", "FindFolder", "SyncFolderItems", "GetItem"}

@@ -21,8 +21,8 @@ from servers.dovecot import Dovecot
 from servers.tcp_cut import HOST, Certificate, TcpCut
 
 from addin.cli import cli
+from addin.init import create_workbook
 from addin.workbook import open_book
-from addin.workbook.create import create_workbook
 
 SAMPLES = Path(__file__).parent / "data" / "mail"
 _users = itertools.count(1)

@@ -22,8 +22,8 @@ from addin.errors import (
     TableNotFoundError,
     ValueProblem,
 )
+from addin.init import create_workbook
 from addin.workbook import UpsertCounts, open_book
-from addin.workbook.create import create_workbook
 
 Backend = FileBackend | RemoteBackend | LiveBackend
 

@@ -25,12 +25,12 @@ from servers.tcp_cut import Certificate
 
 from addin.cli import cli
 from addin.errors import ValueProblem
+from addin.init import create_workbook
 from addin.mailsync import SyncOptions, sync_mailbox
 from addin.settings import write_settings
 from addin.tickets import Rule, check_tickets, classify, read_rating, read_rules
 from addin.tickets.defaults import rule_rows
 from addin.workbook import open_book
-from addin.workbook.create import create_workbook
 from sync.local import MaildirMailbox
 
 ME = "support@ourco.cn"

@@ -21,8 +21,8 @@ import openpyxl
 import pytest
 
 from addin.errors import XlcrmError
+from addin.init import create_workbook
 from addin.workbook import open_book
-from addin.workbook.create import create_workbook
 from addin.workbook.report import Block, Chart, ReportSheet
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -2,8 +2,8 @@
 
 :func:`run_campaign` is the command line's entry point (a workbook file, a journal beside it);
 the ribbon service works on an open book with :func:`preview_campaign`, :func:`send_test`
-and :func:`send_batch`. The names are imported on first use, so that sync (which only needs
-:mod:`.unsubscribe`) does not load the template and MIME machinery.
+and :func:`send_batch`. The names are imported on first use, so that importing one module
+does not load the template and MIME machinery.
 """
 
 from __future__ import annotations

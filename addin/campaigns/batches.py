@@ -57,10 +57,11 @@ from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import UsageError, XlcrmError
+from ..journal import Entry
 from ..templating import Problem, TemplateProblems
+from ..unsubscribe import SALT_STATE_KEY
 from ..workbook import Book
 from ..workbook.book import init_command
-from .journal import Entry
 from .plan import Recipient
 from .report import CampaignReport, Failure
 from .run import (
@@ -80,7 +81,6 @@ from .run import (
 )
 from .sends import SENT_LIKE, apply_entries, campaign_rows, sent_on
 from .steps import campaign_name
-from .unsubscribe import SALT_STATE_KEY
 
 log = logging.getLogger(__name__)
 

@@ -60,8 +60,8 @@ from markupsafe import escape
 from ..errors import XlcrmError
 from ..schema import Lang
 from ..templating import TemplateEnvironment, TemplateValueError
+from ..unsubscribe import Unsubscribe
 from .htmltext import html_to_text
-from .unsubscribe import Unsubscribe
 
 KEYS = ("subject", "from", "reply_to", "attachments", "preheader")
 _KEY_ALIASES = {"reply-to": "reply_to", "replyto": "reply_to", "sender": "from"}

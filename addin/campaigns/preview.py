@@ -13,7 +13,7 @@ import email.policy
 import html
 from pathlib import Path
 
-from ..contracts.filenames import safe_file_name
+from ..filenames import safe_file_name
 from .plan import Recipient
 from .report import CampaignReport
 

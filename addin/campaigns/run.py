@@ -37,8 +37,8 @@ from typing import Any, Literal
 from sync.mailbox import MailboxError
 from sync.open import open_mailbox, open_transport
 
-from ..demo.state import is_demo
 from ..errors import UsageError, XlcrmError
+from ..journal import Entry, Journal, latest, pending
 from ..schema import Lang
 from ..settings import Settings
 from ..templating import (
@@ -49,9 +49,9 @@ from ..templating import (
     find_template,
 )
 from ..templating.preflight import render_checked
-from ..workbook import Book, open_book
-from ..workbook.book import init_command
-from .journal import Entry, Journal, latest, pending
+from ..unsubscribe import SALT_STATE_KEY, Unsubscribe, make_token
+from ..workbook import Book
+from ..workbook.book import book_file, init_command
 from .limits import EXCHANGE_ONLINE_PER_MINUTE, Limits, SendingHours
 from .message import EmailTemplate, Rendered, compose
 from .plan import Plan, Recipient, Skip, make_plan
@@ -59,7 +59,6 @@ from .preview import write_preview
 from .report import CampaignReport, Failure
 from .select import compile_where
 from .sends import campaign_rows, fold, sent_on
-from .unsubscribe import SALT_STATE_KEY, Unsubscribe, make_token
 
 log = logging.getLogger(__name__)
 
@@ -120,9 +119,14 @@ class Prepared:
     rendered: dict[str, Rendered] = field(default_factory=dict)  # from the preflight
 
 
-def run_campaign(book_path: str | Path, options: CampaignOptions) -> CampaignReport:
-    """Run one campaign on the workbook at ``book_path``; see the module docstring."""
-    path = Path(book_path)
+def run_campaign(book: Book, options: CampaignOptions) -> CampaignReport:
+    """Run one campaign on the workbook file ``book``; see the module docstring.
+
+    Previews and tests leave the book as it was. Sending (and saving drafts) **saves** the
+    book as it goes — the queue before the first message, then every few hundred messages
+    and at the end — because mail that left cannot be taken back: its record must be on disk.
+    """
+    path = book_file(book, "xlcrm campaign")
     _check_options(options)
     report = CampaignReport(options.name.strip(), options.mode, options.template)
     if options.mode not in ("send", "drafts") and pending(path):
@@ -131,9 +135,9 @@ def run_campaign(book_path: str | Path, options: CampaignOptions) -> CampaignRep
         )
     if options.mode in ("send", "drafts"):
         with Journal(path) as journal:
-            _send(path, options, report, journal)
+            _send(book, path, options, report, journal)
         return report
-    prepared = _prepare(path, options, report)
+    prepared = _prepare(book, path, options, report)
     if options.mode == "preview":
         _preview(path, options, report, prepared)
     else:
@@ -158,25 +162,21 @@ def _check_options(options: CampaignOptions) -> None:
 # -- loading and checking ---------------------------------------------------------------------
 
 
-def _prepare(path: Path, options: CampaignOptions, report: CampaignReport) -> Prepared:
-    book = open_book(path)
-    try:
-        if options.mode in ("send", "drafts"):
-            refuse_demo(book, str(path))
-        return prepare_book(
-            book,
-            options,
-            report,
-            base_dir=path.parent,
-            templates_near=(path.parent, path.parent / "templates"),
-        )
-    finally:
-        book.close()
+def _prepare(book: Book, path: Path, options: CampaignOptions, report: CampaignReport) -> Prepared:
+    if options.mode in ("send", "drafts"):
+        refuse_demo(book, str(path))
+    return prepare_book(
+        book,
+        options,
+        report,
+        base_dir=path.parent,
+        templates_near=(path.parent, path.parent / "templates"),
+    )
 
 
 def refuse_demo(book: Book, where: str) -> None:
     """The demo workbook's customers have made-up addresses at real-looking domains."""
-    if is_demo(book):
+    if book.state.is_demo:
         raise UsageError(
             where,
             "this is the demo workbook: its customers' addresses are made up",
@@ -336,7 +336,7 @@ def mailable(prepared: Prepared) -> list[Recipient]:
 
 
 def _folder_name(campaign: str) -> str:
-    from ..contracts.filenames import safe_file_name
+    from ..filenames import safe_file_name
 
     return safe_file_name(campaign, "")
 
@@ -385,21 +385,23 @@ def _open(options: CampaignOptions) -> Any:
 # -- sending ------------------------------------------------------------------------------------
 
 
-def _send(path: Path, options: CampaignOptions, report: CampaignReport, journal: Journal) -> None:
+def _send(
+    book: Book, path: Path, options: CampaignOptions, report: CampaignReport, journal: Journal
+) -> None:
     transport = _open(options)
     try:
-        _settle(path, options, report, journal, transport)
-        prepared = _prepare(path, options, report)
+        _settle(book, path, options, report, journal, transport)
+        prepared = _prepare(book, path, options, report)
         bad = set(prepared.problems)
         if bad and not options.skip_invalid:
             raise TemplateProblems(report.problems, "nothing was sent")
-        limits = _queue(path, options, report, prepared, bad)
-        _deliver(path, options, report, prepared, bad, journal, transport, limits)
+        limits = _queue(book, path, options, report, prepared, bad)
+        _deliver(book, options, report, prepared, bad, journal, transport, limits)
     finally:
         try:
             transport.close()
         finally:
-            warning = fold(path, journal, getattr(transport, "url", None))
+            warning = fold(book, journal, getattr(transport, "url", None))
             if warning:
                 report.warnings.append(
                     f"the Sends table could not be updated ({warning}); the journal "
@@ -408,7 +410,12 @@ def _send(path: Path, options: CampaignOptions, report: CampaignReport, journal:
 
 
 def _settle(
-    path: Path, options: CampaignOptions, report: CampaignReport, journal: Journal, transport: Any
+    book: Book,
+    path: Path,
+    options: CampaignOptions,
+    report: CampaignReport,
+    journal: Journal,
+    transport: Any,
 ) -> None:
     """Fold what an earlier, interrupted run left in the journal, deciding every send it left
     half-done from the transport's sent items (never by sending again on a guess)."""
@@ -429,7 +436,7 @@ def _settle(
             error = f"interrupted while sending: {UNCERTAIN}"
             journal.append(_step(entry, "failed", now, error))
             report.uncertain.append(Failure(entry.customer_id, entry.email, error))
-    warning = fold(path, journal, getattr(transport, "url", None))
+    warning = fold(book, journal, getattr(transport, "url", None))
     if warning:
         raise XlcrmError(
             str(path),
@@ -464,6 +471,7 @@ def _step(entry: Entry, status: str, at: str, error: str) -> Entry:
 
 
 def _queue(
+    book: Book,
     path: Path,
     options: CampaignOptions,
     report: CampaignReport,
@@ -488,16 +496,15 @@ def _queue(
     prepared.plan.to_send = [
         r for r in prepared.plan.to_send if prepared.data.customer_where(r.customer_id) not in bad
     ]
-    with open_book(path) as book:
-        if not book.has_table("sends"):
-            raise XlcrmError(
-                str(path),
-                "the workbook has no Sends table",
-                f"add it with {init_command(str(path))}",
-            )
-        book.state[SALT_STATE_KEY] = prepared.salt
-        book.table("sends").upsert_all(rows)
-        return limits_for(options, prepared.data.settings, sent_on(book, options.now().date()))
+    if not book.has_table("sends"):
+        raise XlcrmError(
+            str(path), "the workbook has no Sends table", f"add it with {init_command(str(path))}"
+        )
+    book.state[SALT_STATE_KEY] = prepared.salt
+    book.table("sends").upsert_all(rows)
+    limits = limits_for(options, prepared.data.settings, sent_on(book, options.now().date()))
+    book.save()  # the queue is on disk before the first message leaves
+    return limits
 
 
 def limits_for(options: CampaignOptions, settings: Settings, sent_today: int) -> Limits:
@@ -530,7 +537,7 @@ def send_row(campaign: str, customer_id: str, email: str, status: str, error: st
 
 
 def _deliver(
-    path: Path,
+    book: Book,
     options: CampaignOptions,
     report: CampaignReport,
     prepared: Prepared,
@@ -591,7 +598,7 @@ def _deliver(
         if options.progress:
             options.progress(position + 1, len(queue))
         if since_fold >= options.batch or options.monotonic() - last_fold >= options.batch_seconds:
-            warning = fold(path, journal, getattr(transport, "url", None))
+            warning = fold(book, journal, getattr(transport, "url", None))
             if warning and warning not in report.warnings:
                 log.warning("the Sends table could not be updated yet: %s", warning)
             since_fold, last_fold = 0, options.monotonic()

@@ -22,8 +22,8 @@ from typing import Any
 from sync.message.addresses import normalise_message_id
 
 from ..errors import WorkbookError
-from ..workbook import Book, open_book
-from .journal import Entry, Journal, latest
+from ..journal import Entry, Journal, latest
+from ..workbook import Book
 
 DONE = frozenset({"sent", "draft", "skipped", "bounced", "replied"})
 SENT_LIKE = frozenset({"sent", "bounced", "replied"})
@@ -79,15 +79,18 @@ def apply_entries(book: Book, entries: Iterable[Entry], mailbox: str | None = No
     return len(steps)
 
 
-def fold(book_path: Any, journal: Journal, mailbox: str | None = None) -> str | None:
-    """Move the journal into the Sends table; returns why it could not (the journal stays)."""
+def fold(book: Book, journal: Journal, mailbox: str | None = None) -> str | None:
+    """Move the journal into the Sends table and **save** the book (what was sent must be
+    on disk); returns why it could not (the journal stays, the book is as it was)."""
     entries = journal.entries()
     if not entries:
         return None
+    savepoint = book.savepoint()
     try:
-        with open_book(book_path) as book:
-            apply_entries(book, entries, mailbox)
+        apply_entries(book, entries, mailbox)
+        book.save()
     except WorkbookError as error:
+        savepoint.rollback()
         return str(error)
     journal.clear()
     return None

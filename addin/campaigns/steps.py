@@ -85,6 +85,17 @@ class CampaignPreview:
             "samples": [s.as_dict() for s in self.samples],
         }
 
+    def lines(self) -> list[str]:
+        """What a person reads about the preview (the :class:`~addin.outcome.Report` protocol)."""
+        out = [
+            f"{self.campaign}: {self.selected} selected, {self.would_send} would be sent "
+            f"(template {self.template})"
+        ]
+        out += [f"  skipped, {reason}: {n}" for reason, n in sorted(self.skipped.items())]
+        out += [f"  already {status}: {n}" for status, n in sorted(self.already.items())]
+        out += [f"  problem: {p.get('where', '')}: {p.get('what', '')}" for p in self.problems]
+        return out
+
 
 def preview_campaign(
     book: Book,

@@ -12,9 +12,8 @@ from typing import Any, TypeVar
 
 import click
 
-from sync.mailbox import MailboxError
+from sync.errors import ActionableError
 
-from ..errors import XlcrmError
 from ..schema import TABLES
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -24,18 +23,16 @@ BOOK = click.Path(dir_okay=False, path_type=Path)
 
 
 def handle_errors(func: F) -> F:
-    """Turn XlcrmError and MailboxError into a message on stderr and their exit code."""
+    """Turn an :class:`ActionableError` (the workbook's, the mailbox's) into a message on
+    stderr and its exit code."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         try:
             return func(*args, **kwargs)
-        except XlcrmError as exc:
+        except ActionableError as exc:
             click.echo(f"xlcrm: {exc}", err=True)
             sys.exit(exc.exit_code)
-        except MailboxError as exc:  # the mail layer knows no XlcrmError (sync never imports addin)
-            click.echo(f"xlcrm: {exc}", err=True)
-            sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
 

@@ -42,9 +42,12 @@ def dedupe(book: Path, apply: bool, threshold: int, region: str | None, as_json:
     deleted; decisions are kept from run to run.
     """
     from ..dedupe import DedupeOptions
-    from ..dedupe import dedupe as run
+    from ..dedupe import dedupe_customers as run
+    from ..workbook import open_book
 
-    report = run(book, DedupeOptions(apply=apply, threshold=threshold, region=region))
+    with open_book(book) as wb:
+        report = run(wb, DedupeOptions(apply=apply, threshold=threshold, region=region))
+        report.saved = wb.save()
     if as_json:
         echo_json(report.as_dict())
     else:

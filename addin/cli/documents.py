@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from .common import BOOK, handle_errors
+
+if TYPE_CHECKING:
+    from ..contracts.generate import ContractOptions, ContractReport
 
 
 @click.command("contract")
@@ -50,7 +54,7 @@ def contract(
     contract number (Settings: Contract number format) unless it has one, a file with a safe
     name, its Contract no. and Contract file cells filled, and a document interaction.
     """
-    from ..contracts.generate import ContractOptions, generate_contracts
+    from ..contracts.generate import ContractOptions
 
     options = ContractOptions(
         deal_ids=deal_ids,
@@ -60,5 +64,29 @@ def contract(
         pdf=pdf,
         out_dir=out_dir,
     )
-    report = generate_contracts(book, options)
+    report = generate_contracts_file(book, options)
     click.echo("\n".join(report.lines()))
+
+
+def generate_contracts_file(book_path: str | Path, options: ContractOptions) -> ContractReport:
+    """Generate contracts in the workbook file at ``book_path``, the files in ``contracts/``
+    beside it, and save. When the save fails (the workbook is open in Excel), the files are
+    removed again."""
+    from ..contracts.generate import generate_contracts
+    from ..workbook import open_book
+
+    path = Path(book_path)
+    report: ContractReport | None = None
+    try:
+        with open_book(path) as book:
+            report = generate_contracts(
+                book,
+                options,
+                base_dir=path.parent,
+                templates_near=(path.parent, path.parent / "templates"),
+            )
+    except BaseException:
+        if report is not None:
+            report.remove_files()
+        raise
+    return report

@@ -133,6 +133,7 @@ def sync_(
                 report = sync_mailbox(wb, mailbox, dataclasses.replace(options, progress=progress))
         finally:
             mailbox.close()
+        wb.save()  # nothing to save after a dry run
     finally:
         wb.close()
     for warning in wb.warnings:
@@ -216,6 +217,7 @@ def campaign(
     """
 
     from ..campaigns import CampaignOptions, run_campaign
+    from ..workbook import open_book
 
     if test_to and mode:
         raise click.UsageError("--test-to sends one sample; it cannot be combined with --send")
@@ -236,8 +238,8 @@ def campaign(
         insecure=insecure,
         preview_dir=preview_dir,
     )
-    with progress_bar("Sending") as progress:
-        report = run_campaign(book, dataclasses.replace(options, progress=progress))
+    with progress_bar("Sending") as progress, open_book(book) as wb:
+        report = run_campaign(wb, dataclasses.replace(options, progress=progress))
     if as_json:
         echo_json(report.as_dict())
     else:

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from .common import BOOK, echo_json, handle_errors, sending_options
+
+if TYPE_CHECKING:
+    from ..pipeline.run import RunOptions, RunReport
 
 
 @click.command("run")
@@ -36,12 +40,12 @@ def run(
     hand-off) is applied to the deals in its stage that it was not applied to before. E-mail
     is a dry run unless --send is given; sheet actions always happen.
     """
-    from ..pipeline.run import RunOptions, run_rules
+    from ..pipeline.run import RunOptions
 
     options = RunOptions(
         send=send, transport=transport, sender=sender, insecure=insecure, out_dir=out_dir
     )
-    report = run_rules(book, options)
+    report = run_rules_file(book, options)
     if as_json:
         echo_json(report.as_dict())
     else:
@@ -78,6 +82,7 @@ def reminders(
     """Write BOOK's Reminders sheet: overdue follow-ups, idle deals, A-tier customers not
     contacted — per owner. With --send, each owner gets one digest e-mail a day."""
     from ..pipeline.reminders import RemindersOptions, run_reminders
+    from ..workbook import open_book
 
     options = RemindersOptions(
         send=send,
@@ -87,7 +92,8 @@ def reminders(
         idle_days=idle_days,
         no_contact_days=no_contact_days,
     )
-    report = run_reminders(book, options)
+    with open_book(book) as wb:
+        report = run_reminders(wb, options)
     if as_json:
         echo_json(report.as_dict())
     else:
@@ -120,3 +126,20 @@ def forecast(book: Path, by: str, as_json: bool) -> None:
         echo_json(result.as_dict())
     else:
         click.echo("\n".join(result.lines()))
+
+
+def run_rules_file(book_path: Path, options: RunOptions) -> RunReport:
+    """``xlcrm run`` on the workbook file at ``book_path``: run, then save; when the save
+    fails (the workbook is open in Excel), the contracts the run wrote are removed again."""
+    from ..pipeline import run_rules
+    from ..workbook import open_book
+
+    report: RunReport | None = None
+    try:
+        with open_book(book_path) as book:
+            report = run_rules(book, options)
+    except BaseException:
+        if report is not None:
+            report.remove_files()
+        raise
+    return report

@@ -37,9 +37,9 @@ def init(book: Path, lang: str | None, force: bool, as_json: bool) -> None:
     backup is kept. A workbook whose structure is locked is refused; a digitally signed one
     needs --force, because the change breaks its signature.
     """
+    from ..init import INITIAL_TABLES, create_workbook
     from ..init_book import InitOptions, add_crm
     from ..workbook import open_book
-    from ..workbook.create import INITIAL_TABLES, create_workbook
 
     if not book.exists():
         path = create_workbook(book, lang or "en")  # type: ignore[arg-type]

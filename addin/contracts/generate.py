@@ -9,9 +9,10 @@ Every deal is checked before any file is written: one report lists every empty f
 deal. If the workbook cannot be saved at the end (open in Excel), the files written by this run
 are removed again, so a number is never on a document the workbook does not know about.
 
-:func:`generate_contracts_in_book` does the work on any open :class:`~addin.workbook.Book` (the
-ribbon service's remote book has no file, so it gets a folder for the files instead);
-:func:`generate_contracts` is the command line's shell over it: open the file, generate, save.
+:func:`generate_contracts` does the work on any open :class:`~addin.workbook.Book` (the ribbon
+service's remote book has no file, so it gets a folder for the files instead); the caller
+saves, and removes the files again when that fails (the command line's
+:func:`addin.cli.documents.generate_contracts_file`).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import NotFoundError, UsageError
+from ..filenames import safe_file_name, unique_path
 from ..schema import Lang, normalize_label
 from ..templating import (
     CrmData,
@@ -33,9 +35,8 @@ from ..templating import (
     find_template,
     render_problems,
 )
-from ..workbook import Book, open_book
+from ..workbook import Book
 from .docx import WordTemplate
-from .filenames import safe_file_name, unique_path
 from .numbering import ContractNumbers
 
 DEFAULT_TEMPLATE = "contracts/sales_contract"
@@ -66,6 +67,27 @@ class ContractReport:
     generated: list[Generated] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # --stage: deals that already have one
 
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "template": str(self.template),
+            "generated": [
+                {
+                    "deal_id": g.deal_id,
+                    "contract_no": g.contract_no,
+                    "files": [str(f) for f in g.files],
+                }
+                for g in self.generated
+            ],
+            "skipped": list(self.skipped),
+        }
+
+    def remove_files(self) -> None:
+        """Delete the files this run wrote: for a caller whose save failed, so that a number
+        is never on a document the workbook does not know about."""
+        for item in self.generated:
+            for file in item.files:
+                file.unlink(missing_ok=True)
+
     def lines(self) -> list[str]:
         if not self.generated:
             return ["no contract to generate" + (" (every deal has one)" if self.skipped else "")]
@@ -78,31 +100,7 @@ class ContractReport:
         return out
 
 
-def generate_contracts(book_path: str | Path, options: ContractOptions) -> ContractReport:
-    """Generate the contracts ``options`` asks for in the workbook file at ``book_path``, the
-    files in ``contracts/`` beside it, and save; see the module docstring.
-
-    When the save fails (the workbook is open in Excel), the files are removed again.
-    """
-    path = Path(book_path)
-    _check_options(options)
-    report: ContractReport | None = None
-    try:
-        with open_book(path) as book:
-            report = generate_contracts_in_book(
-                book,
-                options,
-                base_dir=path.parent,
-                templates_near=(path.parent, path.parent / "templates"),
-            )
-    except BaseException:
-        if report is not None:
-            _remove(report)
-        raise
-    return report
-
-
-def generate_contracts_in_book(
+def generate_contracts(
     book: Book,
     options: ContractOptions,
     *,
@@ -120,7 +118,7 @@ def generate_contracts_in_book(
     All or nothing: when anything fails, the files written so far are removed, the workbook
     state this call changed (the contract number sequence) is put back, and the error is
     raised — the caller must then not save ``book``. On success the caller saves it; when
-    that save fails, the caller removes the report's files (:func:`generate_contracts` does).
+    that save fails, the caller removes the report's files (:meth:`ContractReport.remove_files`).
     """
     _check_options(options)
     before = dict(book.state.items())
@@ -181,12 +179,6 @@ def _restore_state(book: Book, before: dict[str, str]) -> None:
         del state[key]
     for key, value in before.items():
         state[key] = value
-
-
-def _remove(report: ContractReport) -> None:
-    for item in report.generated:
-        for file in item.files:
-            file.unlink(missing_ok=True)
 
 
 def _deals(data: CrmData, options: ContractOptions, report: ContractReport) -> list[str]:

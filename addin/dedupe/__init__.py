@@ -5,12 +5,12 @@
 - ``evidence.py`` — why a pair was proposed, in the workbook's language;
 - ``review.py`` — the Duplicates sheet, kept up to date without losing decisions;
 - ``merge.py`` — ``--apply``: merge marked pairs, re-point deals, interactions, tickets, sends;
-- ``run.py`` — :func:`dedupe`: one run, one save.
+- ``run.py`` — :func:`dedupe_customers`: one run, in memory (the caller saves).
 """
 
 from .match import DEFAULT_THRESHOLD, Found, Pair, Record, find_pairs, prepare
 from .report import DedupeReport
-from .run import DedupeOptions, dedupe, dedupe_book, find_duplicates
+from .run import DedupeOptions, dedupe_customers, find_duplicates
 
 __all__ = [
     "DEFAULT_THRESHOLD",
@@ -19,8 +19,7 @@ __all__ = [
     "Found",
     "Pair",
     "Record",
-    "dedupe",
-    "dedupe_book",
+    "dedupe_customers",
     "find_duplicates",
     "find_pairs",
     "prepare",

@@ -29,7 +29,7 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from ..mailsync.identity import PUBLIC_DOMAINS
+from ..domains import PUBLIC_DOMAINS
 from .normalize import (
     CompanyKey,
     Invalid,

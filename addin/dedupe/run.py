@@ -10,7 +10,6 @@ save: a failure anywhere leaves the workbook as it was.
 from __future__ import annotations
 
 import datetime as dt
-import os
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,7 +17,7 @@ from dataclasses import dataclass, field
 from ..customers import DEFAULT_REGION
 from ..errors import UsageError
 from ..settings import read_settings
-from ..workbook import Book, open_book
+from ..workbook import Book
 from .match import DEFAULT_THRESHOLD, Found, find_pairs, prepare
 from .merge import LINKED_TABLES, apply_decisions
 from .normalize import supported_region
@@ -78,8 +77,10 @@ def find_duplicates(
     return find_pairs(records, threshold)
 
 
-def dedupe_book(book: Book, options: DedupeOptions) -> DedupeReport:
-    """Everything a run does, unsaved: the caller saves (or discards) in one step."""
+def dedupe_customers(book: Book, options: DedupeOptions | None = None) -> DedupeReport:
+    """``xlcrm dedupe``: find (and with ``apply``, merge) duplicate customers, in memory —
+    the caller saves (or discards) in one step."""
+    options = options or DedupeOptions()
     if not 0 <= options.threshold <= 100:
         raise UsageError("--threshold", "the threshold is a score from 0 to 100")
     region = phone_region(book, options.region)
@@ -106,16 +107,4 @@ def dedupe_book(book: Book, options: DedupeOptions) -> DedupeReport:
         report.review = update_review(review, found, book.lang, now)
     else:
         report.sheet = "Duplicates" if book.lang == "en" else "重复客户"
-    return report
-
-
-def dedupe(path: str | os.PathLike[str], options: DedupeOptions | None = None) -> DedupeReport:
-    """``xlcrm dedupe BOOK``: find (and with ``apply``, merge) duplicate customers; one save."""
-    options = options or DedupeOptions()
-    book = open_book(path)
-    try:
-        report = dedupe_book(book, options)
-        report.saved = book.save()
-    finally:
-        book.close()
     return report

@@ -29,15 +29,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import UsageError, WorkbookError
+from ..init import create_workbook
 from ..schema import LANGS, STAGES, Lang
 from ..settings import write_settings
 from ..workbook import Row, open_book
-from ..workbook.create import create_workbook
+from ..workbook.book import DEMO_STATE_KEY
 from ..workbook.safety import check_not_locked
 from .generator import HISTORY_MONTHS, Generator
 from .mail import MAIL_FOLDER, OUR_DOMAIN, REP_ADDRESSES, sync_demo_mailbox, write_demo_mailbox
 from .mail import MAILBOX as DEMO_MAILBOX
-from .state import DEMO_STATE_KEY
 from .support import SUPPORT_FOLDER, SUPPORT_MAILBOX, sync_demo_support, write_demo_support
 
 __all__ = [

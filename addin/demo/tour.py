@@ -122,17 +122,23 @@ def _sales(result: DemoResult, folder: Path, now: dt.datetime, echo: Echo) -> No
     won = demo_won_deal(result.path)
     echo(f"\nA contract for the won deal {won}:")
     options = ContractOptions(deal_ids=[won], today=now.date(), now=lambda: now)
-    echo("\n".join(generate_contracts(result.path, options).lines()))
+    folder = result.path.parent
+    with open_book(result.path) as book:
+        made = generate_contracts(
+            book, options, base_dir=folder, templates_near=(folder, folder / "templates")
+        )
+    echo("\n".join(made.lines()))
     echo("\nPreviewing a campaign to the A-tier customers (nothing is sent):")
-    campaign = run_campaign(
-        result.path,
-        CampaignOptions(
-            template="emails/promotion",
-            name="demo-promotion",
-            where='tier == "A"',
-            now=lambda: now,
-        ),
-    )
+    with open_book(result.path) as book:
+        campaign = run_campaign(
+            book,
+            CampaignOptions(
+                template="emails/promotion",
+                name="demo-promotion",
+                where='tier == "A"',
+                now=lambda: now,
+            ),
+        )
     echo("\n".join(campaign.lines()))
 
 
@@ -165,10 +171,11 @@ def _tickets(result: DemoResult, now: dt.datetime, echo: Echo) -> None:
 
 
 def _duplicates(path: Path, now: dt.datetime, echo: Echo) -> DedupeReport:
-    from ..dedupe import DedupeOptions, dedupe
+    from ..dedupe import DedupeOptions, dedupe_customers
 
     echo("\nLooking for duplicate customers (xlcrm dedupe; nothing is merged):")
-    report = dedupe(path, DedupeOptions(now=lambda: now))
+    with open_book(path) as book:
+        report = dedupe_customers(book, DedupeOptions(now=lambda: now))
     lines = report.lines()
     echo("\n".join(line for line in lines if not line.startswith("next:")))
     with open_book(path) as wb:
@@ -196,7 +203,8 @@ def _dashboard(path: Path, today: dt.date, now: dt.datetime, echo: Echo) -> Repo
 def _reminders(path: Path, now: dt.datetime, echo: Echo) -> None:
     from ..pipeline import RemindersOptions, run_reminders
 
-    report = run_reminders(path, RemindersOptions(now=lambda: now))
+    with open_book(path) as book:
+        report = run_reminders(book, RemindersOptions(now=lambda: now))
     echo(f"\nReminders for {report.today} (xlcrm reminders; nothing is sent):")
     kinds = Counter(r.kind for r in report.reminders)
     words = {
@@ -228,7 +236,8 @@ def _rules(path: Path, lang: Lang, now: dt.datetime, echo: Echo) -> str:
     from ..pipeline import run_rules
 
     echo("\nApplying the automation rules of the Rules sheet (xlcrm run; e-mail is a dry run):")
-    first = run_rules(path, RunOptions(now=lambda: now))
+    with open_book(path) as book:
+        first = run_rules(book, RunOptions(now=lambda: now))
     seen = [c for c in first.changes if c.first_seen]
     if seen:
         echo(f"  first run: the stage of {len(seen)} deals recorded as stage interactions")
@@ -238,7 +247,8 @@ def _rules(path: Path, lang: Lang, now: dt.datetime, echo: Echo) -> str:
     deal, title = win_demo_deal(path)
     sheet = TABLES["deals"].sheet_name(lang)
     echo(f"\nA deal is won — {deal} {title} set to Won on the {sheet} sheet; xlcrm run again:")
-    second = run_rules(path, RunOptions(now=lambda: later))
+    with open_book(path) as book:
+        second = run_rules(book, RunOptions(now=lambda: later))
     for line in second.lines():
         if f" {deal} " in f"{line} " or line.startswith("dry run"):
             echo(f"  {line}")

@@ -145,6 +145,10 @@ class ImportReport:
                     )
         return "\n".join(lines)
 
+    def lines(self) -> list[str]:
+        """:meth:`summary`, one line each (the :class:`~addin.outcome.Report` protocol)."""
+        return self.summary().splitlines()
+
     def as_dict(self) -> dict[str, Any]:
         """The report for scripts (``xlcrm import --json``, the ribbon)."""
         return {

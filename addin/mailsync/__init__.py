@@ -3,7 +3,8 @@
 ``sync/`` reads mailboxes and parses messages; this package decides what they mean for the
 CRM and writes it through the Table API:
 
-- ``run.py`` — :func:`sync_mailbox`: list, fetch, link and save, exactly once per message;
+- ``run.py`` — :func:`sync_mailbox`: list, fetch and link, exactly once per message (the caller
+  saves);
 - ``linking.py`` — which customer and which deal a message belongs to;
 - ``identity.py`` — our own addresses, public mail domains, the never-log list;
 - ``effects.py`` — last contact, deal follow-ups, bounces, campaign replies, new leads;

@@ -37,8 +37,8 @@ from typing import TYPE_CHECKING, Any
 
 from sync.message import MailMessage
 
-from ..campaigns.unsubscribe import SALT_STATE_KEY, find_token, is_unsubscribe_request, make_token
 from ..customers import email_key, join_emails, split_emails, split_tags
+from ..unsubscribe import SALT_STATE_KEY, find_token, is_unsubscribe_request, make_token
 from ..workbook import Book
 from .linking import CLOSED_STAGES, CustomerIndex, stored_message_id
 from .report import SyncReport

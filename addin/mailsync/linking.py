@@ -27,7 +27,7 @@ from typing import Any, Literal
 from sync.message import normalise_message_id
 
 from ..customers import email_key, split_emails
-from .identity import PUBLIC_DOMAINS, domain_of, is_public
+from ..domains import PUBLIC_DOMAINS, domain_of, is_public
 
 # Anything split_emails treats as a separator or a "Name <address>" form.
 _SEVERAL = re.compile(r"[;,；，、\s<]")

@@ -115,6 +115,10 @@ class SyncReport:
             ),
         }
 
+    def lines(self) -> list[str]:
+        """:meth:`summary`, one line each (the :class:`~addin.outcome.Report` protocol)."""
+        return self.summary().splitlines()
+
     def summary(self, *, unknown_limit: int = 10) -> str:
         """A few lines a person reads after a run: new, linked, unmatched, skipped, bounced."""
         verb = "would add" if self.dry_run else "added"

@@ -102,11 +102,21 @@ class _Fetched:
 
 
 def sync_mailbox(book: Book, mailbox: Mailbox, options: SyncOptions | None = None) -> SyncReport:
-    """Record ``mailbox``'s new messages in ``book`` and save (unless ``options.dry_run``).
+    """Record ``mailbox``'s new messages in ``book``, in memory: the caller saves.
 
-    Returns the report; raises :class:`MailboxError` (nothing written) when the mailbox fails
-    and :class:`~addin.errors.XlcrmError` for workbook problems.
+    With ``options.dry_run`` the book is left as it was (a :meth:`~Book.savepoint` rolled
+    back), the caller's own unsaved edits included. Returns the report; raises
+    :class:`MailboxError` when the mailbox fails and :class:`~addin.errors.XlcrmError` for
+    workbook problems, in both cases with the book as it was before the call.
     """
+    with book.savepoint() as savepoint:  # a failure leaves the book as it was
+        report = _record(book, mailbox, options)
+    if report.dry_run:
+        savepoint.rollback()
+    return report
+
+
+def _record(book: Book, mailbox: Mailbox, options: SyncOptions | None) -> SyncReport:
     settings = read_settings(book)
     options = with_settings(options or SyncOptions(), settings)
     report = SyncReport(
@@ -137,10 +147,6 @@ def sync_mailbox(book: Book, mailbox: Mailbox, options: SyncOptions | None = Non
 
     for key, value in states.items():
         book.state[key] = value
-    if options.dry_run:
-        book.discard()
-    else:
-        book.save()
     return report
 
 

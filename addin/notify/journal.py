@@ -1,6 +1,6 @@
 """The notices' write-ahead journal: ``crm.xlsx.notices-journal`` beside the workbook.
 
-The same mechanism as the campaigns' journal (:mod:`addin.campaigns.journal`: one JSON line
+The same mechanism as the campaigns' journal (:mod:`addin.journal`: one JSON line
 per step, ``sending`` fsync'd before the message leaves, an exclusive lock so that two runs
 never send at once), in a file of its own so that folding campaign sends into the Sends table
 never sees a notice. A line carries what the Interactions row needs, so a notice sent by a run
@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..campaigns.journal import Journal
+from ..journal import Journal
 
 SUFFIX = ".notices-journal"
 

@@ -20,9 +20,9 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, getaddresses, parseaddr
 
+from ..contact import NOTICE_ID_PREFIX as ID_PREFIX
 from ..errors import XlcrmError
 
-ID_PREFIX = "xlcrm.n."
 _LINE_BREAKS = re.compile(r"[\r\n\t]+")
 _SEPARATORS = re.compile(r"[;；，,、]+")
 

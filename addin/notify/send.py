@@ -37,7 +37,6 @@ from sync.mailbox import MailboxError
 from sync.message.addresses import normalise_message_id
 from sync.open import open_transport
 
-from ..demo.state import is_demo
 from ..errors import UsageError, WorkbookError, XlcrmError
 from ..settings import read_settings
 from ..workbook import Book
@@ -140,7 +139,8 @@ def send_notices(
     insecure: bool = False,
     now: dt.datetime | None = None,
 ) -> NoticeReport:
-    """Send each notice at most once and record it; see the module docstring.
+    """Send each notice at most once and record it; see the module docstring. When it sends,
+    it **saves** ``book`` (the caller's changes with it): mail that left cannot be taken back.
 
     ``sender`` defaults to the *Notification sender* setting, then the *Campaign sender*.
     """
@@ -182,7 +182,7 @@ def send_notices(
             f"fill {settings.where('notify_sender')} (Notification sender) or "
             f"{settings.where('sender')} (Campaign sender), or give --sender 'Name <address>'",
         )
-    if is_demo(book):
+    if book.state.is_demo:
         raise UsageError(
             str(path),
             "this is the demo workbook: its addresses are made up, so it never sends mail",

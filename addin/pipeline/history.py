@@ -16,15 +16,13 @@ when the cell is empty.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 from typing import Any
 
-from ..schema import DEALS, STAGES, Lang
+from ..contact import parse_stage_subject
+from ..schema import STAGES, Lang
 from ..workbook import Book
 
-_PREFIX = re.compile(r"^[^:：]*[:：]\s*")
-_ARROW = re.compile(r"\s*(?:→|->)\s*")
 CLOSED = ("Won", "Lost")
 
 
@@ -58,16 +56,6 @@ def stage_subject(before: str | None, after: str, lang: Lang) -> str:
     if before is None:
         return prefix + labels.get(after, after)
     return f"{prefix}{labels.get(before, before)} → {labels.get(after, after)}"
-
-
-def parse_stage_subject(subject: Any) -> tuple[str | None, bool]:
-    """The stage a stage interaction's subject records, and whether it was a first sighting."""
-    if not isinstance(subject, str) or not subject.strip():
-        return None, False
-    text = _PREFIX.sub("", subject.strip(), count=1)
-    parts = _ARROW.split(text)
-    choice = DEALS.column("stage").choice_for(parts[-1].strip())
-    return (choice.value if choice else None), len(parts) == 1
 
 
 def last_stages(book: Book) -> dict[str, StageMark]:

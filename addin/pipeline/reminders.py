@@ -25,7 +25,6 @@ import datetime as dt
 import html
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from ..contact import is_contact, is_deal_activity
@@ -33,7 +32,8 @@ from ..notify import Notice, NoticeReport, send_notices
 from ..schema import DATE_FORMAT, Lang
 from ..settings import Settings, read_settings
 from ..team import Team, read_team
-from ..workbook import Book, open_book
+from ..workbook import Book
+from ..workbook.book import book_file
 from ..workbook.report import Block, ReportSheet
 from .stages import Stages, read_stages
 
@@ -323,41 +323,40 @@ def digest_notice(
     return Notice(f"reminders-{owner}-{today.isoformat()}", address, subject, text, page)
 
 
-def run_reminders(
-    book_path: str | Path, options: RemindersOptions | None = None
-) -> RemindersReport:
-    """Write the Reminders sheet and (with ``send``) mail each owner their digest."""
+def run_reminders(book: Book, options: RemindersOptions | None = None) -> RemindersReport:
+    """Put the Reminders sheet in the workbook file ``book`` (in memory: the caller saves)
+    and, with ``send``, mail each owner their digest — which **saves** the book at once
+    (:func:`addin.notify.send_notices`): mail that left cannot be taken back."""
     options = options or RemindersOptions()
-    path = Path(book_path)
+    path = book_file(book, "xlcrm reminders")
     now = options.now().replace(microsecond=0)
     today = now.date()
-    with open_book(path) as book:
-        settings = read_settings(book)
-        team = read_team(book, settings)
-        report = RemindersReport(book.lang, today)
-        report.reminders = make_reminders(
+    settings = read_settings(book)
+    team = read_team(book, settings)
+    report = RemindersReport(book.lang, today)
+    report.reminders = make_reminders(
+        book,
+        today,
+        idle_days=options.idle_days,
+        no_contact_days=options.no_contact_days,
+        settings=settings,
+        team=team,
+    )
+    sheet = reminders_sheet(report.reminders, book.lang, today)
+    report.sheet = sheet.name
+    book.put_sheet(sheet)
+    notices = _digests(report, team, book.lang, today)
+    if notices or options.send:
+        report.notices = send_notices(
             book,
-            today,
-            idle_days=options.idle_days,
-            no_contact_days=options.no_contact_days,
-            settings=settings,
-            team=team,
+            path,
+            notices,
+            transport_url=options.transport,
+            sender=options.sender,
+            dry_run=not options.send,
+            insecure=options.insecure,
+            now=now,
         )
-        sheet = reminders_sheet(report.reminders, book.lang, today)
-        report.sheet = sheet.name
-        book.put_sheet(sheet)
-        notices = _digests(report, team, book.lang, today)
-        if notices or options.send:
-            report.notices = send_notices(
-                book,
-                path,
-                notices,
-                transport_url=options.transport,
-                sender=options.sender,
-                dry_run=not options.send,
-                insecure=options.insecure,
-                now=now,
-            )
     return report
 
 

@@ -51,8 +51,8 @@ from ..schema import Lang
 from ..settings import read_settings
 from ..team import Team, read_team
 from ..templating import CrmData, TemplateEnvironment, render_problems
-from ..workbook import Book, open_book
-from ..workbook.book import init_command
+from ..workbook import Book
+from ..workbook.book import book_file, init_command
 from .history import CLOSED, Change, StageMark, detect_changes, last_stages, record_changes
 from .mails import handoff_notice, owner_notice
 from .rules import Rule, read_rules
@@ -94,6 +94,13 @@ class RunReport:
     not_applied: list[str] = field(default_factory=list)  # closed long before first seen
     already: int = 0  # rule × deal pairs applied by earlier runs
     notices: NoticeReport | None = None
+    files: list[Path] = field(default_factory=list)  # the contracts this run wrote
+
+    def remove_files(self) -> None:
+        """Delete the contracts this run wrote: for a caller whose save failed, since a
+        contract the workbook does not record must not exist."""
+        for file in self.files:
+            file.unlink(missing_ok=True)
 
     def having(self, *statuses: str) -> list[Fired]:
         return [f for f in self.fired if f.status in statuses]
@@ -141,29 +148,33 @@ def marker(key: str) -> str:
     return f"{key}@{MARKER_DOMAIN}"
 
 
-def run_rules(book_path: str | Path, options: RunOptions | None = None) -> RunReport:
-    """Record stage changes and apply the rules of the workbook at ``book_path``."""
+def run_rules(book: Book, options: RunOptions | None = None) -> RunReport:
+    """Record stage changes and apply the rules of the workbook file ``book``.
+
+    Changes the book in memory; the caller saves. With ``options.send`` it also mails the
+    notices, and then **saves** the book itself (:func:`addin.notify.send_notices`): mail
+    that left cannot be taken back, so its record is written at once. When the run fails,
+    the contracts it wrote are removed again (the caller must then not save).
+    """
     options = options or RunOptions()
-    path = Path(book_path)
-    written: list[Path] = []
+    path = book_file(book, "xlcrm run")
+    run = _Run(book, path, options)
     try:
-        with open_book(path) as book:
-            return _Run(book, path, options, written).run()
+        return run.run()
     except BaseException:
-        for file in written:  # a contract the workbook does not record must not exist
-            file.unlink(missing_ok=True)
+        run.report.remove_files()  # a contract the workbook does not record must not exist
         raise
 
 
 class _Run:
-    def __init__(self, book: Book, path: Path, options: RunOptions, written: list[Path]) -> None:
+    def __init__(self, book: Book, path: Path, options: RunOptions) -> None:
         self.book = book
         self.path = path
         self.options = options
-        self.written = written
         self.now = options.now().replace(microsecond=0)
         self.today = self.now.date()
         self.report = RunReport(book.lang)
+        self.written = self.report.files
 
     def run(self) -> RunReport:
         book = self.book

@@ -246,10 +246,13 @@ class PlanResponse(RunResponse):
 
 
 class ErrorDetail(_Model):
+    """An error as every xlcrm error carries it (:class:`sync.errors.ActionableError`):
+    ``where``, ``message`` and ``hint``, plus the ``kind`` that says what the user can do."""
+
     kind: Literal["input", "auth", "version", "retry"]
     where: str | None = None
-    what: str
-    fix: str | None = None
+    message: str
+    hint: str | None = None
 
 
 class ErrorResponse(_Model):

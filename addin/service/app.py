@@ -6,9 +6,10 @@ between requests, so a team can run several workers behind its own proxy and any
 answer any call. Commands are the library functions the CLI calls, on a
 :class:`~addin.remote.RemoteBook`; they run in a worker thread, because mail and file I/O block.
 
-Errors are split the way the task pane shows them: **your input** (HTTP 400: where, what, what
-to do — nothing was changed) and **try again** (HTTP 503: a mail server or the service had
-trouble). Secrets never appear in an answer or a log line.
+Errors are split the way the task pane shows them: **your input** (HTTP 400: ``where``,
+``message``, ``hint`` — the fields of every xlcrm error; nothing was changed) and **try again**
+(HTTP 503: a mail server or the service had trouble). Secrets never appear in an answer or a
+log line.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from starlette.staticfiles import StaticFiles
 from sync.mailbox import MailboxError
 
 from .. import __version__
-from ..errors import XlcrmError
+from ..errors import ActionableError
 from ..remote import RemoteBook, plan_reads
 from ..remote import protocol as p
 from .body import BodyError, BodyReader, decode_json
@@ -70,10 +71,14 @@ class ServiceConfig:
     bootstrap: bool = True
 
 
-class InputError(Exception):
-    def __init__(self, what: str, where: str | None = None, fix: str | None = None, status=400):
-        super().__init__(what)
-        self.what, self.where, self.fix, self.status = what, where, fix, status
+class InputError(ActionableError):
+    """A request the service cannot use, with the HTTP status it answers with."""
+
+    def __init__(
+        self, message: str, where: str | None = None, hint: str | None = None, status: int = 400
+    ) -> None:
+        super().__init__(where, message, hint)
+        self.status = status
 
 
 def web_dir() -> Path:
@@ -81,8 +86,9 @@ def web_dir() -> Path:
     return Path(str(resources.files("addin") / "web"))
 
 
-def error(kind: str, what: str, where: str | None = None, fix: str | None = None, status=400):
-    body = p.ErrorResponse(error=p.ErrorDetail(kind=kind, where=where, what=what, fix=fix))  # type: ignore[arg-type]
+def error(kind: str, message: str, where: str | None = None, hint: str | None = None, status=400):
+    detail = p.ErrorDetail(kind=kind, where=where, message=message, hint=hint)  # type: ignore[arg-type]
+    body = p.ErrorResponse(error=detail)
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status)
 
 
@@ -90,10 +96,10 @@ def _validation_error(exc: ValidationError) -> JSONResponse:
     first = exc.errors()[0]
     where = ".".join(str(part) for part in first["loc"])
     more = len(exc.errors()) - 1
-    what = first["msg"] + (f" (and {more} more problem(s))" if more else "")
+    message = first["msg"] + (f" (and {more} more problem(s))" if more else "")
     return error(
         "input",
-        what,
+        message,
         where,
         "the add-in sent a request the service cannot use: "
         "reload the task pane; if it persists, update the add-in and the service",
@@ -105,7 +111,7 @@ def _command(name: str):  # type: ignore[no-untyped-def]
     if command is None:
         raise InputError(
             f"there is no command {name!r}",
-            fix="the commands are: " + ", ".join(COMMANDS) + " — update the add-in",
+            hint="the commands are: " + ", ".join(COMMANDS) + " — update the add-in",
         )
     return command
 
@@ -115,7 +121,7 @@ def _check_protocol(data: Any) -> None:
     if version != p.PROTOCOL:
         raise InputError(
             f"the add-in speaks protocol {version!r}, this service {p.PROTOCOL}",
-            fix="update the add-in or the xlcrm service so that both are the same version",
+            hint="update the add-in or the xlcrm service so that both are the same version",
             status=409,
         )
 
@@ -143,7 +149,7 @@ async def _guarded(request: Request, handler) -> Response:  # type: ignore[no-un
             box: list[Any] = [await reader.read()]
             return await anyio.to_thread.run_sync(_decode_and_handle, box, handler)
     except BodyError as exc:
-        return error("input", exc.what, None, exc.fix, exc.status)
+        return error("input", exc.message, None, exc.hint, exc.status)
 
 
 def _decode_and_handle(box: list[Any], handler) -> Response:  # type: ignore[no-untyped-def]
@@ -154,17 +160,17 @@ def _decode_and_handle(box: list[Any], handler) -> Response:  # type: ignore[no-
         _check_protocol(box[0])
         return handler(box)  # type: ignore[no-any-return]
     except BodyError as exc:
-        return error("input", exc.what, None, exc.fix, exc.status)
+        return error("input", exc.message, None, exc.hint, exc.status)
     except InputError as exc:
         kind = "version" if exc.status == 409 else "input"
-        return error(kind, exc.what, exc.where, exc.fix, exc.status)
+        return error(kind, exc.message, exc.where, exc.hint, exc.status)
     except ValidationError as exc:
         return _validation_error(exc)
-    except XlcrmError as exc:
-        return error("input", exc.message, exc.where, exc.hint)
     except MailboxError as exc:
         if exc.temporary:
             return error("retry", exc.message, exc.where, exc.hint, 503)
+        return error("input", exc.message, exc.where, exc.hint)
+    except ActionableError as exc:  # the workbook's errors (XlcrmError) and any other
         return error("input", exc.message, exc.where, exc.hint)
     except Exception:
         log.exception("a command failed")

@@ -20,6 +20,8 @@ from typing import Any
 import anyio
 from starlette.requests import Request
 
+from ..errors import ActionableError
+
 # Inflated bytes of JSON. The largest legitimate request is 59.2 MB (bench/README.md).
 MAX_BODY = 96 * 1024 * 1024
 # Values (strings, numbers, arrays, objects). Bytes alone do not bound memory: a Python object
@@ -36,10 +38,12 @@ BIG_BODY = 8 * 1024 * 1024
 _big = anyio.CapacityLimiter(1)
 
 
-class BodyError(Exception):
-    def __init__(self, what: str, fix: str, status: int = 400) -> None:
-        super().__init__(what)
-        self.what, self.fix, self.status = what, fix, status
+class BodyError(ActionableError):
+    """A body the service will not decode: too large, too deep, damaged or not JSON."""
+
+    def __init__(self, message: str, hint: str, status: int = 400) -> None:
+        super().__init__(None, message, hint)
+        self.status = status
 
 
 def too_large() -> BodyError:

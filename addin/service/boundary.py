@@ -34,6 +34,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from sync.mailbox import is_loopback
 
+from ..errors import ActionableError
+
 CLIENT_HEADER = "x-xlcrm-client"
 PROXY_HEADERS = (b"forwarded", b"x-forwarded-for", b"x-real-ip")
 LOOPBACK_NAMES = frozenset({"localhost", "127.0.0.1", "::1"})
@@ -126,14 +128,17 @@ def served_names(names: Iterable[str]) -> frozenset[str]:
     return frozenset(result)
 
 
-class Refused(Exception):
-    def __init__(self, status: int, kind: str, what: str, fix: str) -> None:
-        super().__init__(what)
-        self.status, self.kind, self.what, self.fix = status, kind, what, fix
+class Refused(ActionableError):
+    """A request stopped at the boundary, answered with ``status`` and the protocol's error
+    body (``kind``, ``message``, ``hint``) like every other error."""
+
+    def __init__(self, status: int, kind: str, message: str, hint: str) -> None:
+        super().__init__(None, message, hint)
+        self.status, self.kind = status, kind
 
     def response(self) -> JSONResponse:
         return JSONResponse(
-            {"error": {"kind": self.kind, "what": self.what, "fix": self.fix}},
+            {"error": {"kind": self.kind, "message": self.message, "hint": self.hint}},
             status_code=self.status,
         )
 

@@ -258,7 +258,7 @@ def _selected_ids(ctx: Context, table_name: str) -> list[str]:
 
 def _contract_run(ctx: Context) -> Outcome:
     from ..contracts.generate import ContractOptions as Options_
-    from ..contracts.generate import generate_contracts_in_book
+    from ..contracts.generate import generate_contracts
 
     ids = ctx.options.deal_ids or _selected_ids(ctx, "deals")
     options = Options_(deal_ids=ids, pdf=ctx.options.pdf)
@@ -266,7 +266,7 @@ def _contract_run(ctx: Context) -> Outcome:
         options.template = ctx.options.template
     with tempfile.TemporaryDirectory(prefix="xlcrm-contracts-") as tmp:
         base = Path(tmp)
-        report = generate_contracts_in_book(
+        report = generate_contracts(
             ctx.book, options, base_dir=base, templates_near=_template_folders(ctx)
         )
         for item in report.generated:
@@ -575,9 +575,9 @@ class DedupeOptions(Options):
 
 def _dedupe_run(ctx: Context) -> Outcome:
     from ..dedupe.run import DedupeOptions as Library
-    from ..dedupe.run import dedupe_book
+    from ..dedupe.run import dedupe_customers
 
-    report = dedupe_book(ctx.book, Library(apply=ctx.options.apply))
+    report = dedupe_customers(ctx.book, Library(apply=ctx.options.apply))
     return Outcome({**report.as_dict(), "summary": _summary(report.lines())})
 
 

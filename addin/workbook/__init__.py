@@ -1,7 +1,7 @@
 """The CRM workbook as a database: one Table API over several backends.
 
 ``open_book(path)`` opens a workbook file (the **file** backend); ``book.table(name)`` returns a
-:class:`Table`. See ``../shared/DESIGN.md`` for the workbook contract.
+:class:`Table`. See ``docs/design.md`` for the workbook contract.
 """
 
 from .book import Book, BookState

@@ -8,9 +8,10 @@ users of the library touch — ``book.table()``, ``book.state``, ``save()``, ``w
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping, Sequence
+from pathlib import Path
 from typing import Any
 
-from ..errors import TableNotFoundError, WorkbookError, XlcrmError
+from ..errors import TableNotFoundError, UsageError, WorkbookError, XlcrmError
 from ..schema import LANGS, SCHEMA_VERSION, TABLES, Lang, TableSpec, table_spec
 from .protection import Protection
 from .report import ReportSheet
@@ -18,6 +19,9 @@ from .table import Table, TableChanges, TableLayout
 
 # ``_xlcrm`` state key prefix marking a sheet as xlcrm's own (replaced whole by put_sheet).
 OWNED_SHEET = "sheet:"
+
+
+DEMO_STATE_KEY = "demo_seed"  # written by ``xlcrm demo``: the seed the workbook was built from
 
 
 def init_command(where: str) -> str:
@@ -61,17 +65,26 @@ class BookState(MutableMapping[str, str]):
     def as_dict(self) -> dict[str, str]:
         return dict(self._items)
 
+    @property
+    def is_demo(self) -> bool:
+        """Whether ``xlcrm demo`` made the workbook: its addresses are made up, so product code
+        (campaigns, notices) must never mail them. A property of the state, so that sending
+        code asks the workbook and never imports the demo."""
+        return DEMO_STATE_KEY in self._items
+
 
 class Book:
     """Base class of the workbook backends. Use :func:`addin.workbook.open_book`."""
 
     where: str = "workbook"
+    path: Path | None = None  # the workbook's file, when it is one (the file backend)
 
     def __init__(self) -> None:
         self._tables: dict[str, Table] = {}
         self._state: BookState | None = None
         self._lang: Lang | None = None
         self._sheets: dict[str, ReportSheet] = {}
+        self._saves = 0  # how many times this book was saved: a savepoint spans none
 
     # -- backend hooks -------------------------------------------------------------------------
 
@@ -246,13 +259,29 @@ class Book:
         if self._state is not None:
             self._state.dirty = False
         self._sheets.clear()
+        self._saves += 1
         return True
+
+    def savepoint(self) -> Savepoint:
+        """Remember the book's unsaved state, to go back to it with ``rollback()``.
+
+        Dry runs work through the same code as real ones and roll back at the end; unlike
+        :meth:`discard`, that keeps the edits the caller made before the savepoint. Used as
+        a context manager, it also rolls back when the block raises, so a workflow that fails
+        halfway leaves the caller's book as it found it. Tables read for the first time
+        after the savepoint are simply forgotten (read again on next use).
+        """
+        return Savepoint(self)
 
     def discard(self) -> None:
         """Forget unsaved changes (tables are read again on next use)."""
+        self._forget(set(self._tables))
         self._tables.clear()
         self._state = None
         self._sheets.clear()
+
+    def _forget(self, keys: set[str]) -> None:
+        """Backend hook: drop what is cached of these tables, so they are read again."""
 
     def check_unchanged(self) -> None:
         """Raise when the workbook changed elsewhere since it was read (another run saved).
@@ -274,3 +303,58 @@ class Book:
                 self.save()
         finally:
             self.close()
+
+
+def book_file(book: Book, what: str) -> Path:
+    """The workbook's file, for what a workflow keeps beside it (a send journal, contracts):
+    a clear error for a book that is no file (the live Excel workbook, the task pane's)."""
+    if book.path is None:
+        raise UsageError(
+            book.where,
+            f"{what} needs the workbook as a file (its journal is kept beside it)",
+            "run it with the xlcrm command on the .xlsx file",
+        )
+    return book.path
+
+
+class Savepoint:
+    """A book's unsaved state at one moment (see :meth:`Book.savepoint`)."""
+
+    def __init__(self, book: Book) -> None:
+        self.book = book
+        self._saves = book._saves
+        self._tables = {key: table.snapshot() for key, table in book._tables.items()}
+        state = book._state
+        self._state = None if state is None else (state.as_dict(), state.dirty)
+        self._sheets = dict(book._sheets)
+        self._lang = book._lang
+
+    def rollback(self) -> None:
+        """Undo every change made to the book since the savepoint, and only those."""
+        book = self.book
+        if book._saves != self._saves:
+            raise RuntimeError("the book was saved after the savepoint: nothing to roll back to")
+        gone = {key for key in book._tables if key not in self._tables}
+        book._forget(gone)
+        for key in gone:
+            del book._tables[key]
+        for key, snapshot in self._tables.items():
+            if key in book._tables:
+                book._tables[key].restore(snapshot)
+        if self._state is None:
+            book._state = None
+        else:
+            items, dirty = self._state
+            state = book.state
+            state._items = dict(items)
+            state.dirty = dirty
+        book._sheets.clear()
+        book._sheets.update(self._sheets)
+        book._lang = self._lang
+
+    def __enter__(self) -> Savepoint:
+        return self
+
+    def __exit__(self, exc_type: object, *_: object) -> None:
+        if exc_type is not None:
+            self.rollback()

@@ -1,11 +1,13 @@
-"""``xlcrm init``: a new CRM workbook that a person enjoys opening.
+"""A new CRM workbook file that a person enjoys opening (``xlcrm init`` is :mod:`addin.init`).
 
 One sheet per table, each an Excel Table with a style, a frozen header, sensible widths, number
 formats and drop-down lists, in English or Chinese. A new workbook has no user data to lose, so
 openpyxl builds it; every later write goes through the lossless file backend.
 
-Each table starts with one blank, formatted row: Excel Tables need a data row, and new rows
-copy their formats from the row above.
+Each table starts with the rows it is given, or one blank, formatted row: Excel Tables need a
+data row, and new rows copy their formats from the row above. What the configuration tables
+start with (settings, stages, rules, ticket rules) belongs to the features that read them, so
+the caller passes it in: this layer imports nothing above it.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +36,13 @@ INITIAL_TABLES = (*CORE_TABLES, "stages", "rules", "sla", "ticket_rules")
 _FONTS = {"en": "Calibri", "zh": "Microsoft YaHei"}
 
 
-def create_workbook(path: str | os.PathLike[str], lang: Lang = "en") -> Path:
-    """Create a new, empty CRM workbook at ``path``; refuse to replace an existing file."""
+def build_workbook(
+    path: str | os.PathLike[str],
+    lang: Lang = "en",
+    rows: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+) -> Path:
+    """Create a new CRM workbook at ``path`` whose tables hold ``rows`` (by table key; none
+    by default); refuse to replace an existing file."""
     target = Path(path)
     if lang not in ("en", "zh"):
         raise UsageError(None, f"unknown language {lang!r}", "use --lang en or --lang zh")
@@ -53,13 +61,13 @@ def create_workbook(path: str | os.PathLike[str], lang: Lang = "en") -> Path:
     wb.remove(wb.active)
     wb.properties.title = "xlcrm CRM" if lang == "en" else "xlcrm 客户管理"
     wb.properties.creator = "xlcrm"
-    starting = starting_rows(lang)
+    starting = rows or {}
     for spec in TABLES.values():
         if spec.key not in INITIAL_TABLES:
             continue
-        rows = starting.get(spec.key, [])
+        first = starting.get(spec.key, [])
         _add_table_sheet(
-            wb, spec, lang, [[_cell(c, r.get(c.key), lang) for c in spec.columns] for r in rows]
+            wb, spec, lang, [[_cell(c, r.get(c.key), lang) for c in spec.columns] for r in first]
         )
     state = wb.create_sheet(STATE_SHEET)
     state.sheet_state = "veryHidden"
@@ -86,23 +94,6 @@ def create_workbook(path: str | os.PathLike[str], lang: Lang = "en") -> Path:
         with contextlib.suppress(FileNotFoundError):
             Path(tmp).unlink()
     return target
-
-
-def starting_rows(lang: Lang) -> dict[str, list[dict[str, Any]]]:
-    """What a new workbook's configuration tables start with, by table key: every known
-    setting (empty), the stages with their probabilities, example rules, the ticket keyword
-    rules and the service levels — all data that people then edit in Excel."""
-    # These modules read workbooks themselves: import them late.
-    from ..pipeline import rules, stages
-    from ..settings import default_rows as settings_rows
-    from ..tickets.defaults import default_rows as ticket_rows
-
-    return {
-        "settings": settings_rows(lang),
-        "stages": stages.default_rows(lang),
-        "rules": rules.default_rows(lang),
-        **ticket_rows(lang),
-    }
 
 
 def _cell(column: Column, value: Any, lang: Lang) -> Any:

@@ -5,7 +5,7 @@ overwrite the change at its next save, or the file is locked). :class:`LiveBook`
 and writes the open workbook itself, so a ribbon button or a command run beside Excel changes
 what the person sees, unsaved edits included.
 
-How it talks to Excel (``../shared/DESIGN.md``, "One Table API, three backends"):
+How it talks to Excel (``docs/design.md``, "One Table API, three backends"):
 
 * **Reads are bulk**: one ``range.options(ndim=2).value`` per table (its data body), one per
   plain sheet searched by headers, one for the ``_xlcrm`` state sheet.
@@ -280,6 +280,10 @@ class LiveBook(Book):
         super().discard()
         self._raw.clear()
         self._inventory = None
+
+    def _forget(self, keys: set[str]) -> None:
+        for key in keys:
+            self._raw.pop(key, None)
 
     # -- writing -------------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 """Writing a workbook without ever losing one: locks, stale reads, atomic replace, backups.
 
-The rules (``../shared/DESIGN.md``, "file" backend):
+The rules (``docs/design.md``, "One Table API, three backends"):
 
 * refuse while Excel or LibreOffice has the file open (their owner/lock files say so);
 * refuse when the file changed on disk after xlcrm read it — someone saved in between;

@@ -19,7 +19,7 @@ import contextlib
 import gc
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ..errors import DuplicateKeyError, NotFoundError, ValueProblem, XlcrmError
@@ -472,6 +472,31 @@ class Table:
         out.new_columns = list(self._new_columns)
         out.created = self.created
         return out
+
+    def snapshot(self) -> dict[str, Any]:
+        """The table's unsaved state by value, for :meth:`Book.savepoint` to go back to.
+
+        Rows are copied one dict each (their values are immutable); indexes are not: they are
+        rebuilt on first use after :meth:`restore`.
+        """
+        layout = self.layout
+        return {
+            "layout": replace(layout, headers=list(layout.headers), keys=list(layout.keys)),
+            "_columns": list(self._columns),
+            "_positions": dict(self._positions),
+            "_rows": [None if row is None else dict(row) for row in self._rows],
+            "_changed": {slot: set(keys) for slot, keys in self._changed.items()},
+            "_new_slots": set(self._new_slots),
+            "_max_id": self._max_id,
+            "_new_columns": list(self._new_columns),
+            "created": self.created,
+            "reserved_rows": self.reserved_rows,
+        }
+
+    def restore(self, snapshot: dict[str, Any]) -> None:
+        """Go back to a :meth:`snapshot` of this table (in place: references stay valid)."""
+        self.__dict__.update(snapshot)
+        self._indexes = {}
 
     def saved(self, layout: TableLayout) -> None:
         """Called by the backend after a successful save: the new layout is the baseline."""

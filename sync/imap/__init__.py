@@ -7,7 +7,8 @@ imapclient. Read-only: EXAMINE and ``BODY.PEEK[]``, so a sync marks nothing read
 - ``folders.py`` — LIST with special-use roles, modified UTF-7 names.
 - ``state.py`` — the per-folder state (UIDVALIDITY, last UID, HIGHESTMODSEQ).
 - ``mailbox.py`` — ``ImapMailbox``: folders, changes, fetch, save_draft.
-- ``net.py`` — TLS contexts and network errors, shared with :mod:`sync.smtp`.
+
+TLS contexts and network errors are :mod:`sync.net`, shared with :mod:`sync.smtp`.
 """
 
 from __future__ import annotations

@@ -26,8 +26,7 @@ from imapclient import IMAPClient, SocketTimeout
 from imapclient.exceptions import LoginError
 
 from ..mailbox import MailboxError, MailboxURL, is_loopback
-from ..secrets import PASSWORD_VARIABLE, password, store_hint
-from .net import (
+from ..net import (
     CONNECT_TIMEOUT,
     READ_TIMEOUT,
     connection_error,
@@ -35,6 +34,7 @@ from .net import (
     scrub,
     tls_context,
 )
+from ..secrets import PASSWORD_VARIABLE, password, store_hint
 
 log = logging.getLogger("sync.imap")
 

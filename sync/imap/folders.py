@@ -18,8 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from ..local._files import role_from_name
-from ..mailbox import FolderRole
+from ..mailbox import FolderRole, role_from_name
 from ..utf7 import decode_folder_name, encode_utf7
 
 _ROLE_FLAGS: dict[bytes, FolderRole] = {

@@ -35,9 +35,9 @@ from ..mailbox import (
     same_message_id,
     warn_gone,
 )
+from ..net import lost_connection
 from .connection import connect, logout
 from .folders import Listed, parse_listing, wire_name
-from .net import lost_connection
 from .state import FolderState, Selected, decode_state, nothing_new
 
 log = logging.getLogger("sync.imap")

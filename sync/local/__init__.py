@@ -11,7 +11,7 @@ them: no file is renamed, flagged, locked or rewritten, and no message moves fro
 - :mod:`._files` — what the file-per-message formats share, including their incremental state.
 """
 
-from ._files import role_from_name
+from ..mailbox import role_from_name
 from .eml import EmlMailbox
 from .maildir import MaildirMailbox
 from .mbox import MboxMailbox

@@ -59,28 +59,13 @@ from ..mailbox import (
     bracketed_message_id,
     header_message_id,
     parse_url,
+    role_from_name,
     same_message_id,
     warn_gone,
     warn_unreadable_state,
 )
 
 log = logging.getLogger("sync.local")
-
-_ROLES: dict[str, FolderRole] = {
-    "inbox": "inbox",
-    "收件箱": "inbox",
-    "sent": "sent",
-    "sent items": "sent",
-    "sent messages": "sent",
-    "sent mail": "sent",
-    "已发送": "sent",
-    "已发送邮件": "sent",
-    "已发邮件": "sent",
-    "drafts": "drafts",
-    "draft": "drafts",
-    "草稿箱": "drafts",
-    "草稿": "drafts",
-}
 
 
 def scan_files(directory: Path) -> Iterator[tuple[str, int, Path]]:
@@ -100,11 +85,6 @@ def scan_files(directory: Path) -> Iterator[tuple[str, int, Path]]:
             except FileNotFoundError:
                 continue
             yield entry.name, mtime, Path(entry.path)
-
-
-def role_from_name(name: str) -> FolderRole:
-    """The role a folder's name implies: ``INBOX``, ``Sent Items``, ``已发送``, ``草稿箱``…"""
-    return _ROLES.get(name.strip().casefold(), "other")
 
 
 # ---- the key sketch ------------------------------------------------------------------------

@@ -19,8 +19,8 @@ import importlib.util
 import os
 from pathlib import Path
 
-from ..mailbox import Changes, FolderRole, MailboxError
-from ._files import FileMailbox, log, role_from_name, scan_files, unique_name
+from ..mailbox import Changes, FolderRole, MailboxError, role_from_name
+from ._files import FileMailbox, log, scan_files, unique_name
 
 ROOT = "(root)"
 SUFFIXES = (".eml", ".msg")

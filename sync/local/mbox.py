@@ -51,11 +51,12 @@ from ..mailbox import (
     bracketed_message_id,
     header_message_id,
     parse_url,
+    role_from_name,
     same_message_id,
     warn_unreadable_state,
 )
 from ..utf7 import decode_folder_name
-from ._files import cannot_send, log, role_from_name
+from ._files import cannot_send, log
 
 INBOX = "INBOX"
 _SPOOLS = ("/var/mail", "/var/spool/mail")

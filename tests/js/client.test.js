@@ -271,6 +271,20 @@ describe("errors", () => {
     expect(wb.snapshot()).toEqual(before);
   });
 
+  it("the service's where, message and hint (the fields of every xlcrm error) are shown", async () => {
+    const error = { kind: "input", where: "Customers!D14", message: "不是有效的日期", hint: "请输入 2024-03-01 这样的日期" };
+    const { fetch } = failing(400, { error });
+    const err = await new XlcrmClient({ fetch, excel: excelFor(book()) }).run("sync").catch((e) => e);
+    expect(err).toBeInstanceOf(ServiceError);
+    expect({ kind: err.kind, where: err.where, what: err.what, fix: err.fix }).toEqual({
+      kind: "input",
+      where: "Customers!D14",
+      what: "不是有效的日期",
+      fix: "请输入 2024-03-01 这样的日期",
+    });
+    expect(err.message).toBe("Customers!D14: 不是有效的日期");
+  });
+
   it("a gateway's 502 without a body is kind retry", async () => {
     const { fetch } = failing(502, undefined);
     const err = await new XlcrmClient({ fetch, excel: excelFor(book()) }).run("sync").catch((e) => e);

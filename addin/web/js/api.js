@@ -87,12 +87,14 @@ async function errorFrom(response, lang) {
     body = null; // a bare gateway page or an empty body: described by the status alone
   }
   const error = body && typeof body === "object" ? body.error : null;
-  if (error && typeof error === "object" && typeof error.what === "string") {
+  // Every xlcrm error carries where, message and hint; services before them said what and fix.
+  const message = error && typeof error === "object" ? (error.message ?? error.what) : null;
+  if (typeof message === "string") {
     return new ServiceError({
       kind: typeof error.kind === "string" ? error.kind : kindOfStatus(response.status),
       where: error.where ?? null,
-      what: error.what,
-      fix: error.fix ?? null,
+      what: message,
+      fix: error.hint ?? error.fix ?? null,
       status: response.status,
     });
   }

@@ -21,7 +21,7 @@ import logging
 import socket
 import ssl
 
-from ..mailbox import MailboxError
+from .mailbox import MailboxError
 
 log = logging.getLogger("sync.net")
 

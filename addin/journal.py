@@ -1,5 +1,8 @@
 """The write-ahead journal that makes "at most one message per recipient" survive a crash.
 
+Shared by everything that sends (campaigns here, notices through a subclass in
+:mod:`addin.notify.journal`), so it lives below the features that use it.
+
 Saving a large workbook after every message would cap a campaign at a few messages a second, so
 the durable record of each send is a small append-only file beside the workbook
 (``crm.xlsx.sends-journal``), one JSON line per step:
@@ -28,7 +31,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from ..errors import XlcrmError
+from .errors import XlcrmError
 
 SUFFIX = ".sends-journal"
 
