@@ -31,6 +31,9 @@ _HOMES = {
     "open_book": "addin.workbook",
     "open_book_or_live": "addin.workbook",
     "create_workbook": "addin.init",
+    "add_crm": "addin.init",
+    "InitOptions": "addin.init",
+    "InitReport": "addin.init",
     # errors and reports
     "ActionableError": "sync.errors",
     "XlcrmError": "addin.errors",
@@ -85,6 +88,8 @@ __all__ = [
     "DedupeOptions",
     "DedupeReport",
     "ImportReport",
+    "InitOptions",
+    "InitReport",
     "MailboxError",
     "Notice",
     "NoticeReport",
@@ -100,6 +105,7 @@ __all__ = [
     "Table",
     "TicketReport",
     "XlcrmError",
+    "add_crm",
     "check_tickets",
     "create_workbook",
     "dedupe_customers",
@@ -138,7 +144,7 @@ if typing.TYPE_CHECKING:
     from .errors import XlcrmError
     from .exporting import export_table
     from .importing import ImportReport, import_file
-    from .init import create_workbook
+    from .init import InitOptions, InitReport, add_crm, create_workbook
     from .mailsync import SyncOptions, SyncReport, sync_mailbox
     from .notify import Notice, NoticeReport, send_notices
     from .outcome import Report

@@ -21,7 +21,7 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.table import Table as ExcelTable
 
 from addin.errors import WorkbookError
-from addin.init_book import InitOptions, add_crm
+from addin.init import InitOptions, add_crm
 from addin.settings import KNOWN
 from addin.workbook import open_book
 from tests.test_cli import run

@@ -32,7 +32,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
-    ("errors and schema", frozenset({"errors", "schema", "currency", "outcome"})),
+    ("errors and schema", frozenset({"errors", "schema", "currency", "outcome", "textwidth"})),
     ("workbook", frozenset({"workbook"})),
     (
         "shared core",

@@ -37,8 +37,7 @@ def init(book: Path, lang: str | None, force: bool, as_json: bool) -> None:
     backup is kept. A workbook whose structure is locked is refused; a digitally signed one
     needs --force, because the change breaks its signature.
     """
-    from ..init import INITIAL_TABLES, create_workbook
-    from ..init_book import InitOptions, add_crm
+    from ..init import INITIAL_TABLES, InitOptions, add_crm, create_workbook
     from ..workbook import open_book
 
     if not book.exists():

@@ -494,7 +494,7 @@ def _settings_run(ctx: Context) -> Outcome:
                 )
             _refuse_secret_in_url(key, value)
         # The Settings table or rows the workbook lacks, as ``xlcrm init`` adds them.
-        from ..init_book import InitOptions, add_crm
+        from ..init import InitOptions, add_crm
 
         add_crm(ctx.book, InitOptions(tables=("settings",)))
         write_settings(ctx.book, ctx.options.values)
