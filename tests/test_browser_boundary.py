@@ -37,9 +37,9 @@ from maildirs import Mail, mail
 from officehost import OfficeHost
 from pipeline_books import PASSWORD, received, smtp_server, smtp_url
 
+from addin.init import create_workbook
 from addin.settings import write_settings
 from addin.workbook import open_book
-from addin.workbook.create import create_workbook
 
 pytestmark = pytest.mark.timeout(180)
 

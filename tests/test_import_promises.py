@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from addin.init import create_workbook
 from addin.workbook import open_book
-from addin.workbook.create import create_workbook
 from tests.test_cli import run
 
 

@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from maildirs import T0, Mail, mail
 
+from addin.init import create_workbook
 from addin.mailsync import SyncOptions, sync_mailbox
 from addin.workbook import open_book
-from addin.workbook.create import create_workbook
 
 ME = "sales@ourco.cn"
 HOUR = dt.timedelta(hours=1)

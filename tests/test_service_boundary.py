@@ -13,9 +13,9 @@ from addin_client import CLIENT_HEADERS, TOKEN, AddinClient, running_service
 from officehost import OfficeHost
 
 from addin.cli.serve import _served
+from addin.init import create_workbook
 from addin.officeaddin.setup import setup
 from addin.service import ServiceConfig
-from addin.workbook.create import create_workbook
 
 ADDIN = {**CLIENT_HEADERS, "Authorization": f"Bearer {TOKEN}"}
 

@@ -23,8 +23,8 @@ import pytest
 from addin_client import AddinClient, free_port
 from officehost import OfficeHost
 
+from addin.init import create_workbook
 from addin.service.body import MAX_BODY, MAX_DEPTH, MAX_VALUES
-from addin.workbook.create import create_workbook
 
 pytestmark = [
     pytest.mark.timeout(300),

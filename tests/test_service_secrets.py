@@ -21,10 +21,10 @@ from officehost import OfficeHost
 from servers.recorder import Recorder
 from servers.tcp_cut import free_port
 
+from addin.init import create_workbook
 from addin.service import ServiceConfig
 from addin.settings import write_settings
 from addin.workbook import open_book
-from addin.workbook.create import create_workbook
 from sync import secrets
 
 SERVICE_PASSWORD = "the-service's-XLCRM_PASSWORD"

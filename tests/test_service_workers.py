@@ -30,9 +30,9 @@ from pipeline_books import received, smtp_server, smtp_url
 from servers.smtp import SmtpServer
 
 from addin.campaigns.batches import FileClaimLedger
+from addin.init import create_workbook
 from addin.settings import write_settings
 from addin.workbook import open_book
-from addin.workbook.create import create_workbook
 
 smtp = pytest.fixture(smtp_server)
 REPLAYS = 8
