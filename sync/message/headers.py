@@ -10,7 +10,8 @@ from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_tz
 from urllib.parse import unquote_to_bytes
 
-from .charsets import LATIN_CODECS, codec_for, decode, looks_gbk
+from .charsets import codec_for, decode, shown
+from .detect import detect
 from .state import State
 
 _ENCODED_WORD = re.compile(r"=\?([^?\s*]+)(?:\*[^?\s]*)?\?([bBqQ])\?([^?]*)\?=")
@@ -64,8 +65,9 @@ def _word_bytes(encoding: str, text: str) -> bytes:
 def _raw_text(value: str, where: str, st: State) -> str:
     """A header value with raw 8-bit bytes in it (surrogate-escaped by the parser) → text.
 
-    UTF-8 (RFC 6532) is not a repair; anything else is: the charset of the message's text, then
-    GB18030, then Latin-1.
+    UTF-8 (RFC 6532) is not a repair; anything else is, read by evidence (:func:`detect`)
+    with the charset of the message's text as a tie-breaker: a raw Big5 name, a Latin-1
+    subject and a UTF-8 one with a stray byte each come out as written.
     """
     data = value.encode("utf-8", "surrogateescape")
     try:
@@ -74,18 +76,9 @@ def _raw_text(value: str, where: str, st: State) -> str:
         pass
     st.repaired(where)
     hint = st.body_charset()
-    for label in (hint, "gb18030") if hint else ("gb18030",):
-        codec = codec_for(label)[0]
-        if codec is None or codec == "utf-8" or (codec in LATIN_CODECS and looks_gbk(data)):
-            continue
-        try:
-            text = data.decode(codec)
-        except UnicodeDecodeError:
-            continue
-        st.defect(f"{where}: raw 8-bit bytes; read as {codec.upper()}")
-        return text
-    st.defect(f"{where}: raw 8-bit bytes in no known charset; read as Latin-1")
-    return data.decode("latin-1")
+    text, codec = detect(data, codec_for(hint)[0] if hint else None)
+    st.defect(f"{where}: raw 8-bit bytes; read as {shown(codec)}")
+    return text
 
 
 def decode_header(value: str, where: str, st: State) -> str:
