@@ -34,6 +34,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+import contextlib
+
 from bench.realmail_corpus import corpus_dir, messages
 from sync.message.charsets import codec_for
 from sync.message.detect import CANDIDATES, decode_strict, detect, score
@@ -68,7 +70,7 @@ def samples(limit_body: int) -> list[tuple[str, str, bytes, str]]:
     found: dict[bytes, tuple[str, str, bytes, str]] = {}
 
     def add(kind: str, label: str, data: bytes) -> None:
-        if data in found or data.isascii() and not label.lower().startswith("iso-2022"):
+        if data in found or (data.isascii() and not label.lower().startswith("iso-2022")):
             return
         codec = codec_for(label)[0]
         if codec is None:
@@ -76,15 +78,17 @@ def samples(limit_body: int) -> list[tuple[str, str, bytes, str]]:
         text = decode_strict(data, codec)
         if text is None or any("\x80" <= c <= "\x9f" for c in text):
             return
-        if codec not in ("utf-8", "gb18030") and not data.isascii() and decode_strict(data, "utf-8") is not None:
+        if (
+            codec not in ("utf-8", "gb18030")
+            and not data.isascii()
+            and decode_strict(data, "utf-8") is not None
+        ):
             return  # valid UTF-8 under another label: the label is what is wrong
         found[data] = (kind, codec, data, text)
         if codec == "iso2022_jp":  # the corpus's Japanese is 7-bit: the same text in 8 bits
             for other in ("cp932", "euc_jp"):
-                try:
+                with contextlib.suppress(UnicodeEncodeError):
                     found[text.encode(other)] = (kind + "*", other, text.encode(other), text)
-                except UnicodeEncodeError:
-                    pass
 
     for _, raw in messages(corpus_dir()):
         message = email.message_from_bytes(raw, policy=compat32)
@@ -109,7 +113,7 @@ def samples(limit_body: int) -> list[tuple[str, str, bytes, str]]:
                 continue
             try:
                 payload = part.get_payload(decode=True)
-            except Exception:  # noqa: BLE001 - a broken part is not a sample
+            except Exception:
                 continue
             if isinstance(payload, bytes) and payload:
                 add("body", label, payload[:limit_body])
@@ -161,7 +165,9 @@ def main(argv: list[str] | None = None) -> int:
             elif len(misses[name]) < args.show:
                 at = next((i for i, (a, b) in enumerate(zip(text, guess)) if a != b), 0)
                 at = max(0, at - 15)
-                misses[name].append(f"{kind} {codec}: {text[at:at + 40]!r} → {guess[at:at + 40]!r}")
+                misses[name].append(
+                    f"{kind} {codec}: {text[at : at + 40]!r} → {guess[at : at + 40]!r}"
+                )
                 if args.scores and name == "ours":
                     misses[name][-1] += "\n      " + " ".join(
                         f"{c}={score(decode_strict(data, c) or data.decode(c, 'replace'), c):.2f}"

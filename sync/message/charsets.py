@@ -192,6 +192,15 @@ def _labelled(data: bytes, codec: str, label: str, where: str, st: State) -> str
         text = decode_strict(data, "cp950")  # Microsoft's Big5: the euro sign and a few more
     if text is not None:
         return text
+    if codec != "utf-8":
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+        else:  # fails under its label, valid UTF-8: what nearly every program writes today
+            st.defect(f"{where}: labelled {label} but is UTF-8")
+            st.repaired(where)
+            return text
     text = data.decode(codec, "replace")
     bad = text.count("\ufffd")
     good = len(text) - len(text.encode("ascii", "ignore")) - bad

@@ -28,6 +28,7 @@ charset-normalizer was measured against these rules on the shared real-mail corp
 from __future__ import annotations
 
 import codecs
+import contextlib
 import re
 import unicodedata
 from functools import lru_cache
@@ -96,10 +97,8 @@ def _levels() -> tuple[frozenset[str], frozenset[str], frozenset[str], frozenset
         found: set[str] = set()
         for lead in leads:
             for trail in trails:
-                try:
+                with contextlib.suppress(UnicodeDecodeError):
                     found.add(bytes((lead, trail)).decode(codec))
-                except UnicodeDecodeError:
-                    pass
         return found
 
     high = list(range(0xA1, 0xFF))
@@ -181,7 +180,7 @@ def _single_byte_score(text: str, positions: list[int]) -> float:
         o = ord(char)
         if o < 0x250:  # Latin
             value = (0.95 if char in _ICELANDIC else 1.0) if char in _COMMON_LATIN else 0.4
-            if prev.isascii() and prev.isalpha() or nxt.isascii() and nxt.isalpha():
+            if (prev.isascii() and prev.isalpha()) or (nxt.isascii() and nxt.isalpha()):
                 total += value
             elif not prev.isascii() and not nxt.isascii() and prev.isalpha() and nxt.isalpha():
                 total -= 0.3  # three accented letters in a row: rare in any Latin language
@@ -193,7 +192,7 @@ def _single_byte_score(text: str, positions: list[int]) -> float:
                 total -= 1.0  # "żContraseńa": case does not change inside a word
             continue
         # Cyrillic, Greek, Hebrew, Arabic: words of letters of one script
-        if prev.isascii() and prev.isalpha() or nxt.isascii() and nxt.isalpha():
+        if (prev.isascii() and prev.isalpha()) or (nxt.isascii() and nxt.isalpha()):
             total -= 0.5
         elif not prev.isalpha() and not nxt.isalpha():
             total += 0.3  # a one-letter word: possible, but weak evidence
@@ -308,7 +307,9 @@ def _no_big5_low_trails(data: bytes) -> bool:
     return pairs >= 3 and 2 * pairs >= len(_HIGH.findall(sample))
 
 
-_UTF8_SEQUENCE = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}")
+_UTF8_SEQUENCE = re.compile(
+    rb"[\xc2-\xdf][\x80-\xbf]|[\xe0-\xef][\x80-\xbf]{2}|[\xf0-\xf4][\x80-\xbf]{3}"
+)
 
 
 def _might_be_utf8(data: bytes) -> bool:

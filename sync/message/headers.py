@@ -5,13 +5,14 @@
 from __future__ import annotations
 
 import binascii
+import codecs
 import re
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_tz
 from urllib.parse import unquote_to_bytes
 
 from .charsets import codec_for, decode, shown
-from .detect import detect
+from .detect import decode_strict, detect
 from .state import State
 
 _ENCODED_WORD = re.compile(r"=\?([^?\s*]+)(?:\*[^?\s]*)?\?([bBqQ])\?([^?]*)\?=")
@@ -81,6 +82,36 @@ def _raw_text(value: str, where: str, st: State) -> str:
     return text
 
 
+def _decode_run(chunks: list[bytes], label: str, where: str, st: State) -> str:
+    """Adjacent encoded-words in one charset → text.
+
+    Joined as bytes first (encoders split characters across words). When the joined bytes
+    do not decode under the label, the fallback is per word, not for the whole run: words
+    that decode keep the label, only a bad word is repaired or read by evidence.
+    """
+    data = b"".join(chunks)
+    codec = codec_for(label)[0]
+    if len(chunks) == 1 or codec is None or data.isascii() or decode_strict(data, codec):
+        return decode(data, label, where, st)
+    try:
+        decoder = codecs.getincrementaldecoder(codec)("strict")
+    except LookupError:  # pragma: no cover - codec_for only names known codecs
+        return decode(data, label, where, st)
+    out: list[str] = []
+    for chunk in chunks:
+        try:
+            out.append(decoder.decode(chunk))
+        except UnicodeDecodeError:
+            decoder.reset()
+            out.append(decode(chunk, label, where, st))
+    try:
+        out.append(decoder.decode(b"", final=True))
+    except UnicodeDecodeError:
+        st.defect(f"{where}: 1 undecodable byte(s) replaced")
+        out.append("\ufffd")
+    return "".join(out)
+
+
 def decode_header(value: str, where: str, st: State) -> str:
     """An unfolded header value → text: raw 8-bit bytes, then RFC 2047 encoded-words.
 
@@ -93,7 +124,7 @@ def decode_header(value: str, where: str, st: State) -> str:
     if "=?" not in value:
         return value
     pieces: list[str] = []
-    run = bytearray()
+    run: list[bytes] = []
     run_label = ""
     run_key: str | None = None
     last_encoded = False
@@ -103,21 +134,21 @@ def decode_header(value: str, where: str, st: State) -> str:
         pos = match.end()
         if between and not (last_encoded and between.isspace()):
             if run_key is not None:
-                pieces.append(decode(bytes(run), run_label, where, st))
-                run.clear()
+                pieces.append(_decode_run(run, run_label, where, st))
+                run = []
                 run_key = None
             pieces.append(between)
         label, encoding, text = match.groups()
         codec = codec_for(label)[0]
         key = codec or label.lower()
         if run_key is not None and key != run_key:
-            pieces.append(decode(bytes(run), run_label, where, st))
-            run.clear()
-        run += _word_bytes(encoding, text)
+            pieces.append(_decode_run(run, run_label, where, st))
+            run = []
+        run.append(_word_bytes(encoding, text))
         run_label, run_key = label, key
         last_encoded = True
     if run_key is not None:
-        pieces.append(decode(bytes(run), run_label, where, st))
+        pieces.append(_decode_run(run, run_label, where, st))
     pieces.append(value[pos:])
     return "".join(pieces)
 
