@@ -151,7 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     print("  labels: " + ", ".join(f"{c} {n}" for c, n in by_codec.most_common()))
     right: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
     total: Counter[tuple[str, str]] = Counter()
-    seconds: Counter[str] = Counter()
+    seconds: dict[str, float] = defaultdict(float)
     misses: dict[str, list[str]] = defaultdict(list)
     for kind, codec, data, text in found:
         key = (kind, family(codec))

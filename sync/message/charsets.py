@@ -187,11 +187,11 @@ def _labelled(data: bytes, codec: str, label: str, where: str, st: State) -> str
                 st.defect(f"{where}: labelled {label} but is UTF-8")
                 st.repaired(where)
                 return text
-    text = decode_strict(data, codec)
-    if text is None and codec == "big5hkscs":
-        text = decode_strict(data, "cp950")  # Microsoft's Big5: the euro sign and a few more
-    if text is not None:
-        return text
+    clean = decode_strict(data, codec)
+    if clean is None and codec == "big5hkscs":
+        clean = decode_strict(data, "cp950")  # Microsoft's Big5: the euro sign and a few more
+    if clean is not None:
+        return clean
     if codec != "utf-8":
         try:
             text = data.decode("utf-8")
