@@ -56,7 +56,8 @@ CANDIDATES: tuple[str, ...] = (
 _CHINESE = frozenset({"gb18030", "big5hkscs", "cp950"})
 _JAPANESE = frozenset({"cp932", "euc_jp", "iso2022_jp", "shift_jis"})
 _KOREAN = frozenset({"cp949", "euc_kr"})
-SAMPLE_CHARS = 400  # non-ASCII characters scored per candidate
+_DOUBLE_BYTE = _CHINESE | _JAPANESE | _KOREAN
+SAMPLE_CHARS = 200  # non-ASCII characters scored per candidate
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 
 # The most frequent Chinese characters, simplified and traditional (general knowledge of the
@@ -273,7 +274,14 @@ def detect(data: bytes, hint: str | None = None) -> tuple[str, str]:
     except UnicodeDecodeError:
         pass
     best_text, best_codec, best = "", "", float("-inf")
+    sample = data[:8192]
+    high = len(_HIGH.findall(sample))
+    # Double-byte text has most of its high bytes in pairs; Western text has them alone.
+    # (Judged on 16 high bytes or more: a short header gets every candidate, it is cheap.)
+    single = high >= 16 and 2 * len(_HIGH_PAIR.findall(sample)) < 0.3 * high
     for codec in ("utf-8", *CANDIDATES):
+        if single and codec in _DOUBLE_BYTE:
+            continue
         if codec == "utf-8":
             if not _might_be_utf8(data):
                 continue
@@ -294,6 +302,7 @@ def detect(data: bytes, hint: str | None = None) -> tuple[str, str]:
 
 _DOUBLE_HIGH = re.compile(rb"[\x81-\xfe][\xa1-\xfe]")
 _HIGH = re.compile(rb"[\x80-\xff]")
+_HIGH_PAIR = re.compile(rb"[\x81-\xfe][\x80-\xfe]")
 
 
 def _no_big5_low_trails(data: bytes) -> bool:
