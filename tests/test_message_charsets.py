@@ -208,3 +208,43 @@ def test_raw_address_that_is_not_utf8_is_refused_clearly() -> None:
     assert "To: address m\\xfcller@x.example has 8-bit bytes that are not UTF-8; left out" in (
         parsed.defects
     )
+
+
+# -- the single-part fast path ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        b"From: a@x.example\r\nSubject: hi  \r\n\r\nbody\r\nline 2\r\n",
+        b"From: a@x.example\nSubject: folded\n\tover two lines\n\nbody\n",
+        b"Subject:   \r\n\tstarts on the next line\r\nTo: b@x.example\r\n\r\n",
+        b"Subject: " + "Frösche".encode("latin-1") + b"\r\n\r\n" + "Grüße".encode("latin-1"),
+        b"Subject: x\r\nContent-Type: text/plain\r\n\r\n\r\nblank first line\r\n",
+        # the standard parser's cases: structure, odd lines, mbox From, bare CR, no body
+        b"Content-Type:\r\n multipart/mixed; boundary=B\r\n\r\n--B\r\n\r\npart\r\n--B--\r\n",
+        b"Content-Type: message/rfc822\r\n\r\nSubject: inner\r\n\r\ntext\r\n",
+        b"From a@x Tue Mar  3 10:00:00 2026\r\nSubject: mbox\r\n\r\nbody\r\n",
+        b"Subject: x\r\nnot a header line\r\n\r\nbody\r\n",
+        b"Subject: bare\rCR\r\n\r\nbody\r\n",
+        b"Subject: only headers\r\n",
+        b": no name\r\nSubject: x\r\n\r\nbody\r\n",
+    ],
+)
+def test_fast_split_is_the_standard_split(data: bytes) -> None:
+    """``sync.message.split`` builds exactly what ``email.message_from_bytes`` (compat32)
+    does: same headers as stored, same payload, same defects."""
+    import email
+    from email.policy import compat32
+
+    from sync.message.split import message_from_bytes
+
+    ours, theirs = message_from_bytes(data), email.message_from_bytes(data, policy=compat32)
+    assert ours.items() == theirs.items()
+    assert ours.raw_items().__class__ is theirs.raw_items().__class__
+    assert list(ours.raw_items()) == list(theirs.raw_items())
+    assert ours.is_multipart() == theirs.is_multipart()
+    assert [type(d) for d in ours.defects] == [type(d) for d in theirs.defects]
+    assert ours.get_unixfrom() == theirs.get_unixfrom()
+    if not theirs.is_multipart():
+        assert ours.get_payload() == theirs.get_payload()
