@@ -32,6 +32,7 @@ import contextlib
 import re
 import unicodedata
 from functools import lru_cache
+from itertools import islice
 
 # The candidates, in the order that breaks ties: Chinese first (this project's users), then
 # the Western single-byte code page, then the rest.
@@ -206,7 +207,7 @@ def _single_byte_score(text: str, positions: list[int]) -> float:
 
 def score(text: str, codec: str) -> float:
     """How plausible ``text`` is as ``codec``'s reading of some bytes, per non-ASCII byte."""
-    positions = [m.start() for m in _NON_ASCII.finditer(text, 0)][:SAMPLE_CHARS]
+    positions = [m.start() for m in islice(_NON_ASCII.finditer(text), SAMPLE_CHARS)]
     if not positions:
         return 0.0
     if codec == "utf-8":  # only reached with stray bytes: valid sequences are evidence
