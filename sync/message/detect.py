@@ -274,31 +274,49 @@ def detect(data: bytes, hint: str | None = None) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    best_text, best_codec, best = "", "", float("-inf")
-    sample = data[:8192]
+    sample = _sample(data)
     high = len(_HIGH.findall(sample))
     # Double-byte text has most of its high bytes in pairs; Western text has them alone.
     # (Judged on 16 high bytes or more: a short header gets every candidate, it is cheap.)
     single = high >= 16 and 2 * len(_HIGH_PAIR.findall(sample)) < 0.3 * high
+    best_codec, best = "", float("-inf")
     for codec in ("utf-8", *CANDIDATES):
         if single and codec in _DOUBLE_BYTE:
             continue
         if codec == "utf-8":
-            if not _might_be_utf8(data):
+            if not _might_be_utf8(sample):
                 continue
-            text = data.decode("utf-8", "replace")
+            text = sample.decode("utf-8", "replace")
         else:
-            text = decode_strict(data, codec) or data.decode(codec, "replace")
+            text = decode_strict(sample, codec) or sample.decode(codec, "replace")
         value = score(text, codec)
         if codec == hint:
             value += 0.1
         elif codec == "gb18030":
             value += 0.05  # this project's users: mainland Chinese mail is the likelier
-        elif codec == "big5hkscs" and _no_big5_low_trails(data):
+        elif codec == "big5hkscs" and _no_big5_low_trails(sample):
             value -= 0.15
         if value > best:
-            best_text, best_codec, best = text, codec, value
+            best_codec, best = codec, value
+    best_text = decode_strict(data, best_codec) if best_codec != "utf-8" else None
+    if best_text is None:
+        best_text = data.decode(best_codec, "replace")
     return best_text, best_codec
+
+
+SAMPLE_BYTES = 16_384  # bytes of a long text that the candidates are scored on
+
+
+def _sample(data: bytes) -> bytes:
+    """The lines of ``data`` around its first non-ASCII byte, about SAMPLE_BYTES of them:
+    scoring a megabyte of mostly-ASCII text per candidate would cost more than the parse."""
+    if len(data) <= SAMPLE_BYTES:
+        return data
+    first = _HIGH.search(data)
+    at = first.start() if first else 0
+    start = data.rfind(b"\n", 0, at) + 1
+    end = data.find(b"\n", at + SAMPLE_BYTES)
+    return data[start:] if end < 0 else data[start:end]
 
 
 _DOUBLE_HIGH = re.compile(rb"[\x81-\xfe][\xa1-\xfe]")
