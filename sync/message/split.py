@@ -43,10 +43,13 @@ def fast_split(text: str) -> Message | None:
         return None
     if "\r" in text and text.count("\r") != text.count("\r\n"):
         return None  # a bare CR is a line break to the standard parser
-    return _part(text, 0, len(text))
+    return _part(text, 0, len(text), 0)
 
 
-def _part(text: str, start: int, end: int) -> Message | None:
+_MAX_DEPTH = 16  # deeper nesting is left to the standard parser (and its recursion limit)
+
+
+def _part(text: str, start: int, end: int, depth: int) -> Message | None:
     """The part in ``text[start:end]`` (which starts at a line start): headers, then a
     payload or sub-parts; None for anything but the well-formed everyday shapes."""
     headers: list[tuple[str, str]] | None
@@ -68,7 +71,9 @@ def _part(text: str, start: int, end: int) -> Message | None:
     if ctype.startswith("message/") or ctype == "multipart/digest":
         return None  # enclosed messages and digests: the standard parser's business
     if ctype.startswith("multipart/"):
-        return message if _multipart(message, text, body, end) else None
+        if depth >= _MAX_DEPTH:
+            return None
+        return message if _multipart(message, text, body, end, depth) else None
     message._payload = text[body:end]  # type: ignore[attr-defined]
     return message
 
@@ -127,7 +132,7 @@ def _strip_eol(value: str) -> str:
     return value
 
 
-def _multipart(message: Message, text: str, start: int, end: int) -> bool:
+def _multipart(message: Message, text: str, start: int, end: int, depth: int) -> bool:
     """Fill ``message`` (a multipart) from ``text[start:end]`` as compat32's parser does:
     preamble, parts, epilogue. False for what that parser reports as a defect (no boundary,
     no first or closing boundary line, a transfer encoding on a multipart) and for boundary
@@ -151,7 +156,7 @@ def _multipart(message: Message, text: str, start: int, end: int) -> bool:
         if found is None or found[0] == pos:
             return False  # no closing boundary, or boundary lines back to back
         at, close, after, linesep = found
-        part = _part(text, pos, at)
+        part = _part(text, pos, at, depth + 1)
         if part is None:
             return False
         payload = part._payload  # type: ignore[attr-defined]
