@@ -6,9 +6,10 @@ about a microsecond per line, plus a regular expression compiled for every MIME 
 a body, or multiparts of such parts — :func:`message_from_bytes` finds the blank lines and
 boundary lines with ``str.find`` and a few regular expressions and builds the *same*
 ``Message`` tree: the same ``(name, value)`` pairs exactly as compat32 stores them, the same
-payloads, preambles and epilogues. Everything else goes to the standard parser: enclosed
-``message/*`` parts and digests, a ``From `` line, a header line or boundary the standard
-parser would report as a defect, a bare CR, a part without a blank line after its headers.
+payloads, preambles and epilogues, and an mbox ``From `` envelope line kept apart. Everything
+else goes to the standard parser: enclosed ``message/*`` parts and digests, a header line or
+boundary the standard parser would report as a defect, a bare CR, a part without a blank line
+after its headers.
 
 ``tests/test_message_charsets.py`` checks that both agree on the shapes it builds, and
 ``bench/bench_parse.py --realmail`` on every message of the shared real-mail corpus.
@@ -39,11 +40,21 @@ def message_from_bytes(raw: bytes) -> Message:
 def fast_split(text: str) -> Message | None:
     """The fast path: ``text`` (the raw bytes decoded as ASCII with surrogateescape, as
     compat32 does) split into a ``Message`` tree; None when the standard parser must do it."""
-    if text.startswith(("From ", " ", "\t", "\r", "\n")):
-        return None
     if "\r" in text and text.count("\r") != text.count("\r\n"):
         return None  # a bare CR is a line break to the standard parser
-    return _part(text, 0, len(text), 0)
+    start, unixfrom = 0, None
+    if text.startswith("From "):  # an mbox envelope line, kept apart as compat32 does
+        eol = text.find("\n")
+        if eol < 0:
+            return None
+        start = eol + 1
+        unixfrom = text[: eol - 1 if text[eol - 1] == "\r" else eol]
+    if text.startswith(("From ", " ", "\t", "\r", "\n"), start):
+        return None
+    message = _part(text, start, len(text), 0)
+    if message is not None and unixfrom is not None:
+        message.set_unixfrom(unixfrom)
+    return message
 
 
 _MAX_DEPTH = 16  # deeper nesting is left to the standard parser (and its recursion limit)
