@@ -81,7 +81,7 @@ _ALIASES: dict[str, str] = {
 }
 # Labels that mean "no idea": treated like a missing label, without a defect for the label.
 _NO_LABEL = frozenset({"unknown-8bit", "x-unknown", "unknown", "x-user-defined", "default", ""})
-# Labels on which a Chinese client's GBK text often arrives; checked with looks_gbk.
+# Western labels, on which CJK text (GBK, Big5…) often arrives; checked with looks_double_byte.
 LATIN_CODECS = frozenset({"cp1252", "iso8859-15", "cp1254", "iso8859-9"})
 # How codecs are named in defects.
 _SHOWN = {
@@ -147,9 +147,6 @@ def looks_double_byte(data: bytes) -> bool:
     if high < 4:
         return False
     return 2 * len(_GB_PAIR.findall(data)) >= 0.9 * high
-
-
-looks_gbk = looks_double_byte  # the name other modules knew
 
 
 def _labelled(data: bytes, codec: str, label: str, where: str, st: State) -> str | None:
