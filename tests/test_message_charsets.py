@@ -87,6 +87,16 @@ def test_a_bad_byte_in_a_big5_word_costs_that_byte_only() -> None:
     assert "Subject: 1 undecodable byte(s) replaced" in parsed.defects
 
 
+def test_a_bad_byte_in_a_big5_q_word_keeps_the_rest_of_the_subject() -> None:
+    """The Q form, as Taiwanese webmail writes it: one stray byte, then more words."""
+    import binascii
+
+    q = binascii.b2a_qp("會議通知".encode("big5") + b"\xff", header=True).replace(b"=\n", b"")
+    subject = b"Re: =?big5?Q?" + q + b"?= =?big5?B?" + base64.b64encode("附件".encode("big5"))
+    parsed = parse_message(message(b"From: a@x.example\r\nSubject: " + subject + b"?=\r\n"))
+    assert parsed.subject == "Re: 會議通知\ufffd附件"
+
+
 def test_fallback_is_per_encoded_word() -> None:
     """Two words labelled big5; the second is really UTF-8. The first stays Big5."""
     subject = b_word("報價單".encode("big5"), "big5") + b" " + b_word("样品已寄出".encode(), "big5")

@@ -99,9 +99,13 @@ def _decode_run(chunks: list[bytes], label: str, where: str, st: State) -> str:
         return decode(data, label, where, st)
     out: list[str] = []
     for chunk in chunks:
+        pending = decoder.getstate()[0]  # the start of a character split across words
         try:
             out.append(decoder.decode(chunk))
         except UnicodeDecodeError:
+            if pending:  # it was not: a stray byte at the end of the word before
+                st.defect(f"{where}: 1 undecodable byte(s) replaced")
+                out.append("\ufffd")
             decoder.reset()
             out.append(decode(chunk, label, where, st))
     try:
