@@ -403,6 +403,30 @@ def test_unknown_senders_are_reported_and_become_leads_when_asked(
     assert [r["customer_id"] for r in interactions(book)] == ["C0002", "C0005", "C0005"]
 
 
+def test_raw_8bit_addresses_become_leads_exactly_or_not_at_all(book: Path, mail_dir: Mail) -> None:
+    """An SMTPUTF8 address (raw UTF-8) is kept exactly; raw Latin-1 bytes in an address
+    cannot be written back and are never stored, under any reading."""
+
+    def raw_from(address: bytes, ident: str) -> bytes:
+        return (
+            b"From: Dang <" + address + b">\r\nTo: " + ME.encode() + b"\r\nSubject: Hallo\r\n"
+            b"Date: Mon, 02 Mar 2026 10:00:00 +0800\r\nMessage-ID: <" + ident.encode() + b">\r\n"
+            b"Content-Type: text/plain; charset=utf-8\r\n\r\nGuten Tag.\r\n"
+        )
+
+    mail_dir.receive(raw_from("danglüe@newco.de".encode(), "u@newco.de"))
+    mail_dir.receive(raw_from("m\u00fcller@oldco.de".encode("latin-1"), "l@oldco.de"))
+    report = run(book, mail_dir, create_leads=True)
+    customers = table(book, "customers")
+    assert report.leads == ["C0005"]
+    assert customers["C0005"]["email"] == "danglüe@newco.de"
+    emails = "; ".join(str(r["email"]) for r in customers.values())
+    assert "oldco" not in emails
+    rows = interactions(book)
+    assert [r["customer_id"] for r in rows] == ["C0005"]
+    assert "oldco" not in repr(rows)
+
+
 def test_a_new_lead_at_a_known_company_gets_the_company(book: Path, mail_dir: Mail) -> None:
     mail_dir.receive(mail("Jo <jo@newco.cn>", ME, "Hi", ident="j@newco.cn"))
     mail_dir.receive(

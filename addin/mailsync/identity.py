@@ -30,6 +30,23 @@ AUTOMATED_LOCAL_PARTS = frozenset(
 )  # fmt: skip
 
 
+def storable_address(address: str) -> bool:
+    """True when ``address`` can go into the workbook as it is: text that encodes as UTF-8
+    (no surrogate-escaped raw bytes), without control characters, with ``local@domain``.
+
+    The parser already leaves out raw 8-bit addresses that are not UTF-8 (SMTPUTF8); this is
+    the last check before a row is written, so that a mangled address never becomes a
+    customer's e-mail or a lead.
+    """
+    if not address or "@" not in address or not address.isprintable():
+        return False
+    try:
+        address.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def is_automated(address: str) -> bool:
     """``noreply@…``, ``mailer-daemon@…`` and the like: nobody to build a relationship with."""
     local = email_key(address).rpartition("@")[0]

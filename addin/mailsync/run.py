@@ -38,7 +38,7 @@ from ..settings import Settings, read_settings
 from ..workbook import Book
 from ..workbook.table import paused_gc
 from .effects import Effects
-from .identity import NeverLog, Ours, is_automated
+from .identity import NeverLog, Ours, is_automated, storable_address
 from .linking import CustomerIndex, DealIndex, Match, ThreadIndex
 from .report import SyncReport, Unknown
 from .tickets import DESCRIPTION_CHARS, TicketMail
@@ -333,8 +333,12 @@ class _Run:
             report.skipped["delivery_report"] += 1
             return
         sender = message.sender.addr if message.sender else ""
+        if sender and not storable_address(sender):
+            sender = ""
         outgoing = item.role == "sent" or (sender and sender in self.ours)
-        recipients = [a.addr for a in (*message.to, *message.cc, *message.bcc)]
+        recipients = [
+            a.addr for a in (*message.to, *message.cc, *message.bcc) if storable_address(a.addr)
+        ]
         everyone = [sender, *recipients] if sender else recipients
         if self.never_log and any(a in self.never_log for a in everyone):
             report.skipped["never_log"] += 1

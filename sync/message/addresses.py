@@ -98,8 +98,40 @@ _SIMPLE_ADDRESS = re.compile(
 )
 
 
+def _raw_utf8(value: str) -> str:
+    """A header value with raw 8-bit bytes (surrogate-escaped) → text when they are UTF-8
+    (RFC 6532: SMTPUTF8 addresses such as ``danglüe@…``), else unchanged: display names are
+    then read by evidence, and addresses refused by :func:`_exact`."""
+    try:
+        return value.encode("utf-8", "surrogateescape").decode("utf-8")
+    except UnicodeDecodeError:
+        return value
+
+
+def _exact(addr: str, where: str, st: State) -> bool:
+    """True unless the address holds raw bytes that are not UTF-8.
+
+    Such an address cannot be written back exactly (SMTPUTF8 is UTF-8) and any reading of
+    it is a guess; a guessed address would link mail to the wrong customer or create a
+    lead nobody can write to. It is left out, and the defect says so.
+    """
+    try:
+        addr.encode("utf-8")
+    except UnicodeEncodeError:
+        shown = addr.encode("utf-8", "surrogateescape").decode("ascii", "backslashreplace")
+        st.defect(f"{where}: address {shown} has 8-bit bytes that are not UTF-8; left out")
+        return False
+    return True
+
+
 def parse_addresses(value: str, where: str, st: State) -> list[Address]:
-    """An address-list header (unfolded, not yet decoded) → addresses, never raising."""
+    """An address-list header (unfolded, not yet decoded) → addresses, never raising.
+
+    Raw 8-bit addresses come back exactly when they are UTF-8, and are left out (with a
+    defect) when they are not: see :func:`_exact`.
+    """
+    if not value.isascii():
+        value = _raw_utf8(value)
     found: list[Address] = []
     pos, end = 0, len(value)
     while pos < end:
@@ -117,7 +149,8 @@ def parse_addresses(value: str, where: str, st: State) -> list[Address]:
             "=?" in name or not name.isascii() or "  " in name or "\t" in name or name[0] in "'\""
         ):
             name = _clean_name(name, where, st)
-        found.append(Address(name.strip(), addr))
+        if addr.isascii() or _exact(addr, where, st):
+            found.append(Address(name.strip(), addr))
         pos = match.end()
     return found
 
@@ -157,7 +190,7 @@ def _parse_address_tokens(value: str, where: str, st: State) -> list[Address]:
                 st.defect(f"{where}: not an address: {angle!r}")
             elif text.strip():
                 carry = f"{carry}, {text.strip()}" if carry else text.strip()
-        else:
+        elif addr.isascii() or _exact(addr, where, st):
             name = _clean_name(name_raw, where, st)
             if carry:
                 name = f"{_clean_name(carry, where, st)}, {name}" if name else carry

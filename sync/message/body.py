@@ -90,6 +90,8 @@ def _part_bytes(part: Part, st: State) -> bytes:
         data = payload.encode("utf-8", "surrogateescape")
     cte = part.cte
     if cte == "base64":
+        if data.translate(None, _BASE64_TEXT):
+            data = _base64_only(data, part, st)
         data, repaired = b64decode(data)
         if repaired:
             st.defect(f"{part.ctype}: base64 with broken padding")
@@ -104,6 +106,27 @@ def _part_bytes(part: Part, st: State) -> bytes:
             return data
         return decoded if isinstance(decoded, bytes) else data
     return data
+
+
+_BASE64_TEXT = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=\r\n\t "
+_NOT_BASE64_TEXT = re.compile(rb"[^A-Za-z0-9+/=\s]")
+
+
+def _base64_only(data: bytes, part: Part, st: State) -> bytes:
+    """The base64 lines of a payload, up to the first line that is not base64.
+
+    Mailing lists append their footer in plain text after a base64 body; decoded along with
+    it, the footer's letters shift the base64 and the whole text turns to garbage.
+    """
+    match = _NOT_BASE64_TEXT.search(data)
+    if match is None:  # pragma: no cover - the caller checked
+        return data
+    start = data.rfind(b"\n", 0, match.start()) + 1
+    if start == 0:  # not even the first line: read leniently, as before
+        return data
+    if data[start:].strip():
+        st.defect(f"{part.ctype}: text after the base64 data left out")
+    return data[:start]
 
 
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([\w.:-]+)""", re.I)

@@ -5,12 +5,14 @@
 from __future__ import annotations
 
 import binascii
+import codecs
 import re
 from datetime import datetime, timedelta, timezone
 from email.utils import parsedate_tz
 from urllib.parse import unquote_to_bytes
 
-from .charsets import LATIN_CODECS, codec_for, decode, looks_gbk
+from .charsets import codec_for, decode, shown
+from .detect import decode_strict, detect
 from .state import State
 
 _ENCODED_WORD = re.compile(r"=\?([^?\s*]+)(?:\*[^?\s]*)?\?([bBqQ])\?([^?]*)\?=")
@@ -64,8 +66,9 @@ def _word_bytes(encoding: str, text: str) -> bytes:
 def _raw_text(value: str, where: str, st: State) -> str:
     """A header value with raw 8-bit bytes in it (surrogate-escaped by the parser) → text.
 
-    UTF-8 (RFC 6532) is not a repair; anything else is: the charset of the message's text, then
-    GB18030, then Latin-1.
+    UTF-8 (RFC 6532) is not a repair; anything else is, read by evidence (:func:`detect`)
+    with the charset of the message's text as a tie-breaker: a raw Big5 name, a Latin-1
+    subject and a UTF-8 one with a stray byte each come out as written.
     """
     data = value.encode("utf-8", "surrogateescape")
     try:
@@ -74,18 +77,43 @@ def _raw_text(value: str, where: str, st: State) -> str:
         pass
     st.repaired(where)
     hint = st.body_charset()
-    for label in (hint, "gb18030") if hint else ("gb18030",):
-        codec = codec_for(label)[0]
-        if codec is None or codec == "utf-8" or (codec in LATIN_CODECS and looks_gbk(data)):
-            continue
+    text, codec = detect(data, codec_for(hint)[0] if hint else None)
+    st.defect(f"{where}: raw 8-bit bytes; read as {shown(codec)}")
+    return text
+
+
+def _decode_run(chunks: list[bytes], label: str, where: str, st: State) -> str:
+    """Adjacent encoded-words in one charset → text.
+
+    Joined as bytes first (encoders split characters across words). When the joined bytes
+    do not decode under the label, the fallback is per word, not for the whole run: words
+    that decode keep the label, only a bad word is repaired or read by evidence.
+    """
+    data = b"".join(chunks)
+    codec = codec_for(label)[0]
+    if len(chunks) == 1 or codec is None or data.isascii() or decode_strict(data, codec):
+        return decode(data, label, where, st)
+    try:
+        decoder = codecs.getincrementaldecoder(codec)("strict")
+    except LookupError:  # pragma: no cover - codec_for only names known codecs
+        return decode(data, label, where, st)
+    out: list[str] = []
+    for chunk in chunks:
+        pending = decoder.getstate()[0]  # the start of a character split across words
         try:
-            text = data.decode(codec)
+            out.append(decoder.decode(chunk))
         except UnicodeDecodeError:
-            continue
-        st.defect(f"{where}: raw 8-bit bytes; read as {codec.upper()}")
-        return text
-    st.defect(f"{where}: raw 8-bit bytes in no known charset; read as Latin-1")
-    return data.decode("latin-1")
+            if pending:  # it was not: a stray byte at the end of the word before
+                st.defect(f"{where}: 1 undecodable byte(s) replaced")
+                out.append("\ufffd")
+            decoder.reset()
+            out.append(decode(chunk, label, where, st))
+    try:
+        out.append(decoder.decode(b"", final=True))
+    except UnicodeDecodeError:
+        st.defect(f"{where}: 1 undecodable byte(s) replaced")
+        out.append("\ufffd")
+    return "".join(out)
 
 
 def decode_header(value: str, where: str, st: State) -> str:
@@ -100,7 +128,7 @@ def decode_header(value: str, where: str, st: State) -> str:
     if "=?" not in value:
         return value
     pieces: list[str] = []
-    run = bytearray()
+    run: list[bytes] = []
     run_label = ""
     run_key: str | None = None
     last_encoded = False
@@ -110,21 +138,21 @@ def decode_header(value: str, where: str, st: State) -> str:
         pos = match.end()
         if between and not (last_encoded and between.isspace()):
             if run_key is not None:
-                pieces.append(decode(bytes(run), run_label, where, st))
-                run.clear()
+                pieces.append(_decode_run(run, run_label, where, st))
+                run = []
                 run_key = None
             pieces.append(between)
         label, encoding, text = match.groups()
         codec = codec_for(label)[0]
         key = codec or label.lower()
         if run_key is not None and key != run_key:
-            pieces.append(decode(bytes(run), run_label, where, st))
-            run.clear()
-        run += _word_bytes(encoding, text)
+            pieces.append(_decode_run(run, run_label, where, st))
+            run = []
+        run.append(_word_bytes(encoding, text))
         run_label, run_key = label, key
         last_encoded = True
     if run_key is not None:
-        pieces.append(decode(bytes(run), run_label, where, st))
+        pieces.append(_decode_run(run, run_label, where, st))
     pieces.append(value[pos:])
     return "".join(pieces)
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import email
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import Message
-from email.policy import compat32
 
 from .addresses import ANGLE_ID, Address, message_ids, normalise_message_id, parse_addresses
 from .autoreply import AUTO_HEADERS, LIST_HEADERS
@@ -17,6 +15,7 @@ from .bounce_rules import COMPLAINT_HEADERS, UNSUBSCRIBE_HEADERS
 from .headers import decode_header, fold, parse_date, unfold
 from .html import html_to_text
 from .lighten import without_attachment_bodies
+from .split import message_from_bytes
 from .state import State
 from .summary import summary
 
@@ -91,7 +90,7 @@ def parse_message(raw: bytes) -> MailMessage:
         raw = raw.lstrip(b"\r\n \t")  # a leading blank line would make everything body
     st = State()
     try:
-        message = email.message_from_bytes(without_attachment_bodies(raw), policy=compat32)
+        message = message_from_bytes(without_attachment_bodies(raw))
         return _parse(message, st)
     except Exception as error:  # a bug here must not stop a sync of thousands of messages
         st.defect(f"parser error: {type(error).__name__}: {error}")
