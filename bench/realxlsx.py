@@ -212,6 +212,7 @@ def problems(parts: dict[str, bytes]) -> set[str]:
     return out
 
 
+_EMPTY = re.compile(rb"<([\w:.-]+)([^<>]*?)/>")
 _VOLATILE = re.compile(rb'\s(?:count|uniqueCount|fullCalcOnLoad|ref|spans)="[^"]*"')
 
 
@@ -220,7 +221,7 @@ def inserted_only(old: bytes, new: bytes) -> bool:
     both, matching common runs, and after each insertion find where ``old`` resumes."""
     if old == new:
         return True
-    a, b = _VOLATILE.sub(b"", old), _VOLATILE.sub(b"", new)
+    a, b = _normal(old), _normal(new)
     i = j = 0
     while i < len(a):
         n = _common(a, i, b, j)
@@ -233,6 +234,13 @@ def inserted_only(old: bytes, new: bytes) -> bool:
             return False
         j = found
     return True
+
+
+def _normal(xml: bytes) -> bytes:
+    """Without the attributes that change along with an insertion, and with empty elements
+    spelled open-and-close, so filling ``<numFmts count="0"/>`` reads as an insertion."""
+    xml = _VOLATILE.sub(b"", xml)
+    return _EMPTY.sub(rb"<\1\2></\1>", xml)
 
 
 def _common(a: bytes, i: int, b: bytes, j: int) -> int:
@@ -431,7 +439,9 @@ def main() -> int:
         return 0
     sys.path.insert(0, str(ROOT))
     files = args.files or sorted(
-        p for p in corpus_dir().iterdir() if p.suffix.lower() in (".xlsx", ".xlsm")
+        p
+        for p in corpus_dir().iterdir()
+        if p.suffix.lower() in (".xlsx", ".xlsm", ".xltx", ".xltm")
     )
     if not files:
         print(f"no workbooks in {corpus_dir()} (set {CORPUS_ENV})", file=sys.stderr)

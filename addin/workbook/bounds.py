@@ -29,9 +29,10 @@ from typing import BinaryIO
 
 from ..errors import WorkbookError
 
-MAX_PART_BYTES = 1024**3  # one unpacked part (a 100,000-customer sheet is about 250 MB)
-MAX_TOTAL_BYTES = 2 * 1024**3  # the whole package unpacked
-MAX_RATIO = 1000  # unpacked/packed for parts over RATIO_FLOOR; XML rarely passes 100
+MAX_PART_BYTES = 512 * 1024**2  # one unpacked part (a 100,000-customer sheet: about 250 MB)
+MAX_TOTAL_BYTES = 1024**3  # the whole package unpacked
+MAX_RATIO = 500  # unpacked/packed, parts over RATIO_FLOOR: real sheets stay under ~150,
+# a deflate bomb reaches ~1,000
 RATIO_FLOOR = 1024**2
 MAX_CELLS = 20_000_000  # rows x columns of one sheet as a dense grid (~40 bytes per cell)
 CELLS_ENV = "XLCRM_MAX_CELLS"
@@ -63,6 +64,14 @@ def check_zip(infos: list[zipfile.ZipInfo], where: str, *, kind: str = "workbook
             f"the file holds two entries named {twice[0]!r}, so it is ambiguous which one "
             "counts (a damaged or tampered package)",
             f"open it in Excel or LibreOffice and save it again as a new {_format(kind)}",
+        )
+    backslash = next((info.filename for info in infos if "\\" in info.filename), None)
+    if backslash is not None:
+        raise WorkbookError(
+            where,
+            f"the file names its parts with backslashes ({backslash}), which Office packages "
+            "never do (the program that wrote it has a bug)",
+            f"open it in LibreOffice and save it as a new {_format(kind)}",
         )
     total = 0
     for info in infos:

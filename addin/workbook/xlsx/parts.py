@@ -147,6 +147,9 @@ def read_workbook_info(pkg: Package) -> WorkbookInfo:
         rid = el.get(R + "id", "")
         kind, target = rels.get(rid, ("", ""))
         old = OLD_SHEETS.get(kind.rsplit("/", 1)[-1])
+        if rid not in rels:
+            # Excel keeps the tab of an Excel 5.0 VBA module sheet with no part behind it.
+            old = "an Excel 5.0 VBA module sheet (a tab with no content)"
         if old is not None:
             old_sheets.append((el.get("name", ""), old, rid))
         if kind != REL_WORKSHEET:
