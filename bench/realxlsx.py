@@ -212,7 +212,7 @@ def problems(parts: dict[str, bytes]) -> set[str]:
     return out
 
 
-_EMPTY = re.compile(rb"<([\w:.-]+)([^<>]*?)/>")
+_EMPTY = re.compile(rb"<([\w:.-]+)([^<>]*?)\s*/>")
 _VOLATILE = re.compile(rb'\s(?:count|uniqueCount|fullCalcOnLoad|ref|spans)="[^"]*"')
 
 

@@ -186,7 +186,7 @@ def test_info_refuses_a_sheet_reaching_the_last_cell(tmp_path: Path, dimension: 
     assert proc.returncode == 1, proc.stderr[-2000:]
     assert (
         f"{book}: sheet 'Sheet1' reaches cell XFD1048576: read as a grid that is 1,048,576 rows "
-        "by 16,384 columns, more than the 20,000,000 cells xlcrm reads"
+        "by 16,384 columns, more than the 25,000,000 cells xlcrm reads"
     ) in proc.stderr
     assert "hint: in sheet 'Sheet1', delete the rows and columns past your data" in proc.stderr
     assert "Traceback" not in proc.stderr

@@ -34,7 +34,8 @@ MAX_TOTAL_BYTES = 1024**3  # the whole package unpacked
 MAX_RATIO = 500  # unpacked/packed, parts over RATIO_FLOOR: real sheets stay under ~150,
 # a deflate bomb reaches ~1,000
 RATIO_FLOOR = 1024**2
-MAX_CELLS = 20_000_000  # rows x columns of one sheet as a dense grid (~40 bytes per cell)
+MAX_CELLS = 25_000_000  # rows x columns from A1 (python-calamine pads the grid to A1): every
+# row of Excel at 23 columns; about 8 bytes per padded cell, more for real ones
 CELLS_ENV = "XLCRM_MAX_CELLS"
 _CHUNK = 4 * 1024**2
 
