@@ -243,6 +243,16 @@ def test_cells_without_a_reference_count_towards_the_extent(tmp_path: Path) -> N
     assert "1,048,576 rows by 20,001 columns" in proc.stderr
 
 
+def test_a_far_cell_hidden_early_in_the_sheet_is_found(tmp_path: Path) -> None:
+    """The far cell sits in the first row element, before ordinary sorted rows."""
+    rows = '<row r="1">' + cell("A1", "Name") + cell("XFD1048576", "far") + "</row>"
+    rows += "".join(f'<row r="{r}">' + cell(f"A{r}", f"n{r}") + "</row>" for r in range(2, 500))
+    book = build_xlsx(tmp_path / "early.xlsx", {"Sheet1": sheet_xml(rows, "A1:A499")})
+    proc = cli_capped("info", str(book))
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    assert "sheet 'Sheet1' reaches cell XFD1048576" in proc.stderr
+
+
 def test_formatting_only_cells_far_away_are_fine(tmp_path: Path) -> None:
     """``<c r="XFD1048576" s="1"/>`` holds no value; calamine leaves it out of the grid."""
     rows = (

@@ -193,6 +193,9 @@ def sheet_extent(chunks: Iterator[bytes]) -> tuple[int, int]:
 
 
 def _scan(xml: bytes) -> tuple[int, int, int, int]:
+    fast = _fast_extent(xml)
+    if fast is not None:
+        return fast[0], fast[1], 0, 0
     cells = _CELL_R.findall(xml)
     last_col = max((_col(letters) for letters in {c for c, _ in cells}), default=0)
     last_row = max((int(r) for r in {r for _, r in cells}), default=0)
@@ -207,6 +210,69 @@ def _scan(xml: bytes) -> tuple[int, int, int, int]:
         len(_CELL_ANY.findall(row)) for row in re.split(rb"<(?:[A-Za-z_][\w.-]*:)?row\b", xml)
     )
     return last_row, last_col, max(free_rows, 0), free_cells
+
+
+_PREFIXED = re.compile(rb":(?:c|row)[\s/>]")
+_REF = re.compile(rb'<c r="([A-Z]{1,3})([1-9]\d*)"[^>]*>')
+
+
+def _fast_extent(xml: bytes) -> tuple[int, int] | None:
+    """The extent without a Python step per cell, for the shape Excel and most writers
+    produce: every cell numbered, ``r`` first, no namespace prefix.
+
+    Guess from the last value cell, then let one regex search (at C speed) for a value cell
+    beyond the guess — or a cell of another shape, which sends the chunk to the cell-by-cell
+    scan (``None``). A sorted sheet takes one pass.
+    """
+    if _PREFIXED.search(xml):
+        return None
+    end = len(xml)
+    while True:  # the last cell that can hold a value (not ``<c …/>``)
+        end = xml.rfind(b'<c r="', 0, end)
+        if end < 0:
+            return 0, 0
+        m = _REF.match(xml, end)
+        if m is None:
+            return None
+        if not m.group(0).endswith(b"/>"):
+            break
+    letters, digits = m.group(1), m.group(2)
+    pos = 0
+    while True:
+        pattern = re.compile(
+            rb'<c(?:(?=[\s/>])(?! r="[A-Z]{1,3}[1-9]\d*")'
+            rb'| r="(?:' + _greater_letters(letters) + rb')\d+"[^>]*(?<!/)>'
+            rb'| r="[A-Z]{1,3}' + _greater_digits(digits) + rb'"[^>]*(?<!/)>)'
+        )
+        found = pattern.search(xml, pos)
+        if found is None:
+            return int(digits), _col(letters)
+        ref = _REF.match(xml, found.start())
+        if ref is None:
+            return None  # a cell without ``r`` first, or an odd reference
+        if (len(ref.group(1)), ref.group(1)) > (len(letters), letters):
+            letters = ref.group(1)
+        if int(ref.group(2)) > int(digits):
+            digits = ref.group(2)
+        pos = found.start() + 1
+
+
+def _greater_digits(n: bytes) -> bytes:
+    """A pattern for the numbers (no leading zero) greater than ``n``."""
+    alts = [rb"[1-9]\d{%d,}" % len(n)]
+    for i, ch in enumerate(n):
+        if ch < ord("9"):
+            alts.append(n[:i] + b"[%c-9]" % (ch + 1) + rb"\d" * (len(n) - i - 1))
+    return b"(?:" + b"|".join(alts) + b")"
+
+
+def _greater_letters(n: bytes) -> bytes:
+    """A pattern for the column letters after ``n`` (longer, or same length and later)."""
+    alts = [rb"[A-Z]{%d,3}" % (len(n) + 1)] if len(n) < 3 else []
+    for i, ch in enumerate(n):
+        if ch < ord("Z"):
+            alts.append(n[:i] + b"[%c-Z]" % (ch + 1) + b"[A-Z]" * (len(n) - i - 1))
+    return b"(?:" + b"|".join(alts or [b"(?!)"]) + b")"
 
 
 def _col(letters: bytes) -> int:
