@@ -3,8 +3,8 @@
 ``FileBook`` unpacks each sheet it is about to read once more, in chunks, to find its real
 extent (``addin.workbook.bounds``), so a cell at ``XFD1048576`` is refused instead of killing
 the process. The anchor is the read the scan protects: bare python-calamine opening the file
-and reading the same sheet (``to_python(skip_empty_area=False)``). Target: the scan adds at
-most 25 % to it.
+and reading the same sheet (``to_python(skip_empty_area=False)``). Target: the scan costs at
+most half of that read (it runs once per sheet and save, before the read).
 
     .venv/bin/python bench/bench_bounds.py [--rows 100000] [--cols 20] [--repeat 3]
 """

@@ -129,7 +129,12 @@ class FileBook(Book):
                     else calamine.CalamineWorkbook.from_path(str(self._target))
                 )
             except Exception as exc:  # calamine raises its own, unexported error types
-                raise WorkbookError(str(self.path), f"cannot read the workbook ({exc})") from None
+                raise WorkbookError(
+                    self.where,
+                    f"cannot read the workbook ({exc})",
+                    "open it in Excel or LibreOffice and save it again as an Excel Workbook "
+                    "(.xlsx); if that does not help, the file is damaged: use a backup",
+                ) from None
         with paused_gc():
             try:
                 return self._calamine.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
