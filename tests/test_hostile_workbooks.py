@@ -284,6 +284,17 @@ def test_a_zip_bomb_is_refused_before_anything_is_unpacked(tmp_path: Path) -> No
     assert "hint: do not use this file" in text
 
 
+def test_an_oversized_part_is_refused_from_the_zip_directory(tmp_path: Path) -> None:
+    book = build_xlsx(tmp_path / "huge.xlsx", {"Sheet1": sheet_xml("")})
+    patch_entry(book, "xl/worksheets/sheet1.xml", size=600 * 1024**2)
+    with pytest.raises(WorkbookError) as caught:
+        open_book(book)
+    assert str(caught.value).startswith(
+        f"{book}: the part xl/worksheets/sheet1.xml unpacks to 600 MB, more than xlcrm reads "
+        "(512 MB)\n  hint: split the data over smaller files"
+    )
+
+
 def test_a_part_lying_about_its_size_is_refused_while_unpacking(tmp_path: Path) -> None:
     rows = "".join(f'<row r="{r}">' + cell(f"A{r}", f"row {r}") + "</row>" for r in range(1, 2000))
     book = build_xlsx(tmp_path / "liar.xlsx", {"Sheet1": sheet_xml(rows)})
@@ -542,6 +553,25 @@ def test_filter_overflows_are_usage_errors(text: str, message: str) -> None:
 
 
 # -- .docx templates ---------------------------------------------------------------------------
+
+
+def test_a_docx_with_two_document_parts_is_refused(tmp_path: Path) -> None:
+    from addin.contracts.docx import WordTemplate, WordTemplateError
+    from addin.templating import TemplateEnvironment
+
+    path = tmp_path / "twice.docx"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("[Content_Types].xml", f'<Types xmlns="{CT_NS}"/>')
+        z.writestr("word/document.xml", "<w:document/>")
+        with pytest.warns(UserWarning, match="Duplicate name"):
+            z.writestr("word/document.xml", "<w:document/>")
+    with pytest.raises(WordTemplateError) as caught:
+        WordTemplate(path, TemplateEnvironment())
+    assert str(caught.value) == (
+        f"{path}: the file holds two entries named 'word/document.xml', so it is ambiguous "
+        "which one counts (a damaged or tampered package)\n  hint: open it in Word or "
+        "LibreOffice and save it again as a new Word Document (.docx)"
+    )
 
 
 def test_a_docx_zip_bomb_is_refused(tmp_path: Path) -> None:

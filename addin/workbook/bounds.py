@@ -64,7 +64,7 @@ def check_zip(infos: list[zipfile.ZipInfo], where: str, *, kind: str = "workbook
             where,
             f"the file holds two entries named {twice[0]!r}, so it is ambiguous which one "
             "counts (a damaged or tampered package)",
-            f"open it in Excel or LibreOffice and save it again as a new {_format(kind)}",
+            f"open it in {_app(kind)} or LibreOffice and save it again as a new {_format(kind)}",
         )
     backslash = next((info.filename for info in infos if "\\" in info.filename), None)
     if backslash is not None:
@@ -302,9 +302,14 @@ def _damaged(where: str, part: str, why: str, kind: str) -> WorkbookError:
     return WorkbookError(
         where,
         f"the file is damaged: part {part} cannot be read ({why})",
-        f"open it in Excel (which offers to repair it) and save it as a new {_format(kind)}, "
+        f"open it in {_app(kind)} (which offers to repair it) and save it as a new "
+        f"{_format(kind)}, "
         "or use a backup",
     )
+
+
+def _app(kind: str) -> str:
+    return "Word" if kind == "document" else "Excel"
 
 
 def _format(kind: str) -> str:
