@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import io
 import json
 import os
 import posixpath
@@ -143,8 +144,19 @@ def run_steps(path: Path, csv: Path, maildir: Path) -> None:
 
 
 def read_parts(data: bytes) -> dict[str, bytes]:
-    with zipfile.ZipFile(__import__("io").BytesIO(data)) as z:
-        return {i.filename: z.read(i) for i in z.infolist() if not i.filename.endswith("/")}
+    """Every entry; a second entry of one name is kept as ``name (entry 2)``, so a save that
+    silently drops it shows as a removed part."""
+    parts: dict[str, bytes] = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as z:
+        for info in z.infolist():
+            if info.filename.endswith("/"):
+                continue
+            name, n = info.filename, 1
+            while name in parts:
+                n += 1
+                name = f"{info.filename} (entry {n})"
+            parts[name] = z.read(info)
+    return parts
 
 
 def plain_bytes(path: Path, password: str | None) -> bytes:
