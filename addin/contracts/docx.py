@@ -52,9 +52,10 @@ from jinja2 import Template, meta
 from jinja2.exceptions import TemplateSyntaxError
 from lxml import etree
 
-from ..errors import XlcrmError
+from ..errors import WorkbookError, XlcrmError
 from ..templating import TemplateEnvironment
 from ..templating.filters import for_language
+from ..workbook.bounds import check_zip
 
 _WORDML = "application/vnd.openxmlformats-officedocument.wordprocessingml."
 # The parts whose text can hold tags, by content type: the body (of a .docx, .docm, .dotx or
@@ -249,8 +250,14 @@ def _read_package(path: Path) -> list[tuple[zipfile.ZipInfo, bytes]]:
         raise WordTemplateError(str(path), f"cannot read the template ({error.strerror})") from None
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as package:
+            # A ZIP bomb, a part lying about its size or two parts of one name are refused
+            # before anything is unpacked (issue 13); zipfile itself never unpacks more than
+            # a part's declared size and checks its CRC.
+            check_zip(package.infolist(), str(path), kind="document")
             return [(info, package.read(info)) for info in package.infolist()]
-    except (zipfile.BadZipFile, OSError, EOFError) as error:
+    except WorkbookError as error:
+        raise WordTemplateError(str(path), error.message, error.hint) from None
+    except (zipfile.BadZipFile, zlib.error, NotImplementedError, OSError, EOFError) as error:
         raise WordTemplateError(
             str(path),
             f"not a Word .docx file ({error})",

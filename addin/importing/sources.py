@@ -17,8 +17,6 @@ import os
 from pathlib import Path
 from typing import Any
 
-import python_calamine as calamine
-
 from ..errors import UsageError, XlcrmError
 from ..workbook.values import number_text
 from .report import Problem
@@ -159,13 +157,18 @@ def _read_csv(name: str, text: str) -> Source:
 
 
 def _read_workbook(path: Path, sheet: str | None) -> Source:
+    """The rows of one sheet, read through the file backend: the same bounds as a CRM
+    workbook (no ZIP bomb, no sheet reaching ``XFD1048576``), damaged packages and strict
+    OOXML refused with a reason, macro sheets skipped."""
+    from ..workbook.filebook import FileBook
+
     name = path.name
     try:
-        workbook = calamine.CalamineWorkbook.from_path(str(path))
-    except Exception as exc:  # calamine raises its own, unexported error types
-        raise XlcrmError(name, f"cannot read the workbook ({exc})") from None
+        book = FileBook(path, backups=0)
+    except XlcrmError as exc:
+        raise XlcrmError(name, exc.message, exc.hint) from None
     try:
-        names = workbook.sheet_names
+        names = book.sheet_names()
         if sheet is None:
             if not names:
                 raise XlcrmError(name, "the workbook has no sheets")
@@ -174,9 +177,12 @@ def _read_workbook(path: Path, sheet: str | None) -> Source:
             raise UsageError(
                 name, f"there is no sheet {sheet!r}", "use one of: " + ", ".join(names)
             )
-        values = workbook.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+        try:
+            values = book.sheet_values(sheet)
+        except XlcrmError as exc:
+            raise XlcrmError(f"{name}!{sheet}", exc.message, exc.hint) from None
     finally:
-        workbook.close()
+        book.close()
     headers: list[str] | None = None
     rows: list[Row] = []
     for r, record in enumerate(values):

@@ -364,6 +364,20 @@ class Compiler:
             return self.arith(node)
         raise self.fail(node.pos, "expected a column or a value here", None)
 
+    def check_duration(self, pos: int, text: str, by: Duration) -> None:
+        """A duration added to a column must fit the calendar from some date (at most
+        9,999 years), or every row would be out of range."""
+        try:
+            span = abs(by.days) + abs(by.months) * 31 + abs(by.seconds) // 86400
+            if span > 9999 * 366:
+                raise OverflowError
+        except OverflowError:
+            raise self.fail(
+                pos,
+                f"{text} moves a date by more than 9,999 years",
+                "use a smaller duration, such as 90d or 2y",
+            ) from None
+
     def arith(self, node: Arith) -> Value:
         left, right = self.operand(node.left), self.operand(node.right)
         text = f"{left.text} {node.op} {right.text}"
@@ -387,13 +401,26 @@ class Compiler:
             kind = left.type if left.type != "any" else ("datetime" if by.seconds else "date")
             convert = as_datetime if kind == "datetime" else as_date
             if left.const:
-                return Value(kind, node.pos, text, True, shift(left.value, by))
+                try:
+                    return Value(kind, node.pos, text, True, shift(left.value, by))
+                except (OverflowError, ValueError):
+                    raise self.fail(
+                        node.pos,
+                        f"{text} is not a date between the years 1 and 9999",
+                        "use a smaller duration, such as today - 90d or today + 2y",
+                    ) from None
             get = left.get
             assert get is not None
+            self.check_duration(node.pos, text, by)
 
             def moved(r: Mapping[str, Any]) -> Any:
                 v = convert(get(r))
-                return None if v is None else shift(v, by)
+                if v is None:
+                    return None
+                try:
+                    return shift(v, by)
+                except (OverflowError, ValueError):
+                    return None  # out of the calendar: compares as an empty cell
 
             return Value(kind, node.pos, text, get=moved)
         numeric = ("number", "integer", "any")

@@ -28,6 +28,7 @@ from .lexer import Token, tokenize
 
 MAX_DEPTH = 32
 MAX_ITEMS = 1000
+MAX_TERMS = 32  # a + b - c …: each term nests the tree one level deeper when compiled
 COMPARE = ("==", "!=", "<", "<=", ">", ">=")
 TEXT_OPS = ("contains", "startswith", "endswith")
 EXAMPLE = 'write it like: status == "Active" and last_contact < today - 90d'
@@ -256,8 +257,16 @@ class _Parser:
 
     def sum_(self) -> Node:
         left = self.unary()
+        terms = 1
         while self.is_("op", "+", "-"):
             t = self.take()
+            terms += 1
+            if terms > MAX_TERMS:
+                raise self.fail(
+                    t,
+                    f"a sum may have at most {MAX_TERMS} terms",
+                    "add the durations up yourself (today - 90d, not today - 30d - 30d - 30d)",
+                )
             left = Arith(t.pos, t.value, left, self.unary())
         return left
 

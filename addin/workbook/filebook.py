@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace as dc_replace
@@ -21,13 +22,14 @@ import python_calamine as calamine
 
 from ..errors import UsageError, WorkbookError, XlcrmError
 from ..schema import STATE_SHEET, TableSpec
-from . import crypto, safety
+from . import bounds, crypto, safety
 from .book import Book
 from .cells import parse_range
 from .locate import column_keys, header_run, locate_table, plain_range
 from .newsheets import (
     CONTENT_TYPES,
     PackageEdit,
+    add_styles,
     check_column_free,
     create_table,
     widened_table,
@@ -76,10 +78,12 @@ class FileBook(Book):
             self._plain = crypto.decrypt(self._target, self._password)
         try:
             with self._package() as pkg:
+                bounds.check_zip(pkg.entries, self.where)
                 self._info = read_workbook_info(pkg)
         except PackageError as exc:
-            raise WorkbookError(str(self.path), str(exc)) from None
+            raise WorkbookError(self.where, exc.message, exc.hint) from None
         self._calamine: Any = None
+        self._checked: set[str] = set()  # parts read within bounds since the last save
         self.warnings: list[str] = []
 
     @property
@@ -93,9 +97,36 @@ class FileBook(Book):
     def _package(self) -> Package:
         return Package(self._plain if self._plain is not None else str(self._target))
 
+    def _check_bounds(self, sheet: str) -> None:
+        """Before calamine reads ``sheet``: the parts it reads unpack within their declared
+        sizes with matching checksums, and the sheet's real extent is not absurd."""
+        info = self._info
+        found = info.sheet(sheet)
+        parts = [info.part, info.rels_part, *info.shared_parts]
+        if found is not None:
+            parts.append(found.part)
+        todo = [p for p in parts if p not in self._checked]
+        if not todo:
+            return
+        with self._package() as pkg:
+            for part in todo:
+                if part not in pkg:
+                    continue
+                chunks = bounds.inflate(pkg.fp, pkg.info(part), self.where)
+                if found is not None and part == found.part:
+                    rows, cols = bounds.sheet_extent(chunks)
+                    bounds.check_extent(rows, cols, self.where, found.name)
+                else:
+                    for _ in chunks:
+                        pass
+                self._checked.add(part)
+
     def _values(self, sheet: str) -> list[list[Any]]:
+        self._check_bounds(sheet)
         if self._calamine is None:
             source: Any = io.BytesIO(self._plain) if self._plain is not None else None
+            if self._info.old_sheets:
+                source = io.BytesIO(self._without_old_sheets())
             try:
                 self._calamine = (
                     calamine.CalamineWorkbook.from_filelike(source)
@@ -103,9 +134,46 @@ class FileBook(Book):
                     else calamine.CalamineWorkbook.from_path(str(self._target))
                 )
             except Exception as exc:  # calamine raises its own, unexported error types
-                raise WorkbookError(str(self.path), f"cannot read the workbook ({exc})") from None
+                raise WorkbookError(
+                    self.where,
+                    f"cannot read the workbook ({exc})",
+                    "open it in Excel or LibreOffice and save it again as an Excel Workbook "
+                    "(.xlsx); if that does not help, the file is damaged: use a backup",
+                ) from None
         with paused_gc():
-            return self._calamine.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+            try:
+                return self._calamine.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+            except Exception as exc:  # calamine's own error types again
+                raise WorkbookError(
+                    self.where,
+                    f"cannot read sheet {sheet!r} ({exc})",
+                    "open the workbook in Excel, check that sheet and save it again",
+                ) from None
+
+    def _without_old_sheets(self) -> bytes:
+        """The package as calamine may see it: without the Excel 4.0 macro sheets and
+        Excel 5.0 dialog sheets it cannot read ("Unrecognized sheet type"). They are never
+        CRM tables, and the saved file keeps them as they are."""
+        info = self._info
+        with self._package() as pkg:
+            workbook = pkg.read(info.part)
+            for _, _, rid in info.old_sheets:
+                workbook = re.sub(
+                    rb'<(?:\w+:)?sheet\b[^>]*?:id="' + re.escape(rid.encode()) + rb'"[^>]*/>',
+                    b"",
+                    workbook,
+                )
+            out = io.BytesIO()
+            pkg.write(out, {info.part: workbook})
+        return out.getvalue()
+
+    def sheet_names(self) -> list[str]:
+        """The worksheets, in tab order (chart, macro and dialog sheets left out)."""
+        return self._sheet_names()
+
+    def sheet_values(self, sheet: str) -> list[list[Any]]:
+        """A worksheet's values as a grid from A1, read within the bounds (``bounds.py``)."""
+        return self._values(sheet)
 
     def close(self) -> None:
         if self._calamine is not None:
@@ -173,10 +241,28 @@ class FileBook(Book):
     ) -> dict[str, TableLayout]:
         safety.check_not_locked(self._target)
         safety.check_unchanged(self._target, self._snapshot)
+        try:
+            return self._commit_package(changes, state, sheets)
+        except PackageError as exc:
+            raise WorkbookError(self.where, exc.message, exc.hint) from None
+
+    def _commit_package(
+        self,
+        changes: list[TableChanges],
+        state: dict[str, str] | None,
+        sheets: Sequence[ReportSheet],
+    ) -> dict[str, TableLayout]:
         info = self._info
         with self._package() as pkg:
-            styles = Styles(pkg.read(info.styles_part) if info.styles_part else None)
             edit = PackageEdit(pkg, info)
+            styles_part = info.styles_part
+            if styles_part is not None and styles_part in pkg:
+                styles = Styles(pkg.read(styles_part))
+            else:
+                # No styles part (or a relationship to a missing one): dates and the CRM's
+                # formats need one, so a minimal one is added, as Excel would on saving.
+                styles_part = add_styles(edit)
+                styles = Styles(edit.read(styles_part))
             replace = edit.replace
             layouts: dict[str, TableLayout] = {}
             wrote_formula = False
@@ -218,12 +304,13 @@ class FileBook(Book):
             for report in sheets:
                 writer = CellWriter(styles, info.date1904)
                 write_report(edit, styles, writer, report, info.sheet(report.name))
-            if styles.changed and info.styles_part:
-                replace[info.styles_part] = styles.xml  # type: ignore[assignment]
+            if styles.changed or styles_part != info.styles_part or styles_part not in pkg:
+                edit.put(styles_part, styles.xml)  # type: ignore[arg-type]
             if wrote_formula:
                 replace[info.part] = request_full_calc(edit.read(info.part))
             if state is not None:
                 self._write_state(edit, state)
+            edit.finish()
 
             def write(out: BinaryIO) -> None:
                 if self._password is None:
@@ -276,6 +363,7 @@ class FileBook(Book):
         if self._password is not None:
             self._plain = crypto.decrypt(self._target, self._password)
         self.close()  # calamine must see the new file next time
+        self._checked.clear()
         with self._package() as pkg:
             self._info = read_workbook_info(pkg)
 
@@ -294,7 +382,7 @@ class FileBook(Book):
         if sheet is not None:
             edit.replace[sheet.part] = xml
             return
-        part = edit.free_name("xl/worksheets/sheet{}.xml")
+        part = edit.free_name(edit.sheet_pattern())
         info = self._info
         workbook, rels, types = add_sheet(
             edit.read(info.part),
@@ -303,6 +391,7 @@ class FileBook(Book):
             name=STATE_SHEET,
             part=part,
             state="veryHidden",
+            workbook_part=info.part,
         )
         edit.replace[info.part] = workbook
         edit.replace[rels_path(info.part)] = rels

@@ -8,6 +8,7 @@ All of it lands in the same atomic write as the cell changes (``FileBook._commit
 
 from __future__ import annotations
 
+import posixpath
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -39,6 +40,7 @@ from .xlsx.sheet import CellWriter
 from .xlsx.styles import Styles
 
 CONTENT_TYPES = "[Content_Types].xml"
+CT_RELS = "application/vnd.openxmlformats-package.relationships+xml"
 _TABLE_ID = re.compile(rb'<(?:\w+:)?table\b[^>]*?\sid="(\d+)"')
 
 
@@ -70,10 +72,41 @@ class PackageEdit:
 
     def free_name(self, pattern: str) -> str:
         """The first ``pattern.format(n)`` that no part, stored or pending, has."""
+        # Part names are case-insensitive (OPC): Sheet2.xml and sheet2.xml are one name.
+        taken = {n.lower() for n in (*self.pkg.names, *self.add)}
         n = 1
-        while (name := pattern.format(n)) in self.pkg or name in self.add:
+        while (name := pattern.format(n)).lower() in taken:
             n += 1
         return name
+
+    def finish(self) -> None:
+        """Give every added part a content type: ``.rels`` parts get the ``rels`` Default
+        when ``[Content_Types].xml`` lacks one (LibreOffice 5/6 and POI write none); any
+        other part must have got its override where it was added."""
+        types = self.read(CONTENT_TYPES)
+        defaults = {
+            e.lower() for e in re.findall(rb'<(?:\w+:)?Default\b[^>]*?Extension="([^"]*)"', types)
+        }
+        overrides = {
+            p.lower().lstrip(b"/")
+            for p in re.findall(rb'<(?:\w+:)?Override\b[^>]*?PartName="([^"]*)"', types)
+        }
+        for name in self.add:
+            ext = name.rsplit(".", 1)[-1].lower().encode()
+            if ext in defaults or name.lower().encode() in overrides:
+                continue
+            if ext != b"rels":
+                raise XlcrmError(None, f"internal error: the new part {name} has no content type")
+            m = re.search(rb"<(\w+:)?Types\b[^>]*>", types)
+            if m is None:
+                raise XlcrmError(None, "[Content_Types].xml has no <Types> element")
+            element = b'<%sDefault Extension="rels" ContentType="%s"/>' % (
+                m.group(1) or b"",
+                CT_RELS.encode(),
+            )
+            types = types[: m.end()] + element + types[m.end() :]
+            defaults.add(b"rels")
+            self.replace[CONTENT_TYPES] = types
 
     def override(self, part: str, content_type: str) -> None:
         types = self.read(CONTENT_TYPES)
@@ -81,9 +114,15 @@ class PackageEdit:
         at = types.rfind(b"</Types>")
         self.replace[CONTENT_TYPES] = types[:at] + element + types[at:]
 
+    def sheet_pattern(self) -> str:
+        """New worksheets go beside the workbook's own (``xl/worksheets/`` when workbook.xml
+        is ``xl/workbook.xml``): readers such as calamine resolve sheet targets only there."""
+        folder = posixpath.dirname(self.info.part)
+        return posixpath.join(folder, "worksheets", "sheet{}.xml")
+
     def new_sheet(self, name: str) -> tuple[str, str]:
         """Register a new visible worksheet (last in the tab order); its part name and rId."""
-        part = self.free_name("xl/worksheets/sheet{}.xml")
+        part = self.free_name(self.sheet_pattern())
         workbook, rels, types = add_sheet(
             self.read(self.info.part),
             self.read(self.info.rels_part),
@@ -91,6 +130,7 @@ class PackageEdit:
             name=name,
             part=part,
             state="visible",
+            workbook_part=self.info.part,
         )
         self.replace[self.info.part] = workbook
         self.replace[self.info.rels_part] = rels
@@ -124,6 +164,47 @@ class PackageEdit:
         n = max(self._table_ids, default=0) + 1
         self._table_ids.add(n)
         return n
+
+
+CT_STYLES = "application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"
+MINIMAL_STYLES = (
+    b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    b'<styleSheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">'
+    b'<fonts count="1"><font><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>'
+    b'<fills count="2"><fill><patternFill patternType="none"/></fill>'
+    b'<fill><patternFill patternType="gray125"/></fill></fills>'
+    b'<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    b'<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    b'<cellXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/></cellXfs>'
+    b'<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+    b"</styleSheet>"
+)
+
+
+def add_styles(edit: PackageEdit) -> str:
+    """Add a minimal styles part to a workbook that has none; its name.
+
+    A relationship that points at a missing part gets that part; otherwise the part goes
+    beside workbook.xml with a new relationship. Either way it gets its content type.
+    """
+    from .xlsx.parts import REL_STYLES
+    from .xlsx.patch import add_relationship, free_rid, relative_target
+
+    info = edit.info
+    part = info.styles_part
+    if part is None:
+        folder = info.part.rsplit("/", 1)[0] + "/" if "/" in info.part else ""
+        part = folder + "styles.xml"
+        if part.lower() in {n.lower() for n in edit.pkg.names}:
+            part = edit.free_name(folder + "styles{}.xml")
+        rels = edit.read(info.rels_part)
+        edit.put(
+            info.rels_part,
+            add_relationship(rels, free_rid(rels), REL_STYLES, relative_target(info.part, part)),
+        )
+    edit.add[part] = MINIMAL_STYLES
+    edit.override(part, CT_STYLES)
+    return part
 
 
 # -- a CRM table the workbook did not have ------------------------------------------------------

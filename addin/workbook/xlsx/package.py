@@ -22,6 +22,8 @@ from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import BinaryIO
 
+from ...errors import WorkbookError
+
 Buffer = bytes | memoryview
 Content = bytes | Sequence[Buffer]  # a part's bytes, or its bytes in chunks (never joined)
 
@@ -31,8 +33,14 @@ _END = struct.Struct("<IHHHHIIH")
 _LIMIT = 0xFFFFFFFF
 
 
-class PackageError(Exception):
-    """The file is not a usable OOXML package."""
+class PackageError(WorkbookError):
+    """The file is not a usable OOXML package (the caller names the file)."""
+
+    def __init__(self, message: str, hint: str | None = None) -> None:
+        super().__init__(None, message, hint)
+
+
+_REPAIR = "open it in Excel (which offers to repair it) and save it again, or use a backup"
 
 
 @dataclass
@@ -56,10 +64,16 @@ class Package:
             source = io.BytesIO(source)
         try:
             self._zip = zipfile.ZipFile(source)
-        except zipfile.BadZipFile as exc:
-            raise PackageError(f"not an Excel .xlsx/.xlsm file ({exc})") from exc
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as exc:
+            raise PackageError(
+                f"not an Excel .xlsx/.xlsm file ({exc})",
+                "open it in Excel or LibreOffice and save it as an Excel Workbook (.xlsx)",
+            ) from None
         self._fp = self._zip.fp
-        self._infos = {info.filename: info for info in self._zip.infolist()}
+        # Every entry, duplicates included (``bounds.check_zip`` refuses those): the dict
+        # below would silently keep only the last one of a name.
+        self.entries = self._zip.infolist()
+        self._infos = {info.filename: info for info in self.entries}
 
     def close(self) -> None:
         self._zip.close()
@@ -77,11 +91,27 @@ class Package:
     def __contains__(self, name: str) -> bool:
         return name in self._infos
 
+    @property
+    def fp(self) -> BinaryIO:
+        """The package file, for reading entries in chunks (``bounds.inflate``)."""
+        assert self._fp is not None
+        return self._fp  # type: ignore[return-value]
+
+    def info(self, name: str) -> zipfile.ZipInfo:
+        try:
+            return self._infos[name]
+        except KeyError:
+            raise PackageError(f"the package has no part {name!r}") from None
+
     def read(self, name: str) -> bytes:
         try:
             return self._zip.read(name)
         except KeyError:
             raise PackageError(f"the package has no part {name!r}") from None
+        except (zipfile.BadZipFile, zlib.error, EOFError, NotImplementedError) as exc:
+            raise PackageError(
+                f"the file is damaged: part {name} cannot be read ({exc})", _REPAIR
+            ) from None
 
     def _raw(self, info: zipfile.ZipInfo) -> bytes:
         """The compressed bytes of one entry, exactly as stored."""

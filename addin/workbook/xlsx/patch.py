@@ -6,11 +6,14 @@ as it was, so a workbook written by Excel or LibreOffice still looks like theirs
 
 from __future__ import annotations
 
+import posixpath
 import re
 from xml.sax.saxutils import escape, quoteattr
 
+from .package import PackageError
 from .parts import CT_WORKSHEET, NS_MAIN, NS_REL, REL_WORKSHEET
 
+_RESAVE = "open the workbook in Excel or LibreOffice and save it as an Excel Workbook (.xlsx)"
 _TABLE_REF = re.compile(rb'(<(?:\w+:)?table\b[^>]*?\sref=")([^"]*)(")')
 _FILTER_REF = re.compile(rb'(<(?:\w+:)?autoFilter\b[^>]*?\sref=")([^"]*)(")')
 
@@ -39,22 +42,27 @@ def _prefix_for(xml: bytes, namespace: str) -> bytes | None:
 
 
 def add_sheet(
-    workbook: bytes, rels: bytes, content_types: bytes, *, name: str, part: str, state: str
+    workbook: bytes,
+    rels: bytes,
+    content_types: bytes,
+    *,
+    name: str,
+    part: str,
+    state: str,
+    workbook_part: str = "xl/workbook.xml",
 ) -> tuple[bytes, bytes, bytes]:
     """Register a new worksheet part in workbook.xml, its rels and [Content_Types].xml.
 
     The sheet goes last, so ``localSheetId`` indexes of existing defined names still hold.
+    The relationship's target is relative to ``workbook_part``, wherever the package keeps it
+    (``wtf/workbook.xml`` resolves ``worksheets/sheet1.xml`` to ``wtf/worksheets/…``).
     """
     ids = [int(x) for x in re.findall(rb'sheetId="(\d+)"', workbook)]
     sheet_id = max(ids, default=0) + 1
-    rel_ids = set(re.findall(rb'Id="([^"]+)"', rels))
-    n = 1
-    while b"rIdXlcrm%d" % n in rel_ids:
-        n += 1
-    rid = f"rIdXlcrm{n}"
+    rid = free_rid(rels)
     main = _prefix_for(workbook, NS_MAIN)
     if main is None:
-        raise ValueError("workbook.xml does not use the SpreadsheetML namespace")
+        raise PackageError("workbook.xml does not use the SpreadsheetML namespace", _RESAVE)
     r_prefix = _prefix_for(workbook, NS_REL)
     rid_attr = f"{r_prefix.decode()[:-1]}:id" if r_prefix else "r:id"
     ns_decl = "" if r_prefix else f' xmlns:r="{NS_REL}"'
@@ -65,18 +73,38 @@ def add_sheet(
     close = b"</" + main + b"sheets>"
     at = workbook.find(close)
     if at < 0:
-        raise ValueError("workbook.xml has no <sheets> element")
+        raise PackageError("workbook.xml has no <sheets> element", _RESAVE)
     workbook = workbook[:at] + element + workbook[at:]
 
-    target = part.split("/", 1)[1] if part.startswith("xl/") else "/" + part
-    rel = (f'<Relationship Id="{rid}" Type="{REL_WORKSHEET}" Target="{escape(target)}"/>').encode()
-    at = rels.rfind(b"</Relationships>")
-    rels = rels[:at] + rel + rels[at:]
+    rels = add_relationship(rels, rid, REL_WORKSHEET, relative_target(workbook_part, part))
 
     override = f'<Override PartName="/{escape(part)}" ContentType="{CT_WORKSHEET}"/>'.encode()
     at = content_types.rfind(b"</Types>")
     content_types = content_types[:at] + override + content_types[at:]
     return workbook, rels, content_types
+
+
+def relative_target(source_part: str, part: str) -> str:
+    """A relationship target from ``source_part`` to ``part``, as Excel writes them."""
+    return posixpath.relpath(part, posixpath.dirname(source_part) or ".")
+
+
+def free_rid(rels: bytes) -> str:
+    ids = set(re.findall(rb'Id="([^"]+)"', rels))
+    n = 1
+    while b"rIdXlcrm%d" % n in ids:
+        n += 1
+    return f"rIdXlcrm{n}"
+
+
+def add_relationship(rels: bytes, rid: str, kind: str, target: str) -> bytes:
+    """``rels`` with one more relationship, inserted before its closing tag."""
+    m = re.search(rb"</(\w+:)?Relationships>\s*$", rels)
+    if m is None:
+        raise PackageError("a relationships part has no closing </Relationships>", _RESAVE)
+    prefix = (m.group(1) or b"").decode()
+    rel = f'<{prefix}Relationship Id="{rid}" Type="{kind}" Target="{escape(target)}"/>'
+    return rels[: m.start()] + rel.encode() + rels[m.start() :]
 
 
 # Elements that follow <calcPr> in CT_Workbook, in schema order.
