@@ -25,7 +25,7 @@ import pytest
 
 from addin.errors import WorkbookError, XlcrmError
 from addin.workbook import open_book
-from addin.workbook.create import create_workbook
+from addin.init import create_workbook
 
 ROOT = Path(__file__).resolve().parent.parent
 MEMORY_CAP = 1536 * 1024**2  # far below the grid a hostile sheet asks for
