@@ -53,6 +53,11 @@ class TableNotFoundError(WorkbookError):
     """No sheet or Excel Table in the workbook matches the CRM table asked for."""
 
 
+class AmbiguousTableError(WorkbookError):
+    """A sheet may or may not be a CRM table: its headers fit, but not with enough evidence
+    (or two sheets fit equally). The person marks it by naming the sheet or its Excel table."""
+
+
 class ValueProblem(XlcrmError):
     """A value cannot be stored in a column (wrong type, not an allowed choice)."""
 

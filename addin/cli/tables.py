@@ -62,7 +62,7 @@ def init(book: Path, lang: str | None, force: bool, as_json: bool) -> None:
 @handle_errors
 def info(book: Path) -> None:
     """Show which CRM tables BOOK has, where they are and how many rows they hold."""
-    from ..errors import TableNotFoundError, WorkbookError
+    from ..errors import AmbiguousTableError, TableNotFoundError
     from ..workbook import open_book
 
     with open_book(book) as wb:
@@ -78,7 +78,7 @@ def info(book: Path) -> None:
                 state = "missing" if spec.key in CORE_TABLES else "not yet created (defaults)"
                 click.echo(f"  {spec.name:<13} {state}")
                 continue
-            except WorkbookError as exc:  # e.g. a sheet that may or may not be this table
+            except AmbiguousTableError as exc:  # a sheet that may or may not be this table
                 click.echo(f"  {spec.name:<13} unclear: {exc.where}: {exc.message}")
                 continue
             layout = table.layout

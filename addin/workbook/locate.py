@@ -121,9 +121,9 @@ def locate_table(
     best = max(points for points, _, _ in candidates)
     top = [(what, found) for points, what, found in candidates if points == best]
     if len(top) > 1:
-        from ..errors import WorkbookError
+        from ..errors import AmbiguousTableError
 
-        raise WorkbookError(
+        raise AmbiguousTableError(
             " and ".join(what for what, _ in top),
             f"each of these could be the {spec.name} table (same matching headers)",
             f"rename the sheet that holds it to {spec.name!r} (or name its Excel table "
@@ -147,7 +147,7 @@ def _evident(spec: TableSpec, headers: Sequence[str]) -> bool:
 def _evidence(spec: TableSpec, headers: Sequence[str], where: str) -> int:
     """The header score of a user's sheet when it is evidently ``spec``'s table, else 0.
 
-    Raises WorkbookError for a sheet that has the table's key and its "must" columns but
+    Raises AmbiguousTableError for a sheet that has the table's key and its "must" columns but
     none of the columns that would settle it (see :data:`EVIDENCE`)."""
     points = score(spec, headers)
     if points < MIN_HEADER_MATCHES or not has_pk(spec, headers):
@@ -159,10 +159,10 @@ def _evidence(spec: TableSpec, headers: Sequence[str], where: str) -> int:
     if one_of and not any(k in keys for k in one_of):
         if not must or any(_evident(other, headers) for other in TABLES.values()):
             return 0  # e.g. a Deals sheet (customer_id, stage) is no doubtful Interactions
-        from ..errors import WorkbookError
+        from ..errors import AmbiguousTableError
 
         names = " or ".join(spec.by_key[k].header("en") for k in one_of)
-        raise WorkbookError(
+        raise AmbiguousTableError(
             where,
             f"this sheet has some of the {spec.name} table's columns but no {names}, so "
             f"xlcrm cannot tell whether it is the {spec.name} table",
