@@ -34,6 +34,7 @@ unknown whether the server took it: the error says so.
 from __future__ import annotations
 
 import base64
+import functools
 import logging
 import re
 import smtplib
@@ -123,7 +124,7 @@ class SmtpTransport:
                 )
             refused: dict[str, tuple[int, str]] = {}
             for address in recipients:
-                code, reply = self._command("RCPT", lambda a=address: smtp.rcpt(a))
+                code, reply = self._command("RCPT", functools.partial(smtp.rcpt, address))
                 if code not in (250, 251):
                     refused[address] = (code, _text(reply))
             if refused:
@@ -132,7 +133,12 @@ class SmtpTransport:
             try:
                 code, reply = self._command("DATA", lambda: smtp.data(data))
             except smtplib.SMTPDataError as error:  # DATA itself refused: nothing was sent
-                code, reply = self._reply("DATA command", error.smtp_code, error.smtp_error)
+                said = error.smtp_error
+                code, reply = self._reply(
+                    "DATA command",
+                    error.smtp_code,
+                    said if isinstance(said, bytes) else said.encode(),
+                )
                 self._reset(smtp)
             if code != 250:
                 raise self._refused(

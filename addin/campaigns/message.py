@@ -172,8 +172,8 @@ class EmailTemplate:
         reply_to = _text_value(meta, "reply_to", path, lines)
         preheader = _text_value(meta, "preheader", path, lines)
         attachments = _attachment_values(meta, path, lines)
-        text_path = folder / f"{lang}.txt"
-        text_path = text_path if text_path.is_file() else None
+        text_file = folder / f"{lang}.txt"
+        text_path = text_file if text_file.is_file() else None
 
         def front(env: Environment, key: str, value: str | None) -> Template | None:
             return None if value is None else _compile(env, value, path, lines[key], key)
@@ -643,7 +643,7 @@ def _file_part(path: Path, data: bytes, disposition: str, *, cid: str | None = N
         part.set_param("name", name)
         part.add_header("Content-Disposition", disposition, filename=name)
     else:  # RFC 2231 (filename*=utf-8''…), which Outlook, Foxmail and webmail decode
-        part.set_param("name", ("utf-8", "", name))
+        part.set_param("name", ("utf-8", "", name))  # type: ignore[arg-type]  # RFC 2231 triple
         part.add_header("Content-Disposition", disposition, filename=("utf-8", "", name))
     if cid is not None:
         part.add_header("Content-ID", f"<{cid}>")

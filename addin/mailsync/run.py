@@ -288,7 +288,7 @@ class _Run:
             report.skipped["bounce"] += 1
             return
         sender = message.sender.addr if message.sender else ""
-        outgoing = item.role == "sent" or (sender and sender in self.ours)
+        outgoing = item.role == "sent" or bool(sender and sender in self.ours)
         recipients = [a.addr for a in (*message.to, *message.cc, *message.bcc)]
         everyone = [sender, *recipients] if sender else recipients
         if self.never_log and any(a in self.never_log for a in everyone):
@@ -329,7 +329,7 @@ class _Run:
         if self.tickets is not None:
             found = self.tickets.customer_by_tag(subject)
             if found:
-                return Match(found, "ticket")  # type: ignore[arg-type]
+                return Match(found, "ticket")
         for address in theirs:
             found = self.customers.by_company_domain(address)
             if found:
@@ -399,8 +399,8 @@ class _Run:
         if outgoing:
             # One row per message, on the first customer; the other customers it went to
             # were contacted too.
-            others = {self.customers.by_exact_address(a) for a in self._theirs_of(message)}
-            for other in others - {customer, None}:
+            found = (self.customers.by_exact_address(a) for a in self._theirs_of(message))
+            for other in {o for o in found if o is not None} - {customer}:
                 self.effects.contacted(other, None, message.date, outgoing=True)
         else:
             self.effects.replied(thread_ids)

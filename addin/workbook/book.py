@@ -64,6 +64,14 @@ class Book:
         self._state: BookState | None = None
         self._lang: Lang | None = None
         self._sheets: dict[str, ReportSheet] = {}
+        # What a person should know about this workbook that is no error (a backend adds
+        # them as it reads; the CLI prints them after the command's own output).
+        self.warnings: list[str] = []
+
+    @property
+    def encrypted(self) -> bool:
+        """Whether the file is password-protected (only a file on disk can be)."""
+        return False
 
     # -- backend hooks -------------------------------------------------------------------------
 
