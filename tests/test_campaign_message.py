@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from books import blank_workbook
 
 from addin.campaigns.htmltext import html_to_text
 from addin.campaigns.message import EmailTemplate, EmailTemplateError, Rendered, compose
@@ -34,7 +35,6 @@ from addin.settings import KNOWN
 from addin.templating import CrmData, TemplateEnvironment, TemplateValueError, render_problems
 from addin.templating.locate import builtin_root
 from addin.workbook import open_book
-from addin.workbook.create import create_workbook
 
 EMAILS = builtin_root() / "emails"
 SHIPPED = sorted(p.name for p in EMAILS.iterdir() if p.is_dir())
@@ -56,7 +56,7 @@ CONTRACT = "contracts/星河软件服务合同-CT-2026-0001（盖章版）.pdf"
 @pytest.fixture(scope="module")
 def workbook(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A Chinese CRM workbook: the seller's details, a product, customers and their deals."""
-    path = create_workbook(tmp_path_factory.mktemp("book") / "crm.xlsx", "zh")
+    path = blank_workbook(tmp_path_factory.mktemp("book") / "crm.xlsx", "zh")
     with open_book(path) as book:
         settings = book.table("settings")
         for key, value in COMPANY.items():

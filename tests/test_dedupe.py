@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from books import blank_workbook, built_once
 from click.testing import CliRunner
 from openpyxl import Workbook, load_workbook
 
@@ -20,7 +21,6 @@ from addin.dedupe.normalize import company_key, email_keys, person_key, phone_ke
 from addin.errors import UsageError, ValueProblem
 from addin.mailsync.linking import CustomerIndex
 from addin.workbook import open_book
-from addin.workbook.create import create_workbook
 
 NOW = dt.datetime(2026, 3, 2, 9, 30)
 
@@ -113,8 +113,9 @@ CUSTOMERS: list[dict[str, Any]] = [
 ]
 
 
+@built_once
 def make_book(path: Path, lang: str = "en", customers: list[dict[str, Any]] = CUSTOMERS) -> Path:
-    create_workbook(path, lang)  # type: ignore[arg-type]
+    blank_workbook(path, lang)
     with open_book(path) as book:
         book.table("customers").insert_all(customers)
         book.table("deals").insert_all(

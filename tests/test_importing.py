@@ -17,6 +17,7 @@ from xml.etree import ElementTree
 
 import openpyxl
 import pytest
+from books import blank_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.table import TableColumn
 
@@ -24,7 +25,6 @@ from addin import customers
 from addin.errors import UsageError, XlcrmError
 from addin.importing import ImportReport, Problem, import_file, sniff_delimiter
 from addin.workbook import open_book
-from addin.workbook.create import create_workbook
 
 DATA = Path(__file__).parent / "data" / "import"
 TODAY = dt.date(2026, 1, 15)
@@ -71,7 +71,7 @@ THREE = [
 
 
 def new_book(tmp_path: Path, lang: str = "en", name: str = "crm.xlsx") -> Path:
-    return create_workbook(tmp_path / name, lang)  # type: ignore[arg-type]
+    return blank_workbook(tmp_path / name, lang)
 
 
 def run_import(book_path: Path, source: Path, table: str = "customers", **kw) -> ImportReport:

@@ -14,7 +14,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 from conftest import missing
+
+pytestmark = pytest.mark.slow  # Node: vitest and tsc (`npm test` in tests/js runs them alone)
 
 JS = Path(__file__).parent / "js"
 VITEST = JS / "node_modules" / "vitest" / "vitest.mjs"

@@ -21,10 +21,10 @@ from typing import Any
 
 import openpyxl
 import pytest
+from books import blank_workbook
 
 from addin.errors import XlcrmError
 from addin.workbook import open_book
-from addin.workbook.create import create_workbook
 
 FIXTURES = Path(__file__).parent / "fixtures"
 Csv = Callable[[Path], dict[str, list[list[str]]]]
@@ -444,7 +444,7 @@ def test_xlsm_still_opens_in_libreoffice_with_its_macros(
 
 @pytest.fixture(params=["en", "zh"])
 def new_book(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
-    return create_workbook(tmp_path / "crm.xlsx", request.param)
+    return blank_workbook(tmp_path / "crm.xlsx", request.param)
 
 
 def _sheet_xml(path: Path, part: str = "xl/worksheets/sheet1.xml") -> bytes:
@@ -572,7 +572,7 @@ def _near_the_row_limit(path: Path, header_row: int) -> Path:
 
     Made by editing the sheet and table XML, as Excel would store a table placed there.
     """
-    create_workbook(path)
+    blank_workbook(path)
     shift = header_row - 1
 
     def renumber(m: re.Match[bytes]) -> bytes:

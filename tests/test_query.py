@@ -14,6 +14,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from books import blank_workbook
 from click.testing import CliRunner
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.table import TableColumn
@@ -25,7 +26,6 @@ from addin.query import MAX_DEPTH, MAX_LENGTH, FilterError, compile_filter, filt
 from addin.schema import CUSTOMERS, TICKETS
 from addin.settings import write_settings
 from addin.workbook import open_book
-from addin.workbook.create import create_workbook
 
 TODAY = dt.date(2026, 6, 1)  # today - 90d = 2026-03-03, today - 3m = 2026-03-01
 NOW = dt.datetime(2026, 6, 1, 12, 0)
@@ -131,7 +131,7 @@ def add_user_column(path: Path, sheet: str, header: str, values: list[str]) -> N
 
 
 def make_book(path: Path, lang: str) -> Path:
-    create_workbook(path, lang)  # type: ignore[arg-type]
+    blank_workbook(path, lang)
     with open_book(path) as book:
         book.table("customers").insert_all(CUSTOMER_ROWS)
         book.table("deals").insert_all(DEAL_ROWS)

@@ -20,21 +20,20 @@ import httpx
 import keyring
 import pytest
 from addin_client import AddinClient, ServiceFailed, running_service
+from books import blank_workbook, built_once
 from keyring.backend import KeyringBackend
 from maildirs import T0, Mail, mail
 from officehost import OfficeHost
-from pipeline_books import make_crm, received, smtp_server, smtp_url
+from pipeline_books import make_crm, received, smtp_url
 
 from addin.mailsync import sync_mailbox
 from addin.remote.protocol import json_schema
 from addin.service import ServiceConfig
 from addin.settings import write_settings
 from addin.workbook import open_book
-from addin.workbook.create import create_workbook
 from sync.open import open_mailbox
 
 ROOT = Path(__file__).resolve().parents[1]
-smtp = pytest.fixture(smtp_server)
 
 
 @pytest.fixture(scope="module")
@@ -43,8 +42,9 @@ def base_url() -> Iterator[str]:
         yield url
 
 
+@built_once
 def customers_book(path: Path, lang: str = "en", **settings: str) -> Path:
-    create_workbook(path, lang)  # type: ignore[arg-type]
+    blank_workbook(path, lang)
     with open_book(path) as book:
         book.table("customers").insert_all(
             [
@@ -387,6 +387,7 @@ def test_errors_are_split_into_your_input_and_try_again(tmp_path: Path, base_url
     assert host2.state() == state  # a mailbox that cannot be reached changes nothing
 
 
+@pytest.mark.slow  # a 260 MB body
 def test_gzip_requests_and_the_size_limit(tmp_path: Path, base_url: str) -> None:
     host = OfficeHost.from_xlsx(customers_book(tmp_path / "crm.xlsx"))
     client = AddinClient(base_url, host)

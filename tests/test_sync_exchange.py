@@ -14,12 +14,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import CrmBook
 from servers.ews import EwsServer
 from servers.graph import GraphServer
 
 from addin.cli import cli
 from addin.workbook import open_book
-from addin.workbook.create import create_workbook
 
 MAIL = Path(__file__).parent / "data" / "mail"
 READS = {"GetFolder", "FindFolder", "SyncFolderItems", "GetItem"}
@@ -38,16 +38,13 @@ def outgoing(sender: str) -> bytes:
 
 
 @pytest.fixture
-def book(tmp_path: Path) -> Path:
-    path = create_workbook(tmp_path / "crm.xlsx")
-    with open_book(path) as wb:
-        wb.table("customers").insert_all(
-            [
-                {"name": "张喆", "email": "zhang.zhe@example.cn"},
-                {"name": "欧阳晓明", "email": "ouyang@example.cn"},
-            ]
-        )
-    return path
+def book(crm_book: CrmBook) -> Path:
+    return crm_book(
+        customers=[
+            {"name": "张喆", "email": "zhang.zhe@example.cn"},
+            {"name": "欧阳晓明", "email": "ouyang@example.cn"},
+        ]
+    )
 
 
 def sync(book: Path, url: str, *extra: str) -> tuple[int, str]:
