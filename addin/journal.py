@@ -29,7 +29,7 @@ import os
 import sys
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from .errors import XlcrmError
 
@@ -58,6 +58,9 @@ def journal_path(book_path: Path) -> Path:
     return book_path.with_name(book_path.name + SUFFIX)
 
 
+J = TypeVar("J", bound="Journal")
+
+
 class Journal:
     """The journal of one workbook, opened for appending under an exclusive lock."""
 
@@ -67,7 +70,7 @@ class Journal:
         self.path = journal_path(book_path)
         self._file: IO[str] | None = None
 
-    def __enter__(self) -> Journal:
+    def __enter__(self: J) -> J:
         self._file = open(self.path, "a+", encoding="utf-8", newline="\n")
         try:
             _lock(self._file)

@@ -34,6 +34,7 @@ unknown whether the server took it: the error says so.
 from __future__ import annotations
 
 import base64
+import functools
 import logging
 import re
 import smtplib
@@ -152,7 +153,7 @@ class SmtpTransport:
             raise self._sender_refused(sender, code, reply)
         refused: dict[str, tuple[int, str]] = {}
         for address in recipients:
-            code, reply = self._command("RCPT", lambda a=address: smtp.rcpt(a))
+            code, reply = self._command("RCPT", functools.partial(smtp.rcpt, address))
             if code not in (250, 251):
                 refused[address] = (code, _text(reply))
         if refused:

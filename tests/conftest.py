@@ -1,6 +1,10 @@
-"""Shared test helpers: the real LibreOffice that re-opens what xlcrm wrote, and the loopback
+"""Shared test helpers: the real LibreOffice that re-opens what xlcrm wrote, the loopback
 mail servers more than one test module uses (Dovecot with its test certificate, our EWS
-server, our Graph server with its environment)."""
+server, our Graph server with its environment, aiosmtpd for outgoing mail), and the
+``crm_book`` builder (workbooks made once per session and copied, see tests/books.py).
+
+Tests that take long (LibreOffice, Chromium, killing processes, big benchmarks) carry the
+``slow`` marker: ``pytest -m "not slow"`` is the fast lane (README, "Run the tests")."""
 
 from __future__ import annotations
 
@@ -14,10 +18,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from books import crm_workbook
 from servers.dovecot import DOVECOT, Dovecot
 from servers.ews import EwsServer
 from servers.graph import GraphServer
 from servers.graph_tls import TlsFiles, make_tls
+from servers.smtp import SmtpServer
 from servers.tcp_cut import Certificate, make_certificate
 
 INSTALL_HINT = (
@@ -41,6 +47,19 @@ def _find_soffice() -> str | None:
             return found
     places = [*_SOFFICE_PLACES, *map(str, Path("/opt").glob("libreoffice*/program/soffice"))]
     return next((p for p in places if Path(p).is_file()), None)
+
+
+# Tests that open LibreOffice (a few seconds per file) or share test_demo's ``cli_demo`` (the
+# whole ``xlcrm demo`` three times) are marked ``slow`` by this hook; the others by hand
+# (Chromium, Node's vitest and tsc, killed processes, big inputs).
+_SLOW_FIXTURES = frozenset({"soffice", "libreoffice_convert", "libreoffice_csv", "cli_demo"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        uses = set(getattr(item, "fixturenames", ()))
+        if item.get_closest_marker("libreoffice") or uses & _SLOW_FIXTURES:
+            item.add_marker(pytest.mark.slow)
 
 
 def missing(message: str) -> None:
@@ -197,7 +216,53 @@ def graph(graph_env: pytest.MonkeyPatch, graph_tls: TlsFiles) -> Iterator[GraphS
         yield server
 
 
-# ---- outgoing mail: what a mail-merge campaign sends -----------------------------------------
+# ---- workbooks -------------------------------------------------------------------------------
+
+CrmBook = Callable[..., Path]
+
+
+@pytest.fixture
+def crm_book(tmp_path: Path) -> CrmBook:
+    """``crm_book(name="crm.xlsx", lang="en", settings=None, **rows)``: a CRM workbook in the
+    test's ``tmp_path`` (or at ``name`` when it is an absolute path), made by xlcrm's own code
+    (``create_workbook``, ``write_settings``, ``insert_all`` per table) once per session for
+    each content and copied per test (tests/books.py says why)."""
+
+    def build(
+        name: str | Path = "crm.xlsx",
+        lang: str = "en",
+        settings: dict[str, str] | None = None,
+        **rows: list[dict[str, object]],
+    ) -> Path:
+        return crm_workbook(tmp_path / name, lang, settings, **rows)
+
+    return build
+
+
+# ---- outgoing mail ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def smtp_login() -> tuple[str, str]:
+    """The user and password the ``smtp`` server accepts; a module overrides this fixture
+    when its messages come from another mailbox."""
+    return "crm@xinghe.example", "通知密码-2026"
+
+
+@pytest.fixture
+def smtp(
+    certificate: Certificate, monkeypatch: pytest.MonkeyPatch, smtp_login: tuple[str, str]
+) -> Iterator[SmtpServer]:
+    """aiosmtpd on loopback: STARTTLS, then a login (``smtp_login``); our test CA trusted
+    (``SSL_CERT_FILE``) and the password in ``XLCRM_PASSWORD``, as a user would set them."""
+    user, password = smtp_login
+    monkeypatch.setenv("SSL_CERT_FILE", str(certificate.ca))
+    monkeypatch.setenv("XLCRM_PASSWORD", password)
+    with SmtpServer(certificate, mode="starttls", users={user: password}) as server:
+        yield server
+
+
+# ---- what a mail-merge campaign sends -----------------------------------------
 
 # A 1×1 PNG and a one-page PDF: real files, small enough to read in a failing test's output.
 PNG_BASE64 = (

@@ -3,7 +3,8 @@
 ``make_crm(path, lang)`` builds a realistic bilingual CRM with ``xlcrm init``'s own code: the
 seller's details, a team list, a hand-off address, two products, customers of a Shanghai
 trading company, a US distributor and a Shenzhen electronics maker, and deals in every stage.
-The SMTP server is aiosmtpd on loopback with STARTTLS and a login, as in the campaign tests.
+The SMTP server is conftest's ``smtp`` (aiosmtpd on loopback with STARTTLS and a login as
+``USER``); ``received`` and ``body`` read what reached it.
 """
 
 from __future__ import annotations
@@ -11,14 +12,12 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
-from collections.abc import Iterator
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-import pytest
+from books import blank_workbook, ready
 from servers.smtp import SmtpServer
-from servers.tcp_cut import Certificate
 
 from addin.init import create_workbook
 from addin.settings import write_settings
@@ -46,8 +45,12 @@ def make_crm(path: Path, lang: str = "zh") -> Path:
     """Customers C0001 (A&B 上海贸易, 王伟, A), C0002 (Northwind Traders, li na, A),
     C0003 (深圳华强电子, 张强 — not in the team list, B); deals D0001 Proposal, D0002
     Qualified, D0003 Negotiation, D0004 Won long ago, D0005 Lost. Rules: the defaults, with
-    the hand-off switched on."""
-    create_workbook(path, lang)  # type: ignore[arg-type]
+    the hand-off switched on. Built once per language and session, copied per call."""
+    return ready(path, ("pipeline_books.make_crm", lang), lambda made: _build_crm(made, lang))
+
+
+def _build_crm(path: Path, lang: str) -> Path:
+    blank_workbook(path, lang)
     with open_book(path) as book:
         write_settings(book, {**SELLER, "sender": SENDER, "team": TEAM, "handoff_to": HANDOFF})
         book.table("products").insert_all(
@@ -176,15 +179,6 @@ def body(message: EmailMessage, kind: str = "plain") -> str:
     part = message.get_body((kind,))
     assert part is not None
     return part.get_content().replace("\r\n", "\n")  # type: ignore[no-any-return]
-
-
-def smtp_server(certificate: Certificate, monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
-    """aiosmtpd on loopback: STARTTLS, then a login; our test CA trusted. (Each test module
-    makes it its ``smtp`` fixture.)"""
-    monkeypatch.setenv("SSL_CERT_FILE", str(certificate.ca))
-    monkeypatch.setenv("XLCRM_PASSWORD", PASSWORD)
-    with SmtpServer(certificate, mode="starttls", users={USER: PASSWORD}) as server:
-        yield server
 
 
 def smtp_url(server: SmtpServer) -> str:

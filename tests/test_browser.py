@@ -27,13 +27,14 @@ from urllib.parse import urlsplit
 
 import openpyxl
 import pytest
+from books import blank_workbook
 from conftest import missing
 
 from addin.init import create_workbook
 from addin.settings import KNOWN
 from addin.workbook import open_book
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]  # headless Chromium
 
 HERE = Path(__file__).parent
 ROOT = HERE.parent
@@ -163,7 +164,7 @@ def workbook_json(path: Path) -> dict[str, Any]:
 
 def make_book(folder: Path, lang: str) -> Path:
     """A CRM workbook in ``lang`` with the seller's name and the customers above."""
-    path = create_workbook(folder / f"crm-{lang}.xlsx", lang)  # type: ignore[arg-type]
+    path = blank_workbook(folder / f"crm-{lang}.xlsx", lang)
     with open_book(path) as book:
         settings = book.table("settings")
         for key, value in (("company_name", COMPANY[lang]), ("sender", SENDER[lang])):

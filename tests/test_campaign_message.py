@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from books import blank_workbook
 
 from addin.campaigns.htmltext import html_to_text
 from addin.campaigns.message import EmailTemplate, EmailTemplateError, Rendered, compose
@@ -56,7 +57,7 @@ CONTRACT = "contracts/星河软件服务合同-CT-2026-0001（盖章版）.pdf"
 @pytest.fixture(scope="module")
 def workbook(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A Chinese CRM workbook: the seller's details, a product, customers and their deals."""
-    path = create_workbook(tmp_path_factory.mktemp("book") / "crm.xlsx", "zh")
+    path = blank_workbook(tmp_path_factory.mktemp("book") / "crm.xlsx", "zh")
     with open_book(path) as book:
         settings = book.table("settings")
         for key, value in COMPANY.items():

@@ -18,10 +18,10 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from books import blank_workbook, built_once
 from servers.smtp import SmtpServer
 from servers.tcp_cut import HOST, Certificate, TcpCut
 
@@ -58,10 +58,11 @@ def template(tmp_path: Path) -> Path:
     return folder
 
 
+@built_once
 def make_book(path: Path, customers: int = 8) -> Path:
     """C0001… mailable; then one unsubscribed, one bounced, one without and one with a broken
     address."""
-    create_workbook(path, "en")
+    blank_workbook(path, "en")
     with open_book(path) as book:
         write_settings(book, {"company_name": "Xinghe Software", "sender": SENDER})
         rows = [
@@ -100,9 +101,9 @@ def trusted(certificate: Certificate, monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def smtp(certificate: Certificate, trusted: None) -> Iterator[SmtpServer]:
-    with SmtpServer(certificate, mode="starttls", users={USER: PASSWORD}) as server:
-        yield server
+def smtp_login() -> tuple[str, str]:
+    """The campaign sender's mailbox (conftest's ``smtp`` accepts it)."""
+    return USER, PASSWORD
 
 
 def smtp_url(server: SmtpServer) -> str:
@@ -237,6 +238,7 @@ def test_a_server_that_keeps_failing_stops_the_run_and_the_next_run_continues(
     assert delivered(smtp) == Counter({f"c{n}@customer{n}.example": 1 for n in range(1, 7)})
 
 
+@pytest.mark.slow  # kills a real process mid-campaign
 def test_killed_mid_campaign_the_resumed_run_never_mails_anyone_twice(
     tmp_path: Path, template: Path, smtp: SmtpServer
 ) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from books import blank_workbook, built_once
 from docx import Document
 from docx.oxml.ns import qn
 from docx.text.paragraph import Paragraph
@@ -43,9 +44,10 @@ TEMPLATES = ["sales_contract.en", "sales_contract.zh", "quotation.en", "quotatio
 IN_WORDS = "壹佰贰拾叁万肆仟伍佰陆拾柒元捌角玖分"
 
 
+@built_once
 def make_book(path: Path, *, bank: bool = True) -> Path:
     """A Chinese CRM workbook: the seller in Settings, two products, three deals."""
-    create_workbook(path, "zh")
+    blank_workbook(path, "zh")
     with open_book(path) as book:
         settings = book.table("settings")
         for label, value in SELLER.items():

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from books import blank_workbook, built_once
 from click.testing import CliRunner
 from openpyxl import Workbook, load_workbook
 
@@ -113,8 +114,9 @@ CUSTOMERS: list[dict[str, Any]] = [
 ]
 
 
+@built_once
 def make_book(path: Path, lang: str = "en", customers: list[dict[str, Any]] = CUSTOMERS) -> Path:
-    create_workbook(path, lang)  # type: ignore[arg-type]
+    blank_workbook(path, lang)
     with open_book(path) as book:
         book.table("customers").insert_all(customers)
         book.table("deals").insert_all(

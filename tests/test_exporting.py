@@ -14,6 +14,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from books import blank_workbook, built_once
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.table import TableColumn
 
@@ -80,7 +81,12 @@ DATA = {"customers": CUSTOMERS, "deals": DEALS, "interactions": INTERACTIONS}
 
 
 def filled_book(tmp_path: Path, lang: str = "en", name: str = "crm.xlsx") -> Path:
-    path = create_workbook(tmp_path / name, lang)  # type: ignore[arg-type]
+    return _filled(tmp_path / name, lang)
+
+
+@built_once
+def _filled(path: Path, lang: str) -> Path:
+    blank_workbook(path, lang)
     with open_book(path) as book:
         for table, rows in DATA.items():
             book.table(table).insert_all(rows)
@@ -163,7 +169,7 @@ DANGEROUS = {
 
 
 def test_csv_injection_is_defused_unless_turned_off(tmp_path):
-    book = create_workbook(tmp_path / "crm.xlsx", "en")
+    book = blank_workbook(tmp_path / "crm.xlsx", "en")
     with open_book(book) as b:
         b.table("customers").insert(DANGEROUS)
     escaped, raw = tmp_path / "escaped.csv", tmp_path / "raw.csv"
@@ -251,7 +257,7 @@ def test_unknown_format(tmp_path):
 @pytest.mark.parametrize("fmt", ["csv", "json"])
 def test_round_trip_into_a_fresh_book(tmp_path, fmt):
     source = filled_book(tmp_path, "en", "source.xlsx")
-    target = create_workbook(tmp_path / "target.xlsx", "zh")
+    target = blank_workbook(tmp_path / "target.xlsx", "zh")
     for table in DATA:
         out = tmp_path / f"{table}.{fmt}"
         with open_book(source) as b:

@@ -17,6 +17,7 @@ from xml.etree import ElementTree
 
 import openpyxl
 import pytest
+from books import blank_workbook
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.table import TableColumn
 
@@ -71,7 +72,7 @@ THREE = [
 
 
 def new_book(tmp_path: Path, lang: str = "en", name: str = "crm.xlsx") -> Path:
-    return create_workbook(tmp_path / name, lang)  # type: ignore[arg-type]
+    return blank_workbook(tmp_path / name, lang)
 
 
 def run_import(book_path: Path, source: Path, table: str = "customers", **kw) -> ImportReport:

@@ -1,4 +1,5 @@
-"""The task pane's JavaScript client (addin/web/js): its vitest tests, run under Node.
+"""The task pane's JavaScript client (addin/web/js): its vitest tests and its type check
+(tsc over the ``// @ts-check`` modules), run under Node.
 
 The JS tests live in tests/js and use office-addin-mock in place of Excel, which cannot run
 here; this test runs them so that ``pytest`` covers the whole add-in, and fails with vitest's
@@ -13,7 +14,10 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 from conftest import missing
+
+pytestmark = pytest.mark.slow  # Node: vitest and tsc (`npm test` in tests/js runs them alone)
 
 JS = Path(__file__).parent / "js"
 VITEST = JS / "node_modules" / "vitest" / "vitest.mjs"
@@ -59,3 +63,20 @@ def test_js_client(tmp_path: Path) -> None:
     )
     assert report["numTotalTests"] > 0, f"vitest ran no tests:\n{output}"
     assert report["numPassedTests"] == report["numTotalTests"], output
+
+
+def test_js_types(tmp_path: Path) -> None:
+    """The modules marked ``// @ts-check`` type-check (tsc --noEmit, from their JSDoc)."""
+    node = shutil.which("node")
+    tsc = JS / "node_modules" / "typescript" / "bin" / "tsc"
+    if node is None or not tsc.is_file():
+        missing("node or the JS test packages are missing: run `npm ci` in tests/js (.ci/run does)")
+    config = JS / "tsconfig.json"
+    done = subprocess.run(
+        [node, str(tsc), "--noEmit", "--pretty", "false", "-p", str(config)],
+        cwd=JS,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, f"tsc found type errors:\n{done.stdout}\n{done.stderr}"

@@ -16,6 +16,7 @@ from typing import Any
 
 import pytest
 import xlwings
+from books import blank_workbook
 from maildirs import Mail, mail
 from xlwings_standin import XL_VERY_HIDDEN, LiveBackend, seed_book
 
@@ -37,13 +38,13 @@ def backend() -> LiveBackend:
 
 @pytest.fixture(params=["en", "zh"])
 def path(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
-    return create_workbook(tmp_path / "crm.xlsx", request.param)
+    return blank_workbook(tmp_path / "crm.xlsx", request.param)
 
 
 @pytest.fixture
 def crm(tmp_path: Path, backend: LiveBackend) -> Path:
     """A workbook with customers and deals, open in the (stand-in) Excel."""
-    path = create_workbook(tmp_path / "crm.xlsx")
+    path = blank_workbook(tmp_path / "crm.xlsx")
     with backend.open(path) as book:
         book.table("customers").insert_all(
             [
@@ -101,7 +102,7 @@ def _names(backend: LiveBackend, path: Path) -> list[str]:
 def test_appended_rows_extend_the_excel_table_with_its_formats(
     tmp_path: Path, backend: LiveBackend
 ) -> None:
-    path = create_workbook(tmp_path / "crm.xlsx")
+    path = blank_workbook(tmp_path / "crm.xlsx")
     with backend.open(path) as book:
         book.table("deals").insert_all(
             [{"customer_id": f"C{n:04}", "title": f"Deal {n}", "amount": n} for n in range(1, 6)]
@@ -119,7 +120,7 @@ def test_appended_rows_extend_the_excel_table_with_its_formats(
 def test_ten_thousand_new_rows_are_a_handful_of_writes_and_one_read_per_table(
     tmp_path: Path, backend: LiveBackend
 ) -> None:
-    path = create_workbook(tmp_path / "crm.xlsx")
+    path = blank_workbook(tmp_path / "crm.xlsx")
     rows = [{"name": f"Customer {n}", "email": f"c{n}@example.cn"} for n in range(10_000)]
     with backend.open(path) as book:
         book.table("customers").insert_all(rows)
@@ -138,7 +139,7 @@ def test_ten_thousand_new_rows_are_a_handful_of_writes_and_one_read_per_table(
 def test_scattered_updates_are_one_span_per_column_unless_it_holds_formulas(
     tmp_path: Path, backend: LiveBackend
 ) -> None:
-    path = create_workbook(tmp_path / "crm.xlsx")
+    path = blank_workbook(tmp_path / "crm.xlsx")
     with backend.open(path) as book:
         book.table("customers").insert_all([{"name": f"N{n}"} for n in range(1000)])
     xl = backend.book(path)
@@ -161,7 +162,7 @@ def test_scattered_updates_are_one_span_per_column_unless_it_holds_formulas(
 def test_state_goes_to_a_very_hidden_sheet_written_last(
     tmp_path: Path, backend: LiveBackend
 ) -> None:
-    path = create_workbook(tmp_path / "crm.xlsx")
+    path = blank_workbook(tmp_path / "crm.xlsx")
     xl = backend.open(path).xl
     xl.sheets["_xlcrm"].delete()  # an older workbook without the state sheet
     with backend.open(path) as book:
@@ -176,7 +177,7 @@ def test_state_goes_to_a_very_hidden_sheet_written_last(
 def test_a_new_table_and_a_new_column_are_made_in_excel(
     tmp_path: Path, backend: LiveBackend
 ) -> None:
-    path = create_workbook(tmp_path / "crm.xlsx")
+    path = blank_workbook(tmp_path / "crm.xlsx")
     book = backend.open(path)
     sheet = book.xl.sheets["Customers"]
     (table,) = list(sheet.tables)
@@ -199,7 +200,7 @@ def test_a_new_table_and_a_new_column_are_made_in_excel(
 def test_a_cell_in_the_way_of_a_new_column_stops_the_save_before_any_write(
     tmp_path: Path, backend: LiveBackend
 ) -> None:
-    path = create_workbook(tmp_path / "crm.xlsx")
+    path = blank_workbook(tmp_path / "crm.xlsx")
     book = backend.open(path)
     sheet = book.xl.sheets["Customers"]
     (table,) = list(sheet.tables)
@@ -219,7 +220,7 @@ def test_a_cell_in_the_way_of_a_new_column_stops_the_save_before_any_write(
 def test_report_sheets_are_replaced_in_place_with_tables_and_charts(
     tmp_path: Path, backend: LiveBackend
 ) -> None:
-    path = create_workbook(tmp_path / "crm.xlsx")
+    path = blank_workbook(tmp_path / "crm.xlsx")
 
     def report(value: float) -> ReportSheet:
         block = Block(3, 1, [["Stage", "Amount"], ["Won", value], ["Lost", 2.0]], table="ByStage")
@@ -289,7 +290,7 @@ def test_a_formula_looking_subject_from_mail_stays_text(
 def test_open_book_or_live_attaches_to_excel_only_when_it_holds_the_file(
     tmp_path: Path,
 ) -> None:
-    path = create_workbook(tmp_path / "crm.xlsx")
+    path = blank_workbook(tmp_path / "crm.xlsx")
     standin = seed_book(path)
     assert isinstance(open_book_or_live(path, apps=[standin.app]), FileBook)
     (tmp_path / "~$crm.xlsx").write_bytes(b"")  # Excel's owner file: the workbook is open

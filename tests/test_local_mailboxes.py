@@ -231,6 +231,7 @@ def test_maildir_lists_everything_again_when_too_much_changed_below_the_watermar
     assert sorted(keys(changes)) == sorted(md.keys())
 
 
+@pytest.mark.slow
 def test_the_file_state_stays_small_and_exact_for_100000_messages() -> None:
     t0 = 1_700_000_000 * 10**9
     files = {f"{1700000000 + i}.M{i}P7.mx,S=4000:2,S": t0 + i * 10**6 for i in range(100_000)}

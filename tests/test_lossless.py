@@ -21,6 +21,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from books import blank_workbook
 
 from addin.errors import XlcrmError
 from addin.init import create_workbook
@@ -444,7 +445,7 @@ def test_xlsm_still_opens_in_libreoffice_with_its_macros(
 
 @pytest.fixture(params=["en", "zh"])
 def new_book(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
-    return create_workbook(tmp_path / "crm.xlsx", request.param)
+    return blank_workbook(tmp_path / "crm.xlsx", request.param)
 
 
 def _sheet_xml(path: Path, part: str = "xl/worksheets/sheet1.xml") -> bytes:
@@ -572,7 +573,7 @@ def _near_the_row_limit(path: Path, header_row: int) -> Path:
 
     Made by editing the sheet and table XML, as Excel would store a table placed there.
     """
-    create_workbook(path)
+    blank_workbook(path)
     shift = header_row - 1
 
     def renumber(m: re.Match[bytes]) -> bytes:

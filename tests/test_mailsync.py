@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from books import blank_workbook, built_once
 from click.testing import CliRunner
 from maildirs import T0, Mail, mail
 
@@ -33,7 +34,12 @@ ME = "sales@ourco.cn"
 
 @pytest.fixture
 def book(tmp_path: Path) -> Path:
-    path = create_workbook(tmp_path / "crm.xlsx")
+    return _book(tmp_path / "crm.xlsx")
+
+
+@built_once
+def _book(path: Path) -> Path:
+    blank_workbook(path)
     with open_book(path) as wb:
         wb.table("customers").insert_all(
             [
@@ -675,7 +681,7 @@ def test_a_workbook_without_a_bounced_column_gets_a_bounced_tag(tmp_path: Path) 
 
 
 def test_a_chinese_workbook_gets_chinese_labels(tmp_path: Path) -> None:
-    path = create_workbook(tmp_path / "客户.xlsx", "zh")
+    path = blank_workbook(tmp_path / "客户.xlsx", "zh")
     with open_book(path) as wb:
         wb.table("customers").insert({"name": "李伟", "email": "li.wei@acme.cn"})
     mail_dir = Mail(tmp_path / "Maildir", ME)

@@ -11,13 +11,11 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from pipeline_books import SENDER, body, make_crm, received, smtp_server, smtp_url
+from pipeline_books import SENDER, body, make_crm, received, smtp_url
 from servers.smtp import SmtpServer
-from servers.tcp_cut import Certificate
 
 from addin.errors import ValueProblem, WorkbookChangedError
 from addin.notify import Notice, notice_message_id, recorded_keys, send_notices
@@ -45,11 +43,6 @@ OWNER = Notice(
     customer_id="C0002",
     deal_id="D0002",
 )
-
-
-@pytest.fixture
-def smtp(certificate: Certificate, monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
-    yield from smtp_server(certificate, monkeypatch)
 
 
 @pytest.fixture

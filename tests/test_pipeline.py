@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
@@ -22,11 +21,9 @@ from pipeline_books import (
     received,
     rows,
     set_stage,
-    smtp_server,
     smtp_url,
 )
 from servers.smtp import SmtpServer
-from servers.tcp_cut import Certificate
 
 from addin.cli import cli
 from addin.cli.pipeline import run_rules_file
@@ -34,11 +31,6 @@ from addin.pipeline import RuleProblems, RunOptions, forecast, read_stages
 from addin.settings import write_settings
 from addin.textwidth import display_width
 from addin.workbook import open_book
-
-
-@pytest.fixture
-def smtp(certificate: Certificate, monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
-    yield from smtp_server(certificate, monkeypatch)
 
 
 def run(path: Path, day: int = 0, server: SmtpServer | None = None, **options: object):

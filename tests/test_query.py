@@ -14,6 +14,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from books import blank_workbook
 from click.testing import CliRunner
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.table import TableColumn
@@ -131,7 +132,7 @@ def add_user_column(path: Path, sheet: str, header: str, values: list[str]) -> N
 
 
 def make_book(path: Path, lang: str) -> Path:
-    create_workbook(path, lang)  # type: ignore[arg-type]
+    blank_workbook(path, lang)
     with open_book(path) as book:
         book.table("customers").insert_all(CUSTOMER_ROWS)
         book.table("deals").insert_all(DEAL_ROWS)

@@ -8,25 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
-import pytest
 from click.testing import CliRunner
-from pipeline_books import NOW, body, make_crm, received, rows, smtp_server, smtp_url
+from pipeline_books import NOW, body, make_crm, received, rows, smtp_url
 from servers.smtp import SmtpServer
-from servers.tcp_cut import Certificate
 
 from addin.cli import cli
 from addin.cli.pipeline import run_rules_file
 from addin.pipeline import RemindersOptions, RunOptions, run_reminders
 from addin.workbook import open_book
-
-
-@pytest.fixture
-def smtp(certificate: Certificate, monkeypatch: pytest.MonkeyPatch) -> Iterator[SmtpServer]:
-    yield from smtp_server(certificate, monkeypatch)
 
 
 def remind(path: Path, day: int = 0, server: SmtpServer | None = None, **options: object):

@@ -20,6 +20,7 @@ from typing import Any
 
 import openpyxl
 import pytest
+from books import blank_workbook, built_once
 from click.testing import CliRunner
 from openpyxl.chart import BarChart, LineChart, PieChart
 
@@ -44,8 +45,9 @@ D = dt.date
 T = dt.datetime
 
 
+@built_once
 def build(path: Path, lang: Lang = "en", settings: dict[str, str] | None = None) -> Path:
-    create_workbook(path, lang)
+    blank_workbook(path, lang)
     with open_book(path) as book:
         book.table("products").insert_all(
             [

@@ -26,6 +26,7 @@ from pathlib import Path
 
 import msoffcrypto
 import pytest
+from books import blank_workbook
 from msoffcrypto.format.ooxml import OOXMLFile
 
 from addin.errors import WorkbookChangedError, WorkbookError, WorkbookLockedError
@@ -64,7 +65,7 @@ def names(path: Path) -> list[str]:
 
 @pytest.fixture
 def book(tmp_path: Path) -> Path:
-    path = create_workbook(tmp_path / "crm.xlsx")
+    path = blank_workbook(tmp_path / "crm.xlsx")
     with open_book(path) as b:
         b.table("customers").insert_all([{"name": "张伟"}, {"name": "Ann Lee"}])
     shutil.rmtree(tmp_path / BACKUP_DIR, ignore_errors=True)
@@ -463,7 +464,7 @@ def _run_child(path: Path, kill_after: float | None) -> tuple[subprocess.Popen[s
 @pytest.fixture(scope="module")
 def big_book(tmp_path_factory: pytest.TempPathFactory) -> BigBook:
     folder = tmp_path_factory.mktemp("big")
-    path = create_workbook(folder / "big.xlsx")
+    path = blank_workbook(folder / "big.xlsx")
     with open_book(path) as b:
         b.table("customers").insert_all(
             {
@@ -493,6 +494,7 @@ KILL_POINTS = {
 }
 
 
+@pytest.mark.slow  # kills a real process saving a big workbook, once per kill point
 @pytest.mark.parametrize("kill_point", list(KILL_POINTS))
 def test_a_save_killed_midway_leaves_the_workbook_intact(
     big_book: BigBook, tmp_path: Path, kill_point: str

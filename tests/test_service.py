@@ -21,10 +21,11 @@ import httpx
 import keyring
 import pytest
 from addin_client import CLIENT_HEADERS, TOKEN, AddinClient, ServiceFailed, running_service
+from books import blank_workbook, built_once
 from keyring.backend import KeyringBackend
 from maildirs import T0, Mail, mail
 from officehost import OfficeHost
-from pipeline_books import make_crm, received, smtp_server, smtp_url
+from pipeline_books import make_crm, received, smtp_url
 
 from addin.init import create_workbook
 from addin.mailsync import sync_mailbox
@@ -35,7 +36,6 @@ from addin.workbook import open_book
 from sync.open import open_mailbox
 
 ROOT = Path(__file__).resolve().parents[1]
-smtp = pytest.fixture(smtp_server)
 # What the add-in sends on every API call besides its body.
 ADDIN = {**CLIENT_HEADERS, "Authorization": f"Bearer {TOKEN}"}
 
@@ -54,8 +54,9 @@ def serve() -> Iterator[Callable[[ServiceConfig], str]]:
         yield lambda config: stack.enter_context(running_service(config))
 
 
+@built_once
 def customers_book(path: Path, lang: str = "en", **settings: str) -> Path:
-    create_workbook(path, lang)  # type: ignore[arg-type]
+    blank_workbook(path, lang)
     with open_book(path) as book:
         book.table("customers").insert_all(
             [
@@ -412,6 +413,7 @@ def test_errors_are_split_into_your_input_and_try_again(
     assert host2.state() == state  # a mailbox that cannot be reached changes nothing
 
 
+@pytest.mark.slow  # a 260 MB body
 def test_gzip_requests_and_the_size_limit(tmp_path: Path, base_url: str) -> None:
     host = OfficeHost.from_xlsx(customers_book(tmp_path / "crm.xlsx"))
     client = AddinClient(base_url, host)

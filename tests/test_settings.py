@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from books import blank_workbook
 
 from addin.errors import ValueProblem
 from addin.init import create_workbook
@@ -28,7 +29,7 @@ def test_a_new_workbook_lists_every_known_setting_with_what_it_is_for(
 
 
 def test_values_are_read_by_label_in_either_language_and_lists_split(tmp_path: Path) -> None:
-    path = create_workbook(tmp_path / "crm.xlsx", "zh")
+    path = blank_workbook(tmp_path / "crm.xlsx", "zh")
     with open_book(path) as book:
         settings = book.table("settings")
         settings.update("内部域名", {"value": "ourco.cn；ourco.com\nhq.ourco.cn"})
@@ -44,7 +45,7 @@ def test_values_are_read_by_label_in_either_language_and_lists_split(tmp_path: P
 
 
 def test_a_bad_number_names_its_cell(tmp_path: Path) -> None:
-    path = create_workbook(tmp_path / "crm.xlsx")
+    path = blank_workbook(tmp_path / "crm.xlsx")
     with open_book(path) as book:
         book.table("settings").update("Follow-up days", {"value": "soon"})
     with open_book(path) as book, pytest.raises(ValueProblem) as caught:
@@ -53,7 +54,7 @@ def test_a_bad_number_names_its_cell(tmp_path: Path) -> None:
 
 
 def test_sync_options_add_to_settings_lists_and_win_over_values(tmp_path: Path) -> None:
-    path = create_workbook(tmp_path / "crm.xlsx")
+    path = blank_workbook(tmp_path / "crm.xlsx")
     with open_book(path) as book:
         book.table("settings").update("Internal domains", {"value": "ourco.cn"})
         book.table("settings").update("Follow-up days", {"value": "7"})

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import CrmBook
 from servers.ews import EwsServer
 from servers.graph import GraphServer
 
@@ -38,16 +39,13 @@ def outgoing(sender: str) -> bytes:
 
 
 @pytest.fixture
-def book(tmp_path: Path) -> Path:
-    path = create_workbook(tmp_path / "crm.xlsx")
-    with open_book(path) as wb:
-        wb.table("customers").insert_all(
-            [
-                {"name": "张喆", "email": "zhang.zhe@example.cn"},
-                {"name": "欧阳晓明", "email": "ouyang@example.cn"},
-            ]
-        )
-    return path
+def book(crm_book: CrmBook) -> Path:
+    return crm_book(
+        customers=[
+            {"name": "张喆", "email": "zhang.zhe@example.cn"},
+            {"name": "欧阳晓明", "email": "ouyang@example.cn"},
+        ]
+    )
 
 
 def sync(book: Path, url: str, *extra: str) -> tuple[int, str]:

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 import pytest
 from click.testing import CliRunner
+from conftest import CrmBook
 from imapclient import IMAPClient
 from servers.dovecot import Dovecot
 from servers.tcp_cut import HOST, Certificate, TcpCut
@@ -71,18 +72,16 @@ def account(dovecot: Dovecot, certificate: Certificate, monkeypatch: pytest.Monk
 
 
 @pytest.fixture
-def book(tmp_path: Path) -> Path:
+def book(crm_book: CrmBook) -> Path:
     """Customers who wrote the committed GBK / GB2312 samples."""
-    path = create_workbook(tmp_path / "crm.xlsx", "zh")
-    with open_book(path) as wb:
-        wb.table("customers").insert_all(
-            [
-                {"name": "张喆", "email": "zhang.zhe@example.cn"},
-                {"name": "欧阳晓明", "email": "ouyang@example.cn"},
-                {"name": "Chen Jing", "email": "chen.jing@example.cn"},
-            ]
-        )
-    return path
+    return crm_book(
+        lang="zh",
+        customers=[
+            {"name": "张喆", "email": "zhang.zhe@example.cn"},
+            {"name": "欧阳晓明", "email": "ouyang@example.cn"},
+            {"name": "Chen Jing", "email": "chen.jing@example.cn"},
+        ],
+    )
 
 
 def sample(name: str) -> bytes:

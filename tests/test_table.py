@@ -14,6 +14,7 @@ from pathlib import Path
 import openpyxl
 import pytest
 from backends import FileBackend, RemoteBackend
+from books import blank_workbook
 from xlwings_standin import LiveBackend
 
 from addin.errors import (
@@ -30,7 +31,7 @@ Backend = FileBackend | RemoteBackend | LiveBackend
 
 @pytest.fixture(params=["en", "zh"])
 def book_path(request: pytest.FixtureRequest, tmp_path: Path) -> Path:
-    return create_workbook(tmp_path / "crm.xlsx", request.param)
+    return blank_workbook(tmp_path / "crm.xlsx", request.param)
 
 
 @pytest.fixture(params=[FileBackend, RemoteBackend, LiveBackend], ids=["file", "remote", "live"])
@@ -92,7 +93,7 @@ def test_insert_generates_ids_and_reads_back_typed_values(
 
 
 def test_choice_is_stored_in_the_workbook_language(tmp_path: Path) -> None:
-    path = create_workbook(tmp_path / "zh.xlsx", "zh")
+    path = blank_workbook(tmp_path / "zh.xlsx", "zh")
     with open_book(path) as book:
         book.table("deals").insert({"title": "ERP 项目", "stage": "Won", "amount": 120000})
     ws = openpyxl.load_workbook(path)["商机"]
@@ -252,7 +253,7 @@ def test_unknown_table_name(book_path: Path, backend: Backend) -> None:
 
 def test_1904_date_system(tmp_path: Path) -> None:
     """Workbooks from old Mac Excel count days from 1904; dates must still be dates."""
-    path = create_workbook(tmp_path / "mac.xlsx")
+    path = blank_workbook(tmp_path / "mac.xlsx")
     wb = openpyxl.load_workbook(path)
     wb.epoch = openpyxl.utils.datetime.CALENDAR_MAC_1904
     wb.save(path)
@@ -300,7 +301,7 @@ def test_upserting_a_datetime_again_is_a_no_op(book_path: Path, backend: Backend
 )
 def test_dates_around_excels_1900_leap_day(tmp_path: Path, day: dt.date) -> None:
     """Excel counts a 29 Feb 1900 that never was; days before March 1900 shift by one."""
-    path = create_workbook(tmp_path / "crm.xlsx")
+    path = blank_workbook(tmp_path / "crm.xlsx")
     with open_book(path) as book:
         book.table("customers").insert({"name": "old", "created": day})
     assert reopen(path)[0]["created"] == day

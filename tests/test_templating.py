@@ -8,6 +8,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
+from books import blank_workbook, built_once
 from jinja2 import UndefinedError
 from jinja2.exceptions import SecurityError
 
@@ -128,7 +129,12 @@ def test_collecting_reports_every_problem_of_a_row_at_once() -> None:
 
 @pytest.fixture
 def book_path(tmp_path: Path) -> Path:
-    path = create_workbook(tmp_path / "crm.xlsx", "zh")
+    return _book_path(tmp_path / "crm.xlsx")
+
+
+@built_once
+def _book_path(path: Path) -> Path:
+    blank_workbook(path, "zh")
     with open_book(path) as book:
         write_settings(book, {"company_name": "上海星河软件有限公司"})
         book.table("products").insert_all(

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from books import blank_workbook
 
 from addin.errors import XlcrmError
 from addin.init import create_workbook
@@ -136,7 +137,7 @@ def test_libreoffice_shows_the_new_table(lo_book: Path, libreoffice_csv: Csv) ->
 def test_an_empty_new_table_keeps_one_blank_row_that_the_first_insert_uses(
     tmp_path: Path,
 ) -> None:
-    path = create_workbook(tmp_path / "crm.xlsx", "zh")
+    path = blank_workbook(tmp_path / "crm.xlsx", "zh")
     with open_book(path) as book:
         table = book.ensure_table("duplicates")
         assert len(table) == 0

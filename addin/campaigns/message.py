@@ -54,12 +54,20 @@ from urllib.parse import unquote
 
 import css_inline
 import yaml
-from jinja2 import Environment, Template, TemplateSyntaxError
+from jinja2 import (
+    Environment,
+    FileSystemLoader,
+    Template,
+    TemplateNotFound,
+    TemplateSyntaxError,
+)
+from jinja2 import meta as jinja_meta
 from markupsafe import escape
 
 from ..errors import XlcrmError
 from ..schema import Lang
 from ..templating import TemplateEnvironment, TemplateValueError
+from ..templating.locate import builtin_root
 from ..unsubscribe import Unsubscribe
 from .htmltext import html_to_text
 
@@ -153,7 +161,7 @@ class EmailTemplate:
         """Read and compile ``folder``'s template in ``lang`` (or its other language)."""
         folder = Path(folder)
         path, lang = _find_html(folder, lang)
-        html_env = _environment_for(env, lang)
+        html_env = _with_layouts(_environment_for(env, lang), folder)
         text_env = html_env.overlay(autoescape=False)
         source = _read(path)
         meta, lines, body, body_line = _front_matter(source, path)
@@ -172,8 +180,8 @@ class EmailTemplate:
         reply_to = _text_value(meta, "reply_to", path, lines)
         preheader = _text_value(meta, "preheader", path, lines)
         attachments = _attachment_values(meta, path, lines)
-        text_path = folder / f"{lang}.txt"
-        text_path = text_path if text_path.is_file() else None
+        text_file = folder / f"{lang}.txt"
+        text_path = text_file if text_file.is_file() else None
 
         def front(env: Environment, key: str, value: str | None) -> Template | None:
             return None if value is None else _compile(env, value, path, lines[key], key)
@@ -190,6 +198,7 @@ class EmailTemplate:
                 for value in attachments
             ),
         )
+        _check_layouts(html_env, body, path, body_line)
         return cls(folder, lang, path, text_path, sender, reply_to, compiled)
 
     def render(self, context: Mapping[str, Any], *, base_dir: Path | None = None) -> Rendered:
@@ -290,6 +299,29 @@ def _find_html(folder: Path, lang: Lang) -> tuple[Path, Lang]:
         f"no {lang}.html (nor {other}.html) in the template folder (it holds: {present})",
         "an e-mail template folder needs en.html or zh.html; see templates/emails/README.md",
     )
+
+
+def _with_layouts(env: TemplateEnvironment, folder: Path) -> Environment:
+    """``env`` able to ``{% extends "layout-en.html" %}``: a layout is found in the template's
+    own folder, else beside the shipped templates (their shared HTML shell, so a copied shipped
+    template keeps working). Jinja's loader refuses names with ``..`` or absolute paths."""
+    return env.overlay(loader=FileSystemLoader([str(folder), str(builtin_root() / "emails")]))
+
+
+def _check_layouts(env: Environment, body: str, path: Path, line: int) -> None:
+    """A layout the body extends or includes exists (else a render would fail on each row)."""
+    for name in jinja_meta.find_referenced_templates(env.parse(body)):
+        if name is None:  # a name computed while rendering: Jinja checks it then
+            continue
+        try:
+            env.get_template(name)
+        except TemplateNotFound:
+            raise EmailTemplateError(
+                f"{path}:{line}",
+                f"the layout {name!r} was not found",
+                "put it in the template folder, or extend a shipped one: "
+                "layout-en.html or layout-zh.html",
+            ) from None
 
 
 def _environment_for(env: TemplateEnvironment, lang: Lang) -> TemplateEnvironment:
@@ -643,7 +675,7 @@ def _file_part(path: Path, data: bytes, disposition: str, *, cid: str | None = N
         part.set_param("name", name)
         part.add_header("Content-Disposition", disposition, filename=name)
     else:  # RFC 2231 (filename*=utf-8''…), which Outlook, Foxmail and webmail decode
-        part.set_param("name", ("utf-8", "", name))
+        part.set_param("name", ("utf-8", "", name))  # type: ignore[arg-type]  # RFC 2231 triple
         part.add_header("Content-Disposition", disposition, filename=("utf-8", "", name))
     if cid is not None:
         part.add_header("Content-ID", f"<{cid}>")

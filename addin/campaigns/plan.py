@@ -9,7 +9,7 @@ Unsubscribed and bounced customers are never mailed by any campaign, whatever ``
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,7 +47,7 @@ class Plan:
 
 
 def make_plan(
-    customers: list[Mapping[str, Any]],
+    customers: Sequence[Mapping[str, Any]],
     existing: Mapping[str, Mapping[str, Any]],
     *,
     retry_failed: bool,

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import click
 
@@ -221,7 +221,7 @@ def import_(
 def export(
     book: Path,
     table: str,
-    fmt: str,
+    fmt: Literal["csv", "json"],  # click.Choice allows only these
     output: Path | None,
     no_escape_formulas: bool,
     where: str | None,
@@ -236,7 +236,9 @@ def export(
     from ..workbook import open_book
 
     with open_book(book) as wb:
-        target: Any = output if output is not None else click.get_text_stream("stdout")
+        # click 8.5 deprecates get_text_stream (mypy sees it as object); still the stream
+        # that writes a console's text correctly, until click 9 says what replaces it.
+        target: Any = output if output is not None else click.get_text_stream("stdout")  # type: ignore[operator]
         count = export_table(
             wb, table, target, format=fmt, where=where, escape_formulas=not no_escape_formulas
         )

@@ -197,7 +197,7 @@ def candidates(records: list[Record], found: Found | None = None) -> set[tuple[i
             _all_pairs(members, pairs)
     for members in by_person.values():
         if len(members) > 1:
-            keys = [records[i].firm.core if records[i].firm else "" for i in members]
+            keys = [firm.core if (firm := records[i].firm) else "" for i in members]
             _alike(members, keys, COMPANY_CUTOFF, pairs)
     for members in by_company.values():
         if len(members) > 1:

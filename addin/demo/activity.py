@@ -227,9 +227,10 @@ def make_tickets(g: Generator, total: int = 40) -> None:
             priority = "normal"
         due = opened + dt.timedelta(hours=SLA_HOURS[priority])
         took = dt.timedelta(minutes=round(SLA_HOURS[priority] * 60 * rng.uniform(0.1, 1.6)))
-        resolved: dt.datetime | None = opened + took
+        finished = opened + took
+        resolved: dt.datetime | None = finished
         age = (g.today - day).days
-        if age <= 3 or resolved >= now:
+        if age <= 3 or finished >= now:
             status, resolved = rng.choice(("open", "pending")), None
         elif rng.random() < 0.08:  # stuck, waiting on the customer
             status, resolved = "pending", None

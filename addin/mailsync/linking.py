@@ -32,7 +32,8 @@ from ..domains import PUBLIC_DOMAINS, domain_of, is_public
 # Anything split_emails treats as a separator or a "Name <address>" form.
 _SEVERAL = re.compile(r"[;,；，、\s<]")
 
-How = Literal["address", "thread", "domain"]
+# How a message was linked to its customer (Interactions' "matched by" column shows it).
+How = Literal["address", "thread", "domain", "ticket", "lead", "unsubscribe token"]
 CLOSED_STAGES = frozenset({"Won", "Lost"})
 
 

@@ -335,7 +335,7 @@ class _Run:
         sender = message.sender.addr if message.sender else ""
         if sender and not storable_address(sender):
             sender = ""
-        outgoing = item.role == "sent" or (sender and sender in self.ours)
+        outgoing = item.role == "sent" or bool(sender and sender in self.ours)
         recipients = [
             a.addr for a in (*message.to, *message.cc, *message.bcc) if storable_address(a.addr)
         ]
@@ -385,7 +385,7 @@ class _Run:
         if self.tickets is not None:
             found = self.tickets.customer_by_tag(subject)
             if found:
-                return Match(found, "ticket")  # type: ignore[arg-type]
+                return Match(found, "ticket")
         for address in theirs:
             found = self.customers.by_company_domain(address)
             if found:
@@ -455,8 +455,8 @@ class _Run:
         if outgoing:
             # One row per message, on the first customer; the other customers it went to
             # were contacted too.
-            others = {self.customers.by_exact_address(a) for a in self._theirs_of(message)}
-            for other in others - {customer, None}:
+            found = (self.customers.by_exact_address(a) for a in self._theirs_of(message))
+            for other in {o for o in found if o is not None} - {customer}:
                 self.effects.contacted(other, None, message.date, outgoing=True)
         else:
             self.effects.replied(thread_ids)

@@ -91,12 +91,12 @@ class TicketMail:
             self.by_id[ticket.upper()] = ticket
             self._remember(ticket, row.get("message_id"), row.get("thread_id"))
         self.surveys: set[str] = set()  # Message-IDs of the surveys we sent
-        for row in interaction_rows:
-            ticket = row.get("ticket_id")
+        for seen in interaction_rows:
+            ticket = seen.get("ticket_id")
             if ticket and ticket in self.tickets:
-                self._remember(ticket, row.get("message_id"), row.get("thread_id"))
-                ident = stored_message_id(row.get("message_id"))
-                if ident and row.get("direction") == "out" and ticket_tag(row.get("subject")):
+                self._remember(ticket, seen.get("message_id"), seen.get("thread_id"))
+                ident = stored_message_id(seen.get("message_id"))
+                if ident and seen.get("direction") == "out" and ticket_tag(seen.get("subject")):
                     self.surveys.add(ident)
         self.notes: list[dict[str, Any]] = []  # "ticket" interactions (reopened…)
 

@@ -63,7 +63,8 @@ def _matrix(rows: list[list[Any]]) -> tuple[list[list[Any]], list[list[str | Non
     formats: list[list[str | None]] = []
     any_format = False
     for row in rows:
-        out_row, fmt_row = [], []
+        out_row: list[Any] = []
+        fmt_row: list[str | None] = []
         for v in row:
             if v is _LEAVE:
                 out_row.append(None)

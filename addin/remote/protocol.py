@@ -262,7 +262,7 @@ class ErrorResponse(_Model):
 
 def json_schema() -> dict[str, Any]:
     """One JSON Schema document with every request and response model under ``$defs``."""
-    models = {
+    models: dict[str, type[BaseModel]] = {
         "PlanRequest": PlanRequest,
         "RunRequest": RunRequest,
         "PlanResponse": PlanResponse,

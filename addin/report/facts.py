@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,7 +92,7 @@ class Report:
 class Inputs:
     """The rows a report is made of (tables the workbook lacks are empty)."""
 
-    customers: list[Mapping[str, Any]]
+    customers: Sequence[Mapping[str, Any]]
     deals: Rows
     interactions: Rows = ()
     tickets: Rows | None = None

@@ -226,7 +226,7 @@ def prepare_deals(
         customer = row.get("customer_id")
         if isinstance(customer, str):
             customer = customer.strip() or None
-            customer = merged.get(customer, customer)
+            customer = merged.get(customer, customer) if customer else None
         else:
             customer = None
         probability = row.get("probability")
@@ -446,7 +446,11 @@ def ticket_stats(
         if k is not None:
             kind = row.get("type")
             stats.by_month[k][kind if kind in TICKET_TYPE_KEYS else "other"] += 1
-            if isinstance(resolved, dt.datetime) and resolved >= opened:
+            if (
+                isinstance(resolved, dt.datetime)
+                and isinstance(opened, dt.datetime)
+                and resolved >= opened
+            ):
                 hours += (resolved - opened).total_seconds() / 3600
                 stats.resolved += 1
             score = row.get("satisfaction")
@@ -554,7 +558,7 @@ def campaign_results(
         customer = row.get("customer_id")
         customer = merged.get(customer, customer) if isinstance(customer, str) else None
         replied = status == "replied"
-        if not replied and at is not None and status == "sent" and customer in inbound:
+        if not replied and at is not None and status == "sent" and customer and customer in inbound:
             times = inbound[customer]
             k = bisect.bisect_right(times, at)
             replied = k < len(times) and times[k] <= at + reply_window

@@ -43,7 +43,10 @@ def collecting() -> Iterator[list[str]]:
 
 
 class MissingField(StrictUndefined):
-    """An empty or unknown field. Strict (any use raises), with a message a user understands."""
+    """An empty or unknown field. Strict (any use raises), with a message a user understands.
+
+    StrictUndefined binds its dunders to ``_fail_with_undefined_error``; ours keep the real
+    signatures (hence the ``override`` ignores) so a preflight can collect the problem."""
 
     __slots__ = ()
 
@@ -70,16 +73,16 @@ class MissingField(StrictUndefined):
         problems.append(message)
         return fallback
 
-    def __str__(self) -> str:
+    def __str__(self) -> str:  # type: ignore[override]
         return self._fail_or("")
 
-    def __iter__(self) -> Iterator[Any]:
+    def __iter__(self) -> Iterator[Any]:  # type: ignore[override]
         return iter(self._fail_or(()))
 
-    def __bool__(self) -> bool:
+    def __bool__(self) -> bool:  # type: ignore[override]
         return self._fail_or(False)
 
-    def __len__(self) -> int:
+    def __len__(self) -> int:  # type: ignore[override]
         return self._fail_or(0)
 
     def __getattr__(self, name: str) -> Any:
@@ -90,13 +93,13 @@ class MissingField(StrictUndefined):
     def __getitem__(self, name: Any) -> Any:
         return self._fail_or(self)
 
-    def __eq__(self, other: object) -> bool:
+    def __eq__(self, other: object) -> bool:  # type: ignore[override]
         return self._fail_or(False)
 
-    def __ne__(self, other: object) -> bool:
+    def __ne__(self, other: object) -> bool:  # type: ignore[override]
         return self._fail_or(True)
 
-    def __hash__(self) -> int:
+    def __hash__(self) -> int:  # type: ignore[override]
         return id(type(self))
 
     def _arith(self, *_: Any) -> Any:

@@ -74,7 +74,7 @@ def render_problems(render: Callable[[C], Any], where: str, context: C) -> list[
 
 def preflight(render: Callable[[C], Any], rows: Iterable[tuple[str, C]]) -> list[Problem]:
     """Every problem of every row; ``render`` fills all the templates a row needs."""
-    problems = []
+    problems: list[Problem] = []
     for where, context in rows:
         problems.extend(Problem(where, text) for text in render_problems(render, where, context))
     return problems

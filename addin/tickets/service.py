@@ -346,12 +346,12 @@ def deliver(
         notices = [
             Notice(
                 ESCALATE_KEY.format(e.ticket_id),
-                e.to,
+                e.to or "",  # never empty: only escalations with an address are here
                 e.subject,
                 e.text,
                 customer_id=e.customer_id,
                 ticket_id=e.ticket_id,
-            )  # type: ignore[arg-type]
+            )
             for e in escalations
         ]
         groups.append((notices, sender))

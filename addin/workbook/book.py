@@ -85,6 +85,14 @@ class Book:
         self._lang: Lang | None = None
         self._sheets: dict[str, ReportSheet] = {}
         self._saves = 0  # how many times this book was saved: a savepoint spans none
+        # What a person should know about this workbook that is no error (a backend adds
+        # them as it reads; the CLI prints them after the command's own output).
+        self.warnings: list[str] = []
+
+    @property
+    def encrypted(self) -> bool:
+        """Whether the file is password-protected (only a file on disk can be)."""
+        return False
 
     # -- backend hooks -------------------------------------------------------------------------
 

@@ -142,7 +142,10 @@ class FileBook(Book):
                 ) from None
         with paused_gc():
             try:
-                return self._calamine.get_sheet_by_name(sheet).to_python(skip_empty_area=False)
+                values: list[list[Any]] = self._calamine.get_sheet_by_name(sheet).to_python(
+                    skip_empty_area=False
+                )
+                return values
             except Exception as exc:  # calamine's own error types again
                 raise WorkbookError(
                     self.where,
@@ -201,7 +204,7 @@ class FileBook(Book):
         run = header_run(row)
         return run[1] if run else []
 
-    def _from_table(self, spec: TableSpec, table: TableInfo) -> tuple[TableLayout, list[list]]:
+    def _from_table(self, spec: TableSpec, table: TableInfo) -> tuple[TableLayout, list[list[Any]]]:
         r1, c1, r2, c2 = parse_range(table.ref)
         if table.header_rows != 1:
             raise WorkbookError(
@@ -217,7 +220,7 @@ class FileBook(Book):
         )
         return layout, values[r1:last]
 
-    def _from_range(self, spec: TableSpec, sheet: SheetInfo) -> tuple[TableLayout, list[list]]:
+    def _from_range(self, spec: TableSpec, sheet: SheetInfo) -> tuple[TableLayout, list[list[Any]]]:
         return plain_range(spec, sheet.name, self._values(sheet.name))
 
     # -- state ---------------------------------------------------------------------------------

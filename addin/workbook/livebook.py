@@ -218,7 +218,8 @@ class LiveBook(Book):
         if r2 < r1 or c2 < c1:
             return []
         rng = self._sheet(sheet).range((r1, c1 + 1), (r2, c2 + 1))
-        return rng.options(ndim=2).value
+        values: list[list[Any]] = rng.options(ndim=2).value
+        return values
 
     def _sheet_grid(self, sheet: str) -> list[list[Any]]:
         """A plain sheet's cells from A1 to the end of its used range, in one read."""
@@ -241,7 +242,7 @@ class LiveBook(Book):
             return self._from_sheet(spec, found)
         return self._from_table(spec, found)
 
-    def _from_table(self, spec: TableSpec, table: _TableRef) -> tuple[TableLayout, list[list]]:
+    def _from_table(self, spec: TableSpec, table: _TableRef) -> tuple[TableLayout, list[list[Any]]]:
         r1, c1, _, c2 = table.ref
         if not table.has_header:
             raise WorkbookError(
@@ -262,7 +263,7 @@ class LiveBook(Book):
         self._raw[spec.key] = data
         return layout, data
 
-    def _from_sheet(self, spec: TableSpec, sheet: str) -> tuple[TableLayout, list[list]]:
+    def _from_sheet(self, spec: TableSpec, sheet: str) -> tuple[TableLayout, list[list[Any]]]:
         layout, data = plain_range(spec, sheet, self._sheet_grid(sheet))
         self._raw[spec.key] = data
         return layout, data

@@ -14,6 +14,7 @@ import contextlib
 import datetime as dt
 import os
 import shutil
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -170,7 +171,7 @@ def _save_lock(path: Path) -> Iterator[None]:
     handle = (folder / f".lock-{path.name}").open("a+b")
     try:
         try:
-            if os.name == "nt":
+            if sys.platform == "win32":  # os.name == "nt", in the form mypy understands
                 import msvcrt
 
                 handle.seek(0)

@@ -113,7 +113,7 @@ def list_new(url: str, account: Account, folder: RemoteFolder, sync_state: str |
     return Listing(ids, encode_state(folder.id, state), reset=True)
 
 
-def _sync(account: Account, folder: RemoteFolder, sync_state: str | None) -> tuple[list, str]:
+def _sync(account: Account, folder: RemoteFolder, sync_state: str | None) -> tuple[list[str], str]:
     service = _SyncFolderItems(account=account)
     ids: list[str] = []
     seen: set[str] = set()

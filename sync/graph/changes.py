@@ -259,7 +259,8 @@ def by_received_time(
     ids: list[str] = []
     seen: set[str] = set()
     page_from = since
-    target, params = client.url(path), query(since)
+    target: str = client.url(path)
+    params: dict[str, str] | None = query(since)
     while True:
         _, body = client.get_json(target, params)
         items = [i for i in body.get("value", []) if isinstance(i, dict) and i.get("id")]

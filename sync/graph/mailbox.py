@@ -65,7 +65,7 @@ class GraphMailbox:
             raise ValueError(f"GraphMailbox reads graph: URLs, not {url!r}")
         self.url = parsed.text
         self._settings = settings_from(parsed)
-        self.address = address or self._settings.user
+        self.address: str | None = address or self._settings.user
         self._page_size = page_size
         if insecure:
             log.warning(

@@ -157,7 +157,8 @@ def _address_field(name: str, people: list[tuple[str, str]]) -> str | None:
 
 def _fold(name: str, value: str) -> str:
     """The field folded, with RFC 2047 encoded words for non-ASCII text."""
-    return _POLICY.header_factory(name, value).fold(policy=_POLICY)
+    folded: str = _POLICY.header_factory(name, value).fold(policy=_POLICY)
+    return folded
 
 
 def _raw_field(name: str, value: str | None) -> str | None:

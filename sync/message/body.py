@@ -81,7 +81,7 @@ def _part_bytes(part: Part, st: State) -> bytes:
     ``get_payload(decode=True)`` scans the headers again for every part.
     """
     message = part.message
-    payload = message._payload  # see above
+    payload = message._payload  # type: ignore[attr-defined]  # see above
     if not isinstance(payload, str):
         return b""
     try:

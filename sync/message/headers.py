@@ -286,7 +286,7 @@ def parse_date(value: str) -> datetime | None:
         parts = parsedate_tz(value)
         if parts is None or parts[0] not in _EPOCH_YEARS:
             return None
-        offset = _zone((parts[9] or 0) // 60)
-        return datetime(*parts[:6], tzinfo=offset)  # type: ignore[misc]
+        zone = _zone((parts[9] or 0) // 60)
+        return datetime(*parts[:6], tzinfo=zone)  # type: ignore[misc]
     except (ValueError, TypeError, IndexError, OverflowError):
         return None

@@ -1,3 +1,4 @@
+// @ts-check
 // A1 addresses as the protocol uses them: "A1:P1001" without a sheet prefix, the same form
 // the Python side parses with its own A1 parser. Excel's own answers carry the sheet
 // ("'客户 2024'!A1:P9"), so they go through `stripSheet` before they leave the client.

@@ -1,6 +1,9 @@
+// @ts-check
 // HTTP to the xlcrm service (docs/protocol.md): JSON bodies, gzip for big ones, the access
 // token, and the service's error bodies turned into ServiceError so the task pane can show
 // where, what and how to fix it.
+
+import { translator } from "./i18n.js";
 
 export const PROTOCOL = 1;
 
@@ -14,37 +17,26 @@ export const CLIENT_NAME = "taskpane";
  * carrying a few thousand customers shrinks about tenfold, small ones are not worth it. */
 export const GZIP_THRESHOLD = 64 * 1024;
 
-const TEXTS = {
-  en: {
-    unreachable: "The xlcrm service could not be reached",
-    unreachableFix: "Check that the service is running and its address in Settings, then try again.",
-    trouble: "The xlcrm service had a problem",
-    tryAgain: "Try again in a moment.",
-    notJson: "The xlcrm service answered something that is not JSON",
-    version: (got) => `The service speaks protocol ${got}, this add-in speaks ${PROTOCOL}`,
-    versionFix: "Update the add-in or the service so both speak the same protocol version.",
-    status: (status) => `The service answered HTTP ${status}`,
-  },
-  zh: {
-    unreachable: "无法连接 xlcrm 服务",
-    unreachableFix: "请确认服务正在运行，并检查设置中的服务地址，然后重试。",
-    trouble: "xlcrm 服务出现问题",
-    tryAgain: "请稍后重试。",
-    notJson: "xlcrm 服务返回的内容不是 JSON",
-    version: (got) => `服务使用协议版本 ${got}，本加载项使用版本 ${PROTOCOL}`,
-    versionFix: "请更新加载项或服务，使两者的协议版本一致。",
-    status: (status) => `服务返回 HTTP ${status}`,
-  },
-};
-
 /** "zh", "zh-CN", "zh-Hans-CN" … : the task pane speaks Chinese; anything else English. */
 export function isChinese(lang) {
   return String(lang || "").toLowerCase().startsWith("zh");
 }
 
-/** Client-side texts in the task pane's language. */
+/** Client-side texts in the task pane's language (from the one table in i18n.js). */
 export function texts(lang) {
-  return isChinese(lang) ? TEXTS.zh : TEXTS.en;
+  const t = translator(isChinese(lang) ? "zh" : "en");
+  return {
+    unreachable: t("api.unreachable"),
+    unreachableFix: t("api.unreachableFix"),
+    trouble: t("api.trouble"),
+    tryAgain: t("api.tryAgain"),
+    notJson: t("api.notJson"),
+    /** @param {unknown} got */
+    version: (got) => t("api.version", { got, protocol: PROTOCOL }),
+    versionFix: t("api.versionFix"),
+    /** @param {number} status */
+    status: (status) => t("api.status", { status }),
+  };
 }
 
 /**

@@ -1,3 +1,4 @@
+// @ts-check
 // Applying a service answer's actions to the open workbook, all or nothing
 // (docs/protocol.md, "Actions").
 //
@@ -16,57 +17,45 @@
 import { MAX_ROWS, boxSize, formatAddress, parseAddress, stripSheet } from "./a1.js";
 import { CELLS_PER_SYNC, STATE_SHEET, loadBoxes } from "./excel-read.js";
 import { ServiceError, isChinese } from "./api.js";
+import { translator } from "./i18n.js";
 
 /** The file backend splits long state values into cells of this many characters
  * (`state_sheet_xml` in addin/workbook/xlsx/patch.py); an Excel cell holds 32,767. */
 export const STATE_CHUNK = 32_000;
 
-const TEXTS = {
-  en: {
-    unchanged: "The workbook was left unchanged.",
-    notChanged: "Nothing was written to the workbook.",
-    failed: "Excel refused a change",
-    undoFailed: "Excel refused a change and xlcrm could not undo all of it",
-    undoFix: "Check the sheets named here, or close the workbook without saving.",
-    retryFix: "Try again; if it fails again, send the text of this message to your administrator.",
-    noSheet: (s) => `there is no sheet "${s}"`,
-    noTable: (t) => `there is no Excel Table "${t}"`,
-    tableElsewhere: (t, s) => `the Excel Table "${t}" is not on sheet "${s}"`,
-    sheetExists: (s) => `a sheet "${s}" already exists`,
-    tableExists: (t) => `an Excel Table "${t}" already exists`,
-    badSheetName: (s) => `"${s}" cannot be a sheet name`,
-    badAction: (what) => `the service sent an action this add-in cannot apply (${what})`,
-    shape: (r, c, box) => `the values are ${r}×${c} but the range ${box} is not`,
-    moved: (t, a) =>
-      `the Excel Table "${t}" changed since the command read it (it is now ${a})`,
-    refreshFix: "Run the command again.",
-    updateFix: "Update the add-in or the service so both speak the same protocol version.",
-    choiceError: "Pick a value from the list",
-  },
-  zh: {
-    unchanged: "工作簿未作任何更改。",
-    notChanged: "未向工作簿写入任何内容。",
-    failed: "Excel 拒绝了一项更改",
-    undoFailed: "Excel 拒绝了一项更改，且 xlcrm 未能完全撤销",
-    undoFix: "请检查此处列出的工作表，或关闭工作簿而不保存。",
-    retryFix: "请重试；如果仍然失败，请把此消息的文字发给管理员。",
-    noSheet: (s) => `没有名为“${s}”的工作表`,
-    noTable: (t) => `没有名为“${t}”的 Excel 表格`,
-    tableElsewhere: (t, s) => `Excel 表格“${t}”不在工作表“${s}”上`,
-    sheetExists: (s) => `已存在名为“${s}”的工作表`,
-    tableExists: (t) => `已存在名为“${t}”的 Excel 表格`,
-    badSheetName: (s) => `“${s}”不能用作工作表名称`,
-    badAction: (what) => `服务发送了本加载项无法执行的操作（${what}）`,
-    shape: (r, c, box) => `数值为 ${r}×${c}，与区域 ${box} 的大小不符`,
-    moved: (t, a) => `Excel 表格“${t}”在命令读取之后已被改动（现在是 ${a}）`,
-    refreshFix: "请重新运行该命令。",
-    updateFix: "请更新加载项或服务，使两者的协议版本一致。",
-    choiceError: "请从列表中选择",
-  },
-};
-
+/** The writer's texts in the pane's language (from the one table in i18n.js).
+ * @param {string} lang */
 function texts(lang) {
-  return isChinese(lang) ? TEXTS.zh : TEXTS.en;
+  const t = translator(isChinese(lang) ? "zh" : "en");
+  return {
+    unchanged: t("apply.unchanged"),
+    notChanged: t("apply.notChanged"),
+    failed: t("apply.failed"),
+    undoFailed: t("apply.undoFailed"),
+    undoFix: t("apply.undoFix"),
+    retryFix: t("apply.retryFix"),
+    /** @param {string} sheet */
+    noSheet: (sheet) => t("apply.noSheet", { sheet }),
+    /** @param {string} table */
+    noTable: (table) => t("apply.noTable", { table }),
+    /** @param {string} table @param {string} sheet */
+    tableElsewhere: (table, sheet) => t("apply.tableElsewhere", { table, sheet }),
+    /** @param {string} sheet */
+    sheetExists: (sheet) => t("apply.sheetExists", { sheet }),
+    /** @param {string} table */
+    tableExists: (table) => t("apply.tableExists", { table }),
+    /** @param {string} sheet */
+    badSheetName: (sheet) => t("apply.badSheetName", { sheet }),
+    /** @param {string} what */
+    badAction: (what) => t("apply.badAction", { what }),
+    /** @param {number} rows @param {number} cols @param {string} box */
+    shape: (rows, cols, box) => t("apply.shape", { rows, cols, box }),
+    /** @param {string} table @param {string} address */
+    moved: (table, address) => t("apply.moved", { table, address }),
+    refreshFix: t("apply.refreshFix"),
+    updateFix: t("apply.updateFix"),
+    choiceError: t("apply.choiceError"),
+  };
 }
 
 /**
@@ -297,6 +286,7 @@ async function inspect(context, ops, t, budget) {
   const tableRanges = new Map();
   const formatSnaps = new Map();
   const chartCounts = new Map();
+  /** @type {any} the state sheet's used range, loaded when the sheet existed */
   let stateRange = null;
   const loaded = await loadBoxes(
     context,

@@ -1,3 +1,4 @@
+// @ts-check
 // Reading the workbook for the service: the inventory that a plan is made from, then only the
 // ranges and columns that plan asks for (docs/protocol.md, "One command, two calls").
 
@@ -74,6 +75,7 @@ export async function loadBoxes(context, requests, { budget = CELLS_PER_SYNC, fi
  * @returns {Record<string, string>}
  */
 export function parseState(values) {
+  /** @type {Record<string, string>} */
   const state = {};
   for (const row of values.slice(1)) {
     const key = row[0];
@@ -144,6 +146,7 @@ export async function readInventory(context) {
   });
   await context.sync();
 
+  /** @type {Record<string, string>} */
   let state = {};
   const sheets = per.map(({ ws, used, firstRow, stateRange }) => {
     if (stateRange && !stateRange.isNullObject) state = parseState(stateRange.values);

@@ -1,5 +1,7 @@
+// @ts-check
 // Every text the task pane shows, in English and Chinese, in one place so that a label is never
-// translated in one view and forgotten in another. Text that comes from the service (summaries,
+// translated in one view and forgotten in another (the views', the HTTP client's "api.*" and
+// the workbook writer's "apply.*"; tests/js/i18n.test.js keeps both languages complete). Text that comes from the service (summaries,
 // errors, setting labels) is already in the workbook's language and is shown as it arrives.
 
 const STRINGS = {
@@ -147,6 +149,36 @@ const STRINGS = {
       "Rebuilds the Dashboard sheet: pipeline by stage, revenue by owner, region and product, conversion.",
     "reminders.intro":
       "Lists what needs attention today in the Reminders sheet: follow-ups due, idle deals, customers not contacted.",
+
+    // api.js: the service cannot be reached or answers something unusable.
+    "api.unreachable": "The xlcrm service could not be reached",
+    "api.unreachableFix": "Check that the service is running and its address in Settings, then try again.",
+    "api.trouble": "The xlcrm service had a problem",
+    "api.tryAgain": "Try again in a moment.",
+    "api.notJson": "The xlcrm service answered something that is not JSON",
+    "api.version": "The service speaks protocol {got}, this add-in speaks {protocol}",
+    "api.versionFix": "Update the add-in or the service so both speak the same protocol version.",
+    "api.status": "The service answered HTTP {status}",
+
+    // excel-apply.js: applying a service answer to the workbook, all or nothing.
+    "apply.unchanged": "The workbook was left unchanged.",
+    "apply.notChanged": "Nothing was written to the workbook.",
+    "apply.failed": "Excel refused a change",
+    "apply.undoFailed": "Excel refused a change and xlcrm could not undo all of it",
+    "apply.undoFix": "Check the sheets named here, or close the workbook without saving.",
+    "apply.retryFix": "Try again; if it fails again, send the text of this message to your administrator.",
+    "apply.noSheet": "there is no sheet \"{sheet}\"",
+    "apply.noTable": "there is no Excel Table \"{table}\"",
+    "apply.tableElsewhere": "the Excel Table \"{table}\" is not on sheet \"{sheet}\"",
+    "apply.sheetExists": "a sheet \"{sheet}\" already exists",
+    "apply.tableExists": "an Excel Table \"{table}\" already exists",
+    "apply.badSheetName": "\"{sheet}\" cannot be a sheet name",
+    "apply.badAction": "the service sent an action this add-in cannot apply ({what})",
+    "apply.shape": "the values are {rows}×{cols} but the range {box} is not",
+    "apply.moved": "the Excel Table \"{table}\" changed since the command read it (it is now {address})",
+    "apply.refreshFix": "Run the command again.",
+    "apply.updateFix": "Update the add-in or the service so both speak the same protocol version.",
+    "apply.choiceError": "Pick a value from the list",
   },
   zh: {
     "app.title": "xlcrm",
@@ -283,6 +315,34 @@ const STRINGS = {
     "dedupe.apply": "合并“重复客户”表中标为“合并”的记录",
     "report.intro": "重新生成“仪表板”表：各阶段商机、按负责人、地区和产品的收入、转化率。",
     "reminders.intro": "在“提醒”表中列出今天需要处理的事项：到期跟进、停滞商机、久未联系的客户。",
+
+    "api.unreachable": "无法连接 xlcrm 服务",
+    "api.unreachableFix": "请确认服务正在运行，并检查设置中的服务地址，然后重试。",
+    "api.trouble": "xlcrm 服务出现问题",
+    "api.tryAgain": "请稍后重试。",
+    "api.notJson": "xlcrm 服务返回的内容不是 JSON",
+    "api.version": "服务使用协议版本 {got}，本加载项使用版本 {protocol}",
+    "api.versionFix": "请更新加载项或服务，使两者的协议版本一致。",
+    "api.status": "服务返回 HTTP {status}",
+
+    "apply.unchanged": "工作簿未作任何更改。",
+    "apply.notChanged": "未向工作簿写入任何内容。",
+    "apply.failed": "Excel 拒绝了一项更改",
+    "apply.undoFailed": "Excel 拒绝了一项更改，且 xlcrm 未能完全撤销",
+    "apply.undoFix": "请检查此处列出的工作表，或关闭工作簿而不保存。",
+    "apply.retryFix": "请重试；如果仍然失败，请把此消息的文字发给管理员。",
+    "apply.noSheet": "没有名为“{sheet}”的工作表",
+    "apply.noTable": "没有名为“{table}”的 Excel 表格",
+    "apply.tableElsewhere": "Excel 表格“{table}”不在工作表“{sheet}”上",
+    "apply.sheetExists": "已存在名为“{sheet}”的工作表",
+    "apply.tableExists": "已存在名为“{table}”的 Excel 表格",
+    "apply.badSheetName": "“{sheet}”不能用作工作表名称",
+    "apply.badAction": "服务发送了本加载项无法执行的操作（{what}）",
+    "apply.shape": "数值为 {rows}×{cols}，与区域 {box} 的大小不符",
+    "apply.moved": "Excel 表格“{table}”在命令读取之后已被改动（现在是 {address}）",
+    "apply.refreshFix": "请重新运行该命令。",
+    "apply.updateFix": "请更新加载项或服务，使两者的协议版本一致。",
+    "apply.choiceError": "请从列表中选择",
   },
 };
 

@@ -1,3 +1,4 @@
+// @ts-check
 // What the pane remembers between openings, in the browser storage of the add-in — never in the
 // workbook, which is shared with colleagues and mailed around: the address and token of a shared
 // xlcrm service, and the campaign that was still sending when the pane was closed.

@@ -1,3 +1,4 @@
+// @ts-check
 // The task pane: one page for every ribbon button. The ribbon opens taskpane.html?view=<view>;
 // the nav switches views without reloading, and each view is built once and kept, so a preview,
 // a running send or a half-filled form survives a look at another view.

@@ -1,3 +1,4 @@
+// @ts-check
 // Small DOM helpers and the pieces every view shares: progress bar, error box, messages, the
 // busy state of a command. Text always goes in as text nodes (`h` never parses markup), so a
 // customer name or a service message can never become HTML in the pane.

@@ -302,11 +302,11 @@ class SheetPatcher:
         pieces = [head]
         cursor = start
         for n in sorted(targets):
-            row = existing.get(n)
-            if row is not None:
-                pieces.append(view[cursor : row.start])
-                pieces.append(self._changed_row(row, writes, template))
-                cursor = row.end
+            have = existing.get(n)
+            if have is not None:
+                pieces.append(view[cursor : have.start])
+                pieces.append(self._changed_row(have, writes, template))
+                cursor = have.end
             else:
                 # Insert before the first existing row with a larger number.
                 k = bisect.bisect_right(numbers, n)

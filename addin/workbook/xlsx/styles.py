@@ -59,7 +59,7 @@ class Styles:
         if fid in _BUILTIN_DATES:
             return True
         code = self._formats.get(fid)
-        return bool(code) and is_date_code(code)
+        return code is not None and bool(code) and is_date_code(code)
 
     def date_style(self, style: int | None, with_time: bool) -> int | None:
         """A style index showing a date (or date and time), derived from ``style``."""

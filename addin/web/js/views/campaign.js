@@ -1,3 +1,4 @@
+// @ts-check
 // Mail-merge campaign: choose a template and the customers, preview what each would receive,
 // send one sample to yourself, then send — after a confirmation that names the number of
 // recipients. Sending runs in batches (the client loops while the service answers "more"); the
@@ -21,270 +22,89 @@ import {
   summaryBox,
 } from "../ui.js";
 
+/**
+ * Everything one campaign pane works with: its inputs, buttons and output slots, and the state
+ * that ties them together (the preview the Send button refers to).
+ * @typedef {object} CampaignView
+ * @property {any} ctx the pane's context (client, t, lang, documentUrl)
+ * @property {(key: string, vars?: object) => string} t
+ * @property {{template: HTMLSelectElement, name: HTMLInputElement, where: HTMLTextAreaElement,
+ *   testTo: HTMLInputElement}} form
+ * @property {{preview: HTMLButtonElement, test: HTMLButtonElement, send: HTMLButtonElement}} buttons
+ * @property {HTMLElement} segments
+ * @property {HTMLElement} resume
+ * @property {any} progress
+ * @property {any} messages
+ * @property {HTMLElement} output
+ * @property {HTMLElement} previewBox
+ * @property {HTMLElement} confirmBox
+ * @property {{previewed: {options: CampaignOptions, counts: any} | null, nameTouched: boolean,
+ *   sending: boolean}} state
+ */
+
+/** @typedef {{template: string, name: string, where: string}} CampaignOptions */
+
+/** @param {any} ctx @param {HTMLElement} root */
 export function render(ctx, root) {
+  const view = makeView(ctx);
+  watchChanges(view);
+  view.buttons.preview.addEventListener("click", () => preview(view));
+  view.buttons.test.addEventListener("click", () => testSend(view));
+  view.buttons.send.addEventListener("click", () => confirmSend(view));
+  append(root, layout(view));
+  offerResume(view);
+  loadTemplates(view);
+}
+
+/** @param {any} ctx @returns {CampaignView} */
+function makeView(ctx) {
   const { t } = ctx;
-  const form = {
-    template: h("select", { id: "campaign-template", required: true, disabled: true }),
-    name: h("input", { id: "campaign-name", type: "text", required: true, autocomplete: "off" }),
-    where: h("textarea", {
-      id: "campaign-where",
-      rows: "2",
-      spellcheck: "false",
-      placeholder: t("campaign.segment.placeholder"),
-    }),
-    testTo: h("input", {
-      id: "campaign-test-to",
-      type: "email",
-      autocomplete: "email",
-      placeholder: t("campaign.test.placeholder"),
-    }),
+  return {
+    ctx,
+    t,
+    form: {
+      template: h("select", { id: "campaign-template", required: true, disabled: true }),
+      name: h("input", { id: "campaign-name", type: "text", required: true, autocomplete: "off" }),
+      where: h("textarea", {
+        id: "campaign-where",
+        rows: "2",
+        spellcheck: "false",
+        placeholder: t("campaign.segment.placeholder"),
+      }),
+      testTo: h("input", {
+        id: "campaign-test-to",
+        type: "email",
+        autocomplete: "email",
+        placeholder: t("campaign.test.placeholder"),
+      }),
+    },
+    buttons: {
+      preview: h("button", { type: "button", class: "primary" }, t("campaign.preview")),
+      test: h("button", { type: "button", class: "secondary" }, t("campaign.test")),
+      send: h("button", { type: "button", class: "primary", disabled: true }, t("campaign.send")),
+    },
+    segments: h("div", { class: "chips", role: "group", "aria-label": t("campaign.segment.choices") }),
+    resume: h("div", { class: "resume-slot" }),
+    progress: progressBar(t("campaign.sending")),
+    messages: messageList(t),
+    output: h("div", { class: "output", "aria-live": "polite" }),
+    previewBox: h("div", { class: "preview" }),
+    confirmBox: h("div", { class: "confirm-slot" }),
+    state: { previewed: null, nameTouched: false, sending: false },
   };
-  const buttons = {
-    preview: h("button", { type: "button", class: "primary" }, t("campaign.preview")),
-    test: h("button", { type: "button", class: "secondary" }, t("campaign.test")),
-    send: h("button", { type: "button", class: "primary", disabled: true }, t("campaign.send")),
-  };
-  const segments = h("div", { class: "chips", role: "group", "aria-label": t("campaign.segment.choices") });
-  const resume = h("div", { class: "resume-slot" });
-  const progress = progressBar(t("campaign.sending"));
-  const messages = messageList(t);
-  const output = h("div", { class: "output", "aria-live": "polite" });
-  const previewBox = h("div", { class: "preview" });
-  const confirmBox = h("div", { class: "confirm-slot" });
-  const all = () => [...Object.values(buttons), form.template];
+}
 
-  // The preview the Send button refers to; any change of template, name or customers makes it
-  // stale, so nobody sends what they did not look at.
-  let previewed = null;
-  const current = () => ({
-    template: form.template.value,
-    name: form.name.value.trim(),
-    where: form.where.value.trim(),
-  });
-  const sameAsPreview = () =>
-    previewed !== null && JSON.stringify(current()) === JSON.stringify(previewed.options);
-  function refreshSend() {
-    buttons.send.disabled = !(sameAsPreview() && previewed.counts.send > 0);
-    if (previewed && !sameAsPreview()) {
-      previewBox.classList.add("stale");
-      previewBox.setAttribute("data-stale", t("campaign.stale"));
-    } else {
-      previewBox.classList.remove("stale");
-    }
-  }
-  for (const input of [form.template, form.name, form.where]) {
-    input.addEventListener("input", () => {
-      confirmBox.replaceChildren();
-      refreshSend();
-    });
-  }
-
-  // A name nobody has to think up: the template and the month (welcome-2026-03).
-  let nameTouched = false;
-  form.name.addEventListener("input", () => {
-    nameTouched = form.name.value.trim() !== "";
-  });
-  form.template.addEventListener("change", suggestName);
-  function suggestName() {
-    if (nameTouched || !form.template.value) return;
-    const base = form.template.value.split("/").pop();
-    const now = new Date();
-    form.name.value = `${base}-${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, "0")}`;
-  }
-
-  async function loadTemplates() {
-    const loading = h("option", { value: "" }, t("campaign.template.loading"));
-    fill(form.template, loading);
-    const answer = await runCommand(
-      ctx,
-      "campaign",
-      { step: "templates" },
-      { output, messages, busy: [], retry: loadTemplates },
-    );
-    if (!answer) return;
-    const groups = new Map();
-    for (const template of answer.result.templates || []) {
-      const kind = template.kind === "shipped" ? "shipped" : "workbook";
-      if (!groups.has(kind)) groups.set(kind, []);
-      groups.get(kind).push(h("option", { value: template.name }, template.name));
-    }
-    const order = ["workbook", "shipped"].filter((kind) => groups.has(kind));
-    fill(
-      form.template,
-      order.map((kind) =>
-        h("optgroup", { label: t(`campaign.template.${kind}`) }, groups.get(kind)),
-      ),
-    );
-    form.template.disabled = false;
-    fill(
-      segments,
-      (answer.result.segments || []).map((segment) =>
-        h(
-          "button",
-          {
-            type: "button",
-            class: "chip",
-            title: segment.where,
-            onclick: () => {
-              form.where.value = segment.where;
-              form.where.dispatchEvent(new Event("input"));
-            },
-          },
-          segmentLabel(segment.label, ctx.lang),
-        ),
-      ),
-    );
-    suggestName();
-    refreshSend();
-  }
-
-  async function preview() {
-    if (!form.name.reportValidity()) return;
-    const options = current();
-    confirmBox.replaceChildren();
-    const answer = await runCommand(
-      ctx,
-      "campaign",
-      { step: "preview", ...options },
-      {
-        output,
-        progress,
-        messages,
-        busy: all(),
-        caption: t("campaign.previewing"),
-        retry: preview,
-      },
-    );
-    if (!answer) {
-      previewed = null;
-      previewBox.replaceChildren();
-      refreshSend();
-      return;
-    }
-    previewed = { options, counts: previewCounts(answer.result) };
-    fill(previewBox, showPreview(t, answer.result));
-    refreshSend();
-  }
-
-  async function testSend() {
-    if (!form.name.reportValidity() || !form.testTo.reportValidity()) return;
-    if (!form.testTo.value.trim()) {
-      form.testTo.focus();
-      return;
-    }
-    const answer = await runCommand(
-      ctx,
-      "campaign",
-      { step: "test", ...current(), test_to: form.testTo.value.trim() },
-      { output, progress, messages, busy: all(), caption: t("common.working"), retry: testSend },
-    );
-    if (answer) {
-      const to = answer.result.sent_to ?? form.testTo.value.trim();
-      output.append(summaryBox(t, answer.result.summary || t("campaign.test.sent", { to })));
-    }
-  }
-
-  function confirmSend() {
-    if (!sameAsPreview()) return;
-    const n = previewed.counts.send;
-    const { name } = previewed.options;
-    const yes = h("button", { type: "button", class: "danger" }, t("campaign.send.yes", { n }));
-    const no = h("button", { type: "button", class: "secondary" }, t("common.cancel"));
-    const title = h(
-      "p",
-      { class: "notice-title", id: "campaign-confirm-title" },
-      n === 1 ? t("campaign.send.confirmOne", { name }) : t("campaign.send.confirm", { name, n }),
-    );
-    // Office add-ins cannot use window.confirm, so the question is part of the pane.
-    const box = h(
-      "div",
-      { class: "notice confirm", role: "alertdialog", "aria-labelledby": title.id },
-      title,
-      h("p", {}, t("campaign.send.confirmHelp")),
-      h("div", { class: "actions" }, yes, no),
-    );
-    yes.addEventListener("click", () => {
-      confirmBox.replaceChildren();
-      send({ ...previewed.options, total: n });
-    });
-    no.addEventListener("click", () => {
-      confirmBox.replaceChildren();
-      buttons.send.focus();
-    });
-    fill(confirmBox, box);
-    yes.focus();
-  }
-
-  let sending = false;
-  async function send(campaign) {
-    if (sending) return; // one loop per pane: a second would only wait for the first's claim
-    sending = true;
-    resume.replaceChildren();
-    saveRunningCampaign(ctx.documentUrl, campaign);
-    const { total, ...options } = campaign;
-    try {
-      const answer = await runCommand(
-        ctx,
-        "campaign",
-        { step: "send", ...options },
-        {
-          output,
-          progress,
-          messages,
-          busy: all(),
-          caption: t("campaign.sending"),
-          retry: () => send(campaign),
-        },
-      );
-      if (answer) {
-        forgetRunningCampaign(ctx.documentUrl);
-        output.append(summaryBox(t, answer.result.summary || t("campaign.sent")));
-        previewed = null;
-        refreshSend();
-      }
-    } finally {
-      sending = false;
-    }
-  }
-
-  function offerResume() {
-    const running = loadRunningCampaign(ctx.documentUrl);
-    if (!running?.name || !running?.template) return;
-    const go = h("button", { type: "button", class: "primary" }, t("campaign.resume.run"));
-    const forget = h("button", { type: "button", class: "secondary" }, t("campaign.resume.forget"));
-    go.addEventListener("click", () => {
-      form.name.value = running.name;
-      form.where.value = running.where || "";
-      nameTouched = true;
-      send(running);
-    });
-    forget.addEventListener("click", () => {
-      forgetRunningCampaign(ctx.documentUrl);
-      resume.replaceChildren();
-    });
-    fill(
-      resume,
-      h(
-        "div",
-        { class: "notice warning", role: "status" },
-        h("p", { class: "notice-title" }, t("campaign.resume", { name: running.name })),
-        h("div", { class: "actions" }, go, forget),
-      ),
-    );
-  }
-
-  buttons.preview.addEventListener("click", preview);
-  buttons.test.addEventListener("click", testSend);
-  buttons.send.addEventListener("click", confirmSend);
-
+/** The pane's elements in order. @param {CampaignView} view */
+function layout(view) {
+  const { t, form, buttons } = view;
   const syntax = h(
     "a",
     { href: "filters.html", target: "_blank", rel: "noopener", class: "help-link" },
     t("campaign.segment.syntax"),
   );
-  append(root, [
+  return [
     ...intro(t("view.campaign"), t("campaign.intro")),
-    resume,
+    view.resume,
     field(t("campaign.template"), form.template),
     field(t("campaign.name"), form.name, t("campaign.name.help")),
     field(
@@ -292,12 +112,12 @@ export function render(ctx, root) {
       form.where,
       h("p", { class: "help" }, t("campaign.segment.help"), " ", syntax),
     ),
-    segments,
+    view.segments,
     h("div", { class: "actions" }, buttons.preview),
-    progress.element,
-    messages.element,
-    output,
-    previewBox,
+    view.progress.element,
+    view.messages.element,
+    view.output,
+    view.previewBox,
     h(
       "fieldset",
       { class: "group" },
@@ -306,10 +126,275 @@ export function render(ctx, root) {
       h("div", { class: "actions" }, buttons.test),
     ),
     h("div", { class: "actions send-row" }, buttons.send),
-    confirmBox,
-  ]);
-  offerResume();
-  loadTemplates();
+    view.confirmBox,
+  ];
+}
+
+/** Buttons and spinners a running command disables. @param {CampaignView} view */
+const busy = (view) => [...Object.values(view.buttons), view.form.template];
+
+/** What the form asks for now. @param {CampaignView} view @returns {CampaignOptions} */
+function current(view) {
+  return {
+    template: view.form.template.value,
+    name: view.form.name.value.trim(),
+    where: view.form.where.value.trim(),
+  };
+}
+
+/** @param {CampaignView} view */
+function sameAsPreview(view) {
+  const { previewed } = view.state;
+  return previewed !== null && JSON.stringify(current(view)) === JSON.stringify(previewed.options);
+}
+
+/** The preview the Send button refers to; any change of template, name or customers makes it
+ * stale, so nobody sends what they did not look at. @param {CampaignView} view */
+function refreshSend(view) {
+  const { previewed } = view.state;
+  view.buttons.send.disabled = !(sameAsPreview(view) && previewed && previewed.counts.send > 0);
+  if (previewed && !sameAsPreview(view)) {
+    view.previewBox.classList.add("stale");
+    view.previewBox.setAttribute("data-stale", view.t("campaign.stale"));
+  } else {
+    view.previewBox.classList.remove("stale");
+  }
+}
+
+/** @param {CampaignView} view */
+function watchChanges(view) {
+  const { form } = view;
+  for (const input of [form.template, form.name, form.where]) {
+    input.addEventListener("input", () => {
+      view.confirmBox.replaceChildren();
+      refreshSend(view);
+    });
+  }
+  form.name.addEventListener("input", () => {
+    view.state.nameTouched = form.name.value.trim() !== "";
+  });
+  form.template.addEventListener("change", () => suggestName(view));
+}
+
+/** A name nobody has to think up: the template and the month (welcome-2026-03).
+ * @param {CampaignView} view */
+function suggestName(view) {
+  const { form } = view;
+  if (view.state.nameTouched || !form.template.value) return;
+  const base = form.template.value.split("/").pop();
+  const now = new Date();
+  form.name.value = `${base}-${now.getFullYear()}-${String(now.getMonth() + 1).padStart(2, "0")}`;
+}
+
+/** @param {CampaignView} view */
+async function loadTemplates(view) {
+  const { t, form } = view;
+  fill(form.template, h("option", { value: "" }, t("campaign.template.loading")));
+  const answer = await runCommand(
+    view.ctx,
+    "campaign",
+    { step: "templates" },
+    { output: view.output, messages: view.messages, busy: [], retry: () => loadTemplates(view) },
+  );
+  if (!answer) return;
+  fill(form.template, templateOptions(t, answer.result.templates || []));
+  form.template.disabled = false;
+  fill(view.segments, (answer.result.segments || []).map((s) => segmentChip(view, s)));
+  suggestName(view);
+  refreshSend(view);
+}
+
+/** The templates grouped: the workbook's own first, then the shipped ones.
+ * @param {(key: string) => string} t @param {{name: string, kind: string}[]} templates */
+function templateOptions(t, templates) {
+  const groups = new Map();
+  for (const template of templates) {
+    const kind = template.kind === "shipped" ? "shipped" : "workbook";
+    if (!groups.has(kind)) groups.set(kind, []);
+    groups.get(kind).push(h("option", { value: template.name }, template.name));
+  }
+  return ["workbook", "shipped"]
+    .filter((kind) => groups.has(kind))
+    .map((kind) => h("optgroup", { label: t(`campaign.template.${kind}`) }, groups.get(kind)));
+}
+
+/** A suggested segment: a click puts its filter into the Customers box.
+ * @param {CampaignView} view @param {{where: string, label: any}} segment */
+function segmentChip(view, segment) {
+  const { where } = view.form;
+  return h(
+    "button",
+    {
+      type: "button",
+      class: "chip",
+      title: segment.where,
+      onclick: () => {
+        where.value = segment.where;
+        where.dispatchEvent(new Event("input"));
+      },
+    },
+    segmentLabel(segment.label, view.ctx.lang),
+  );
+}
+
+/** @param {CampaignView} view */
+async function preview(view) {
+  const { t } = view;
+  if (!view.form.name.reportValidity()) return;
+  const options = current(view);
+  view.confirmBox.replaceChildren();
+  const answer = await runCommand(
+    view.ctx,
+    "campaign",
+    { step: "preview", ...options },
+    {
+      output: view.output,
+      progress: view.progress,
+      messages: view.messages,
+      busy: busy(view),
+      caption: t("campaign.previewing"),
+      retry: () => preview(view),
+    },
+  );
+  if (!answer) {
+    view.state.previewed = null;
+    view.previewBox.replaceChildren();
+    refreshSend(view);
+    return;
+  }
+  view.state.previewed = { options, counts: previewCounts(answer.result) };
+  fill(view.previewBox, showPreview(t, answer.result));
+  refreshSend(view);
+}
+
+/** @param {CampaignView} view */
+async function testSend(view) {
+  const { t, form } = view;
+  if (!form.name.reportValidity() || !form.testTo.reportValidity()) return;
+  if (!form.testTo.value.trim()) {
+    form.testTo.focus();
+    return;
+  }
+  const answer = await runCommand(
+    view.ctx,
+    "campaign",
+    { step: "test", ...current(view), test_to: form.testTo.value.trim() },
+    {
+      output: view.output,
+      progress: view.progress,
+      messages: view.messages,
+      busy: busy(view),
+      caption: t("common.working"),
+      retry: () => testSend(view),
+    },
+  );
+  if (answer) {
+    const to = answer.result.sent_to ?? form.testTo.value.trim();
+    view.output.append(summaryBox(t, answer.result.summary || t("campaign.test.sent", { to })));
+  }
+}
+
+/** Office add-ins cannot use window.confirm, so the question is part of the pane.
+ * @param {CampaignView} view */
+function confirmSend(view) {
+  const { t, state } = view;
+  if (!sameAsPreview(view) || !state.previewed) return;
+  const n = state.previewed.counts.send;
+  const { options } = state.previewed;
+  const yes = h("button", { type: "button", class: "danger" }, t("campaign.send.yes", { n }));
+  const no = h("button", { type: "button", class: "secondary" }, t("common.cancel"));
+  yes.addEventListener("click", () => {
+    view.confirmBox.replaceChildren();
+    send(view, { ...options, total: n });
+  });
+  no.addEventListener("click", () => {
+    view.confirmBox.replaceChildren();
+    view.buttons.send.focus();
+  });
+  fill(view.confirmBox, confirmation(t, options.name, n, yes, no));
+  yes.focus();
+}
+
+/** The question before sending, naming the campaign and the number of recipients.
+ * @param {(key: string, vars?: object) => string} t @param {string} name @param {number} n
+ * @param {HTMLElement} yes @param {HTMLElement} no */
+function confirmation(t, name, n, yes, no) {
+  const title = h(
+    "p",
+    { class: "notice-title", id: "campaign-confirm-title" },
+    n === 1 ? t("campaign.send.confirmOne", { name }) : t("campaign.send.confirm", { name, n }),
+  );
+  return h(
+    "div",
+    { class: "notice confirm", role: "alertdialog", "aria-labelledby": title.id },
+    title,
+    h("p", {}, t("campaign.send.confirmHelp")),
+    h("div", { class: "actions" }, yes, no),
+  );
+}
+
+/** Send in batches until the service says done; remembered in the browser meanwhile, so a
+ * closed pane offers to continue. @param {CampaignView} view
+ * @param {CampaignOptions & {total?: number}} campaign */
+async function send(view, campaign) {
+  const { t, ctx, state } = view;
+  if (state.sending) return; // one loop per pane: a second would only wait for the first's claim
+  state.sending = true;
+  view.resume.replaceChildren();
+  saveRunningCampaign(ctx.documentUrl, campaign);
+  const { total, ...options } = campaign;
+  try {
+    const answer = await runCommand(
+      ctx,
+      "campaign",
+      { step: "send", ...options },
+      {
+        output: view.output,
+        progress: view.progress,
+        messages: view.messages,
+        busy: busy(view),
+        caption: t("campaign.sending"),
+        retry: () => send(view, campaign),
+      },
+    );
+    if (answer) {
+      forgetRunningCampaign(ctx.documentUrl);
+      view.output.append(summaryBox(t, answer.result.summary || t("campaign.sent")));
+      state.previewed = null;
+      refreshSend(view);
+    }
+  } finally {
+    state.sending = false;
+  }
+}
+
+/** A campaign this browser was sending when the pane closed: continue or forget it.
+ * @param {CampaignView} view */
+function offerResume(view) {
+  const { t, ctx, form } = view;
+  const running = loadRunningCampaign(ctx.documentUrl);
+  if (!running?.name || !running?.template) return;
+  const go = h("button", { type: "button", class: "primary" }, t("campaign.resume.run"));
+  const forget = h("button", { type: "button", class: "secondary" }, t("campaign.resume.forget"));
+  go.addEventListener("click", () => {
+    form.name.value = running.name;
+    form.where.value = running.where || "";
+    view.state.nameTouched = true;
+    send(view, running);
+  });
+  forget.addEventListener("click", () => {
+    forgetRunningCampaign(ctx.documentUrl);
+    view.resume.replaceChildren();
+  });
+  fill(
+    view.resume,
+    h(
+      "div",
+      { class: "notice warning", role: "status" },
+      h("p", { class: "notice-title" }, t("campaign.resume", { name: running.name })),
+      h("div", { class: "actions" }, go, forget),
+    ),
+  );
 }
 
 /** A segment's label: text, or one text per language ({en, zh}). */

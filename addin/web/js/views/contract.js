@@ -1,3 +1,4 @@
+// @ts-check
 // Generate contract: one Word document (and optionally a PDF) per selected row of the Deals
 // sheet. The client sends the selection with the request; the files come back as downloads,
 // offered as links so that the browser (or Office) saves them where the user wants.

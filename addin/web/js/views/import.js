@@ -1,3 +1,4 @@
+// @ts-check
 // Import: customers (or deals, products) from a file the user picks. The file travels to the
 // service base64-encoded inside the command's options; a preview (dry run) comes first and shows
 // what would change and every problem, then the same file is imported for real.

@@ -1,3 +1,4 @@
+// @ts-check
 // Settings: the workbook's shared settings (get/put through the service, written to its Settings
 // sheet), a password per mailbox or transport URL (sent once to the service, which keeps it in
 // the computer's keyring — the field is cleared and the password never shown again), and the

@@ -1,3 +1,4 @@
+// @ts-check
 // The one-button commands: find duplicates, rebuild the dashboard, list today's reminders.
 // Each writes its own sheet through the service and answers with a summary.
 

@@ -1,3 +1,4 @@
+// @ts-check
 // Sync mail: record new e-mail with customers. The ribbon's Sync button opens this view with
 // ?view=sync&run=1 and it starts at once — one click in Excel should be enough.
 
