@@ -32,6 +32,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 from .mailbox import (
     MAILBOX_SCHEMES,
@@ -116,7 +117,8 @@ def from_environment(
     return environ.get(variable) or None
 
 
-def _keyring():  # type: ignore[no-untyped-def]
+def _keyring() -> tuple[Any, type[Exception]]:
+    """The keyring module and its error type; ``(None, Exception)`` on a broken install."""
     try:
         import keyring
         from keyring.errors import KeyringError

@@ -19,7 +19,6 @@ from typing import Any
 from books import blank_workbook, ready
 from servers.smtp import SmtpServer
 
-from addin.init import create_workbook
 from addin.settings import write_settings
 from addin.workbook import open_book
 

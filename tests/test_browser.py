@@ -30,7 +30,6 @@ import pytest
 from books import blank_workbook
 from conftest import missing
 
-from addin.init import create_workbook
 from addin.settings import KNOWN
 from addin.workbook import open_book
 

@@ -25,7 +25,6 @@ from books import blank_workbook
 
 from addin.campaigns.htmltext import html_to_text
 from addin.campaigns.message import EmailTemplate, EmailTemplateError, Rendered, compose
-from addin.init import create_workbook
 from addin.settings import KNOWN
 from addin.templating import CrmData, TemplateEnvironment, TemplateValueError, render_problems
 from addin.templating.locate import builtin_root

@@ -28,7 +28,6 @@ from servers.tcp_cut import HOST, Certificate, TcpCut
 from addin.campaigns import CampaignOptions, CampaignReport
 from addin.campaigns import run_campaign as run_campaign_on
 from addin.errors import UsageError
-from addin.init import create_workbook
 from addin.journal import Entry, Journal, journal_path
 from addin.mailsync import SyncOptions, sync_mailbox
 from addin.settings import write_settings

@@ -20,7 +20,6 @@ from lxml import etree
 
 from addin.contracts.docx import WordTemplate, WordTemplateError
 from addin.errors import XlcrmError
-from addin.init import create_workbook
 from addin.schema import Lang
 from addin.settings import KNOWN
 from addin.templating import CrmData, TemplateEnvironment, builtin_root, render_problems

@@ -19,7 +19,6 @@ from addin.cli import cli
 from addin.dedupe import DedupeOptions, dedupe_customers, find_duplicates
 from addin.dedupe.normalize import company_key, email_keys, person_key, phone_keys
 from addin.errors import UsageError, ValueProblem
-from addin.init import create_workbook
 from addin.mailsync.linking import CustomerIndex
 from addin.workbook import open_book
 

@@ -21,7 +21,6 @@ from openpyxl.worksheet.table import TableColumn
 from addin.errors import UsageError
 from addin.exporting import defuse, export_table
 from addin.importing import import_file
-from addin.init import create_workbook
 from addin.schema import TABLES
 from addin.workbook import open_book
 

@@ -24,8 +24,8 @@ from xml.etree import ElementTree as ET
 import pytest
 
 from addin.errors import WorkbookError, XlcrmError
-from addin.workbook import open_book
 from addin.init import create_workbook
+from addin.workbook import open_book
 
 ROOT = Path(__file__).resolve().parent.parent
 MEMORY_CAP = 1536 * 1024**2  # far below the grid a hostile sheet asks for

@@ -24,7 +24,6 @@ from openpyxl.worksheet.table import TableColumn
 from addin import customers
 from addin.errors import UsageError, XlcrmError
 from addin.importing import ImportReport, Problem, import_file, sniff_delimiter
-from addin.init import create_workbook
 from addin.workbook import open_book
 
 DATA = Path(__file__).parent / "data" / "import"

@@ -22,7 +22,6 @@ from xlwings_standin import XL_VERY_HIDDEN, LiveBackend, seed_book
 
 from addin import desktop
 from addin.errors import WorkbookLockedError, XlcrmError
-from addin.init import create_workbook
 from addin.mailsync import SyncOptions, sync_mailbox
 from addin.workbook import FileBook, open_book
 from addin.workbook.livebook import LiveBook, open_book_or_live, open_live

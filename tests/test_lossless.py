@@ -24,7 +24,6 @@ import pytest
 from books import blank_workbook
 
 from addin.errors import XlcrmError
-from addin.init import create_workbook
 from addin.workbook import open_book
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -23,7 +23,6 @@ from maildirs import T0, Mail, mail
 
 from addin.cli import cli
 from addin.errors import UsageError
-from addin.init import create_workbook
 from addin.mailsync import SyncOptions, state_key, sync_mailbox
 from addin.workbook import open_book
 from sync.local import MaildirMailbox

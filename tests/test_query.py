@@ -22,7 +22,6 @@ from openpyxl.worksheet.table import TableColumn
 from addin.campaigns import CampaignOptions, run_campaign
 from addin.cli import cli
 from addin.errors import UsageError
-from addin.init import create_workbook
 from addin.query import MAX_DEPTH, MAX_LENGTH, FilterError, compile_filter, filter_rows
 from addin.schema import CUSTOMERS, TICKETS
 from addin.settings import write_settings

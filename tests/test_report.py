@@ -26,7 +26,6 @@ from openpyxl.chart import BarChart, LineChart, PieChart
 
 from addin.cli import cli
 from addin.currency import currency_of as normalize_currency
-from addin.init import create_workbook
 from addin.report.metrics import Currency, Window, parse_rates
 from addin.report.value import (
     abc_tiers,

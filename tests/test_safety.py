@@ -30,7 +30,6 @@ from books import blank_workbook
 from msoffcrypto.format.ooxml import OOXMLFile
 
 from addin.errors import WorkbookChangedError, WorkbookError, WorkbookLockedError
-from addin.init import create_workbook
 from addin.workbook import open_book
 from addin.workbook.safety import BACKUP_DIR, TEMP_PREFIX
 

@@ -27,7 +27,6 @@ from maildirs import T0, Mail, mail
 from officehost import OfficeHost
 from pipeline_books import make_crm, received, smtp_url
 
-from addin.init import create_workbook
 from addin.mailsync import sync_mailbox
 from addin.remote.protocol import json_schema
 from addin.service import ServiceConfig

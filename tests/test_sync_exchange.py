@@ -19,7 +19,6 @@ from servers.ews import EwsServer
 from servers.graph import GraphServer
 
 from addin.cli import cli
-from addin.init import create_workbook
 from addin.workbook import open_book
 
 MAIL = Path(__file__).parent / "data" / "mail"

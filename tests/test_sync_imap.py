@@ -22,7 +22,6 @@ from servers.dovecot import Dovecot
 from servers.tcp_cut import HOST, Certificate, TcpCut
 
 from addin.cli import cli
-from addin.init import create_workbook
 from addin.workbook import open_book
 
 SAMPLES = Path(__file__).parent / "data" / "mail"

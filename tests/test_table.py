@@ -23,7 +23,6 @@ from addin.errors import (
     TableNotFoundError,
     ValueProblem,
 )
-from addin.init import create_workbook
 from addin.workbook import UpsertCounts, open_book
 
 Backend = FileBackend | RemoteBackend | LiveBackend

@@ -15,7 +15,6 @@ from jinja2.exceptions import SecurityError
 from addin.campaigns.select import compile_where
 from addin.contracts.numbering import ContractNumbers
 from addin.errors import UsageError, ValueProblem
-from addin.init import create_workbook
 from addin.settings import write_settings
 from addin.templating import CrmData, Record, TemplateEnvironment, render_problems
 from addin.templating.filters import TemplateValueError, cn_upper

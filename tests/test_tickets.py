@@ -24,7 +24,6 @@ from servers.smtp import SmtpServer
 
 from addin.cli import cli
 from addin.errors import ValueProblem
-from addin.init import create_workbook
 from addin.mailsync import SyncOptions, sync_mailbox
 from addin.settings import write_settings
 from addin.tickets import Rule, check_tickets, classify, read_rating, read_rules

@@ -22,7 +22,6 @@ import pytest
 from books import blank_workbook
 
 from addin.errors import XlcrmError
-from addin.init import create_workbook
 from addin.workbook import open_book
 from addin.workbook.report import Block, Chart, ReportSheet
 
