@@ -28,9 +28,9 @@ from collections.abc import Callable, Hashable, Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from addin.init import create_workbook
 from addin.settings import write_settings
 from addin.workbook import open_book
-from addin.workbook.create import create_workbook
 
 _made: dict[Hashable, Path] = {}
 _names = itertools.count()
