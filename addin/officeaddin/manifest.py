@@ -221,6 +221,12 @@ class _Builder:
             )
             self.icon(control, button.view)
             action = etree.SubElement(control, f"{{{OV}}}Action")
+            if button.function:
+                # One click: Office loads the FunctionFile (commands.html) and calls the
+                # function, which runs the command and reports the result (js/commands.js).
+                action.set(f"{{{XSI}}}type", "ExecuteFunction")
+                _text(action, "FunctionName", button.function, OV)
+                continue
             action.set(f"{{{XSI}}}type", "ShowTaskpane")
             _text(action, "TaskpaneId", TASKPANE_ID, OV)
             self.ref(

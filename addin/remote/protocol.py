@@ -253,6 +253,11 @@ class ErrorDetail(_Model):
     where: str | None = None
     message: str
     hint: str | None = None
+    # A language-neutral name of the problem (``settings.no_mailbox``) and the values its text
+    # needs, for the errors the task pane words itself in the user's language; ``message`` and
+    # ``hint`` stay the English text for every other client.
+    code: str | None = None
+    params: dict[str, str] | None = None
 
 
 class ErrorResponse(_Model):

@@ -100,6 +100,18 @@ def configured(config: ServiceConfig) -> frozenset[str]:
     return frozenset(mailbox_key(url) for url in (*config.mailboxes, *config.transports))
 
 
+class CodedError(XlcrmError):
+    """An input error the task pane words itself: ``code`` names it for the pane's own texts
+    (addin/web/js/i18n.js, ``error.<code>``), whatever language the service speaks."""
+
+    def __init__(
+        self, where: str | None, message: str, hint: str | None, *, code: str, params: dict[str, str]
+    ) -> None:
+        super().__init__(where, message, hint)
+        self.code = code
+        self.params = params
+
+
 def _setting_url(ctx: Context, key: str) -> str:
     """The mailbox or transport URL in the workbook's Settings — only when the service may
     open it: the person who started the service named it, or stored a password for exactly
@@ -109,11 +121,13 @@ def _setting_url(ctx: Context, key: str) -> str:
     url = settings.text(key)
     label = next(s for s in KNOWN if s.key == key)
     if not url:
-        raise XlcrmError(
+        raise CodedError(
             settings.where(key),
             f"the workbook does not say which mailbox to use ({label.en} / {label.zh})",
             f"put its URL in the Settings sheet's '{label.label(ctx.book.lang)}' row, "
             "e.g. imaps://sales@corp.cn@imap.exmail.qq.com",
+            code="settings.no_mailbox",
+            params={"row": label.label(ctx.book.lang)},
         )
     scheme = url.split(":", 1)[0].lower()
     if scheme in LOCAL_SCHEMES and not ctx.config.local:
@@ -679,7 +693,7 @@ COMMANDS: dict[str, Command] = {
         Command(
             "dedupe", "Clean duplicates", "客户去重", DedupeOptions, _dedupe_needs, _dedupe_run
         ),
-        Command("report", "Dashboard", "仪表板", NoOptions, _everything, _report_run),
+        Command("report", "Dashboard", "仪表盘", NoOptions, _everything, _report_run),
         Command("reminders", "Reminders", "跟进提醒", NoOptions, _everything, _reminders_run),
     )
 }

@@ -781,7 +781,8 @@ export async function applyActions(context, actions, { lang = "en", budget = CEL
     } catch (undoErr) {
       throw new ServiceError(
         {
-          kind: "workbook",
+          // Not "workbook", whose headline says the workbook is as it was: here it is not.
+          kind: "partial",
           what: `${t.undoFailed}: ${what} / ${undoErr?.message ?? undoErr}`,
           fix: t.undoFix,
         },
