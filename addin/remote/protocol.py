@@ -236,6 +236,9 @@ class RunResponse(_Model):
     result: dict[str, Any] = Field(default_factory=dict)
     progress: Progress | None = None
     next: dict[str, Any] | None = None  # the options of the next call when status is "more"
+    # The answer's own id when it has actions: the client applies an operation once, keeping
+    # the ids it applied in the ``_xlcrm`` row ``applied`` (docs/protocol.md, "Actions").
+    operation: str | None = Field(default=None, max_length=64)
 
 
 class PlanResponse(RunResponse):

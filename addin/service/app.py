@@ -139,6 +139,9 @@ def _answer(model: type[p.RunResponse], book: RemoteBook, outcome: Outcome) -> J
     answer = model(
         status=outcome.status,
         actions=book.actions,
+        # A fresh id per answer that changes the workbook: the client records the ids it has
+        # applied in _xlcrm and skips an answer it meets again (a replayed response).
+        operation=secrets.token_hex(16) if book.actions else None,
         result=outcome.result,
         progress=outcome.progress,
         next=outcome.next,

@@ -26,8 +26,8 @@ export const ONE_CLICK = { syncMail: "sync", refreshDashboard: "report", reminde
  * Run `command` to the end and describe the outcome in the Office display language.
  * @param {string} command
  * @param {{office?: any, excel?: any, fetch?: typeof fetch}} [env]
- * @returns {Promise<{command: string, ok: boolean, text: string, where?: string, fix?: string,
- *   at: number}>}
+ * @returns {Promise<{command: string, lang: string, ok: boolean, title?: string, text: string,
+ *   where?: string, fix?: string, at: number}>}
  */
 export async function runOneClick(command, { office = globalThis.Office, excel = globalThis.Excel, fetch = globalThis.fetch } = {}) {
   const lang = pickLanguage(office?.context?.displayLanguage);

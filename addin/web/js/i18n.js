@@ -207,6 +207,7 @@ const STRINGS = {
     "req.missing": "This needs a newer Excel (Excel JavaScript API {set}): {what}. Update Office, or use Excel on the web.",
     "req.selection": "reading the selected deals",
     "req.dropdowns": "drop-down lists",
+    "req.column": "adding a column to an Excel Table",
   },
   zh: {
     "app.title": "xlcrm",
@@ -394,6 +395,7 @@ const STRINGS = {
     "req.missing": "此功能需要更新版本的 Excel（Excel JavaScript API {set}）：{what}。请更新 Office，或使用网页版 Excel。",
     "req.selection": "读取选中的商机",
     "req.dropdowns": "下拉列表",
+    "req.column": "在 Excel 表格中添加列",
   },
 };
 
