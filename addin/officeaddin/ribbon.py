@@ -145,10 +145,7 @@ GROUPS: tuple[Group, ...] = (
 VIEWS: tuple[str, ...] = tuple(button.view for group in GROUPS for button in group.buttons)
 # The one-click commands: function name in js/commands.js → the service command it runs.
 FUNCTIONS: dict[str, str] = {
-    button.function: button.view
-    for group in GROUPS
-    for button in group.buttons
-    if button.function
+    button.function: button.view for group in GROUPS for button in group.buttons if button.function
 }
 
 

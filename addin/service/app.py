@@ -95,7 +95,9 @@ def error(
     code: str | None = None,
     params: dict[str, str] | None = None,
 ):
-    detail = p.ErrorDetail(kind=kind, where=where, message=message, hint=hint, code=code, params=params)  # type: ignore[arg-type]
+    detail = p.ErrorDetail(
+        kind=kind, where=where, message=message, hint=hint, code=code, params=params
+    )  # type: ignore[arg-type]
     body = p.ErrorResponse(error=detail)
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status)
 

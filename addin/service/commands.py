@@ -105,7 +105,13 @@ class CodedError(XlcrmError):
     (addin/web/js/i18n.js, ``error.<code>``), whatever language the service speaks."""
 
     def __init__(
-        self, where: str | None, message: str, hint: str | None, *, code: str, params: dict[str, str]
+        self,
+        where: str | None,
+        message: str,
+        hint: str | None,
+        *,
+        code: str,
+        params: dict[str, str],
     ) -> None:
         super().__init__(where, message, hint)
         self.code = code
