@@ -14,6 +14,7 @@ import datetime as dt
 import gzip
 import json
 import re
+import tempfile
 from collections.abc import Callable, Iterator
 from email.utils import parseaddr
 from pathlib import Path
@@ -177,6 +178,9 @@ def test_contract_for_the_selected_deal_rows_is_offered_as_a_download(
     assert names == [f for g in generated for f in g["files"]]
     assert all(n.endswith(".docx") for n in names)
     assert base64.b64decode(host.downloads[0]["data"])[:2] == b"PK"
+    # The service's temporary folder never reaches the user.
+    assert tempfile.gettempdir() not in exchange.result["summary"]
+    assert names[0] in exchange.result["summary"]
     after = {r["id"]: r for r in rows(host, "deals")}
     assert after[deals[0]["id"]]["contract_no"] == generated[0]["contract_no"]
 

@@ -298,7 +298,10 @@ def _contract_run(ctx: Context) -> Outcome:
         {"deal_id": g.deal_id, "contract_no": g.contract_no, "files": [f.name for f in g.files]}
         for g in report.generated
     ]
-    return Outcome({"summary": _summary(report.lines()), "generated": generated})
+    # The files went to a temporary folder of the service, which means nothing to the user
+    # (they are downloads): the summary names them without it.
+    summary = _summary(report.lines()).replace(f"{base}{os.sep}", "")
+    return Outcome({"summary": summary, "generated": generated})
 
 
 def _template_folders(ctx: Context) -> Any:
