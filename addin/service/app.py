@@ -96,8 +96,13 @@ def error(
     params: dict[str, str] | None = None,
 ):
     detail = p.ErrorDetail(
-        kind=kind, where=where, message=message, hint=hint, code=code, params=params
-    )  # type: ignore[arg-type]
+        kind=kind,  # type: ignore[arg-type]
+        where=where,
+        message=message,
+        hint=hint,
+        code=code,
+        params=params,
+    )
     body = p.ErrorResponse(error=detail)
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status)
 

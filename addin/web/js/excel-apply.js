@@ -210,11 +210,19 @@ function normalise(actions, t) {
  * the sheets and tables (so an action may use a sheet or table that an earlier one adds),
  * refuses what cannot be applied, and loads what the undo and the null cells need.
  */
-async function inspect(context, ops, t, budget) {
+async function inspect(context, ops, t, budget, operation = null) {
   const wb = context.workbook;
   wb.worksheets.load("items/name,items/visibility,items/position");
   wb.tables.load("items/name,items/worksheet/name");
   await context.sync();
+  if (operation && wb.worksheets.items.some((ws) => keyOf(ws.name) === keyOf(STATE_SHEET))) {
+    // An answer met again is recognised before anything is checked: the workbook has moved
+    // on since (its rows are in), so its actions would no longer fit, and that is no error.
+    const used = wb.worksheets.getItem(STATE_SHEET).getUsedRangeOrNullObject(true);
+    used.load("values");
+    await context.sync();
+    if (!used.isNullObject && appliedIds({ values: used.values }).includes(operation)) return null;
+  }
 
   const sheetsAtStart = new Map(wb.worksheets.items.map((ws) => [keyOf(ws.name), ws]));
   const tablesAtStart = new Map(wb.tables.items.map((tb) => [keyOf(tb.name), tb]));
@@ -893,11 +901,11 @@ export async function applyActions(context, actions, { lang = "en", budget = CEL
     // Recorded with the changes, in the same batch: applied and recorded, or neither.
     ops.push({ type: "applied", index: ops.length, sheet: STATE_SHEET, where: STATE_SHEET, items: null, operation });
   }
-  const seen = await inspect(context, ops, t, budget);
   const marker = ops.find((op) => op.type === "applied");
+  const seen = await inspect(context, ops, t, budget, marker ? operation : null);
+  if (seen === null) return { downloads: [], messages: [], replayed: true };
   if (marker) {
     const ids = appliedIds(seen.state);
-    if (ids.includes(operation)) return { downloads: [], messages: [], replayed: true };
     // The state action of this very answer may carry the row too (the service read it).
     const fromAnswer = ops.filter((op) => op.type === "state").map((op) => op.items?.[APPLIED_KEY]).filter(Boolean).pop();
     const base = fromAnswer ? String(fromAnswer).split(" ").filter(Boolean) : ids;

@@ -201,7 +201,8 @@ export async function runCommand(ctx, command, options, ui) {
   try {
     return await ctx.client.run(command, options, {
       onProgress(step) {
-        progress?.set(step?.done, step?.total, step?.label || caption);
+        // The pane's own caption: the service's label is its English ("Reading mail").
+        progress?.set(step?.done, step?.total, caption || step?.label || "");
         onProgress?.(step);
       },
       onMessage(message) {
