@@ -666,3 +666,24 @@ def test_one_click_sync_failure_opens_a_dialog(open_pane: OpenPane, lang: str) -
         _no_english_in(text, ("imaps://sales@corp.cn@imap.exmail.qq.com",))
     else:
         assert "Sync mail did not finish: The workbook does not say which mailbox to use." in text
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_contract_without_a_selection_in_the_pane_language(open_pane: OpenPane, lang: str) -> None:
+    """Generate contract with no deal selected: what to select, worded by the pane."""
+    pane = open_pane("contract", lang)
+    pane.expected_errors.append(
+        "Failed to load resource: the server responded with a status of 400 (Bad Request)"
+    )
+    page = pane.page
+    page.get_by_role("button", name="生成合同" if lang == "zh" else "Generate contracts").click()
+    alert = page.get_by_role("alert")
+    alert.wait_for(timeout=15000)
+    sheet = "商机" if lang == "zh" else "Deals"
+    if lang == "zh":
+        assert alert.locator(".what").inner_text() == "请先选中一个或多个商机。"
+        assert f"在“{sheet}”表中点击一行" in alert.locator(".fix").inner_text()
+        _no_english_in(alert.inner_text())
+    else:
+        assert alert.locator(".what").inner_text() == "Select one or more deals first."
+        assert f"“{sheet}” sheet" in alert.locator(".fix").inner_text()

@@ -193,6 +193,8 @@ def test_contract_without_a_deal_selection_says_what_to_select(
     with pytest.raises(ServiceFailed) as failed:
         AddinClient(base_url, host).run("contract")
     assert "select one or more rows of the Deals table" in failed.value.error["message"]
+    assert failed.value.error["code"] == "selection.none"
+    assert failed.value.error["params"] == {"sheet": "Deals"}
     assert host.downloads == []
 
 

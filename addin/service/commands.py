@@ -253,10 +253,12 @@ def _selected_ids(ctx: Context, table_name: str) -> list[str]:
     table = ctx.book.table(table_name)
     layout = table.layout
     if selection is None or selection.sheet != layout.sheet:
-        raise UsageError(
+        raise CodedError(
             "selection",
             f"select one or more rows of the {table.spec.name} table first",
             f"click a row on the '{layout.sheet}' sheet (Ctrl+click for several), then again",
+            code="selection.none",
+            params={"sheet": layout.sheet},
         )
     rows: set[int] = set()
     for part in local_address(selection.address).split(","):
@@ -268,10 +270,12 @@ def _selected_ids(ctx: Context, table_name: str) -> list[str]:
         if row.get("id") and int(table.where_of(row["id"]).rsplit("!", 1)[1]) in rows
     ]
     if not ids:
-        raise UsageError(
+        raise CodedError(
             f"{selection.sheet}!{local_address(selection.address)}",
             f"the selection holds no {table.spec.name} row with an id",
             "select the rows of the deals you want contracts for",
+            code="selection.no_rows",
+            params={"sheet": layout.sheet},
         )
     return ids
 

@@ -189,6 +189,10 @@ const STRINGS = {
     // Errors the service names by a code (api.js), worded here in the pane's language.
     "error.settings.no_mailbox": "The workbook does not say which mailbox to use.",
     "error.settings.no_mailbox.fix": "Put the mailbox URL in the Settings sheet's “{row}” row, e.g. imaps://sales@corp.cn@imap.exmail.qq.com",
+    "error.selection.none": "Select one or more deals first.",
+    "error.selection.none.fix": "Click a row on the “{sheet}” sheet (Ctrl+click for several), then try again.",
+    "error.selection.no_rows": "The selection holds no deal with an ID.",
+    "error.selection.no_rows.fix": "Select the rows of the deals on the “{sheet}” sheet that you want contracts for.",
     // Results, worded from the numbers the service answers (summaries.js).
     "summary.sync.none": "No new mail.",
     "summary.sync.done": "{new} new message(s) recorded; {linked} linked to customers, {unmatched} from unknown senders.",
@@ -380,6 +384,10 @@ const STRINGS = {
     "common.error.partial": "Excel 未接受更改，且未能全部撤销",
     "error.settings.no_mailbox": "工作簿中没有指定要使用的邮箱。",
     "error.settings.no_mailbox.fix": "请在“设置”表的“{row}”一行填写邮箱地址，例如 imaps://sales@corp.cn@imap.exmail.qq.com",
+    "error.selection.none": "请先选中一个或多个商机。",
+    "error.selection.none.fix": "在“{sheet}”表中点击一行（按住 Ctrl 可选多行），然后重试。",
+    "error.selection.no_rows": "所选区域中没有带编号的商机。",
+    "error.selection.no_rows.fix": "请在“{sheet}”表中选中要生成合同的商机所在的行。",
     "summary.sync.none": "没有新邮件。",
     "summary.sync.done": "已记录 {new} 封新邮件；{linked} 封已归到客户名下，{unmatched} 封来自未知发件人。",
     "summary.dedupe": "已比较 {customers} 位客户：{pairs} 组可能重复，{invalid} 个无效的邮箱或电话。",
