@@ -135,7 +135,7 @@ class AddinClient:
                 answer = self.post("/api/v1/run", {**request, "tables": tables})
             else:
                 exchange.tables_read.append(set())
-            self.host.apply(answer.get("actions", []))
+            self.host.apply(answer.get("actions", []), answer.get("operation"))
             exchange.answers.append(answer)
             if answer["status"] != "more" or len(exchange.answers) == calls:
                 break

@@ -207,17 +207,27 @@ class OfficeHost:
 
     # -- what client.js applies ----------------------------------------------------------------
 
-    def apply(self, actions: list[dict[str, Any]]) -> None:
-        """All or nothing, like the client: on any failure the workbook is left as it was."""
+    def apply(self, actions: list[dict[str, Any]], operation: str | None = None) -> bool:
+        """All or nothing, like the client: on any failure the workbook is left as it was.
+        With the answer's ``operation`` id, an answer already applied changes nothing (the ids
+        are kept in the ``_xlcrm`` row ``applied``, as excel-apply.js keeps them); returns
+        whether anything was applied."""
         import copy
 
+        applied = self.state().get("applied", "").split()
+        if operation and operation in applied:
+            return False
         before = copy.deepcopy((self.sheets, self.tables))
         try:
             for action in actions:
                 getattr(self, "_" + action["type"])(action)
+            if operation and any(a["type"] not in ("message", "download") for a in actions):
+                ids = [*self.state().get("applied", "").split(), operation]
+                self._state_rows({"applied": " ".join(ids[-50:])}, replace=False)
         except Exception:
             self.sheets, self.tables = before
             raise
+        return True
 
     def _sheet(self, name: str) -> Sheet:
         sheet = self.sheets.get(name)
@@ -292,15 +302,37 @@ class OfficeHost:
         sheet.charts.append(action)
 
     def _state(self, action: dict[str, Any]) -> None:
-        sheet = self.sheets.setdefault("_xlcrm", Sheet("_xlcrm"))
-        sheet.visibility = "VeryHidden"
-        sheet.cells.clear()
-        sheet.cells[(1, 0)] = "key"
-        sheet.cells[(1, 1)] = "value"
-        for i, (key, value) in enumerate(sorted(action["items"].items()), start=2):
-            sheet.cells[(i, 0)] = key
+        self._state_rows(action["items"], replace=True)
+
+    def _state_rows(self, items: dict[str, str], *, replace: bool) -> None:
+        """One row per key, as excel-apply.js writes it: a changed key's row in place, a new
+        key under the last row, a key gone (``replace``) blanked; never the whole sheet."""
+        sheet = self.sheets.get("_xlcrm")
+        if sheet is None:
+            sheet = self.sheets.setdefault("_xlcrm", Sheet("_xlcrm"))
+            sheet.visibility = "VeryHidden"
+            sheet.cells[(1, 0)] = "key"
+            sheet.cells[(1, 1)] = "value"
+        rows = {v: r for (r, c), v in sheet.cells.items() if c == 0 and r > 1 and v}
+        last = max((r for r, _ in sheet.cells), default=1)
+
+        def clear_row(row: int) -> None:
+            for key in [k for k in sheet.cells if k[0] == row]:
+                del sheet.cells[key]
+
+        for key, value in sorted(items.items()):
+            row = rows.get(key)
+            if row is None:
+                last += 1
+                row = last
+            clear_row(row)
+            sheet.cells[(row, 0)] = key
             for j in range(0, max(len(value), 1), 32_000):
-                sheet.put(i, 1 + j // 32_000, value[j : j + 32_000])
+                sheet.put(row, 1 + j // 32_000, value[j : j + 32_000])
+        if replace:
+            for key, row in rows.items():
+                if key not in items and key != "applied":
+                    clear_row(row)
 
     def _download(self, action: dict[str, Any]) -> None:
         self.downloads.append(action)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -281,9 +282,21 @@ def open_pane(browser: Any, service: str, books: dict[str, dict[str, Any]]) -> I
     opened: list[tuple[Any, Pane]] = []
     standin = STANDIN.read_text(encoding="utf-8")
 
-    def open_(view: str, lang: str = "en", display: str | None = None) -> Pane:
+    def open_(
+        view: str | None,
+        lang: str = "en",
+        display: str | None = None,
+        *,
+        path: str = "taskpane.html",
+        locale: str = "en-US",
+        office_js: bool = True,
+        **seeded: Any,
+    ) -> Pane:
+        """``view`` None: ``path`` as it is (commands.html); ``office_js`` False: office.js
+        does not load (404, as without Microsoft's CDN); ``seeded``: more of the stand-in's
+        seed (``excelApi="1.8"``, ``host=None``, ``selection=…``)."""
         context = browser.new_context(
-            viewport={"width": 360, "height": 1250}, device_scale_factor=2, locale="en-US"
+            viewport={"width": 360, "height": 1250}, device_scale_factor=2, locale=locale
         )
         page = context.new_page()
         pane = Pane(page)
@@ -291,22 +304,29 @@ def open_pane(browser: Any, service: str, books: dict[str, dict[str, Any]]) -> I
         seed = {
             "displayLanguage": display or ("zh-CN" if lang == "zh" else "en-US"),
             "documentUrl": f"https://contoso.example/crm-{lang}.xlsx",
-            "workbook": books[lang],
+            "workbook": {**books[lang], **seeded.pop("workbook", {})},
+            **seeded,
         }
         page.add_init_script(f"globalThis.__XLCRM_STANDIN__ = {json.dumps(seed)};")
-        page.route(
-            OFFICE_JS,
-            lambda route: route.fulfill(
-                status=200, content_type="text/javascript; charset=utf-8", body=standin
-            ),
-        )
+        if office_js:
+            page.route(
+                OFFICE_JS,
+                lambda route: route.fulfill(
+                    status=200, content_type="text/javascript; charset=utf-8", body=standin
+                ),
+            )
+        else:
+            pane.expected_errors.append(
+                "Failed to load resource: the server responded with a status of 404 (Not Found)"
+            )
+            page.route(OFFICE_JS, lambda route: route.fulfill(status=404, body="not found"))
         page.on(
             "console",
             lambda message: pane.errors.append(message.text) if message.type == "error" else None,
         )
         page.on("pageerror", lambda exc: pane.errors.append(f"page error: {exc}"))
         page.on("request", lambda request: pane.requests.append(request.url))
-        page.goto(f"{service}/taskpane.html?view={view}")
+        page.goto(f"{service}/{path}" + (f"?view={view}" if view else ""))
         return pane
 
     yield open_
@@ -424,3 +444,246 @@ def test_input_error_is_shown(open_pane: OpenPane) -> None:
     assert alert.get_by_role("button", name="Try again").count() == 0
     assert page.locator(".sample-card").count() == 0
     assert page.get_by_role("button", name="Send…").is_disabled()
+
+
+# ---- every view, in both languages (issue 18) -----------------------------------------------
+
+VIEW_NAMES = {
+    "sync": ("Sync mail", "同步邮件"),
+    "campaign": ("Campaign", "营销活动"),
+    "contract": ("Generate contract", "生成合同"),
+    "reminders": ("Reminders", "跟进提醒"),
+    "import": ("Import", "导入"),
+    "dedupe": ("Clean duplicates", "客户去重"),
+    "report": ("Dashboard", "仪表盘"),
+    "settings": ("Settings", "设置"),
+}
+RUN = {"en": "Run", "zh": "运行"}
+HAN = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _name(view: str, lang: str) -> str:
+    return VIEW_NAMES[view][lang == "zh"]
+
+
+def _no_english_in(text: str, allowed: tuple[str, ...] = ()) -> None:
+    """A Chinese pane's text: no run of English words, except names (and URLs) it quotes."""
+    for allow in allowed:
+        text = text.replace(allow, "")
+    words = re.findall(r"[A-Za-z]{3,}(?:\s+[A-Za-z]{2,}){2,}", text)
+    assert words == [], f"English in the Chinese pane: {words}"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+@pytest.mark.parametrize("view", list(VIEW_NAMES))
+def test_every_view_in_both_languages(open_pane: OpenPane, view: str, lang: str) -> None:
+    """Each view opens from its ribbon address with its heading and nav in the Office
+    language, and switching to every other view and back works in an Office whose office.js
+    has set history.replaceState to null (the stand-in does, like the real one)."""
+    pane = open_pane(view, lang)
+    page = pane.page
+    if view == "sync":  # it starts at once; the seeded workbook has no mailbox: a 400
+        pane.expected_errors.append(
+            "Failed to load resource: the server responded with a status of 400 (Bad Request)"
+        )
+    heading = page.get_by_role("heading", name=_name(view, lang), exact=True)
+    heading.wait_for(timeout=10000)
+    assert page.evaluate("history.replaceState") is None  # as office.js leaves it
+    assert page.locator("html").get_attribute("lang") == ("zh-CN" if lang == "zh" else "en")
+    nav = page.get_by_role("navigation")
+    assert (
+        nav.get_by_role("link", name=_name(view, lang), exact=True).get_attribute("aria-current")
+        == "page"
+    )
+    for other in [v for v in VIEW_NAMES if v != view] + [view]:
+        nav.get_by_role("link", name=_name(other, lang), exact=True).click()
+        page.get_by_role("heading", name=_name(other, lang), exact=True).wait_for(timeout=5000)
+        shown = page.locator(f"section.view[data-view='{other}']")
+        assert shown.is_visible()
+    assert page.locator("section.view:visible").count() == 1
+    if lang == "zh":
+        _no_english_in(
+            page.locator("main").inner_text(),
+            ("xlcrm", "Excel", "CSV", "Word", "PDF", "imaps://", "URL"),
+        )
+    assert pane.errors == [] or all(e in pane.expected_errors for e in pane.errors)
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_sync_without_a_mailbox_says_so_in_the_pane_language(
+    open_pane: OpenPane, lang: str
+) -> None:
+    """The service names the problem by a code; the pane words it (no English in Chinese)."""
+    pane = open_pane("sync", lang)
+    pane.expected_errors.append(
+        "Failed to load resource: the server responded with a status of 400 (Bad Request)"
+    )
+    alert = pane.page.get_by_role("alert")
+    alert.wait_for(timeout=15000)
+    label = next(s for s in KNOWN if s.key == "mailbox").label(lang)  # type: ignore[arg-type]
+    if lang == "zh":
+        assert alert.locator(".what").inner_text() == "工作簿中没有指定要使用的邮箱。"
+        assert f"请在“设置”表的“{label}”一行填写邮箱地址" in alert.locator(".fix").inner_text()
+        _no_english_in(alert.inner_text(), ("imaps://sales@corp.cn@imap.exmail.qq.com",))
+    else:
+        assert (
+            alert.locator(".what").inner_text() == "The workbook does not say which mailbox to use."
+        )
+        assert f"Settings sheet's “{label}” row" in alert.locator(".fix").inner_text()
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_one_button_views_show_their_result(open_pane: OpenPane, lang: str) -> None:
+    """Dashboard, Reminders and Clean duplicates run through the service into the stand-in's
+    workbook, and each result line is in the pane's language (no CLI hint such as --apply)."""
+    pane = open_pane("report", lang)
+    page = pane.page
+    expected = {
+        "report": "“仪表盘”表已更新。" if lang == "zh" else "The Dashboard sheet is up to date.",
+        "reminders": "“提醒”表中有 0 条提醒。"
+        if lang == "zh"
+        else "0 reminder(s) on the Reminders sheet.",
+    }
+    for view in ("report", "reminders", "dedupe"):
+        page.get_by_role("navigation").get_by_role("link", name=_name(view, lang)).click()
+        section = page.locator(f"section.view[data-view='{view}']")
+        section.get_by_role("button", name=RUN[lang], exact=True).click()
+        summary = section.locator(".summary")
+        summary.wait_for(timeout=30000)
+        text = summary.inner_text()
+        if view in expected:
+            assert text == expected[view]
+        else:
+            n = len(CUSTOMERS[lang])
+            assert text.startswith(
+                f"已比较 {n} 位客户" if lang == "zh" else f"{n} customers compared"
+            )
+            assert "--apply" not in text
+        if lang == "zh":
+            _no_english_in(text)
+    names = [s["name"] for s in pane.workbook()["sheets"]]
+    assert ("仪表盘" if lang == "zh" else "Dashboard") in names
+    assert ("提醒" if lang == "zh" else "Reminders") in names
+
+
+@pytest.mark.parametrize(
+    ("locale", "title"), [("en-US", "Open xlcrm from Excel"), ("zh-CN", "请在 Excel 中打开 xlcrm")]
+)
+def test_outside_excel_without_office_js(open_pane: OpenPane, locale: str, title: str) -> None:
+    """office.js unreachable (no host page around it): the pane says where to open it, in the
+    browser's language, instead of a blank page."""
+    pane = open_pane("sync", locale=locale, office_js=False)
+    alert = pane.page.get_by_role("alert")
+    alert.wait_for(timeout=10000)
+    assert alert.locator(".notice-title").inner_text() == title
+    text = alert.inner_text()
+    assert ("客户管理" in text) if locale == "zh-CN" else ("CRM tab" in text)
+    assert alert.get_by_role("link").get_attribute("href") == "help.html"
+    assert pane.page.get_by_role("navigation").locator("a").count() == 0
+
+
+@pytest.mark.parametrize(
+    ("locale", "word"), [("en-US", "inside Excel"), ("zh-CN", "只能在 Excel 中使用")]
+)
+def test_outside_excel_in_a_browser_tab(open_pane: OpenPane, locale: str, word: str) -> None:
+    """office.js loads but there is no host (a plain browser tab): the same page, not
+    "Cannot read properties of undefined (reading 'run')"."""
+    pane = open_pane("campaign", locale=locale, host=None)
+    alert = pane.page.get_by_role("alert")
+    alert.wait_for(timeout=10000)
+    assert word in alert.locator(".what").inner_text()
+
+
+SELECT_DEALS = """async () => {
+  const { readInventory } = await import("./js/excel-read.js");
+  const seen = await Excel.run((context) => readInventory(context));
+  return seen.selection;
+}"""
+
+
+@pytest.mark.parametrize(("api", "address"), [("1.9", "A2:C2,A4:C4"), ("1.8", "A2:C2")])
+def test_the_selection_in_new_and_older_excel(open_pane: OpenPane, api: str, address: str) -> None:
+    """getSelectedRanges (ExcelApi 1.9) gives every block of a selection; an older Excel gets
+    the single block from getSelectedRange instead of no selection at all."""
+    selection = {"sheet": "Customers", "address": address}
+    pane = open_pane("contract", excelApi=api, workbook={"selection": selection})
+    pane.page.get_by_role("heading", name="Generate contract").wait_for()
+    assert pane.page.evaluate(
+        "() => Office.context.requirements.isSetSupported('ExcelApi', '1.9')"
+    ) == (api == "1.9")
+    assert pane.page.evaluate(SELECT_DEALS) == selection
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_one_click_refresh_dashboard(open_pane: OpenPane, service: str, lang: str) -> None:
+    """The ribbon's Refresh dashboard (an ExecuteFunction of commands.html): one click runs
+    the command through the service, shows the Dashboard sheet, completes the event, and the
+    task pane's status line says what happened."""
+    pane = open_pane(None, lang, path="commands.html")
+    page = pane.page
+    page.wait_for_function("() => typeof globalThis.refreshDashboard === 'function'")
+    assert page.evaluate("() => __xlcrmHost.click('refreshDashboard')") is True
+    sheet = "仪表盘" if lang == "zh" else "Dashboard"
+    assert page.evaluate("() => __xlcrmHost.active()") == sheet
+    assert sheet in [s["name"] for s in pane.workbook()["sheets"]]
+    assert page.evaluate("() => __xlcrmHost.dialogs.length") == 0  # success: no dialog
+    page.goto(f"{service}/taskpane.html?view=campaign")
+    status = page.locator(".ribbon-status")
+    status.wait_for(timeout=10000)
+    expected = (
+        "仪表盘：“仪表盘”表已更新。"
+        if lang == "zh"
+        else "Dashboard: The Dashboard sheet is up to date."
+    )
+    assert status.inner_text() == expected
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_one_click_sync_failure_opens_a_dialog(open_pane: OpenPane, lang: str) -> None:
+    """A one-click command that fails must not go unseen: a dialog (status.html) says what
+    and what to do, in the Office language; the event completes when the user closes it."""
+    pane = open_pane(None, lang, path="commands.html")
+    pane.expected_errors.append(
+        "Failed to load resource: the server responded with a status of 400 (Bad Request)"
+    )
+    page = pane.page
+    page.wait_for_function("() => typeof globalThis.syncMail === 'function'")
+    page.evaluate(
+        "() => { globalThis.__done = false;"
+        " __xlcrmHost.click('syncMail').then(() => (globalThis.__done = true)); }"
+    )
+    page.wait_for_function("() => __xlcrmHost.dialogs.length === 1", timeout=15000)
+    assert page.evaluate("() => __done") is False  # still open: the event waits for it
+    url = page.evaluate("() => __xlcrmHost.dialogs[0].url")
+    page.evaluate("() => __xlcrmHost.closeDialog()")
+    page.wait_for_function("() => __done === true")
+    page.goto(url)
+    alert = page.get_by_role("alert")
+    alert.wait_for(timeout=10000)
+    text = alert.inner_text()
+    if lang == "zh":
+        assert "同步邮件未完成：工作簿中没有指定要使用的邮箱。" in text
+        _no_english_in(text, ("imaps://sales@corp.cn@imap.exmail.qq.com",))
+    else:
+        assert "Sync mail did not finish: The workbook does not say which mailbox to use." in text
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_contract_without_a_selection_in_the_pane_language(open_pane: OpenPane, lang: str) -> None:
+    """Generate contract with no deal selected: what to select, worded by the pane."""
+    pane = open_pane("contract", lang)
+    pane.expected_errors.append(
+        "Failed to load resource: the server responded with a status of 400 (Bad Request)"
+    )
+    page = pane.page
+    page.get_by_role("button", name="生成合同" if lang == "zh" else "Generate contracts").click()
+    alert = page.get_by_role("alert")
+    alert.wait_for(timeout=15000)
+    sheet = "商机" if lang == "zh" else "Deals"
+    if lang == "zh":
+        assert alert.locator(".what").inner_text() == "请先选中一个或多个商机。"
+        assert f"在“{sheet}”表中点击一行" in alert.locator(".fix").inner_text()
+        _no_english_in(alert.inner_text())
+    else:
+        assert alert.locator(".what").inner_text() == "Select one or more deals first."
+        assert f"“{sheet}” sheet" in alert.locator(".fix").inner_text()

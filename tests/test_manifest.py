@@ -45,7 +45,7 @@ RIBBON = {
     ("Data", "数据"): {
         "import": ("Import", "导入"),
         "dedupe": ("Clean duplicates", "客户去重"),
-        "report": ("Dashboard", "仪表板"),
+        "report": ("Refresh dashboard", "刷新仪表盘"),
     },
     ("Settings", "设置"): {"settings": ("Settings", "设置")},
 }
@@ -72,7 +72,7 @@ SEQUENCES = {
     "ov:Control": "ov:Label ov:Supertip ov:Icon ov:Action",
     "ov:Supertip": "ov:Title ov:Description",
     "ov:Icon": "bt:Image+",
-    "ov:Action": "ov:TaskpaneId ov:SourceLocation",
+    "ov:Action": "ov:TaskpaneId ov:SourceLocation",  # ShowTaskpane; ExecuteFunction: below
     "ov:Resources": "bt:Images bt:Urls bt:ShortStrings bt:LongStrings",
     "bt:Images": "bt:Image+",
     "bt:Urls": "bt:Url+",
@@ -150,6 +150,8 @@ def test_elements_are_where_the_schema_wants_them(base: str) -> None:
     checked = 0
     for element in root.iter(etree.Element):
         rule = SEQUENCES.get(qname(element))
+        if qname(element) == "ov:Action" and element.get(XSI_TYPE) == "ExecuteFunction":
+            rule = "ov:FunctionName"
         if rule is None:
             continue
         checked += 1
@@ -175,7 +177,8 @@ def test_what_the_add_in_asks_of_excel() -> None:
     assert root.findtext("o:Permissions", namespaces=NS) == "ReadWriteDocument"
     assert root.find("o:Hosts/o:Host", NS).get("Name") == "Workbook"
     sets = root.findall("o:Requirements/o:Sets/o:Set", NS)
-    assert [(s.get("Name"), s.get("MinVersion")) for s in sets] == [("ExcelApi", "1.7")]
+    # What the JavaScript calls unconditionally needs (tests/test_office_api.py).
+    assert [(s.get("Name"), s.get("MinVersion")) for s in sets] == [("ExcelApi", "1.4")]
     assert root.findtext("o:DefaultLocale", namespaces=NS) == "en-US"
     assert [d.text for d in root.iterfind("o:AppDomains/o:AppDomain", NS)] == [
         "https://localhost:8443"
@@ -246,24 +249,42 @@ def test_the_ribbon_a_user_sees() -> None:
     assert en_zh(root.find("o:DisplayName", NS)) == ("xlcrm", "xlcrm 客户管理")
 
 
+# The ribbon's one-click commands: the function Office calls in commands.html, and the view
+# of the pane that shows the same command.
+ONE_CLICK = {"sync": "syncMail", "reminders": "reminders", "report": "refreshDashboard"}
+
+
 @pytest.mark.parametrize("base", BASES)
-def test_every_button_opens_its_view_in_the_one_task_pane(base: str) -> None:
+def test_every_button_runs_its_command_or_opens_its_view(base: str) -> None:
+    """Sync mail, Refresh dashboard and Reminders run at once (ExecuteFunction); every other
+    button opens its view in the one task pane."""
     root = parse(base)
     urls = {k: e.get("DefaultValue") for k, e in resources(root, "Urls").items()}
     long_strings = resources(root, "LongStrings")
     controls = root.findall(".//ov:Control", NS)
     assert len(controls) == 8
+    functions = {}
     for control in controls:
         view = control.get("id").removeprefix("xlcrm.")
         assert control.get(XSI_TYPE) == "Button"
         action = control.find("ov:Action", NS)
-        assert action.get(XSI_TYPE) == "ShowTaskpane"
-        assert action.findtext("ov:TaskpaneId", namespaces=NS) == "xlcrm.pane"
-        source = action.find("ov:SourceLocation", NS).get("resid")
-        assert urls[source] == f"{base}/taskpane.html?view={view}"
+        if action.get(XSI_TYPE) == "ExecuteFunction":
+            functions[view] = action.findtext("ov:FunctionName", namespaces=NS)
+        else:
+            assert action.get(XSI_TYPE) == "ShowTaskpane"
+            assert action.findtext("ov:TaskpaneId", namespaces=NS) == "xlcrm.pane"
+            source = action.find("ov:SourceLocation", NS).get("resid")
+            assert urls[source] == f"{base}/taskpane.html?view={view}"
         tip = control.find("ov:Supertip/ov:Description", NS).get("resid")
         en, zh = en_zh(long_strings[tip])
         assert len(en) > 40 and len(zh) > 15, f"{view}: the supertip should say what it does"
+    assert functions == ONE_CLICK
+    # commands.js defines exactly these functions, each running that view's command.
+    script = (WEB / "js" / "commands.js").read_text(encoding="utf-8")
+    table = re.search(r"export const ONE_CLICK = \{([^}]*)\}", script)
+    assert table, "commands.js has no ONE_CLICK table"
+    pairs = dict(re.findall(r'(\w+): "(\w+)"', table.group(1)))
+    assert pairs == {name: view for view, name in ONE_CLICK.items()}
     function_file = root.find(".//ov:FunctionFile", NS).get("resid")
     assert urls[function_file] == f"{base}/commands.html"
     assert root.find("o:SupportUrl", NS).get("DefaultValue") == f"{base}/help.html"

@@ -13,6 +13,8 @@ import contextlib
 import datetime as dt
 import gzip
 import json
+import re
+import tempfile
 from collections.abc import Callable, Iterator
 from email.utils import parseaddr
 from pathlib import Path
@@ -140,6 +142,9 @@ def test_sync_without_a_mailbox_setting_says_where_to_put_it(tmp_path: Path, bas
     assert failed.value.error["kind"] == "input"
     assert failed.value.error["where"].startswith("Settings!B")
     assert "Mailbox" in failed.value.error["hint"]
+    # Named by a code, so the task pane can say it in its own language (i18n.js).
+    assert failed.value.error["code"] == "settings.no_mailbox"
+    assert failed.value.error["params"] == {"row": "Mailbox"}
 
 
 def test_a_shared_service_does_not_read_folders_on_its_own_disk(tmp_path: Path) -> None:
@@ -173,6 +178,9 @@ def test_contract_for_the_selected_deal_rows_is_offered_as_a_download(
     assert names == [f for g in generated for f in g["files"]]
     assert all(n.endswith(".docx") for n in names)
     assert base64.b64decode(host.downloads[0]["data"])[:2] == b"PK"
+    # The service's temporary folder never reaches the user.
+    assert tempfile.gettempdir() not in exchange.result["summary"]
+    assert names[0] in exchange.result["summary"]
     after = {r["id"]: r for r in rows(host, "deals")}
     assert after[deals[0]["id"]]["contract_no"] == generated[0]["contract_no"]
 
@@ -185,6 +193,8 @@ def test_contract_without_a_deal_selection_says_what_to_select(
     with pytest.raises(ServiceFailed) as failed:
         AddinClient(base_url, host).run("contract")
     assert "select one or more rows of the Deals table" in failed.value.error["message"]
+    assert failed.value.error["code"] == "selection.none"
+    assert failed.value.error["params"] == {"sheet": "Deals"}
     assert host.downloads == []
 
 
@@ -369,6 +379,27 @@ def test_dashboard_reminders_and_duplicates_from_the_ribbon(tmp_path: Path, base
 
     dedupe = client.run("dedupe").result
     assert "summary" in dedupe
+
+
+def test_every_answer_with_actions_is_an_operation_applied_once(
+    tmp_path: Path, base_url: str
+) -> None:
+    """Each answer that changes the workbook has its own id; the host records it in _xlcrm
+    and an answer met again (a replayed response) changes nothing."""
+    host = OfficeHost.from_xlsx(make_crm(tmp_path / "crm.xlsx", "en"))
+    client = AddinClient(base_url, host)
+    answers = client.run("reminders").answers
+    operation = answers[-1]["operation"]
+    assert re.fullmatch(r"[0-9a-f]{32}", operation)
+    assert host.state()["applied"].split()[-1] == operation
+    second = client.run("reminders").answers[-1]["operation"]
+    assert second != operation
+    assert host.state()["applied"].split()[-2:] == [operation, second]
+    import copy
+
+    before = copy.deepcopy((host.sheets, host.tables))
+    assert host.apply(answers[-1]["actions"], operation) is False
+    assert (host.sheets, host.tables) == before
 
 
 # -- the protocol itself -----------------------------------------------------------------------

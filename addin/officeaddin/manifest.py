@@ -33,14 +33,15 @@ TASKPANE_ID = "xlcrm.pane"
 DEFAULT_LOCALE = "en-US"
 OTHER_LOCALE = "zh-CN"
 
-# The Office JavaScript API the task pane needs, as the lowest ExcelApi requirement set that
-# has all of it: Excel.run, Excel Tables (tables.add, rows.add) and charts come with 1.1;
-# Worksheet.getUsedRangeOrNullObject with 1.4; ChartSeriesCollection.add, with which the
-# ``chart`` action builds its series from ranges, with 1.7. Excel versions without 1.7
-# (Excel 2016 bought outright, before its 2019 update) do not show the add-in at all, rather
-# than failing halfway through a command. Drop-down lists on new tables (DataValidation,
-# ExcelApi 1.8) are optional: the client tests for 1.8 at run time and skips them.
-EXCEL_API_MIN = "1.7"
+# The Office JavaScript API the add-in needs, as the lowest ExcelApi requirement set that has
+# everything it calls unconditionally: Excel.run, tables and charts come with 1.1,
+# getUsedRange(valuesOnly) and Table.worksheet with 1.2, getUsedRangeOrNullObject with 1.4. The
+# newer calls are feature-detected (addin/web/js/requirements.js): the selection's several
+# blocks (getSelectedRanges, 1.9; else the single block), drop-down lists on new tables
+# (DataValidation, 1.8; else none, with a warning), rows written under a table (Table.resize,
+# 1.13; else rows.add) and a new column in a table (1.13; else a clear error).
+# tests/test_office_api.py holds the table of every call and checks this value against it.
+EXCEL_API_MIN = "1.4"
 
 # Office's limits (OfficeAppBasicTypesV1_0.xsd): ShortString, LongString, URL, ReferenceId.
 SHORT_MAX, LONG_MAX, URL_MAX, RESID_MAX = 125, 250, 2048, 32
@@ -168,8 +169,9 @@ class _Builder:
         requirements = etree.SubElement(root, f"{{{NS}}}Requirements")
         requirements.append(
             etree.Comment(
-                " ExcelApi 1.7: Excel.run, tables and charts (1.1), "
-                "getUsedRangeOrNullObject (1.4), ChartSeriesCollection.add (1.7) "
+                f" ExcelApi {EXCEL_API_MIN}: Excel.run, tables and charts (1.1), "
+                "getUsedRange(valuesOnly) (1.2), getUsedRangeOrNullObject (1.4); newer APIs are "
+                "feature-detected "
             )
         )
         sets = etree.SubElement(requirements, f"{{{NS}}}Sets", DefaultMinVersion="1.1")
@@ -221,6 +223,12 @@ class _Builder:
             )
             self.icon(control, button.view)
             action = etree.SubElement(control, f"{{{OV}}}Action")
+            if button.function:
+                # One click: Office loads the FunctionFile (commands.html) and calls the
+                # function, which runs the command and reports the result (js/commands.js).
+                action.set(f"{{{XSI}}}type", "ExecuteFunction")
+                _text(action, "FunctionName", button.function, OV)
+                continue
             action.set(f"{{{XSI}}}type", "ShowTaskpane")
             _text(action, "TaskpaneId", TASKPANE_ID, OV)
             self.ref(

@@ -1,9 +1,11 @@
 """What the CRM tab shows: its groups and buttons, in English and Chinese.
 
 One table feeds the manifest (labels, tooltips, icon files) and the icon script, so a button
-cannot be added to the ribbon without its icon, nor renamed in one language only. Every
-button opens the same task pane at a view (``taskpane.html?view=sync``); the task pane's
-JavaScript shows the matching form.
+cannot be added to the ribbon without its icon, nor renamed in one language only. A button
+either runs its command at once (``function``: an ExecuteFunction of the function file
+``commands.html``, whose ``js/commands.js`` runs it and reports the result) or opens the one
+task pane at a view (``taskpane.html?view=campaign``). Every view, the one-click commands' too,
+stays reachable from the pane's own navigation.
 """
 
 from __future__ import annotations
@@ -19,13 +21,16 @@ APP_ICON_SIZES = (16, 32, 64, 80, 128)
 
 @dataclass(frozen=True)
 class Button:
-    """A ribbon button: the task pane ``view`` it opens and its words in both languages."""
+    """A ribbon button: the task pane ``view`` it opens (or whose command it runs) and its words
+    in both languages. ``function`` names the function in ``js/commands.js`` that runs the
+    command in one click; without it the button opens the pane."""
 
     view: str
     en: str
     zh: str
     tip_en: str
     tip_zh: str
+    function: str | None = None
 
 
 @dataclass(frozen=True)
@@ -49,9 +54,10 @@ GROUPS: tuple[Group, ...] = (
                 "sync",
                 "Sync mail",
                 "同步邮件",
-                "Read new mail from your mailbox and record each message as an interaction "
-                "with its customer. Nothing on the mail server is changed.",
-                "从邮箱读取新邮件，并作为往来记录归到对应客户名下。不会改动邮件服务器上的任何邮件。",
+                "One click: read new mail from your mailbox and record each message as an "
+                "interaction with its customer. Nothing on the mail server is changed.",
+                "一键完成：从邮箱读取新邮件，并作为往来记录归到对应客户名下。不会改动邮件服务器上的任何邮件。",
+                function="syncMail",
             ),
             Button(
                 "campaign",
@@ -80,9 +86,10 @@ GROUPS: tuple[Group, ...] = (
                 "reminders",
                 "Reminders",
                 "跟进提醒",
-                "List the deals and customers that are due for a follow-up, and remind "
-                "their owners by e-mail.",
-                "列出需要跟进的商机和客户，并通过邮件提醒负责人。",
+                "One click: list the deals and customers that are due for a follow-up on the "
+                "Reminders sheet, per owner.",
+                "一键完成：在“提醒”表中按负责人列出需要跟进的商机和客户。",
+                function="reminders",
             ),
         ),
     ),
@@ -109,11 +116,12 @@ GROUPS: tuple[Group, ...] = (
             ),
             Button(
                 "report",
-                "Dashboard",
-                "仪表板",
-                "Add a sheet with revenue, conversion and pipeline figures and charts by "
-                "owner, region and product.",
-                "新增一个工作表，按负责人、地区和产品统计收入、转化率和销售漏斗，并附图表。",
+                "Refresh dashboard",
+                "刷新仪表盘",
+                "One click: rebuild the dashboard sheet with revenue, conversion and pipeline "
+                "figures and charts by owner, region and product.",
+                "一键完成：重新生成仪表盘工作表，按负责人、地区和产品统计收入、转化率和销售漏斗，并附图表。",
+                function="refreshDashboard",
             ),
         ),
     ),
@@ -135,6 +143,10 @@ GROUPS: tuple[Group, ...] = (
 )
 
 VIEWS: tuple[str, ...] = tuple(button.view for group in GROUPS for button in group.buttons)
+# The one-click commands: function name in js/commands.js → the service command it runs.
+FUNCTIONS: dict[str, str] = {
+    button.function: button.view for group in GROUPS for button in group.buttons if button.function
+}
 
 
 def icon_file(name: str, size: int) -> str:

@@ -236,6 +236,9 @@ class RunResponse(_Model):
     result: dict[str, Any] = Field(default_factory=dict)
     progress: Progress | None = None
     next: dict[str, Any] | None = None  # the options of the next call when status is "more"
+    # The answer's own id when it has actions: the client applies an operation once, keeping
+    # the ids it applied in the ``_xlcrm`` row ``applied`` (docs/protocol.md, "Actions").
+    operation: str | None = Field(default=None, max_length=64)
 
 
 class PlanResponse(RunResponse):
@@ -253,6 +256,11 @@ class ErrorDetail(_Model):
     where: str | None = None
     message: str
     hint: str | None = None
+    # A language-neutral name of the problem (``settings.no_mailbox``) and the values its text
+    # needs, for the errors the task pane words itself in the user's language; ``message`` and
+    # ``hint`` stay the English text for every other client.
+    code: str | None = None
+    params: dict[str, str] | None = None
 
 
 class ErrorResponse(_Model):

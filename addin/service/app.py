@@ -86,8 +86,23 @@ def web_dir() -> Path:
     return Path(str(resources.files("addin") / "web"))
 
 
-def error(kind: str, message: str, where: str | None = None, hint: str | None = None, status=400):
-    detail = p.ErrorDetail(kind=kind, where=where, message=message, hint=hint)  # type: ignore[arg-type]
+def error(
+    kind: str,
+    message: str,
+    where: str | None = None,
+    hint: str | None = None,
+    status=400,
+    code: str | None = None,
+    params: dict[str, str] | None = None,
+):
+    detail = p.ErrorDetail(
+        kind=kind,  # type: ignore[arg-type]
+        where=where,
+        message=message,
+        hint=hint,
+        code=code,
+        params=params,
+    )
     body = p.ErrorResponse(error=detail)
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status)
 
@@ -131,6 +146,9 @@ def _answer(model: type[p.RunResponse], book: RemoteBook, outcome: Outcome) -> J
     answer = model(
         status=outcome.status,
         actions=book.actions,
+        # A fresh id per answer that changes the workbook: the client records the ids it has
+        # applied in _xlcrm and skips an answer it meets again (a replayed response).
+        operation=secrets.token_hex(16) if book.actions else None,
         result=outcome.result,
         progress=outcome.progress,
         next=outcome.next,
@@ -171,7 +189,8 @@ def _decode_and_handle(box: list[Any], handler) -> Response:  # type: ignore[no-
             return error("retry", exc.message, exc.where, exc.hint, 503)
         return error("input", exc.message, exc.where, exc.hint)
     except ActionableError as exc:  # the workbook's errors (XlcrmError) and any other
-        return error("input", exc.message, exc.where, exc.hint)
+        code, params = getattr(exc, "code", None), getattr(exc, "params", None)
+        return error("input", exc.message, exc.where, exc.hint, code=code, params=params)
     except Exception:
         log.exception("a command failed")
         return error("retry", "the xlcrm service had a problem", None, "try again", 503)

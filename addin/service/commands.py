@@ -100,6 +100,24 @@ def configured(config: ServiceConfig) -> frozenset[str]:
     return frozenset(mailbox_key(url) for url in (*config.mailboxes, *config.transports))
 
 
+class CodedError(XlcrmError):
+    """An input error the task pane words itself: ``code`` names it for the pane's own texts
+    (addin/web/js/i18n.js, ``error.<code>``), whatever language the service speaks."""
+
+    def __init__(
+        self,
+        where: str | None,
+        message: str,
+        hint: str | None,
+        *,
+        code: str,
+        params: dict[str, str],
+    ) -> None:
+        super().__init__(where, message, hint)
+        self.code = code
+        self.params = params
+
+
 def _setting_url(ctx: Context, key: str) -> str:
     """The mailbox or transport URL in the workbook's Settings — only when the service may
     open it: the person who started the service named it, or stored a password for exactly
@@ -109,11 +127,13 @@ def _setting_url(ctx: Context, key: str) -> str:
     url = settings.text(key)
     label = next(s for s in KNOWN if s.key == key)
     if not url:
-        raise XlcrmError(
+        raise CodedError(
             settings.where(key),
             f"the workbook does not say which mailbox to use ({label.en} / {label.zh})",
             f"put its URL in the Settings sheet's '{label.label(ctx.book.lang)}' row, "
             "e.g. imaps://sales@corp.cn@imap.exmail.qq.com",
+            code="settings.no_mailbox",
+            params={"row": label.label(ctx.book.lang)},
         )
     scheme = url.split(":", 1)[0].lower()
     if scheme in LOCAL_SCHEMES and not ctx.config.local:
@@ -233,10 +253,12 @@ def _selected_ids(ctx: Context, table_name: str) -> list[str]:
     table = ctx.book.table(table_name)
     layout = table.layout
     if selection is None or selection.sheet != layout.sheet:
-        raise UsageError(
+        raise CodedError(
             "selection",
             f"select one or more rows of the {table.spec.name} table first",
             f"click a row on the '{layout.sheet}' sheet (Ctrl+click for several), then again",
+            code="selection.none",
+            params={"sheet": layout.sheet},
         )
     rows: set[int] = set()
     for part in local_address(selection.address).split(","):
@@ -248,10 +270,12 @@ def _selected_ids(ctx: Context, table_name: str) -> list[str]:
         if row.get("id") and int(table.where_of(row["id"]).rsplit("!", 1)[1]) in rows
     ]
     if not ids:
-        raise UsageError(
+        raise CodedError(
             f"{selection.sheet}!{local_address(selection.address)}",
             f"the selection holds no {table.spec.name} row with an id",
             "select the rows of the deals you want contracts for",
+            code="selection.no_rows",
+            params={"sheet": layout.sheet},
         )
     return ids
 
@@ -278,7 +302,10 @@ def _contract_run(ctx: Context) -> Outcome:
         {"deal_id": g.deal_id, "contract_no": g.contract_no, "files": [f.name for f in g.files]}
         for g in report.generated
     ]
-    return Outcome({"summary": _summary(report.lines()), "generated": generated})
+    # The files went to a temporary folder of the service, which means nothing to the user
+    # (they are downloads): the summary names them without it.
+    summary = _summary(report.lines()).replace(f"{base}{os.sep}", "")
+    return Outcome({"summary": summary, "generated": generated})
 
 
 def _template_folders(ctx: Context) -> Any:
@@ -679,7 +706,7 @@ COMMANDS: dict[str, Command] = {
         Command(
             "dedupe", "Clean duplicates", "客户去重", DedupeOptions, _dedupe_needs, _dedupe_run
         ),
-        Command("report", "Dashboard", "仪表板", NoOptions, _everything, _report_run),
+        Command("report", "Dashboard", "仪表盘", NoOptions, _everything, _report_run),
         Command("reminders", "Reminders", "跟进提醒", NoOptions, _everything, _reminders_run),
     )
 }

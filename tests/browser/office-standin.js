@@ -22,6 +22,34 @@
   const seed = globalThis.__XLCRM_STANDIN__;
   if (!seed) throw new Error("office stand-in: no __XLCRM_STANDIN__ seed (add_init_script)");
 
+  // The Excel this stand-in plays: its ExcelApi requirement set (seed.excelApi, default 1.17,
+  // Microsoft 365 today). An API newer than that fails at sync with ApiNotFound, as in an
+  // older Excel (the CDN's office.js has every API's proxy; the host refuses the call).
+  const EXCEL_API = String(seed.excelApi || "1.17");
+  const setNumber = (v) => String(v).split(".").map(Number);
+  function has(version) {
+    const [a, b] = setNumber(EXCEL_API);
+    const [x, y] = setNumber(version);
+    return a > x || (a === x && b >= y);
+  }
+  function needs(context, version, what) {
+    if (has(version)) return;
+    context._queue.push(() => {
+      throw new OfficeError(
+        "ApiNotFound",
+        `The API you are trying to use could not be found (${what}, ExcelApi ${version}). It may be available in a newer version of Excel.`,
+        what,
+      );
+    });
+  }
+
+  // office.js sets history.replaceState and history.pushState to null (Office owns the frame's
+  // history); a pane that calls them throws in Excel. The stand-in does the same.
+  if (seed.history !== "keep") {
+    history.replaceState = null;
+    history.pushState = null;
+  }
+
   const MAX_ROWS = 1048576;
   const MAX_COLS = 16384;
 
@@ -157,9 +185,12 @@
       for (const table of data.tables || []) {
         this.tables.push({ name: table.name, sheet: this.sheet(table.sheet), box: parseBox(table.address) });
       }
+      const areas = (address) => String(address).split(",").map((a) => parseBox(a.trim()));
       this.selection = data.selection
-        ? { sheet: this.sheet(data.selection.sheet), box: parseBox(data.selection.address) }
-        : { sheet: this.sheets[0], box: parseBox("A1") };
+        ? { sheet: this.sheet(data.selection.sheet), boxes: areas(data.selection.address) }
+        : { sheet: this.sheets[0], boxes: [parseBox("A1")] };
+      this.areas = areas;
+      this.active = this.selection.sheet;
     }
 
     /** Sheet names compare without case, as in Excel. */
@@ -186,7 +217,7 @@
               rows.push(row);
             }
           }
-          return { name: sheet.name, visibility: sheet.visibility, rows, charts: sheet.charts };
+          return { name: sheet.name, visibility: sheet.visibility, rows, charts: sheet.charts, validations: sheet.validations ?? [] };
         }),
         tables: this.tables.map((t) => ({ name: t.name, sheet: t.sheet.name, address: formatBox(t.box) })),
       };
@@ -194,6 +225,9 @@
   }
 
   const book = new Workbook(seed.workbook || {});
+  const actions = new Map(); // Office.actions.associate: the function file's functions
+  const dialogs = []; // every dialog opened: {url, options}
+  const openDialogs = [];
 
   // ---- proxies: queued like the real API --------------------------------------------------
 
@@ -565,7 +599,34 @@
     get formulas() {
       return this._read("formulas");
     }
+
+    /** Drop-down lists (ExcelApi 1.8): what is set is kept on the sheet for the test. */
+    get dataValidation() {
+      needs(this._context, "1.8", "Range.dataValidation");
+      return this._nav("dataValidation", () => child(DataValidation, this, (t) => t, `${this._label}.dataValidation`));
+    }
   }
+
+  class DataValidation extends ClientObject {
+    _keep(name, value) {
+      this._write(name, value, (t, v) => {
+        t.sheet.validations ??= [];
+        const address = formatBox(t.box);
+        let entry = t.sheet.validations.find((e) => e.address === address);
+        if (!entry) t.sheet.validations.push((entry = { address }));
+        entry[name] = structuredClone(v);
+      });
+    }
+
+    set rule(value) {
+      this._keep("rule", value);
+    }
+
+    set errorAlert(value) {
+      this._keep("errorAlert", value);
+    }
+  }
+
   Range.props = {
     values: (t) => (huge(t), matrix(t, (r, c) => t.sheet.get(r, c))),
     numberFormat: (t) => (huge(t), matrix(t, (r, c) => t.sheet.formats.get(`${r},${c}`) || "General")),
@@ -621,6 +682,24 @@
 
     get position() {
       return this._read("position");
+    }
+
+    /** Moves the sheet to that place among the tabs (0-based), as Excel does. */
+    set position(value) {
+      if (!Number.isInteger(value) || value < 0) throw new Error(`office stand-in: position ${value}`);
+      this._write("position", value, (t, v) => {
+        const rest = book.sheets.filter((s) => s !== t);
+        rest.splice(Math.min(v, rest.length), 0, t);
+        book.sheets = rest;
+      });
+    }
+
+    activate() {
+      this._context._queue.push(() => {
+        const t = this._live();
+        if (t.visibility !== "Visible") throw new OfficeError("InvalidOperation", "A hidden sheet cannot be activated.");
+        book.active = t;
+      });
     }
 
     get tables() {
@@ -760,6 +839,7 @@
     }
 
     resize(address) {
+      needs(this._context, "1.13", "Table.resize");
       this._context._queue.push(() => {
         const t = this._live();
         const box = parseBox(String(address).slice(String(address).lastIndexOf("!") + 1));
@@ -901,9 +981,31 @@
     }
 
     getSelectedRange() {
-      return child(Range, this, (t) => rangeOf(t.selection.sheet, { ...t.selection.box }), "workbook.getSelectedRange()");
+      return child(Range, this, (t) => {
+        if (t.selection.boxes.length > 1) {
+          throw new OfficeError("InvalidSelection", "The current selection is invalid for this operation.", "workbook.getSelectedRange()");
+        }
+        return rangeOf(t.selection.sheet, { ...t.selection.boxes[0] });
+      }, "workbook.getSelectedRange()");
+    }
+
+    getSelectedRanges() {
+      needs(this._context, "1.9", "Workbook.getSelectedRanges");
+      return child(RangeAreas, this, (t) => ({ sheet: t.selection.sheet, boxes: t.selection.boxes.map((b) => ({ ...b })) }), "workbook.getSelectedRanges()");
     }
   }
+
+  /** The selection's blocks (ExcelApi 1.9): its address lists them, comma-separated. */
+  class RangeAreas extends ClientObject {
+    get address() {
+      return this._read("address");
+    }
+
+    get worksheet() {
+      return this._nav("worksheet", () => child(Worksheet, this, (t) => t.sheet, `${this._label}.worksheet`));
+    }
+  }
+  RangeAreas.props = { address: (t) => t.boxes.map((b) => qualified(t.sheet.name, b)).join(",") };
 
   class RequestContext {
     constructor() {
@@ -936,7 +1038,8 @@
   );
   globalThis.OfficeExtension = strict({ Error: OfficeError }, "OfficeExtension");
 
-  const ready = Promise.resolve({ host: "Excel", platform: "OfficeOnline" });
+  // seed.host === null: office.js in a plain browser tab, where onReady answers with no host.
+  const ready = Promise.resolve(seed.host === null ? { host: null, platform: null } : { host: "Excel", platform: "OfficeOnline" });
   globalThis.Office = strict(
     {
       HostType: { Excel: "Excel" },
@@ -944,8 +1047,49 @@
         {
           displayLanguage: seed.displayLanguage || "en-US",
           document: strict({ url: seed.documentUrl || "" }, "Office.context.document"),
+          requirements: strict(
+            {
+              isSetSupported(name, version) {
+                if (name === "ExcelApi") return has(String(version ?? "1.1"));
+                return ["DialogApi"].includes(name);
+              },
+            },
+            "Office.context.requirements",
+          ),
+          ui: strict(
+            {
+              /** A dialog (DialogApi 1.1): recorded for the test, which closes it. */
+              displayDialogAsync(url, options, callback) {
+                dialogs.push({ url, options });
+                const dialog = { handlers: [] };
+                openDialogs.push(dialog);
+                const value = strict(
+                  {
+                    addEventHandler(type, handler) {
+                      if (type !== "dialogEventReceived" && type !== "dialogMessageReceived") throw new Error(`office stand-in: dialog event ${type}`);
+                      if (type === "dialogEventReceived") dialog.handlers.push(handler);
+                    },
+                    close() {
+                      openDialogs.splice(openDialogs.indexOf(dialog), 1);
+                    },
+                  },
+                  "Dialog",
+                );
+                setTimeout(() => callback?.({ status: "succeeded", value }), 0);
+              },
+            },
+            "Office.context.ui",
+          ),
         },
         "Office.context",
+      ),
+      actions: strict(
+        {
+          associate(name, handler) {
+            actions.set(name, handler);
+          },
+        },
+        "Office.actions",
       ),
       onReady(callback) {
         if (callback) ready.then(callback);
@@ -958,7 +1102,22 @@
   globalThis.__xlcrmHost = {
     dump: () => book.dump(),
     select(sheet, address) {
-      book.selection = { sheet: book.sheet(sheet), box: parseBox(address) };
+      book.selection = { sheet: book.sheet(sheet), boxes: book.areas(address) };
+    },
+    /** The sheet Excel shows (Worksheet.activate). */
+    active: () => book.active?.name ?? null,
+    /** Click a one-click ribbon button: calls the function commands.html associated with
+     * `name`; resolves when it calls event.completed(). */
+    click(name) {
+      const handler = actions.get(name) ?? (typeof globalThis[name] === "function" ? globalThis[name] : null);
+      if (!handler) throw new Error(`office stand-in: no function ${name} in the function file`);
+      return new Promise((resolve) => handler({ completed: () => resolve(true), source: { id: name } }));
+    },
+    /** The dialogs the add-in opened: their URLs; closeDialog() closes the last, as a user. */
+    dialogs,
+    closeDialog() {
+      const last = openDialogs.pop();
+      for (const handler of last?.handlers ?? []) handler({ error: 12006 });
     },
   };
 })();

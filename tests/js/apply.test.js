@@ -1,7 +1,7 @@
 // Applying actions to a mocked workbook (office-addin-mock with the workbook model of
 // excel-mock.js; no Excel here), reading the result back from the mock.
 
-import { describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it } from "vitest";
 import { Book, excelFor } from "./excel-mock.js";
 import { applyActions, excelText, stateRows } from "../../addin/web/js/excel-apply.js";
 
@@ -29,6 +29,26 @@ function crm() {
 }
 
 const apply = (book, actions, options) => excelFor(book).run((context) => applyActions(context, actions, options));
+
+/** Office as an Excel that has ExcelApi up to `top` (1.8: Excel 2019), for requirements.js. */
+function excelUpTo(top) {
+  const n = (v) => v.split(".").map(Number).reduce((a, b, i) => a + b / 100 ** i, 0);
+  globalThis.Office = { context: { requirements: { isSetSupported: (name, v) => name === "ExcelApi" && n(v) <= n(top) } } };
+}
+afterEach(() => {
+  delete globalThis.Office;
+});
+
+/** Every method called and property set on the workbook, in order (`book.failOn` as a spy). */
+function spy(book) {
+  const seen = [];
+  book.failOn = (op) => {
+    if (op.kind === "call") seen.push(op.method);
+    if (op.kind === "set") seen.push(`=${op.prop}`);
+    return false;
+  };
+  return seen;
+}
 
 describe("excelText", () => {
   it("prefixes every non-empty string and nothing else", () => {
@@ -89,25 +109,56 @@ describe("write", () => {
 });
 
 describe("append_rows", () => {
-  it("adds rows to an Excel Table (cells below move down) with their formats", async () => {
+  const rows = () => [
+    {
+      type: "append_rows",
+      sheet: "Customers",
+      table: "Customers",
+      address: "A4:D5",
+      values: [["C0003", "王芳", "+86 138 0000 0000", 1], ["C0004", "=cmd|' /C calc'!A0", "", null]],
+      number_formats: [[null, null, "@", "0.00"], [null, null, "@", null]],
+    },
+  ];
+
+  it("writes the rows just under an Excel Table and resizes it (co-authoring safe)", async () => {
     const book = crm();
-    await apply(book, [
-      {
-        type: "append_rows",
-        sheet: "Customers",
-        table: "Customers",
-        address: "A4:D5",
-        values: [["C0003", "王芳", "+86 138 0000 0000", 1], ["C0004", "=cmd|' /C calc'!A0", "", null]],
-        number_formats: [[null, null, "@", "0.00"], [null, null, "@", null]],
-      },
-    ]);
+    const calls = spy(book);
+    await apply(book, rows());
     expect(book.table("Customers").box).toEqual({ r1: 0, c1: 0, r2: 4, c2: 3 });
     expect(book.value("Customers", "C4")).toBe("+86 138 0000 0000");
     expect(book.value("Customers", "B5")).toBe("=cmd|' /C calc'!A0");
     expect(book.cell("Customers", "B5").formula).toBeUndefined();
     expect(book.cell("Customers", "D4").numberFormat).toBe("0.00");
     expect(book.cell("Customers", "D5").numberFormat).toBe("General");
-    expect(book.value("Customers", "A8")).toBe("below the table");
+    // Nothing inserted: what is under the new rows stays where it was.
+    expect(book.value("Customers", "A6")).toBe("below the table");
+    expect(calls).toContain("resize");
+    expect(calls).not.toContain("rows.add");
+  });
+
+  it("inserts the rows (rows.add) when the cells under the table hold something", async () => {
+    const book = crm();
+    const actions = rows();
+    actions[0].address = "A4:D4";
+    actions[0].values = [actions[0].values[0]];
+    actions[0].number_formats = [actions[0].number_formats[0]];
+    await apply(book, [{ type: "write", sheet: "Customers", address: "B4", values: [["a note"]] }]);
+    const calls = spy(book);
+    await apply(book, actions);
+    expect(calls).toContain("rows.add");
+    expect(book.value("Customers", "B4")).toBe("王芳");
+    expect(book.value("Customers", "B5")).toBe("a note"); // moved down, kept
+  });
+
+  it("inserts the rows (rows.add) in an Excel without Table.resize (ExcelApi 1.13)", async () => {
+    excelUpTo("1.8");
+    const book = crm();
+    const calls = spy(book);
+    await apply(book, rows());
+    expect(calls).toContain("rows.add");
+    expect(calls).not.toContain("resize");
+    expect(book.table("Customers").box).toEqual({ r1: 0, c1: 0, r2: 4, c2: 3 });
+    expect(book.value("Customers", "A8")).toBe("below the table"); // rows.add moved it down
   });
 
   it("writes the range when there is no table", async () => {
@@ -186,20 +237,33 @@ describe("add_column, add_sheet, add_table, format, chart", () => {
 });
 
 describe("state", () => {
-  it("rewrites the very hidden _xlcrm sheet sorted by key, long values split", async () => {
+  it("writes one row per changed key, never the whole sheet; long values split", async () => {
     const book = crm();
     const long = "记".repeat(32_000) + "x".repeat(10);
+    const calls = spy(book);
     await apply(book, [{ type: "state", items: { schema: "3", "a:0": "=1+1", big: long } }]);
+    expect(calls).not.toContain("clear");
     const sheet = book.sheet("_xlcrm");
     expect(sheet.visibility).toBe("VeryHidden");
-    expect(book.value("_xlcrm", "A2")).toBe("a:0");
-    expect(book.value("_xlcrm", "B2")).toBe("=1+1");
-    expect(book.cell("_xlcrm", "B2").formula).toBeUndefined();
-    expect(book.value("_xlcrm", "A3")).toBe("big");
-    expect(book.value("_xlcrm", "B3")).toBe("记".repeat(32_000));
-    expect(book.value("_xlcrm", "C3")).toBe("xxxxxxxxxx");
-    expect([book.value("_xlcrm", "A4"), book.value("_xlcrm", "B4")]).toEqual(["schema", "3"]);
+    // schema stays in its row with its new value; the new keys go under it, sorted.
+    expect([book.value("_xlcrm", "A2"), book.value("_xlcrm", "B2")]).toEqual(["schema", "3"]);
+    expect(book.value("_xlcrm", "A3")).toBe("a:0");
+    expect(book.value("_xlcrm", "B3")).toBe("=1+1");
+    expect(book.cell("_xlcrm", "B3").formula).toBeUndefined();
+    expect(book.value("_xlcrm", "A4")).toBe("big");
+    expect(book.value("_xlcrm", "B4")).toBe("记".repeat(32_000));
+    expect(book.value("_xlcrm", "C4")).toBe("xxxxxxxxxx");
     expect(stateRows({ b: "1", a: "2" })).toEqual([["key", "value"], ["a", "2"], ["b", "1"]]);
+
+    // Again with one key changed and one gone: two rows written, nothing else.
+    const again = spy(book);
+    await apply(book, [{ type: "state", items: { schema: "3", "a:0": "2", big: long.slice(0, 5) } }]);
+    expect(again.filter((c) => c === "=values")).toHaveLength(2);
+    expect([book.value("_xlcrm", "B3"), book.value("_xlcrm", "B4"), book.value("_xlcrm", "C4")]).toEqual(["2", "记记记记记", ""]);
+    const third = spy(book);
+    await apply(book, [{ type: "state", items: { schema: "3", big: long.slice(0, 5) } }]);
+    expect(third.filter((c) => c === "=values")).toHaveLength(1);
+    expect([book.value("_xlcrm", "A3"), book.value("_xlcrm", "B3")]).toEqual(["", ""]);
   });
 
   it("creates the state sheet when the workbook has none", async () => {
@@ -208,6 +272,65 @@ describe("state", () => {
     await apply(book, [{ type: "state", items: { schema: "3" } }]);
     expect(book.sheet("_xlcrm").visibility).toBe("VeryHidden");
     expect(book.value("_xlcrm", "B2")).toBe("3");
+  });
+});
+
+describe("operation ids", () => {
+  const answer = () => [
+    { type: "append_rows", sheet: "Customers", table: "Customers", address: "A4:B4", values: [["C0003", "王芳"]] },
+  ];
+  const narrow = () => {
+    const book = crm();
+    book.table("Customers").box.c2 = 1; // a two-column table A1:B3
+    return book;
+  };
+
+  it("applies an answer once: the same operation again changes nothing", async () => {
+    const book = narrow();
+    const first = await apply(book, answer(), { operation: "op-1" });
+    expect(first.replayed).toBeUndefined();
+    expect(book.value("_xlcrm", "A3")).toBe("applied");
+    expect(book.value("_xlcrm", "B3")).toBe("op-1");
+    const before = book.snapshot();
+    const again = await apply(book, [{ type: "write", sheet: "Customers", address: "A4:B4", values: [["X", "Y"]] }], { operation: "op-1" });
+    expect(again).toEqual({ downloads: [], messages: [], replayed: true });
+    expect(book.snapshot()).toEqual(before);
+    // A new answer is applied, and its id joins the list.
+    await apply(book, [{ type: "write", sheet: "Customers", address: "B2", values: [["Z"]] }], { operation: "op-2" });
+    expect(book.value("Customers", "B2")).toBe("Z");
+    expect(book.value("_xlcrm", "B3")).toBe("op-1 op-2");
+  });
+
+  it("keeps the applied row when the answer's own state replaces the state", async () => {
+    const book = narrow();
+    await apply(book, answer(), { operation: "op-1" });
+    await apply(book, [{ type: "state", items: { schema: "4" } }], { operation: "op-2" });
+    expect([book.value("_xlcrm", "B2"), book.value("_xlcrm", "B3")]).toEqual(["4", "op-1 op-2"]);
+  });
+});
+
+describe("older Excel", () => {
+  it("refuses a new column without Table.resize, writing nothing", async () => {
+    excelUpTo("1.12");
+    const book = crm();
+    const before = book.snapshot();
+    await expect(
+      apply(book, [{ type: "add_column", sheet: "Customers", table: "Customers", address: "E1:E3", values: [["Segment"], ["A"], ["B"]] }], { lang: "zh-CN" }),
+    ).rejects.toThrow("此功能需要更新版本的 Excel（Excel JavaScript API 1.13）：在 Excel 表格中添加列");
+    expect(book.snapshot()).toEqual(before);
+  });
+
+  it("makes a table without drop-down lists before ExcelApi 1.8, and says so", async () => {
+    excelUpTo("1.7");
+    const book = crm();
+    const { messages } = await apply(book, [
+      { type: "add_table", sheet: "Dashboard", table: "T2", address: "D1:D2", values: [["Stage"], ["Won"]], choices: [{ column: 0, values: ["Won", "Lost"] }] },
+    ]);
+    expect(book.table("T2")).toBeTruthy();
+    expect(book.sheet("Dashboard").validations).toEqual([]);
+    expect(messages).toEqual([
+      { level: "warning", text: "This needs a newer Excel (Excel JavaScript API 1.8): drop-down lists. Update Office, or use Excel on the web." },
+    ]);
   });
 });
 
@@ -252,6 +375,17 @@ describe("all or nothing", () => {
     expect(error.message).toMatch(/Excel refused a change: GeneralException.*The workbook was left unchanged\./);
     expect(writes).toBeGreaterThanOrEqual(3);
     expect(book.snapshot()).toEqual(before);
+  });
+
+  it("says the workbook is not as it was when the undo fails too", async () => {
+    const book = crm();
+    let failed = 0;
+    // The write fails, then the undo's first write fails as well.
+    book.failOn = (op) => op.kind === "set" && op.prop === "values" && failed < 2 && ++failed > 0;
+    const error = await apply(book, everything(), { lang: "zh-CN" }).catch((e) => e);
+    expect(error.kind).toBe("partial");
+    expect(error.message).toContain("未能完全撤销");
+    expect(error.message).not.toContain("工作簿未作任何更改");
   });
 
   it("puts everything back when the last change of the batch fails, in Chinese", async () => {

@@ -285,6 +285,45 @@ describe("errors", () => {
     expect(err.message).toBe("Customers!D14: 不是有效的日期");
   });
 
+  it("an error the service names by a code is worded in the pane's language", async () => {
+    const error = {
+      kind: "input",
+      where: "Settings!B5",
+      message: "the workbook does not say which mailbox to use (Mailbox / 邮箱)",
+      hint: "put its URL in the Settings sheet's '邮箱' row",
+      code: "settings.no_mailbox",
+      params: { row: "邮箱" },
+    };
+    const { fetch } = failing(400, { error });
+    const err = await new XlcrmClient({ fetch, excel: excelFor(book()), lang: "zh-CN" }).run("sync").catch((e) => e);
+    expect({ where: err.where, what: err.what, fix: err.fix }).toEqual({
+      where: "Settings!B5",
+      what: "工作簿中没有指定要使用的邮箱。",
+      fix: "请在“设置”表的“邮箱”一行填写邮箱地址，例如 imaps://sales@corp.cn@imap.exmail.qq.com",
+    });
+    // A code this pane does not know (a newer service): the service's own text.
+    const { fetch: newer } = failing(400, { error: { ...error, code: "settings.something_new" } });
+    const other = await new XlcrmClient({ fetch: newer, excel: excelFor(book()), lang: "zh-CN" }).run("sync").catch((e) => e);
+    expect(other.what).toBe(error.message);
+  });
+
+  it("passes the answer's operation id to the workbook writer: a replayed answer changes nothing", async () => {
+    const wb = book();
+    const answer = {
+      protocol: 1,
+      status: "done",
+      operation: "0123456789abcdef0123456789abcdef",
+      actions: [{ type: "append_rows", sheet: "Customers", table: "Customers", address: "A3:E3", values: [["C0002", "李娜", "", 45300, ""]] }],
+    };
+    const { fetch } = service({ "/api/v1/plan": () => answer });
+    const client = new XlcrmClient({ fetch, excel: excelFor(wb) });
+    await client.run("import");
+    const once = wb.snapshot();
+    await client.run("import"); // the same answer again
+    expect(wb.snapshot()).toEqual(once);
+    expect(wb.table("Customers").box.r2).toBe(2);
+  });
+
   it("a gateway's 502 without a body is kind retry", async () => {
     const { fetch } = failing(502, undefined);
     const err = await new XlcrmClient({ fetch, excel: excelFor(book()) }).run("sync").catch((e) => e);

@@ -69,6 +69,22 @@ function kindOfStatus(status) {
   return "input";
 }
 
+/**
+ * The pane's own words for an error the service names with a `code` (docs/protocol.md,
+ * "Errors"): `error.<code>` and `error.<code>.fix` in i18n.js. An unknown code (a newer
+ * service) gives null, and the service's English text is shown instead.
+ * @param {string} lang @param {string} code @param {any} params
+ */
+function codedText(lang, code, params) {
+  const t = translator(isChinese(lang) ? "zh" : "en");
+  const vars = params && typeof params === "object" ? params : {};
+  try {
+    return { what: t(`error.${code}`, vars), fix: t(`error.${code}.fix`, vars) };
+  } catch {
+    return null;
+  }
+}
+
 /** ServiceError from a failed response: the `{"error": {...}}` body when there is one. */
 async function errorFrom(response, lang) {
   const t = texts(lang);
@@ -82,11 +98,12 @@ async function errorFrom(response, lang) {
   // Every xlcrm error carries where, message and hint; services before them said what and fix.
   const message = error && typeof error === "object" ? (error.message ?? error.what) : null;
   if (typeof message === "string") {
+    const coded = typeof error.code === "string" ? codedText(lang, error.code, error.params) : null;
     return new ServiceError({
       kind: typeof error.kind === "string" ? error.kind : kindOfStatus(response.status),
       where: error.where ?? null,
-      what: message,
-      fix: error.hint ?? error.fix ?? null,
+      what: coded?.what ?? message,
+      fix: coded ? coded.fix : (error.hint ?? error.fix ?? null),
       status: response.status,
     });
   }
@@ -126,7 +143,7 @@ export async function call(conn, method, path, payload = undefined, signal = und
   };
   if (conn.token) headers.Authorization = `Bearer ${conn.token}`;
   // same-origin credentials only, and never a cached answer: each call is a command.
-  /** @type {RequestInit & {headers: Record<string, string>}} */
+  /** @type {RequestInit} */
   const init = { method, headers, signal, credentials: "same-origin", cache: "no-store" };
   if (payload !== undefined) {
     const { body, gzip } = await encodeBody(payload);

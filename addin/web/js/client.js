@@ -89,7 +89,7 @@ export class XlcrmClient {
       const answer = await this.#once(command, current, signal);
       for (const message of answer.messages ?? []) say(message);
       const applied = await this.excel.run((context) =>
-        applyActions(context, answer.actions ?? [], { lang: this.lang }),
+        applyActions(context, answer.actions ?? [], { lang: this.lang, operation: answer.operation }),
       );
       downloads.push(...applied.downloads);
       for (const message of applied.messages) say(message);

@@ -15,13 +15,20 @@
 // workbook part succeeded, so a contract is never offered for a deal that was not updated.
 
 import { MAX_ROWS, boxSize, formatAddress, parseAddress, stripSheet } from "./a1.js";
-import { CELLS_PER_SYNC, STATE_SHEET, loadBoxes } from "./excel-read.js";
+import { CELLS_PER_SYNC, STATE_SHEET, loadBoxes, parseState } from "./excel-read.js";
+import { OPTIONAL, supports } from "./requirements.js";
 import { ServiceError, isChinese } from "./api.js";
 import { translator } from "./i18n.js";
 
 /** The file backend splits long state values into cells of this many characters
  * (`state_sheet_xml` in addin/workbook/xlsx/patch.py); an Excel cell holds 32,767. */
 export const STATE_CHUNK = 32_000;
+
+/** The `_xlcrm` row that lists the ids of the last answers applied (docs/protocol.md): an
+ * answer met again — a response replayed by a proxy, a retried request — changes nothing. */
+export const APPLIED_KEY = "applied";
+/** How many ids it keeps: far more answers than can be in flight at once. */
+export const APPLIED_KEEP = 50;
 
 /** The writer's texts in the pane's language (from the one table in i18n.js).
  * @param {string} lang */
@@ -55,6 +62,10 @@ function texts(lang) {
     refreshFix: t("apply.refreshFix"),
     updateFix: t("apply.updateFix"),
     choiceError: t("apply.choiceError"),
+    /** @param {string} set @param {string} what */
+    needs: (set, what) => t("req.missing", { set, what }),
+    dropdowns: t("req.dropdowns"),
+    column: t("req.column"),
   };
 }
 
@@ -199,11 +210,19 @@ function normalise(actions, t) {
  * the sheets and tables (so an action may use a sheet or table that an earlier one adds),
  * refuses what cannot be applied, and loads what the undo and the null cells need.
  */
-async function inspect(context, ops, t, budget) {
+async function inspect(context, ops, t, budget, operation = null) {
   const wb = context.workbook;
   wb.worksheets.load("items/name,items/visibility,items/position");
   wb.tables.load("items/name,items/worksheet/name");
   await context.sync();
+  if (operation && wb.worksheets.items.some((ws) => keyOf(ws.name) === keyOf(STATE_SHEET))) {
+    // An answer met again is recognised before anything is checked: the workbook has moved
+    // on since (its rows are in), so its actions would no longer fit, and that is no error.
+    const used = wb.worksheets.getItem(STATE_SHEET).getUsedRangeOrNullObject(true);
+    used.load("values");
+    await context.sync();
+    if (!used.isNullObject && appliedIds({ values: used.values }).includes(operation)) return null;
+  }
 
   const sheetsAtStart = new Map(wb.worksheets.items.map((ws) => [keyOf(ws.name), ws]));
   const tablesAtStart = new Map(wb.tables.items.map((tb) => [keyOf(tb.name), tb]));
@@ -254,13 +273,22 @@ async function inspect(context, ops, t, budget) {
       case "append_rows":
         if (op.table) {
           op.tableInfo = needTable(op);
-          // The inserted rows inherit the table's formats: the last row tells which.
+          // Co-authoring safe (Microsoft's guidance for add-ins on shared workbooks): write the
+          // cells just below the table and resize it, rather than TableRowCollection.add,
+          // which inserts cells and shifts what a colleague is editing below. That needs
+          // Table.resize (ExcelApi 1.13) and empty cells there (known once they are loaded);
+          // otherwise rows.add, whose rows inherit the table's formats: its last row tells which.
+          op.resize = supports(OPTIONAL.resize);
+          if (op.resize && needSheet(op) === "old") keep.push([op, op.box]);
         } else if (needSheet(op) === "old") {
           keep.push([op, op.box]);
         }
         break;
       case "add_column":
-        if (op.table) op.tableInfo = needTable(op);
+        if (op.table) {
+          op.tableInfo = needTable(op);
+          if (!supports(OPTIONAL.resize)) refuse(t, op.where, t.needs(OPTIONAL.resize, t.column), t.updateFix);
+        }
         if (needSheet(op) === "old") keep.push([op, op.box]);
         break;
       case "add_table":
@@ -275,6 +303,7 @@ async function inspect(context, ops, t, budget) {
         if (needSheet(op) === "old") chartSheets.add(keyOf(op.sheet));
         break;
       case "state":
+      case "applied":
         if (!sheets.has(keyOf(STATE_SHEET))) sheets.set(keyOf(STATE_SHEET), "new");
         break;
       default:
@@ -321,6 +350,12 @@ async function inspect(context, ops, t, budget) {
     },
   );
   keep.forEach(([op], i) => snapshots.set(op.index, loaded[i]));
+  for (const op of ops) {
+    if (op.type !== "append_rows" || !op.table || !op.resize) continue;
+    const snap = snapshots.get(op.index);
+    // Cells with anything in them under the table: rows.add, which moves them down, keeps them.
+    if (snap && snap.formulas.some((row) => row.some((f) => f !== "" && f !== null))) op.resize = false;
+  }
 
   // Where rows and columns go must still be where the table ends.
   const boxes = new Map();
@@ -357,6 +392,12 @@ async function inspect(context, ops, t, budget) {
         : { address: stripSheet(stateRange.address), values: stateRange.values }
       : null,
   };
+}
+
+/** The ids in the `applied` row. @param {{values: any[][]} | null} state */
+function appliedIds(state) {
+  if (!state?.values?.length) return [];
+  return (parseState(state.values)[APPLIED_KEY] ?? "").split(" ").filter(Boolean);
 }
 
 /**
@@ -458,6 +499,54 @@ function tempName(name, n) {
   return `~xlcrm ${n} ${name}`.slice(0, 31);
 }
 
+/**
+ * The `_xlcrm` rows as key → {sheet row (0-based), cells after the key}, and the first free row.
+ * @param {any[][]} values  from the sheet's row `top` on, the header first
+ * @param {number} top
+ */
+function modelOf(values, top) {
+  /** @type {Map<string, {row: number, cells: string[]}> & {next?: number}} */
+  const model = new Map();
+  values.forEach((row, i) => {
+    if (i === 0 || typeof row[0] !== "string" || row[0] === "") return;
+    model.set(row[0], { row: top + i, cells: row.slice(1).map((v) => (v === null || v === undefined ? "" : String(v))) });
+  });
+  model.next = top + Math.max(values.length, 1);
+  return model;
+}
+
+/**
+ * The rows to write so that the state holds `items`: a changed key's row, a new key's row under
+ * the last, and with `replace` (a `state` action: the whole state) a blank row for a key that
+ * went away — except `applied`, which is the client's own. Updates `model`.
+ */
+function stateChanges(model, items, replace) {
+  const wanted = new Map(stateRows(items).slice(1).map((r) => [r[0], r.slice(1)]));
+  const changes = [];
+  const same = (a, b) => {
+    const n = Math.max(a.length, b.length);
+    for (let i = 0; i < n; i++) if ((a[i] ?? "") !== (b[i] ?? "")) return false;
+    return true;
+  };
+  for (const [key, cells] of wanted) {
+    const had = model.get(key);
+    if (had && same(had.cells, cells)) continue;
+    const row = had ? had.row : model.next++;
+    const width = Math.max(cells.length, had?.cells.length ?? 0);
+    const padded = [...cells, ...Array(width - cells.length).fill("")];
+    changes.push({ row, values: [key, ...padded] });
+    model.set(key, { row, cells: padded });
+  }
+  if (replace) {
+    for (const [key, had] of model) {
+      if (wanted.has(key) || key === APPLIED_KEY) continue;
+      changes.push({ row: had.row, values: Array(had.cells.length + 1).fill("") });
+      model.delete(key);
+    }
+  }
+  return changes;
+}
+
 /** Phase 2: queue every change, in order. */
 async function write(context, ops, seen, budget, lang) {
   const t = texts(lang);
@@ -478,6 +567,8 @@ async function write(context, ops, seen, budget, lang) {
   };
   let n = 0;
   let stateMade = seen.state !== null; // a second state action in one list writes over the first
+  /** @type {Map<string, {row: number, cells: string[]}> & {next?: number} | null} */
+  let stateModel = null;
   for (const op of ops) {
     const snap = seen.snapshots.get(op.index) ?? null;
     switch (op.type) {
@@ -520,6 +611,16 @@ async function write(context, ops, seen, budget, lang) {
           await setCells(op, sheet(op.sheet), values, formats);
           break;
         }
+        if (op.resize) {
+          // The cells under the table were empty: nothing of theirs to keep but their formats,
+          // which the new rows take from the table's last row instead (as rows.add would).
+          const fresh = inputsFor(op, null, overlay, op.inherit);
+          const inherited = fresh.formats ?? (op.inherit ? fresh.values.map(() => op.inherit) : null);
+          await setCells(op, sheet(op.sheet), fresh.values, inherited);
+          const whole = { ...op.tableBefore, r2: op.box.r2 };
+          await writer.add(1, () => wb.tables.getItem(op.table).resize(formatAddress(whole)));
+          break;
+        }
         for (const part of chunks(op.box, values, formats, budget)) {
           await writer.add(part.values.length * part.values[0].length * (part.formats ? 2 : 1), () => {
             wb.tables.getItem(op.table).rows.add(null, part.values);
@@ -535,7 +636,9 @@ async function write(context, ops, seen, budget, lang) {
           const ws = sheet(op.sheet);
           const table = ws.tables.add(op.address, true);
           table.name = op.table;
-          for (const choice of op.choices ?? []) {
+          // Drop-down lists need Range.dataValidation (ExcelApi 1.8); applyActions says when
+          // they were left out.
+          for (const choice of supports(OPTIONAL.dropdowns) ? op.choices ?? [] : []) {
             // Like the file backend: the whole column below the header, a warning (not a
             // stop) because xlcrm accepts aliases such as 成交 for Won.
             const c = op.box.c1 + choice.column;
@@ -575,21 +678,29 @@ async function write(context, ops, seen, budget, lang) {
           if (op.height != null) chart.height = op.height;
         });
         break;
-      case "state": {
-        const rows = stateRows(op.items);
-        await writer.add(rows.length * rows[0].length, () => {
-          let ws;
-          if (!stateMade) {
-            ws = wb.worksheets.add(STATE_SHEET);
-            stateMade = true;
-          } else {
-            ws = sheet(STATE_SHEET);
-            ws.getRange().clear("Contents");
-          }
-          ws.visibility = "VeryHidden";
-          const box = { r1: 0, c1: 0, r2: rows.length - 1, c2: rows[0].length - 1 };
-          ws.getRange(formatAddress(box)).values = rows.map((r) => r.map(excelText));
-        });
+      case "state":
+      case "applied": {
+        // One row per key, each written only when it changed: co-authors editing the
+        // workbook at the same time meet a few changed cells, never a rewritten sheet.
+        if (!stateMade) {
+          const rows = stateRows(op.items);
+          await writer.add(rows.length * rows[0].length, () => {
+            const ws = wb.worksheets.add(STATE_SHEET);
+            ws.visibility = "VeryHidden";
+            const box = { r1: 0, c1: 0, r2: rows.length - 1, c2: rows[0].length - 1 };
+            ws.getRange(formatAddress(box)).values = rows.map((r) => r.map(excelText));
+          });
+          stateMade = true;
+          stateModel = modelOf(rows, 0);
+          break;
+        }
+        stateModel ??= modelOf(seen.state?.values ?? [], seen.state?.address ? parseAddress(seen.state.address).r1 : 0);
+        for (const change of stateChanges(stateModel, op.items, op.type === "state")) {
+          await writer.add(change.values.length, () => {
+            const box = { r1: change.row, c1: 0, r2: change.row, c2: change.values.length - 1 };
+            sheet(STATE_SHEET).getRange(formatAddress(box)).values = [change.values.map(excelText)];
+          });
+        }
         break;
       }
       default:
@@ -661,19 +772,28 @@ async function undo(context, ops, seen, budget) {
         }
         break;
       }
-      case "add_table":
-        if (tablesNow.has(keyOf(op.table)) && started(op.sheet)) {
+      case "add_table": {
+        // A table of that name that was there at the start and never renamed aside is the old
+        // one (the batch failed before this action): it stays.
+        const old = seen.tablesAtStart.has(keyOf(op.table)) &&
+          !seen.renamed.some((r) => r.tables.some((e) => keyOf(e.name) === keyOf(op.table) && e.temp && tablesNow.has(keyOf(e.temp))));
+        if (tablesNow.has(keyOf(op.table)) && started(op.sheet) && !old) {
           await writer.add(1, () => wb.tables.getItem(op.table).delete());
           tablesNow.delete(keyOf(op.table));
         }
         if (snap) await putBack(op, snap);
         break;
+      }
       case "append_rows":
       case "add_column": {
         const found = op.table ? tableRanges.get(keyOf(op.table)) : null;
         if (found && started(op.sheet)) {
           const now = parseAddress(stripSheet(found.range.address));
-          if (op.type === "append_rows" && now.r2 > op.tableBefore.r2) {
+          if (op.type === "append_rows" && op.resize && now.r2 > op.tableBefore.r2) {
+            // Written under the table and resized: size it back; the cells come back below.
+            await writer.add(1, () => found.table.resize(formatAddress(op.tableBefore)));
+            now.r2 = op.tableBefore.r2;
+          } else if (op.type === "append_rows" && now.r2 > op.tableBefore.r2) {
             // Rows added with rows.add were inserted (cells below moved down): deleting the
             // table rows moves them back up. Last first, so the indexes stay right.
             const first = op.tableBefore.r2 - now.r1; // index of the first added data row
@@ -708,6 +828,7 @@ async function undo(context, ops, seen, budget) {
         break;
       }
       case "state":
+      case "applied":
         if (seen.state && exists.has(keyOf(STATE_SHEET))) {
           const { address, values } = seen.state;
           await writer.add(values.length ? values.length * values[0].length : 1, () => {
@@ -724,10 +845,14 @@ async function undo(context, ops, seen, budget) {
   // Sheets: delete what was added (the state sheet when it was new, every add_sheet), then
   // give the replaced ones their names and places back.
   const added = new Set(ops.filter((op) => op.type === "add_sheet").map((op) => keyOf(op.sheet)));
-  if (seen.state === null && ops.some((op) => op.type === "state")) added.add(keyOf(STATE_SHEET));
+  if (seen.state === null && ops.some((op) => op.type === "state" || op.type === "applied")) added.add(keyOf(STATE_SHEET));
   for (const k of added) {
     if (!exists.has(k)) continue;
-    if (started(k) && !seen.renamed.some((r) => keyOf(r.name) === k)) continue;
+    const aside = seen.renamed.find((r) => keyOf(r.name) === k);
+    if (started(k) && !aside) continue;
+    // A replaced sheet whose renaming never ran (the batch failed before it): the sheet of
+    // that name is still the old one, which stays.
+    if (aside && !(aside.temp && exists.has(keyOf(aside.temp)))) continue;
     await writer.add(1, () => {
       const ws = wb.worksheets.getItem(k);
       if (k === keyOf(STATE_SHEET)) ws.visibility = "Hidden"; // a very hidden sheet is deleted visible
@@ -762,16 +887,30 @@ function blobOf(data, mediaType) {
  *
  * @param {Excel.RequestContext} context
  * @param {object[]} actions  as in docs/protocol.md
- * @param {{lang?: string, budget?: number}} [options]
+ * @param {{lang?: string, budget?: number, operation?: string|null}} [options]  `operation`: the
+ *   answer's id; an id already in `_xlcrm`'s `applied` row changes nothing (`replayed`)
  * @returns {Promise<{downloads: {name: string, mediaType: string, blob: Blob}[],
- *   messages: {level: string, text: string}[]}>}
+ *   messages: {level: string, text: string}[], replayed?: boolean}>}
  * @throws {ServiceError} kind "workbook": refused before writing (nothing was written), or
  *   Excel failed a write and everything was put back (the workbook was left unchanged)
  */
-export async function applyActions(context, actions, { lang = "en", budget = CELLS_PER_SYNC } = {}) {
+export async function applyActions(context, actions, { lang = "en", budget = CELLS_PER_SYNC, operation = null } = {}) {
   const t = texts(lang);
   const ops = normalise(actions, t);
-  const seen = await inspect(context, ops, t, budget);
+  if (typeof operation === "string" && operation && ops.some((op) => op.type !== "message" && op.type !== "download")) {
+    // Recorded with the changes, in the same batch: applied and recorded, or neither.
+    ops.push({ type: "applied", index: ops.length, sheet: STATE_SHEET, where: STATE_SHEET, items: null, operation });
+  }
+  const marker = ops.find((op) => op.type === "applied");
+  const seen = await inspect(context, ops, t, budget, marker ? operation : null);
+  if (seen === null) return { downloads: [], messages: [], replayed: true };
+  if (marker) {
+    const ids = appliedIds(seen.state);
+    // The state action of this very answer may carry the row too (the service read it).
+    const fromAnswer = ops.filter((op) => op.type === "state").map((op) => op.items?.[APPLIED_KEY]).filter(Boolean).pop();
+    const base = fromAnswer ? String(fromAnswer).split(" ").filter(Boolean) : ids;
+    marker.items = { [APPLIED_KEY]: [...base, operation].slice(-APPLIED_KEEP).join(" ") };
+  }
   try {
     await write(context, ops, seen, budget, lang);
   } catch (err) {
@@ -781,7 +920,8 @@ export async function applyActions(context, actions, { lang = "en", budget = CEL
     } catch (undoErr) {
       throw new ServiceError(
         {
-          kind: "workbook",
+          // Not "workbook", whose headline says the workbook is as it was: here it is not.
+          kind: "partial",
           what: `${t.undoFailed}: ${what} / ${undoErr?.message ?? undoErr}`,
           fix: t.undoFix,
         },
@@ -795,6 +935,9 @@ export async function applyActions(context, actions, { lang = "en", budget = CEL
   }
   const downloads = [];
   const messages = [];
+  if (!supports(OPTIONAL.dropdowns) && ops.some((op) => op.type === "add_table" && op.choices?.length)) {
+    messages.push({ level: "warning", text: t.needs(OPTIONAL.dropdowns, t.dropdowns) });
+  }
   for (const op of ops) {
     if (op.type === "download") {
       downloads.push({ name: op.name, mediaType: op.media_type, blob: blobOf(op.data, op.media_type) });

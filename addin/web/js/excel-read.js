@@ -2,6 +2,7 @@
 // Reading the workbook for the service: the inventory that a plan is made from, then only the
 // ranges and columns that plan asks for (docs/protocol.md, "One command, two calls").
 
+import { OPTIONAL, supports } from "./requirements.js";
 import { boxSize, formatAddress, parseAddress, stripSheet } from "./a1.js";
 
 /** The very hidden sheet where xlcrm keeps its state (schema version, mailbox sync state). */
@@ -97,7 +98,10 @@ async function loadBasics(context, withSelection) {
   let selected = null;
   if (withSelection) {
     // RangeAreas: a selection of several blocks ("A2:C4,A7:C7") is one selection of deals.
-    selected = context.workbook.getSelectedRanges();
+    // An Excel without ExcelApi 1.9 (Excel 2016/2019 bought outright) has the single block.
+    selected = supports(OPTIONAL.selection)
+      ? context.workbook.getSelectedRanges()
+      : context.workbook.getSelectedRange();
     selected.load("address,worksheet/name");
   }
   await context.sync();

@@ -52,3 +52,18 @@ export function saveRunningCampaign(documentUrl, campaign) {
 export function forgetRunningCampaign(documentUrl) {
   write(runningKey(documentUrl), null);
 }
+
+// The result of the last one-click ribbon command (commands.js), which the pane shows as its
+// status line: the function file that ran it has no window of its own.
+const RIBBON_STATUS = "xlcrm.ribbon.status";
+
+/** `{ command, ok, text, where?, fix?, at }` or null. */
+export function loadRibbonStatus() {
+  return read(RIBBON_STATUS);
+}
+
+export function saveRibbonStatus(status) {
+  return write(RIBBON_STATUS, status);
+}
+
+export { RIBBON_STATUS };

@@ -5,7 +5,7 @@
 
 import { XlcrmClient } from "./client.js";
 import { pickLanguage, translator } from "./i18n.js";
-import { loadConnection } from "./storage.js";
+import { RIBBON_STATUS, loadConnection, loadRibbonStatus } from "./storage.js";
 import { h } from "./ui.js";
 import * as campaign from "./views/campaign.js";
 import * as contract from "./views/contract.js";
@@ -55,6 +55,7 @@ function start() {
   nav.setAttribute("aria-label", t("nav.label"));
   const sections = new Map();
   const links = new Map();
+  statusLine(t, main);
 
   for (const view of Object.keys(VIEWS)) {
     const link = h("a", { href: `?view=${view}`, class: "nav-link", "data-view": view }, t(`view.${view}`));
@@ -78,14 +79,76 @@ function start() {
       main.append(section);
       VIEWS[view]({ ...ctx, autorun, get client() { return ctx.client; } }, section);
     }
-    const url = new URL(location.href);
-    url.searchParams.set("view", view);
-    history.replaceState(null, "", url);
+    // The address keeps the view, so a reload opens it again. Office.js sets
+    // history.replaceState and pushState to null (Office's own frames own the history), so in
+    // Excel this is skipped rather than throwing on every view switch.
+    if (typeof history.replaceState === "function") {
+      const url = new URL(location.href);
+      url.searchParams.set("view", view);
+      history.replaceState(null, "", url);
+    }
   }
 
   show(first, { autorun: AUTORUN.has(first) });
 }
 
-// Office.onReady resolves once the host is ready (at once outside Office, which lets the page
-// show its views in a plain browser too, where the workbook commands then fail with a message).
-globalThis.Office.onReady().then(start);
+/**
+ * The status line: the result of the last one-click ribbon command (commands.js runs them in
+ * another page and keeps the result in the add-in's storage), updated while the pane is open.
+ * @param {(key: string, vars?: object) => string} t
+ * @param {HTMLElement} main
+ */
+function statusLine(t, main) {
+  const line = h("p", { class: "ribbon-status", role: "status", "aria-label": t("ribbon.status"), hidden: true });
+  const render = () => {
+    const status = loadRibbonStatus();
+    line.hidden = !status?.text;
+    line.className = `ribbon-status ${status?.ok ? "ok" : "failed"}`;
+    const parts = [status?.text ?? ""];
+    if (!status?.ok && status?.fix) parts.push(status.fix);
+    line.textContent = parts.join(" ");
+  };
+  render();
+  globalThis.addEventListener("storage", (event) => {
+    if (event.key === null || event.key === RIBBON_STATUS) render();
+  });
+  main.before(line);
+}
+
+/**
+ * The page opened outside Excel: office.js did not load (no network to Microsoft's CDN, or the
+ * page opened from a file), or it loaded in a plain browser tab, where Office.onReady answers
+ * with no host. Nothing in the pane could work there, so it says where to open it instead, in
+ * the browser's language (there is no Office display language to ask).
+ * @param {"noOffice" | "noHost"} why
+ */
+function outside(why) {
+  const lang = pickLanguage(navigator.language);
+  const t = translator(lang);
+  document.documentElement.lang = lang === "zh" ? "zh-CN" : "en";
+  document.title = t("app.title");
+  const main = document.getElementById("main");
+  main.replaceChildren(
+    h(
+      "section",
+      { class: "view outside", "data-view": "outside" },
+      h(
+        "div",
+        { class: "notice error kind-outside", role: "alert" },
+        h("p", { class: "notice-title" }, t("outside.title")),
+        h("p", { class: "what" }, t(`outside.${why}`)),
+        h("p", { class: "fix" }, h("strong", {}, `${t("common.fix")}: `), t("outside.fix")),
+        h("p", {}, h("a", { href: "help.html" }, t("outside.help"))),
+      ),
+    ),
+  );
+}
+
+// Office.onReady resolves once the host is ready; outside Office it resolves at once with no
+// host, and without office.js there is no Office at all.
+const office = globalThis.Office;
+if (typeof office?.onReady !== "function") {
+  outside("noOffice");
+} else {
+  office.onReady().then((info) => (info?.host ? start() : outside("noHost")));
+}

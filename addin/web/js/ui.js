@@ -120,7 +120,8 @@ export function errorBox(t, error, { onRetry = null } = {}) {
 }
 
 // What the service and the client say an error is (api.js): what the user can do about it.
-const KINDS = ["input", "auth", "version", "retry", "workbook"];
+// "partial": Excel refused a write and the undo did not finish either (excel-apply.js).
+const KINDS = ["input", "auth", "version", "retry", "workbook", "partial"];
 
 /** The parts of any error a command can end with: the service's ServiceError, a network
  * failure (the service is not running), or an Excel error from Office.js. */
@@ -200,7 +201,8 @@ export async function runCommand(ctx, command, options, ui) {
   try {
     return await ctx.client.run(command, options, {
       onProgress(step) {
-        progress?.set(step?.done, step?.total, step?.label || caption);
+        // The pane's own caption: the service's label is its English ("Reading mail").
+        progress?.set(step?.done, step?.total, caption || step?.label || "");
         onProgress?.(step);
       },
       onMessage(message) {

@@ -4,6 +4,7 @@
 // offered as links so that the browser (or Office) saves them where the user wants.
 
 import { append, field, fill, h, intro, messageList, progressBar, runCommand, summaryBox } from "../ui.js";
+import { summarize } from "../summaries.js";
 
 const TEMPLATES = [
   ["", "contract.template.default"],
@@ -53,7 +54,7 @@ export function render(ctx, root) {
       retry: generate,
     });
     if (!answer) return;
-    output.append(summaryBox(t, answer.result?.summary));
+    output.append(summaryBox(t, summarize(t, "contract", answer.result)));
     const downloads = new Map((answer.downloads || []).map((d) => [d.name, d]));
     const items = [];
     for (const generated of answer.result?.generated || []) {

@@ -3,6 +3,7 @@
 // Each writes its own sheet through the service and answers with a summary.
 
 import { append, h, intro, messageList, progressBar, runCommand, summaryBox } from "../ui.js";
+import { summarize } from "../summaries.js";
 
 const COMMANDS = {
   dedupe: { options: (form) => ({ apply: form.apply?.checked ?? false }), apply: true },
@@ -34,7 +35,7 @@ export function renderer(command) {
         caption: t("common.working"),
         retry: run,
       });
-      if (answer) output.append(summaryBox(t, answer.result?.summary));
+      if (answer) output.append(summaryBox(t, summarize(t, command, answer.result)));
     }
     button.addEventListener("click", run);
 

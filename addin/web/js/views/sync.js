@@ -3,6 +3,7 @@
 // ?view=sync&run=1 and it starts at once — one click in Excel should be enough.
 
 import { append, h, intro, messageList, progressBar, runCommand, summaryBox } from "../ui.js";
+import { summarize } from "../summaries.js";
 
 export function render(ctx, root) {
   const { t } = ctx;
@@ -19,7 +20,7 @@ export function render(ctx, root) {
       { tickets: tickets.checked },
       { output, progress, messages, busy: [button], caption: t("sync.running"), retry: sync },
     );
-    if (answer) output.append(summaryBox(t, answer.result?.summary));
+    if (answer) output.append(summaryBox(t, summarize(t, "sync", answer.result)));
   }
   button.addEventListener("click", sync);
 
