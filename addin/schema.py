@@ -198,8 +198,24 @@ LANGUAGES = (
     Choice(
         "Chinese",
         "中文",
-        ("zh", "chinese", "汉语", "简体中文", "中文简体", "繁体中文", "繁體中文", "zh-cn", "zh-hans",
-         "zh-tw", "zh-hant", "zh-hk", "普通话", "华语", "中文版", "cn"),
+        (
+            "zh",
+            "chinese",
+            "汉语",
+            "简体中文",
+            "中文简体",
+            "繁体中文",
+            "繁體中文",
+            "zh-cn",
+            "zh-hans",
+            "zh-tw",
+            "zh-hant",
+            "zh-hk",
+            "普通话",
+            "华语",
+            "中文版",
+            "cn",
+        ),
     ),
 )
 LANGUAGE_CODES: dict[str, Lang] = {"English": "en", "Chinese": "zh"}

@@ -2,9 +2,10 @@
 
 The .eml files open in Outlook, Foxmail, Thunderbird or Apple Mail exactly as the recipient
 would see them (inline images, attachments, both bodies; the one text body of a plain-text
-template). The samples include the first recipient of each language the campaign writes in. ``index.html`` lists the run's numbers
-and shows every sample's HTML body side by side with its headers, so a marketing person can check
-the whole campaign in a browser.
+template). The samples include the first recipient of each language the campaign writes in.
+``index.html`` lists the run's numbers and shows every sample's body (HTML, or the plain text)
+beside its headers and language, so a marketing person can check the whole campaign in a
+browser.
 """
 
 from __future__ import annotations
