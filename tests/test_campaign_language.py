@@ -171,7 +171,6 @@ def test_a_plain_text_template_sends_text_plain_in_each_customers_language(
     assert text.startswith("Dear Tom Reed,\n\nA short note from Xinghe Software Co., Ltd.\n")
     assert "Don't want these e-mails? Unsubscribe: " in text  # the footer, in the text
     assert english["List-Unsubscribe"].startswith(f"<mailto:{USER}?subject=unsubscribe%20C0001-")
-    assert english["List-Unsubscribe-Post"] is None or "One-Click" in english["List-Unsubscribe-Post"]
     (attachment,) = english.iter_attachments()
     assert attachment.get_filename() == "price-list.pdf"
 
@@ -336,9 +335,9 @@ def test_the_language_column_reads_labels_in_either_language(tmp_path: Path) -> 
     assert [sheet.cell(row=r, column=column).value for r in (2, 3)] == ["英文", "中文"]
     checks = [dv for dv in sheet.data_validations.dataValidation if dv.type == "list"]
     letter = openpyxl.utils.get_column_letter(column)
-    assert any(
-        dv.formula1 == '"英文,中文"' and letter in str(dv.sqref) for dv in checks
-    ), "the Language column offers a drop-down"
+    assert any(dv.formula1 == '"英文,中文"' and letter in str(dv.sqref) for dv in checks), (
+        "the Language column offers a drop-down"
+    )
     with open_book(book) as wb:
         assert [r["language"] for r in wb.table("customers").rows()] == ["English", "Chinese"]
 
@@ -387,7 +386,10 @@ def test_a_contract_template_without_the_customers_language_is_a_problem(
         generate_contracts(
             wb,
             ContractOptions(
-                deal_ids=("D0001", "D0002"), template="contracts/ours", today=NOW.date(), now=lambda: NOW
+                deal_ids=("D0001", "D0002"),
+                template="contracts/ours",
+                today=NOW.date(),
+                now=lambda: NOW,
             ),
             base_dir=tmp_path / "book",
             templates_near=(tmp_path / "book" / "templates",),
