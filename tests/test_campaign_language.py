@@ -19,13 +19,17 @@ from pathlib import Path
 import openpyxl
 import pytest
 from books import crm_workbook
+from pipeline_books import make_crm, set_stage
+from pipeline_books import received as team_received
 from servers.smtp import SmtpServer
 from test_contract_templates import Shown
 
 from addin.campaigns import CampaignOptions, CampaignReport
 from addin.campaigns import run_campaign as run_campaign_on
-from addin.campaigns.steps import preview_campaign
+from addin.campaigns.steps import list_templates, preview_campaign
+from addin.cli.pipeline import run_rules_file
 from addin.contracts.generate import ContractOptions, generate_contracts
+from addin.pipeline import RunOptions
 from addin.templating import TemplateEnvironment, TemplateProblems, builtin_root
 from addin.workbook import open_book
 
@@ -235,6 +239,15 @@ def test_the_preview_shows_a_plain_text_message_in_both_languages(
     assert preview.samples[1].text is not None and preview.samples[1].text.startswith("尊敬的韩杰")
 
 
+def test_the_ribbon_lists_a_plain_text_template(tmp_path: Path, plain: Path) -> None:
+    listed = {t["name"]: t for t in list_templates("zh", near=(tmp_path,))}
+    assert listed["note"] == {
+        "name": "note",
+        "kind": "own",
+        "subject": "{{ customer.company }}：简短通知",
+    }
+
+
 # -- the customer's language ------------------------------------------------------------------
 
 
@@ -437,3 +450,30 @@ def test_no_shipped_template_doubles_the_period_of_a_company_name(
     seen = [message["Subject"], body(message, "plain"), body(message, "html")]
     assert SELLER in seen[1]
     assert not any(".." in part.replace("...", "") for part in seen), name
+
+
+# -- the team's own mail keeps the workbook's language -----------------------------------------
+
+
+def test_rules_write_the_contract_in_the_customers_language_and_tell_the_team_in_the_workbooks(
+    tmp_path: Path, smtp: SmtpServer
+) -> None:
+    """A Chinese workbook whose customers C0001 and C0002 read English: the contract a rule
+    writes for C0001's won deal is the English one; the hand-off to finance and the notice to
+    the deal's owner — people in the company — stay Chinese."""
+    book = make_crm(tmp_path / "客户管理.xlsx", "zh")
+    with open_book(book) as wb:
+        for customer in ("C0001", "C0002"):
+            wb.table("customers").update(customer, {"language": "英文"})
+    start = dt.datetime(2026, 3, 2, 9, 0)
+    run_rules_file(book, RunOptions(now=lambda: start))
+    set_stage(book, D0001="赢单", D0002="谈判")
+    later = start + dt.timedelta(days=1)
+    run_rules_file(book, RunOptions(now=lambda: later, send=True, transport=smtp_url(smtp)))
+    with open_book(book) as wb:
+        deal = wb.table("deals").get("D0001")
+    contract = Shown((book.parent / deal["contract_file"]).read_bytes())
+    assert "SALES CONTRACT" in contract.text and "销 售 合 同" not in contract.text
+    owner, handoff = team_received(smtp)
+    assert owner["Subject"] == "商机 D0002 进入谈判阶段：ERP rollout — Northwind Traders"
+    assert handoff["Subject"] == "订单交接：D0001 A&B 上海贸易有限公司 合同 CT-2026-0001"
