@@ -17,16 +17,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_browser import (  # noqa: F401  (fixtures, used by name)
-    CUSTOMERS,
-    SEGMENT,
-    OpenPane,
-    _free_port,
-    _mailable,
-    books,
-    browser,
-    open_pane,
-)
+import test_browser
+from test_browser import CUSTOMERS, SEGMENT, OpenPane, _free_port, _mailable
+
+# test_browser's fixtures, here by name (``service`` below replaces its own)
+browser = test_browser.browser
+books = test_browser.books
+open_pane = test_browser.open_pane
 
 pytestmark = [pytest.mark.timeout(120), pytest.mark.slow]  # headless Chromium
 
