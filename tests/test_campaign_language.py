@@ -164,6 +164,10 @@ def test_a_plain_text_template_sends_text_plain_in_each_customers_language(
     book = make_book(tmp_path / "crm.xlsx", "en", PINECREST, {**HAN_JIE, "language": "中文"})
     report = run_campaign(book, options(plain, mode="send", transport=smtp_url(smtp)))
     assert report.sent == 2 and not report.problems
+    assert report.lines()[1:3] == [
+        "  sent 2 message(s)",
+        "  in the customers' languages: English 1, Chinese 1",
+    ]
     got = received(smtp)
 
     english = got["tom@pinecrest.example"]
@@ -217,6 +221,7 @@ def test_the_preview_shows_a_plain_text_message_in_both_languages(
         {**HAN_JIE, "language": "Chinese"},
     )
     report = run_campaign(book, options(plain, preview_count=2))
+    assert "  in the customers' languages: English 2, Chinese 1" in report.lines()
     # two samples of three: the first English recipient and the first Chinese one
     assert [p.name.split(" ")[1] for p in report.preview_files] == ["C0001", "C0003"]
     first, second = (

@@ -242,6 +242,7 @@ def prepare_book(
             rendered[recipient.customer_id] = result
             kept += len(result.html) + len(result.text)
         contexts[recipient.customer_id] = built.context
+        report.languages[built.context["lang"]] += 1
     report.already.update(plan.done.values())
     report.problems = [Problem(w, m) for w, ms in problems.items() for m in ms]
     return Prepared(data, template, sender, plan, contexts, problems, salt, base_dir, rendered)
