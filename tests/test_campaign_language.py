@@ -311,6 +311,29 @@ def test_a_language_the_template_lacks_is_a_problem_before_anything_is_sent(
     assert preview.ready == 1
 
 
+def test_a_broken_version_is_a_problem_of_those_who_would_get_it(
+    tmp_path: Path, smtp: SmtpServer
+) -> None:
+    """zh.html has a syntax error: the English workbook's Chinese customer is listed before
+    anything is sent; a campaign with no Chinese reader is not stopped by it."""
+    folder = tmp_path / "spring"
+    folder.mkdir()
+    (folder / "en.html").write_text(ONLY_EN, encoding="utf-8")
+    broken = ONLY_EN.replace("<p>Spring offer.</p>", "{% if customer.tier %}<p>春季优惠</p>")
+    (folder / "zh.html").write_text(broken, encoding="utf-8")
+    book = make_book(tmp_path / "crm.xlsx", "en", PINECREST, {**HAN_JIE, "language": "中文"})
+    with pytest.raises(TemplateProblems) as error:
+        run_campaign(book, options(folder, mode="send", transport=smtp_url(smtp)))
+    (problem,) = error.value.problems
+    assert problem.where == "Customers!C0002"
+    assert problem.message.startswith(f"{folder / 'zh.html'}:4: template syntax error in the body")
+    assert smtp.messages == []
+
+    english_only = make_book(tmp_path / "english.xlsx", "en", PINECREST)
+    report = run_campaign(english_only, options(folder, mode="send", transport=smtp_url(smtp)))
+    assert report.sent == 1 and list(received(smtp)) == ["tom@pinecrest.example"]
+
+
 def test_a_one_language_template_still_serves_a_workbook_in_the_other(
     tmp_path: Path, smtp: SmtpServer
 ) -> None:

@@ -310,27 +310,41 @@ class TemplateFolder:
     """A template folder in every language it has; each recipient gets their own.
 
     :meth:`render` picks the version of the context's ``lang`` (the customer's language,
-    :meth:`~addin.templating.CrmData.campaign_context`). Every version is compiled up front,
-    so a syntax error in ``zh.html`` stops the run before the first message, as one in
-    ``en.html`` does. A recipient in a language the folder lacks gets a problem in the
-    preflight — unless it is ``default``, the run's language, which falls back to the other
-    version as before (a company with only English templates can still run a Chinese workbook).
+    :meth:`~addin.templating.CrmData.campaign_context`). Every version is compiled up front.
+    The default language's errors stop the run at once, as before; another version's (a
+    syntax error in ``zh.html``) are a problem of each recipient who would get it, so the
+    preflight lists them before anything is sent, and a campaign nobody reads in Chinese is
+    not stopped by its Chinese file. A recipient in a language the folder lacks is a problem
+    too — unless it is ``default``, the run's language, which falls back to the other version
+    as before (a company with only English templates can still run a Chinese workbook).
     """
 
-    def __init__(self, folder: Path, default: Lang, versions: Mapping[Lang, EmailTemplate]):
+    def __init__(
+        self,
+        folder: Path,
+        default: Lang,
+        versions: Mapping[Lang, EmailTemplate],
+        broken: Mapping[Lang, EmailTemplateError] | None = None,
+    ) -> None:
         self.folder = folder
         self.default = default
         self.versions = dict(versions)
+        self.broken = dict(broken or {})
         self.primary = self.versions.get(default) or next(iter(self.versions.values()))
 
     @classmethod
     def load(cls, folder: Path, lang: Lang, env: TemplateEnvironment) -> TemplateFolder:
         folder = Path(folder)
-        _find_body(folder, lang)  # the folder's own error when it has no template at all
-        versions: dict[Lang, EmailTemplate] = {}
+        primary = EmailTemplate.load(folder, lang, env)  # raises for the run's own language
+        versions: dict[Lang, EmailTemplate] = {primary.lang: primary}
+        broken: dict[Lang, EmailTemplateError] = {}
         for code in template_languages(folder):
-            versions[code] = EmailTemplate.load(folder, code, env)
-        return cls(folder, lang, versions)
+            if code not in versions:
+                try:
+                    versions[code] = EmailTemplate.load(folder, code, env)
+                except EmailTemplateError as error:
+                    broken[code] = error
+        return cls(folder, lang, versions, broken)
 
     @property
     def sender(self) -> str | None:
@@ -351,6 +365,8 @@ class TemplateFolder:
         found = self.versions.get(lang)
         if found is not None:
             return found
+        if lang in self.broken:
+            raise self.broken[lang]
         if lang == self.default:
             return self.primary
         name = {"zh": "Chinese (中文)", "en": "English"}[lang]
