@@ -365,8 +365,10 @@ class TemplateFolder:
         found = self.versions.get(lang)
         if found is not None:
             return found
-        if lang in self.broken:
-            raise self.broken[lang]
+        if lang in self.broken:  # one line, as the preflight lists it for each recipient
+            error = self.broken[lang]
+            hint = f" ({error.hint})" if error.hint else ""
+            raise TemplateValueError(f"{error.where}: {error.message}{hint}")
         if lang == self.default:
             return self.primary
         name = {"zh": "Chinese (中文)", "en": "English"}[lang]
