@@ -10,6 +10,8 @@
 - ``{{ customer | salutation }}`` — ``尊敬的王伟`` / ``Dear Wang Wei`` (no punctuation: the
   template decides between ``，`` and ``：``).
 - ``{{ value | number }}`` and ``{{ deal.probability | percent }}``.
+- ``{{ company.name | end_sentence }}`` — the value and a period, unless it already ends a
+  sentence: ``Xinghe Software Co., Ltd.`` never becomes ``Co., Ltd..`` (issue 18).
 
 A filter given a missing field hands it on untouched, so the error names the field
 (``deal.amount is empty``) rather than the filter. Values that cannot be what the filter
