@@ -187,6 +187,48 @@ SEND_STATUS = (
 
 D = DATE_FORMAT
 DT = DATETIME_FORMAT
+# A customer's language: which version of a template they are mailed (campaigns) or sent
+# (contracts). Empty means the workbook's language.
+LANGUAGES = (
+    Choice(
+        "English",
+        "英文",
+        ("en", "eng", "english", "英语", "en-us", "en-gb", "英文版"),
+    ),
+    Choice(
+        "Chinese",
+        "中文",
+        (
+            "zh",
+            "chinese",
+            "汉语",
+            "简体中文",
+            "中文简体",
+            "繁体中文",
+            "繁體中文",
+            "zh-cn",
+            "zh-hans",
+            "zh-tw",
+            "zh-hant",
+            "zh-hk",
+            "普通话",
+            "华语",
+            "中文版",
+            "cn",
+        ),
+    ),
+)
+LANGUAGE_CODES: dict[str, Lang] = {"English": "en", "Chinese": "zh"}
+
+
+def language_code(value: object) -> Lang | None:
+    """The template language a Language cell names (``English``, ``英文``, ``zh``, ``中文``…),
+    None for an empty cell or one that names no language xlcrm writes in."""
+    if not isinstance(value, str) or not value.strip():
+        return None
+    choice = _choice_index(CUSTOMERS.column("language")).get(normalize_label(value))
+    return LANGUAGE_CODES.get(choice.value) if choice is not None else None
+
 
 CUSTOMERS = TableSpec(
     key="customers",
@@ -373,6 +415,22 @@ CUSTOMERS = TableSpec(
             "duplicate of",
             "合并到",
             width=12,
+        ),
+        # The language to write to this customer in (campaign e-mails, contracts); empty means
+        # the workbook's. Optional: a workbook without the column mails everyone in its own.
+        _c(
+            "language",
+            "choice",
+            "Language",
+            "语言",
+            "lang",
+            "preferred language",
+            "mail language",
+            "客户语言",
+            "沟通语言",
+            "语种",
+            choices=LANGUAGES,
+            width=10,
         ),
     ),
 )

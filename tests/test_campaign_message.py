@@ -395,7 +395,9 @@ def test_a_template_in_one_language_serves_both_and_none_is_an_error(
     empty = tmp_path / "empty"
     empty.mkdir()
     (empty / "notes.txt").write_text("")
-    with pytest.raises(EmailTemplateError, match=r"no zh\.html \(nor en\.html\).*notes\.txt"):
+    with pytest.raises(
+        EmailTemplateError, match=r"no zh\.html or zh\.txt \(nor en\.html or en\.txt\).*notes\.txt"
+    ):
         load(empty, "zh")
 
 

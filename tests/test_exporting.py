@@ -133,6 +133,7 @@ def test_csv_is_utf8_with_bom_canonical_keys_and_iso_values(tmp_path):
         "bounced": "",
         "segment": "",
         "merged_into": "",
+        "language": "",
     }
     assert dict(zip(header, second))["unsubscribed"] == "true"
 

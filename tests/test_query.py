@@ -261,7 +261,7 @@ def test_tickets_selected(book_path: Path, text: str, expected: list[str]) -> No
 COLUMNS = (
     "id, name, company, email, phone, owner, region, industry, source, status, tier, tags, "
     "unsubscribed, created, updated, last_contact, notes, bounced, segment, merged_into, "
-    "Key account"
+    "language, Key account"
 )
 NAMING = (
     "name a column by its key (last_contact) or its header (最近联系); "

@@ -759,3 +759,25 @@ def test_the_survey_speaks_the_workbooks_language() -> None:
     assert "  5 非常满意\n" in zh.text and zh.text.endswith("谢谢！\n星河软件\n")
     # The survey's own legend, quoted in an answer, is never read as the answer.
     assert read_rating("") == read_rating("\n".join(f"> {line}" for line in [""]))
+
+
+def test_a_survey_is_written_in_the_customers_language(
+    book: Path, support: Mail, smtp: SmtpServer
+) -> None:
+    """An English workbook; 张喆's row says 中文, so his survey is Chinese (issue 16)."""
+    support.receive(URGENT_GBK)
+    sync(book, support)
+    now = dt.datetime.now().replace(microsecond=0)
+    with open_book(book) as wb:
+        wb.table("customers").update("C0003", {"language": "中文"})
+        wb.table("tickets").update("T0001", {"status": "resolved", "resolved": now})
+    result = tickets_cli(book, smtp)
+    assert result.exit_code == 0, result.output
+    [message] = received(smtp)
+    assert message["To"] == "zhang.zhe@zherong.cn"
+    assert message["Subject"] == "[T0001] 服务满意度调查：紧急：系统无法登录"
+    assert (
+        message.get_content()
+        .replace("\r\n", "\n")
+        .startswith("张喆，您好：\n\n您的工单 T0001“紧急：系统无法登录”已处理完毕。")
+    )

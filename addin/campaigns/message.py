@@ -1,8 +1,10 @@
 """Campaign e-mail templates, and the MIME message made for each recipient.
 
 A template is a folder (``templates/emails/promotion/``) with ``en.html`` and/or ``zh.html``,
-optionally ``en.txt``/``zh.txt`` and the images the HTML shows. Each ``.html`` starts with YAML
-front matter::
+optionally ``en.txt``/``zh.txt`` and the images the HTML shows. A language with a ``.txt`` but
+no ``.html`` is a plain-text template: the ``.txt`` then carries the front matter and the
+message is a single ``text/plain`` body (many sales mails are plain on purpose). Each
+``.html`` (or lone ``.txt``) starts with YAML front matter::
 
     ---
     subject: "{{ customer.company }}，{{ company.name }}春季优惠"
@@ -24,6 +26,12 @@ exist or lies outside the template's and the workbook's folders — so the campa
 reports it for every row before anything is sent. :func:`compose` turns the result into the
 bytes of one message: text and HTML alternatives, CSS inlined for clients that drop ``<style>``,
 the template's images embedded as ``cid:`` parts, attachments, and the unsubscribe headers.
+
+:class:`TemplateFolder` holds every language a folder has and gives each recipient the version
+of their context's ``lang`` (the customer's Language cell, else the workbook's): an English
+workbook mails 韩杰 in Chinese when his row says so. A recipient whose language the folder lacks
+is a preflight problem, except for the run's default language, which falls back to the other
+version as a one-language folder always has.
 """
 
 from __future__ import annotations
@@ -104,6 +112,9 @@ FOOTER: dict[str, tuple[str, str]] = {  # (html, text) added when a template has
 }
 
 
+CONTENT_LANGUAGE: dict[str, str] = {"en": "en", "zh": "zh-CN"}
+
+
 class EmailTemplateError(XlcrmError):
     """A campaign template that cannot be used: unreadable, bad front matter, bad Jinja."""
 
@@ -119,24 +130,29 @@ class Rendered:
     """One recipient's message before it is composed: what a preview shows."""
 
     subject: str
-    html: str
+    html: str  # empty for a plain-text template
     text: str  # the .txt template's output, else generated from the HTML
     attachments: tuple[Path, ...]
     sender: str | None  # from: in the front matter, overriding the campaign's sender
     reply_to: str | None
     lang: Lang
-    template: Path  # the .html file, for error messages; images are found beside it
+    template: Path  # the .html (or lone .txt) file, for error messages; images are beside it
     text_generated: bool = False
 
     @property
     def folder(self) -> Path:
         return self.template.parent
 
+    @property
+    def text_only(self) -> bool:
+        """A plain-text template's message: one text/plain body, no HTML alternative."""
+        return not self.html
+
 
 @dataclass(frozen=True)
 class _Compiled:
     subject: Template
-    html: Template
+    html: Template | None  # None for a plain-text template
     text: Template | None
     sender: Template | None
     reply_to: Template | None
@@ -150,7 +166,7 @@ class EmailTemplate:
 
     folder: Path
     lang: Lang  # the language of the file used (the other one when only that exists)
-    path: Path  # the .html file
+    path: Path  # the .html file, or the .txt of a plain-text template
     text_path: Path | None  # the hand-written .txt body, if any
     sender: str | None  # the front matter's from:, as written
     reply_to: str | None
@@ -160,7 +176,8 @@ class EmailTemplate:
     def load(cls, folder: Path, lang: Lang, env: TemplateEnvironment) -> EmailTemplate:
         """Read and compile ``folder``'s template in ``lang`` (or its other language)."""
         folder = Path(folder)
-        path, lang = _find_html(folder, lang)
+        path, lang = _find_body(folder, lang)
+        text_only = path.suffix == ".txt"
         html_env = _with_layouts(_environment_for(env, lang), folder)
         text_env = html_env.overlay(autoescape=False)
         source = _read(path)
@@ -182,23 +199,34 @@ class EmailTemplate:
         attachments = _attachment_values(meta, path, lines)
         text_file = folder / f"{lang}.txt"
         text_path = text_file if text_file.is_file() else None
+        if text_only:  # the body after the front matter is the text; no HTML, no preheader
+            text_source: str | None = body
+            text_line = body_line
+        else:
+            text_source = _read(text_path) if text_path else None
+            text_line = 1
 
         def front(env: Environment, key: str, value: str | None) -> Template | None:
             return None if value is None else _compile(env, value, path, lines[key], key)
 
         compiled = _Compiled(
             subject=_compile(text_env, subject, path, lines["subject"], "subject"),
-            html=_compile(html_env, body, path, body_line, "body"),
-            text=_compile(text_env, _read(text_path), text_path, 1, "text") if text_path else None,
+            html=None if text_only else _compile(html_env, body, path, body_line, "body"),
+            text=(
+                _compile(text_env, text_source, text_path, text_line, "text")
+                if text_source is not None and text_path is not None
+                else None
+            ),
             sender=front(text_env, "from", sender),
             reply_to=front(text_env, "reply_to", reply_to),
-            preheader=front(html_env, "preheader", preheader),
+            preheader=None if text_only else front(html_env, "preheader", preheader),
             attachments=tuple(
                 _compile(text_env, value, path, lines["attachments"], "attachments")
                 for value in attachments
             ),
         )
-        _check_layouts(html_env, body, path, body_line)
+        if not text_only:
+            _check_layouts(html_env, body, path, body_line)
         return cls(folder, lang, path, text_path, sender, reply_to, compiled)
 
     def render(self, context: Mapping[str, Any], *, base_dir: Path | None = None) -> Rendered:
@@ -215,10 +243,11 @@ class EmailTemplate:
         subject = _header_value("subject", parts.subject.render(context), problems)
         if not subject and not problems:
             problems.append("the subject is empty")
-        body = parts.html.render(context).lstrip()
+        body = parts.html.render(context).lstrip() if parts.html is not None else ""
         if parts.preheader is not None:
             body = _with_preheader(body, parts.preheader.render(context).strip())
-        problems.extend(self._image_problems(body))
+        if body:
+            problems.extend(self._image_problems(body))
         if parts.text is not None:
             text = parts.text.render(context).strip("\n").replace("\r\n", "\n") + "\n"
         else:
@@ -277,27 +306,117 @@ class EmailTemplate:
         return problems
 
 
+class TemplateFolder:
+    """A template folder in every language it has; each recipient gets their own.
+
+    :meth:`render` picks the version of the context's ``lang`` (the customer's language,
+    :meth:`~addin.templating.CrmData.campaign_context`). Every version is compiled up front.
+    The default language's errors stop the run at once, as before; another version's (a
+    syntax error in ``zh.html``) are a problem of each recipient who would get it, so the
+    preflight lists them before anything is sent, and a campaign nobody reads in Chinese is
+    not stopped by its Chinese file. A recipient in a language the folder lacks is a problem
+    too — unless it is ``default``, the run's language, which falls back to the other version
+    as before (a company with only English templates can still run a Chinese workbook).
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        default: Lang,
+        versions: Mapping[Lang, EmailTemplate],
+        broken: Mapping[Lang, EmailTemplateError] | None = None,
+    ) -> None:
+        self.folder = folder
+        self.default = default
+        self.versions = dict(versions)
+        self.broken = dict(broken or {})
+        self.primary = self.versions.get(default) or next(iter(self.versions.values()))
+
+    @classmethod
+    def load(cls, folder: Path, lang: Lang, env: TemplateEnvironment) -> TemplateFolder:
+        folder = Path(folder)
+        primary = EmailTemplate.load(folder, lang, env)  # raises for the run's own language
+        versions: dict[Lang, EmailTemplate] = {primary.lang: primary}
+        broken: dict[Lang, EmailTemplateError] = {}
+        for code in template_languages(folder):
+            if code not in versions:
+                try:
+                    versions[code] = EmailTemplate.load(folder, code, env)
+                except EmailTemplateError as error:
+                    broken[code] = error
+        return cls(folder, lang, versions, broken)
+
+    @property
+    def sender(self) -> str | None:
+        """The default language's ``from:``: the campaign's sender when nothing overrides it."""
+        return self.primary.sender
+
+    @property
+    def lang(self) -> Lang:
+        return self.primary.lang
+
+    @property
+    def path(self) -> Path:
+        return self.primary.path
+
+    def version(self, lang: Lang) -> EmailTemplate:
+        """The template a recipient in ``lang`` gets; :class:`TemplateValueError` when the
+        folder has no version in their language (and it is not the run's default)."""
+        found = self.versions.get(lang)
+        if found is not None:
+            return found
+        if lang in self.broken:  # one line, as the preflight lists it for each recipient
+            error = self.broken[lang]
+            hint = f" ({error.hint})" if error.hint else ""
+            raise TemplateValueError(f"{error.where}: {error.message}{hint}")
+        if lang == self.default:
+            return self.primary
+        name = {"zh": "Chinese (中文)", "en": "English"}[lang]
+        raise TemplateValueError(
+            f"the customer's language is {name} but the template {self.folder.name} has no "
+            f"{lang}.html or {lang}.txt (add it to {self.folder}, or clear the customer's "
+            "Language cell to mail them in the workbook's language)"
+        )
+
+    def render(self, context: Mapping[str, Any], *, base_dir: Path | None = None) -> Rendered:
+        lang = context.get("lang")
+        return self.version(lang if lang in ("en", "zh") else self.default).render(
+            context, base_dir=base_dir
+        )
+
+
+def template_languages(folder: Path) -> list[Lang]:
+    """The languages ``folder`` has a template in (an ``.html``, or a plain-text ``.txt``)."""
+    codes: list[Lang] = ["en", "zh"]
+    return [c for c in codes if (folder / f"{c}.html").is_file() or (folder / f"{c}.txt").is_file()]
+
+
 def template_subject(folder: Path, lang: Lang) -> str:
     """The subject of ``folder``'s template in ``lang`` as written (unfilled), for a list of
     templates to choose from. Raises :class:`EmailTemplateError` like :meth:`EmailTemplate.load`."""
-    path, _ = _find_html(Path(folder), lang)
+    path, _ = _find_body(Path(folder), lang)
     meta, lines, _, _ = _front_matter(_read(path), path)
     return (_text_value(meta, "subject", path, lines) or "").strip()
 
 
-def _find_html(folder: Path, lang: Lang) -> tuple[Path, Lang]:
+def _find_body(folder: Path, lang: Lang) -> tuple[Path, Lang]:
+    """The file that starts ``folder``'s template in ``lang`` (else in the other language):
+    its ``.html``, or its ``.txt`` when the language is plain text only."""
     if not folder.is_dir():
         raise EmailTemplateError(str(folder), "no such template folder")
     other: Lang = "zh" if lang == "en" else "en"
     for candidate in (lang, other):
-        path = folder / f"{candidate}.html"
-        if path.is_file():
-            return path, candidate
+        for suffix in (".html", ".txt"):
+            path = folder / f"{candidate}{suffix}"
+            if path.is_file():
+                return path, candidate
     present = ", ".join(sorted(p.name for p in folder.iterdir())) or "nothing"
     raise EmailTemplateError(
         str(folder),
-        f"no {lang}.html (nor {other}.html) in the template folder (it holds: {present})",
-        "an e-mail template folder needs en.html or zh.html; see templates/emails/README.md",
+        f"no {lang}.html or {lang}.txt (nor {other}.html or {other}.txt) in the template "
+        f"folder (it holds: {present})",
+        "an e-mail template folder needs en.html or zh.html, or en.txt or zh.txt for plain "
+        "text; see templates/emails/README.md",
     )
 
 
@@ -561,9 +680,10 @@ def has_link(body: str, link: str) -> bool:
 
 
 def with_unsubscribe_footer(html: str, text: str, link: str, lang: Lang) -> tuple[str, str]:
-    """The bodies with a small unsubscribe line added where the template forgot the link."""
+    """The bodies with a small unsubscribe line added where the template forgot the link
+    (no HTML is added to a plain-text template's empty HTML)."""
     footer_html, footer_text = FOOTER.get(lang, FOOTER["en"])
-    if not has_link(html, link):
+    if html and not has_link(html, link):
         block = footer_html.format(link=escape(link))
         end = html.lower().rfind("</body>")
         html = html[:end] + block + html[end:] if end >= 0 else html + block
@@ -595,26 +715,32 @@ def compose(
 
     ``multipart/mixed`` (when there are attachments) of ``multipart/alternative``: the text
     body, then the HTML in ``multipart/related`` with the template's images as ``cid:`` parts.
+    A plain-text template's message has the text body alone where the alternative would be.
     """
     html, text = rendered.html, rendered.text
     if unsubscribe is not None:
         html, text = with_unsubscribe_footer(html, text, unsubscribe.link, rendered.lang)
-    html, images = _embed_images(inline_css(html, rendered.template), rendered.folder)
 
     # Built with the compat32 classes, not EmailMessage: the modern policy parses every
     # header it is given back into objects, which made composing the slowest step of a
     # campaign (bench/bench_campaign.py). The message is the same; tests parse it back.
-    alternative = MIMEMultipart("alternative")
-    alternative.attach(_text_part(text, "plain"))
-    html_part = _text_part(html, "html")
-    if images:
-        related = MIMEMultipart("related")
-        related.attach(html_part)
-        for image in images:
-            related.attach(_file_part(image.path, image.data, "inline", cid=image.cid))
-        alternative.attach(related)
+    alternative: MIMEBase
+    if rendered.text_only:
+        alternative = _text_part(text, "plain")
     else:
-        alternative.attach(html_part)
+        html, images = _embed_images(inline_css(html, rendered.template), rendered.folder)
+        alternative = MIMEMultipart("alternative")
+        alternative.attach(_text_part(text, "plain"))
+        html_part = _text_part(html, "html")
+        if images:
+            related = MIMEMultipart("related")
+            related.attach(html_part)
+            for image in images:
+                related.attach(_file_part(image.path, image.data, "inline", cid=image.cid))
+            alternative.attach(related)
+        else:
+            alternative.attach(html_part)
+    msg: MIMEBase
     if rendered.attachments:
         msg = MIMEMultipart("mixed")
         msg.attach(alternative)
@@ -635,6 +761,8 @@ def compose(
         ("Subject", _unstructured(rendered.subject, "Subject")),
         ("Date", format_datetime(date if date.tzinfo is not None else date.astimezone())),
         ("Message-ID", message_id if message_id.startswith("<") else f"<{message_id}>"),
+        ("Content-Language", CONTENT_LANGUAGE[rendered.lang]),  # RFC 3282: screen readers,
+        # translation offers and the preview's language column read it
     ]
     if unsubscribe is not None:
         top.append(("List-Unsubscribe", _BetweenEntries(unsubscribe.header)))

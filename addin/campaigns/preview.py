@@ -1,9 +1,11 @@
 """The preview a campaign writes before anything is sent: sample .eml files and an index page.
 
 The .eml files open in Outlook, Foxmail, Thunderbird or Apple Mail exactly as the recipient
-would see them (inline images, attachments, both bodies). ``index.html`` lists the run's numbers
-and shows every sample's HTML body side by side with its headers, so a marketing person can check
-the whole campaign in a browser.
+would see them (inline images, attachments, both bodies; the one text body of a plain-text
+template). The samples include the first recipient of each language the campaign writes in.
+``index.html`` lists the run's numbers and shows every sample's body (HTML, or the plain text)
+beside its headers and language, so a marketing person can check the whole campaign in a
+browser.
 """
 
 from __future__ import annotations
@@ -41,7 +43,17 @@ def write_preview(
 def _card(name: str, recipient: Recipient, subject: str, data: bytes) -> str:
     message = email.message_from_bytes(data, policy=email.policy.default)
     body = message.get_body(("html",))  # type: ignore[attr-defined]
-    markup = body.get_content() if body is not None else "<p>(no HTML body)</p>"
+    if body is not None:
+        markup = body.get_content()
+    else:  # a plain-text template: show the text as the recipient's mail program does
+        text = message.get_body(("plain",))  # type: ignore[attr-defined]
+        content = text.get_content() if text is not None else ""
+        markup = (
+            '<meta charset="utf-8"><pre style="white-space:pre-wrap;font-family:'
+            f'system-ui,sans-serif">{html.escape(content)}</pre>'
+        )
+    kind = "HTML" if body is not None else "plain text"
+    language = str(message["Content-Language"] or "")
     attachments = [a.get_filename() or "" for a in message.iter_attachments()]  # type: ignore[attr-defined]
     attached = ", ".join(html.escape(a) for a in attachments if a) or "none"
     return f"""
@@ -49,6 +61,7 @@ def _card(name: str, recipient: Recipient, subject: str, data: bytes) -> str:
   <h2>{html.escape(subject)}</h2>
   <p><b>To:</b> {html.escape(str(message["To"]))} ({html.escape(recipient.customer_id)})<br>
      <b>From:</b> {html.escape(str(message["From"]))}<br>
+     <b>Language:</b> {html.escape(language)} ({kind})<br>
      <b>Attachments:</b> {attached}<br>
      <a href="{html.escape(name)}">{html.escape(name)}</a></p>
   <iframe sandbox srcdoc="{html.escape(markup, quote=True)}"></iframe>

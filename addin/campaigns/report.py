@@ -8,6 +8,8 @@ from pathlib import Path
 
 from ..templating import Problem
 
+LANGUAGE_NAMES = {"en": "English", "zh": "Chinese"}
+
 
 @dataclass
 class Failure:
@@ -26,6 +28,7 @@ class CampaignReport:
     sent: int = 0
     drafts: int = 0
     skipped: Counter[str] = field(default_factory=Counter)  # this run, by reason
+    languages: Counter[str] = field(default_factory=Counter)  # recipients checked, by language
     already: Counter[str] = field(default_factory=Counter)  # earlier runs, by status
     failed: list[Failure] = field(default_factory=list)
     uncertain: list[Failure] = field(default_factory=list)
@@ -48,6 +51,7 @@ class CampaignReport:
             "sent": self.sent,
             "drafts": self.drafts,
             "skipped": dict(self.skipped),
+            "languages": dict(self.languages),
             "already": dict(self.already),
             "failed": [vars(f) for f in self.failed],
             "uncertain": [vars(f) for f in self.uncertain],
@@ -80,6 +84,11 @@ class CampaignReport:
                 out.append(f"  saved {self.drafts} draft(s) for review")
             if self.recovered:
                 out.append(f"  {self.recovered} interrupted send(s) found in the sent items")
+        if len(self.languages) > 1:  # each customer in their language: say how many of each
+            shown = ", ".join(
+                f"{LANGUAGE_NAMES.get(k, k)} {n}" for k, n in sorted(self.languages.items())
+            )
+            out.append(f"  in the customers' languages: {shown}")
         for reason, n in sorted(self.skipped.items()):
             out.append(f"  skipped {n}: {reason}")
         for failure in self.failed[:20]:

@@ -53,7 +53,7 @@ from ..unsubscribe import SALT_STATE_KEY, Unsubscribe, make_token
 from ..workbook import Book
 from ..workbook.book import book_file, init_command
 from .limits import EXCHANGE_ONLINE_PER_MINUTE, Limits, SendingHours
-from .message import EmailTemplate, Rendered, compose
+from .message import Rendered, TemplateFolder, compose
 from .plan import Plan, Recipient, Skip, make_plan
 from .preview import write_preview
 from .report import CampaignReport, Failure
@@ -109,7 +109,7 @@ class Prepared:
     """Everything loaded before a single message is composed."""
 
     data: CrmData
-    template: EmailTemplate
+    template: TemplateFolder  # every language it has; each recipient gets theirs
     sender: str
     plan: Plan
     contexts: dict[str, dict[str, Any]]
@@ -204,7 +204,7 @@ def prepare_book(
     lang = options.lang or book.lang
     env = TemplateEnvironment(lang)
     folder = find_template(options.template, "emails", lang, near=templates_near)
-    template = EmailTemplate.load(folder, lang, env)
+    template = TemplateFolder.load(folder, lang, env)
     sender = options.sender or template.sender or data.settings.text("sender")
     if not sender:
         raise UsageError(
@@ -228,6 +228,7 @@ def prepare_book(
             continue
         built = data.campaign_context(
             recipient.customer_id,
+            default_lang=lang,
             campaign=report.campaign,
             unsubscribe_url=_unsubscribe(recipient, sender, salt, data).link,
         )
@@ -241,6 +242,7 @@ def prepare_book(
             rendered[recipient.customer_id] = result
             kept += len(result.html) + len(result.text)
         contexts[recipient.customer_id] = built.context
+        report.languages[built.context["lang"]] += 1
     report.already.update(plan.done.values())
     report.problems = [Problem(w, m) for w, ms in problems.items() for m in ms]
     return Prepared(data, template, sender, plan, contexts, problems, salt, base_dir, rendered)
@@ -318,7 +320,7 @@ def _preview(
     report.ready = len(good)
     now = options.now()
     samples = []
-    for recipient in good[: options.preview_count]:
+    for recipient in sample_recipients(prepared, good, options.preview_count):
         data, _, subject = compose_message(prepared, recipient, report.campaign, now)
         samples.append((recipient, subject, data))
     folder = options.preview_dir or path.parent / "campaign-preview" / _folder_name(report.campaign)
@@ -333,6 +335,24 @@ def mailable(prepared: Prepared) -> list[Recipient]:
         if r.customer_id in prepared.contexts
         and prepared.data.customer_where(r.customer_id) not in prepared.problems
     ]
+
+
+def sample_recipients(prepared: Prepared, good: list[Recipient], count: int) -> list[Recipient]:
+    """The first ``count`` recipients, with the first of each language among them, so the
+    preview shows every version of the template that will go out (an English workbook's
+    preview also shows the message its Chinese customers get)."""
+    count = max(count, 0)
+    firsts: dict[Any, Recipient] = {}
+    for recipient in good:
+        firsts.setdefault(prepared.contexts[recipient.customer_id].get("lang"), recipient)
+    chosen = list(firsts.values())[:count]
+    for recipient in good:
+        if len(chosen) >= count:
+            break
+        if recipient not in chosen:
+            chosen.append(recipient)
+    order = {r.customer_id: i for i, r in enumerate(good)}
+    return sorted(chosen, key=lambda r: order[r.customer_id])
 
 
 def _folder_name(campaign: str) -> str:

@@ -28,10 +28,18 @@ from ..errors import UsageError
 from ..schema import Lang
 from ..templating.locate import builtin_names, builtin_root
 from ..workbook import Book
-from .message import EmailTemplateError, template_subject
+from .message import EmailTemplateError, template_languages, template_subject
 from .plan import Recipient
 from .report import CampaignReport
-from .run import CampaignOptions, Prepared, compose_message, mailable, prepare_book, send_sample
+from .run import (
+    CampaignOptions,
+    Prepared,
+    compose_message,
+    mailable,
+    prepare_book,
+    sample_recipients,
+    send_sample,
+)
 
 _CID = re.compile(r"""(["'(])cid:([^"')]+)(["')])""", re.IGNORECASE)
 
@@ -55,8 +63,9 @@ class Sample:
     name: str
     to: str
     subject: str
-    html: str | None  # the HTML part; inline images as data: URIs so a browser shows them
+    html: str | None  # the HTML part (None: a plain-text template); images as data: URIs
     text: str | None  # the plain-text part
+    lang: str = ""  # the message's language (Content-Language: en, zh-CN)
 
     def as_dict(self) -> dict[str, Any]:
         return dataclasses.asdict(self)
@@ -122,7 +131,7 @@ def preview_campaign(
         for p in report.problems
     ]
     now = options.now()
-    for recipient in good[: max(samples, 0)]:
+    for recipient in sample_recipients(prepared, good, samples):
         data, _, subject = compose_message(prepared, recipient, campaign, now)
         preview.samples.append(_sample(prepared, recipient, subject, data))
     return preview
@@ -144,6 +153,7 @@ def _sample(prepared: Prepared, recipient: Recipient, subject: str, data: bytes)
         subject=subject,
         html=html,
         text=text_part.get_content() if text_part is not None else None,
+        lang=str(message["Content-Language"] or ""),
     )
 
 
@@ -169,7 +179,8 @@ def _inline_images(message: EmailMessage, html: str) -> str:
 
 def list_templates(lang: Lang, near: Sequence[Path] = ()) -> list[dict[str, str]]:
     """The e-mail templates to choose from: the company's own, found in ``near`` (folders
-    holding ``emails/<name>/`` or ``<name>/`` with ``en.html`` or ``zh.html``), then the shipped
+    holding ``emails/<name>/`` or ``<name>/`` with an ``.html`` or plain-text ``.txt`` in ``en``
+    or ``zh``), then the shipped
     ones. ``name`` is what ``CampaignOptions.template`` takes with the same ``near``; an own
     template of a shipped name is the one used, so the shipped one is not listed. ``subject``
     is the subject as written; a template that cannot be read has ``error`` instead."""
@@ -179,7 +190,7 @@ def list_templates(lang: Lang, near: Sequence[Path] = ()) -> list[dict[str, str]
             if not root.is_dir():
                 continue
             for folder in sorted(p for p in root.iterdir() if p.is_dir()):
-                if not any((folder / f"{code}.html").is_file() for code in ("en", "zh")):
+                if not template_languages(folder):
                     continue
                 name = folder.relative_to(base).as_posix()
                 found.setdefault(name, _described(name, "own", folder, lang))

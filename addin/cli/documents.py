@@ -29,7 +29,9 @@ if TYPE_CHECKING:
     help="contracts/sales_contract, contracts/quotation, or the path of your own .docx.",
 )
 @click.option(
-    "--lang", type=click.Choice(["en", "zh"]), help="Template language (default: the workbook's)."
+    "--lang",
+    type=click.Choice(["en", "zh"]),
+    help="Template language for customers without a Language (default: the workbook's).",
 )
 @click.option("--pdf", is_flag=True, help="Also write a PDF of each contract (needs LibreOffice).")
 @click.option(

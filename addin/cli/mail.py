@@ -169,7 +169,11 @@ def sync_(
     help="smtp://user@host, smtps://user@host, ews://…, graph://…; for --drafts a mailbox URL.",
 )
 @click.option("--sender", metavar="FROM", help="From address (default: Settings: Campaign sender).")
-@click.option("--lang", type=click.Choice(["en", "zh"]), help="Template language.")
+@click.option(
+    "--lang",
+    type=click.Choice(["en", "zh"]),
+    help="Template language for customers without a Language (default: the workbook's).",
+)
 @click.option(
     "--skip-invalid",
     is_flag=True,

@@ -30,14 +30,13 @@ from ..schema import Lang, normalize_label
 from ..templating import (
     CrmData,
     Problem,
-    TemplateEnvironment,
     TemplateProblems,
     find_template,
     render_problems,
 )
 from ..workbook import Book
-from .docx import WordTemplate
 from .numbering import ContractNumbers
+from .versions import ContractTemplates, names_one_file
 
 DEFAULT_TEMPLATE = "contracts/sales_contract"
 
@@ -59,6 +58,7 @@ class Generated:
     deal_id: str
     contract_no: str
     files: list[Path]
+    template: Path | None = None  # the language version used (the customer's language)
 
 
 @dataclass
@@ -126,9 +126,8 @@ def generate_contracts(
     try:
         data = CrmData(book, today=options.today or options.now().date())
         lang = options.lang or book.lang
-        env = TemplateEnvironment(lang)
         template_path = find_template(options.template, "contracts", lang, near=templates_near)
-        template = WordTemplate(template_path, env)
+        template = ContractTemplates(template_path, lang, fixed=names_one_file(options.template))
         report = ContractReport(template_path)
         deal_ids = _deals(data, options, report)
         numbers = ContractNumbers(
@@ -142,14 +141,16 @@ def generate_contracts(
             deal_id: data.deal_rows[deal_id].get("contract_no") or numbers.next()
             for deal_id in deal_ids
         }
-        contexts = _check(data, template, planned)
+        contexts = _check(data, template, planned, lang)
         out_dir = options.out_dir or base_dir / "contracts"
         out_dir.mkdir(parents=True, exist_ok=True)
         for deal_id, context in contexts.items():
             name = contract_file_name(data, deal_id, planned[deal_id])
             docx = write_contract(out_dir, name, template.render(context))
             written.append(docx)
-            report.generated.append(Generated(deal_id, planned[deal_id], [docx]))
+            report.generated.append(
+                Generated(deal_id, planned[deal_id], [docx], template.path_for(context))
+            )
         if options.pdf and report.generated:
             from .pdf import to_pdf
 
@@ -209,11 +210,14 @@ def _deals(data: CrmData, options: ContractOptions, report: ContractReport) -> l
     return chosen
 
 
-def _check(data: CrmData, template: WordTemplate, planned: dict[str, str]) -> dict[str, Any]:
-    """Every deal's context, or one error listing every problem of every deal."""
+def _check(
+    data: CrmData, template: ContractTemplates, planned: dict[str, str], lang: Lang
+) -> dict[str, Any]:
+    """Every deal's context (in its customer's language), or one error listing every problem
+    of every deal — a customer whose language the template lacks among them."""
     contexts, problems = {}, []
     for deal_id, number in planned.items():
-        built = data.contract_context(deal_id, number)
+        built = data.contract_context(deal_id, number, default_lang=lang)
         found = built.problems + render_problems(template.render, built.where, built.context)
         problems += [Problem(built.where, text) for text in dict.fromkeys(found)]
         contexts[deal_id] = built.context
@@ -262,6 +266,7 @@ def _record(
         relative = workbook_relative(shown, base)
         deals.update(item.deal_id, {"contract_no": item.contract_no, "contract_file": relative})
         deal = data.deal_rows[item.deal_id]
+        used = item.template or template
         row = {
             "customer_id": deal.get("customer_id"),
             "deal_id": item.deal_id,
@@ -269,9 +274,7 @@ def _record(
             "direction": "out",
             "at": now.replace(microsecond=0),
             "subject": f"合同 {item.contract_no}" if zh else f"Contract {item.contract_no}",
-            "summary": (
-                f"由模板 {template.name} 生成" if zh else f"Generated from {template.name}"
-            ),
+            "summary": (f"由模板 {used.name} 生成" if zh else f"Generated from {used.name}"),
             "attachments": "; ".join(p.name for p in item.files),
         }
         rows.append({k: v for k, v in row.items() if k in columns})

@@ -42,15 +42,15 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..contracts.docx import WordTemplate
 from ..contracts.generate import contract_file_name, workbook_relative, write_contract
 from ..contracts.numbering import ContractNumbers
+from ..contracts.versions import ContractTemplates, names_one_file
 from ..errors import XlcrmError
 from ..notify import Notice, NoticeReport, recorded_keys, send_notices
 from ..schema import Lang
 from ..settings import read_settings
 from ..team import Team, read_team
-from ..templating import CrmData, TemplateEnvironment, render_problems
+from ..templating import CrmData, render_problems
 from ..workbook import Book
 from ..workbook.book import book_file, init_command
 from .history import CLOSED, Change, StageMark, detect_changes, last_stages, record_changes
@@ -332,7 +332,6 @@ class _Run:
         if not due:
             return
         zh = self.book.lang == "zh"
-        env = TemplateEnvironment(self.book.lang)
         numbers = ContractNumbers(
             settings.text("contract_no_format"),
             self.today,
@@ -341,7 +340,7 @@ class _Run:
             settings.where("contract_no_format"),
         )
         out_dir = self.options.out_dir or self.path.parent / "contracts"
-        templates: dict[Path, WordTemplate] = {}
+        templates: dict[Path, ContractTemplates] = {}
         deals = self.book.table("deals")
         for rule, deal_id, key in due:
             deal = data.deal_rows[deal_id]
@@ -361,7 +360,10 @@ class _Run:
             assert rule.template is not None
             template = templates.get(rule.template)
             if template is None:
-                template = templates[rule.template] = WordTemplate(rule.template, env)
+                # each deal in its customer's language, as ``xlcrm contract`` writes it
+                template = templates[rule.template] = ContractTemplates(
+                    rule.template, self.book.lang, fixed=names_one_file(rule.argument or "")
+                )
             built = data.contract_context(deal_id, deal.get("contract_no") or "CT-0000")
             problems = list(
                 dict.fromkeys(

@@ -14,7 +14,10 @@ re-read the workbook 5,000 times) and builds one context per deal or customer:
 - ``total`` — the deal amount, else the sum of the lines.
 - ``owner`` — ``owner.name``, the deal's owner, else the customer's.
 - ``company`` — the seller, from the Settings table (``company.name``, ``.address``, ``.bank``…).
-- ``today`` and ``lang``; contracts add ``contract_no`` and ``valid_until`` (30 days on, for
+- ``today`` and ``lang``: the customer's Language cell (``English``/``英文``/``中文``…) when it is
+  filled, else the workbook's (or the run's ``--lang``). It picks the template version a
+  recipient gets; notices to the team are not built here and keep the workbook's language.
+  Contracts add ``contract_no`` and ``valid_until`` (30 days on, for
   quotations), campaigns ``campaign`` and ``unsubscribe_url``.
 """
 
@@ -28,7 +31,7 @@ from decimal import Decimal
 from typing import Any
 
 from ..customers import split_emails
-from ..schema import CUSTOMERS, DEALS, Lang, normalize_label
+from ..schema import CUSTOMERS, DEALS, Lang, language_code, normalize_label
 from ..settings import Settings, read_settings
 from ..workbook import Book
 from .filters import CENT
@@ -145,18 +148,41 @@ class CrmData:
 
     # -- contexts
 
-    def base(self) -> dict[str, Any]:
-        return {"company": self.company(), "today": self.today, "lang": self.lang}
+    def base(self, lang: Lang | None = None) -> dict[str, Any]:
+        return {"company": self.company(), "today": self.today, "lang": lang or self.lang}
 
-    def contract_context(self, deal_id: str, contract_no: str | None) -> Built:
+    def customer_lang(
+        self, customer: Mapping[str, Any], default: Lang | None = None
+    ) -> tuple[Lang, str | None]:
+        """The language to write to ``customer`` in, and a problem when their Language cell
+        names none xlcrm writes in (then the default, so the rest of the row is checked)."""
+        fallback = default or self.lang
+        value = customer.get("language")
+        if value is None or (isinstance(value, str) and not value.strip()):
+            return fallback, None
+        code = language_code(value)
+        if code is None:
+            return fallback, (
+                f"customer.language {value!r} is not a language xlcrm writes in "
+                "(write English or 中文, or leave it empty for the workbook's language)"
+            )
+        return code, None
+
+    def contract_context(
+        self, deal_id: str, contract_no: str | None, *, default_lang: Lang | None = None
+    ) -> Built:
+        """A deal's contract context, in its customer's language (``lang``)."""
         deal = self.deal_rows[deal_id]
-        built = Built(self.deal_where(deal_id), self.base())
+        built = Built(self.deal_where(deal_id), {})
         customer = self.customer_rows.get(deal.get("customer_id") or "")
         if customer is None:
             built.problems.append(
                 f"customer {deal.get('customer_id') or '(empty)'} is not in the Customers table"
             )
             customer = {}
+        lang, problem = self.customer_lang(customer, default_lang)
+        built.context.update(self.base(lang))
+        built.problems += [problem] if problem else []
         lines = self.lines(deal)
         built.context.update(
             customer=self.customer(customer),
@@ -183,9 +209,15 @@ class CrmData:
                 return max(chosen, key=lambda d: (d.get("created") or dt.date.min, d["id"]))
         return None
 
-    def campaign_context(self, customer_id: str, **extra: Any) -> Built:
+    def campaign_context(
+        self, customer_id: str, *, default_lang: Lang | None = None, **extra: Any
+    ) -> Built:
+        """A customer's campaign context, in their language (``lang``): their Language cell,
+        else ``default_lang`` (the run's ``--lang``), else the workbook's."""
         customer = self.customer_rows[customer_id]
-        built = Built(self.customer_where(customer_id), self.base())
+        lang, problem = self.customer_lang(customer, default_lang)
+        built = Built(self.customer_where(customer_id), self.base(lang))
+        built.problems += [problem] if problem else []
         built.context["customer"] = self.customer(customer)
         deal = self.campaign_deal(customer_id)
         if deal is not None:

@@ -10,6 +10,8 @@
 - ``{{ customer | salutation }}`` — ``尊敬的王伟`` / ``Dear Wang Wei`` (no punctuation: the
   template decides between ``，`` and ``：``).
 - ``{{ value | number }}`` and ``{{ deal.probability | percent }}``.
+- ``{{ company.name | end_sentence }}`` — the value and a period, unless it already ends a
+  sentence: ``Xinghe Software Co., Ltd.`` never becomes ``Co., Ltd..`` (issue 18).
 
 A filter given a missing field hands it on untouched, so the error names the field
 (``deal.amount is empty``) rather than the filter. Values that cannot be what the filter
@@ -19,6 +21,7 @@ needs (``cn_upper`` of ``"abc"``) raise :class:`TemplateValueError` with the val
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable, Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
@@ -27,6 +30,7 @@ import cn2an
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 from jinja2 import Undefined
+from markupsafe import Markup
 
 from ..currency import DEFAULT_CURRENCY, currency_of
 from ..schema import Lang
@@ -126,6 +130,36 @@ def percent(value: Any, *, lang: Lang = "en") -> Any:
     return format_percent(decimal_of(value, "percent"), locale=LOCALES[lang])
 
 
+# What already ends a sentence: "Co., Ltd." needs no second period, "Ltd.)" neither.
+_SENTENCE_ENDS = (".", "!", "?", "…", "。", "！", "？", "．")
+_CLOSERS = "\"'”’)）」』"
+
+
+def end_sentence(value: Any, mark: str = ".") -> Any:
+    """``value`` followed by ``mark`` unless it already ends a sentence.
+
+    ``Thank you for choosing {{ company.name | end_sentence }}`` reads "…Acme Ltd." whether the
+    Settings cell says "Acme Ltd" or "Acme Ltd.": a template cannot know whether a name from a
+    cell ends with an abbreviation's period, and "Co., Ltd.." is the result of guessing. Works
+    on HTML too (``{% filter end_sentence %}…{% endfilter %}``) and keeps it markup.
+    """
+    if isinstance(value, Undefined):
+        return value
+    text = value if isinstance(value, str) else str(value)
+    stripped = text.rstrip()
+    core = stripped.rstrip(_CLOSERS)
+    if isinstance(value, Markup):  # a block: look past closing tags (</a>, </strong>…)
+        core = _TRAILING_TAGS.sub("", stripped).rstrip(_CLOSERS)
+    if core.endswith(_SENTENCE_ENDS):
+        return value if isinstance(value, Markup) else stripped
+    if isinstance(value, Markup):
+        return Markup(stripped) + Markup.escape(mark)
+    return stripped + mark
+
+
+_TRAILING_TAGS = re.compile(r"(?:\s*</[A-Za-z][A-Za-z0-9]*\s*>)+\s*$")
+
+
 def for_language(lang: Lang) -> dict[str, Callable[..., Any]]:
     """The filters, bound to ``lang``."""
 
@@ -143,4 +177,5 @@ def for_language(lang: Lang) -> dict[str, Callable[..., Any]]:
         "salutation": bind(salutation),
         "number": bind(number),
         "percent": bind(percent),
+        "end_sentence": end_sentence,
     }

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ..customers import split_emails
-from ..schema import PRIORITIES, TICKET_STATUS, TICKET_TYPES
+from ..schema import PRIORITIES, TICKET_STATUS, TICKET_TYPES, language_code
 from ..settings import Settings, read_settings
 from ..team import Team, read_team
 from ..workbook import Book
@@ -190,7 +190,9 @@ def check_tickets(
         if not to:
             report.no_address.append(row["id"])
             continue
-        mail = survey(row["id"], row.get("subject"), customer.get("name"), company, book.lang)
+        # the customer's own language when their row names one, as campaigns do
+        lang = language_code(customer.get("language")) or book.lang
+        mail = survey(row["id"], row.get("subject"), customer.get("name"), company, lang)
         report.surveys.append(
             SurveyDue(row["id"], row.get("customer_id"), to, mail.subject, mail.text)
         )

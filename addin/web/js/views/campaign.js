@@ -468,6 +468,13 @@ function stat(kind, n, label) {
 /** One sample at a time, with previous/next. The e-mail's HTML goes into a sandboxed iframe
  * (no scripts, no same-origin access, no navigation of the pane): it is the customer-facing
  * document, and must never become part of the pane's own DOM. */
+/* A plain-text template's sample (no HTML part): its text as a mail program shows it, in the
+ * same sandboxed frame, escaped so the text is never read as markup. */
+function plainDocument(text) {
+  const escaped = text.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]);
+  return `<!doctype html><meta charset="utf-8"><pre style="white-space:pre-wrap;font:14px/1.5 system-ui,sans-serif;margin:12px">${escaped}</pre>`;
+}
+
 function sampleViewer(t, samples) {
   let index = 0;
   const position = h("span", { class: "sample-position", "aria-live": "polite" });
@@ -495,7 +502,7 @@ function sampleViewer(t, samples) {
         sandbox: "",
         referrerpolicy: "no-referrer",
         title: t("campaign.sample.frame", { name: who }),
-        srcdoc: sample.html || "",
+        srcdoc: sample.html ?? plainDocument(sample.text ?? ""),
       }),
     );
   }
