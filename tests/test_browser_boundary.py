@@ -35,7 +35,7 @@ import pytest
 from conftest import missing
 from maildirs import Mail, mail
 from officehost import OfficeHost
-from pipeline_books import PASSWORD, received, smtp_server, smtp_url
+from pipeline_books import PASSWORD, received, smtp_url
 
 from addin.init import create_workbook
 from addin.settings import write_settings
@@ -64,7 +64,6 @@ CHROMIUM_ARGS = [
     "LocalNetworkAccessChecks",
 ]
 SECRET_SUBJECT = "季度报价 confidential"
-smtp = pytest.fixture(smtp_server)
 
 
 def _free_port() -> int:

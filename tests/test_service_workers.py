@@ -26,7 +26,7 @@ import httpx
 import pytest
 from addin_client import AddinClient, free_port
 from officehost import OfficeHost
-from pipeline_books import received, smtp_server, smtp_url
+from pipeline_books import received, smtp_url
 from servers.smtp import SmtpServer
 
 from addin.campaigns.batches import FileClaimLedger
@@ -34,7 +34,6 @@ from addin.init import create_workbook
 from addin.settings import write_settings
 from addin.workbook import open_book
 
-smtp = pytest.fixture(smtp_server)
 REPLAYS = 8
 TOKEN = "workers-test-token"  # every API call carries it, as the task pane's do
 CUSTOMERS = [f"customer{n}@example.cn" for n in range(6)]
