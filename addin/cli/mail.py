@@ -129,7 +129,7 @@ def sync_(
                 err=True,
             )
         try:
-            with progress_bar("Reading mail") as progress:
+            with progress_bar("Reading mail", quiet=as_json) as progress:
                 report = sync_mailbox(wb, mailbox, dataclasses.replace(options, progress=progress))
         finally:
             mailbox.close()
