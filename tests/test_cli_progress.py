@@ -65,6 +65,7 @@ def test_dedupe_shows_each_step_with_counts_then_erases_the_line(tmp_path: Path)
         "Reading customers: 11/11 (100%)",
         "Comparing pairs: 0/3 (0%)",
         "Comparing pairs: 3/3 (100%)",
+        "Saving the workbook…",
         "",  # erased: the report takes the line
     ]
     assert stdout.splitlines()[0] == (
@@ -138,8 +139,42 @@ def test_import_shows_rows_done(tmp_path: Path) -> None:
     assert json.loads(stdout)["dry_run"] is True
 
 
+def test_report_shows_its_steps(tmp_path: Path) -> None:
+    book = make_book(tmp_path / "crm.xlsx")
+    code, frames, stdout = at_terminal("report", str(book), "--today", "2026-03-01")
+    assert code == 0, frames
+    assert frames == ["", "Refreshing the dashboard…", "Saving the workbook…", ""]
+    assert stdout.splitlines()[:2] == [f"{book}:", "Dashboard refreshed: sheet 'Dashboard'"]
+
+
 def test_the_progress_line_text() -> None:
     from addin.cli.common import progress_text
 
     assert progress_text("Comparing pairs", 1200, 30000) == "Comparing pairs: 1,200/30,000 (4%)"
     assert progress_text("Reading mail", 1200, 0) == "Reading mail: 1,200"
+    assert progress_text("Saving the workbook", 0, 0) == "Saving the workbook…"
+
+
+def test_sync_shows_messages_read(tmp_path: Path) -> None:
+    book = make_book(tmp_path / "crm.xlsx")
+    maildir = tmp_path / "Maildir"
+    for sub in ("cur", "new", "tmp"):
+        (maildir / sub).mkdir(parents=True)
+    for n in range(3):
+        (maildir / "new" / f"{n}.eml").write_text(
+            f"From: li.na@huaxin.cn\r\nTo: sales@xinghe-soft.example\r\n"
+            f"Subject: Quote {n}\r\nMessage-ID: <q{n}@huaxin.cn>\r\n"
+            f"Date: Mon, 02 Mar 2026 10:0{n}:00 +0800\r\n\r\nHello\r\n",
+            encoding="utf-8",
+        )
+    mailbox = f"maildir:{maildir}"
+    me = ("--me", "sales@xinghe-soft.example")
+    code, frames, stdout = at_terminal("sync", str(book), "--mailbox", mailbox, *me)
+    assert code == 0, frames
+    assert frames == ["", "Reading mail: 3/3 (100%)", ""]
+    code, frames, stdout = at_terminal(
+        "sync", str(book), "--mailbox", mailbox, *me, "--rescan", "--json"
+    )
+    assert code == 0, frames
+    assert frames == [""]
+    assert json.loads(stdout)["fetched"] == 3

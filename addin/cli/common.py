@@ -42,6 +42,7 @@ Progress = Callable[..., None]
 """``progress(done, total)``, or ``progress(done, total, label)`` when a job moves to its next
 step (dedupe: reading customers, then comparing pairs)."""
 
+SAVING = "Saving the workbook"  # the last step of a command that writes a big workbook
 REDRAW_SECONDS = 0.1  # often enough to look alive, rarely enough to cost nothing
 
 
@@ -72,9 +73,10 @@ class _ProgressLine:
 
 
 def progress_text(label: str, done: int, total: int) -> str:
-    """``Comparing pairs: 1,200/30,000 (4%)``; without a known total, just the count."""
+    """``Comparing pairs: 1,200/30,000 (4%)``; without a known total, just the count; a step
+    that counts nothing (``0, 0``: saving the workbook), just its name."""
     if total <= 0:
-        return f"{label}: {done:,}"
+        return f"{label}: {done:,}" if done else f"{label}…"
     return f"{label}: {done:,}/{total:,} ({min(100, done * 100 // total)}%)"
 
 

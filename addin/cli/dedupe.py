@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from .common import BOOK, echo_json, handle_errors, progress_bar
+from .common import BOOK, SAVING, echo_json, handle_errors, progress_bar
 
 STEPS = {
     "linked": "Reading deals, interactions, tickets",
@@ -59,6 +59,7 @@ def dedupe(book: Path, apply: bool, threshold: int, region: str | None, as_json:
             progress=lambda done, total, step: progress(done, total, STEPS[step]),
         )
         report = run(wb, options)
+        progress(0, 0, SAVING)  # a big workbook takes seconds to write
         report.saved = wb.save()
     if as_json:
         echo_json(report.as_dict())
