@@ -15,12 +15,16 @@ import socket
 import ssl
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from addin_client import free_port
+from addin_client import TOKEN as CLIENT_TOKEN
+from addin_client import AddinClient, ServiceFailed, free_port
+from officehost import OfficeHost
+from test_service import customers_book
 
 XLCRM = str(Path(sys.executable).with_name("xlcrm"))
 TOKEN = "lifecycle-test-token"
@@ -116,6 +120,71 @@ def test_sigterm_stops_the_service_within_10_s_while_a_client_holds_a_connection
     assert process.returncode == (-signal.SIGTERM if workers == "1" else 0), stderr
     assert took < 10
     assert stderr.splitlines() == [f"xlcrm service on https://127.0.0.1:{port}/ (Ctrl+C stops it)"]
+
+
+def test_a_call_still_running_after_the_grace_gets_a_try_again_answer(
+    tmp_path: Path, stopper: list[subprocess.Popen[str]]
+) -> None:
+    """Sync mail against an IMAP server that accepts and then says nothing (the mail client
+    would wait 20 s for its greeting): SIGTERM stops the service within 10 s all the same, and
+    the task pane gets an answer it can show — try again — not a dropped connection."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        mailbox = f"imap://sales@127.0.0.1:{silent.getsockname()[1]}"
+        book = customers_book(tmp_path / "crm.xlsx", mailbox=mailbox)
+        port = free_port()
+        env = {**environment(tmp_path), "XLCRM_SERVICE_TOKEN": CLIENT_TOKEN}
+        env["XLCRM_PASSWORD"] = "not-a-real-password"
+        process = subprocess.Popen(
+            [XLCRM, "serve", "--no-tls", "--port", str(port), "--mailbox", mailbox],
+            env=env,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        stopper.append(process)
+        client = AddinClient(f"http://127.0.0.1:{port}", OfficeHost.from_xlsx(book))
+        answers: list[BaseException | object] = []
+        worker = threading.Thread(target=lambda: answers.append(_attempt(client)))
+        _wait_until_listening(port)
+        worker.start()
+        waiting, _ = silent.accept()  # the service now waits for the server's greeting
+        started = time.monotonic()
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            pytest.fail("xlcrm serve still ran 10 s after SIGTERM")
+        assert time.monotonic() - started < 10
+        worker.join(timeout=10)
+        waiting.close()
+    [failed] = answers
+    assert isinstance(failed, ServiceFailed), failed
+    assert failed.status == 503
+    assert failed.error == {
+        "kind": "retry",
+        "message": "the xlcrm service stopped while working on this",
+        "hint": "try again",
+    }
+
+
+def _attempt(client: AddinClient) -> BaseException | object:
+    try:
+        return client.run("sync")
+    except Exception as exc:  # what the task pane would show
+        return exc
+
+
+def _wait_until_listening(port: int) -> None:
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
 
 
 def test_a_busy_port_is_one_line_and_exit_code_1(home: Path) -> None:
