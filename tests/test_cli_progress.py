@@ -128,7 +128,7 @@ def test_import_shows_rows_done(tmp_path: Path) -> None:
     )
     code, frames, stdout = at_terminal("import", str(book), "customers", str(source))
     assert code == 0, frames
-    assert frames == ["", "Importing: 30/30 (100%)", ""]
+    assert frames == ["", "Importing: 30/30 (100%)", "Saving the workbook…", ""]
     assert stdout.splitlines()[0] == (
         "new.csv → Customers: 30 rows: 30 inserted, 0 updated, 0 unchanged, 0 skipped"
     )
@@ -171,7 +171,7 @@ def test_sync_shows_messages_read(tmp_path: Path) -> None:
     me = ("--me", "sales@xinghe-soft.example")
     code, frames, stdout = at_terminal("sync", str(book), "--mailbox", mailbox, *me)
     assert code == 0, frames
-    assert frames == ["", "Reading mail: 3/3 (100%)", ""]
+    assert frames == ["", "Reading mail: 3/3 (100%)", "Saving the workbook…", ""]
     code, frames, stdout = at_terminal(
         "sync", str(book), "--mailbox", mailbox, *me, "--rescan", "--json"
     )

@@ -8,7 +8,7 @@ from typing import Any, Literal
 import click
 
 from ..schema import CORE_TABLES, TABLES
-from .common import BOOK, echo_json, handle_errors, progress_bar
+from .common import BOOK, SAVING, echo_json, handle_errors, progress_bar
 
 
 @click.command()
@@ -183,22 +183,24 @@ def import_(
     from ..workbook import open_book
 
     try:
-        with open_book(book) as wb:
-            with progress_bar("Importing", quiet=as_json) as progress:
-                report = import_file(
-                    wb,
-                    table,
-                    file,
-                    dry_run=dry_run,
-                    match=match,
-                    region=region,
-                    sheet=sheet,
-                    progress=progress,
-                    overwrite=overwrite,
-                    strict=strict,
-                )
+        # The line outlives the workbook's context: its save is the last step shown.
+        with progress_bar("Importing", quiet=as_json) as progress, open_book(book) as wb:
+            report = import_file(
+                wb,
+                table,
+                file,
+                dry_run=dry_run,
+                match=match,
+                region=region,
+                sheet=sheet,
+                progress=progress,
+                overwrite=overwrite,
+                strict=strict,
+            )
             if dry_run:
                 wb.discard()
+            else:
+                progress(0, 0, SAVING)
     except ImportRefused as exc:
         if as_json:
             echo_json(exc.report.as_dict())
