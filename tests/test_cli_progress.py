@@ -2,7 +2,8 @@
 
 The commands run as a person runs them: ``xlcrm`` in a subprocess whose stderr is a real
 pseudo-terminal, so the test sees the bytes a terminal gets — one line redrawn in place
-(``\\r`` + erase-line) and erased before the command's own report. With stderr a pipe, or with
+(``\\r``, padded with spaces over a longer line before it) and blanked before the command's own
+report (a frame of spaces, then ``\\r``). With stderr a pipe, or with
 ``--json``, nothing but the report is printed: a script's output stays clean.
 """
 
@@ -20,7 +21,6 @@ import pytest
 from test_dedupe import make_book
 
 XLCRM = str(Path(sys.executable).with_name("xlcrm"))
-REDRAW = "\r\x1b[K"
 
 pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
 
@@ -52,7 +52,8 @@ def at_terminal(*args: str) -> tuple[int, list[str], str]:
     finally:
         os.close(leader)
     terminal = b"".join(chunks).decode().replace("\r\n", "\n")
-    return process.returncode, terminal.split(REDRAW), stdout
+    # Each \r starts a frame; the spaces that pad it over the one before are not seen.
+    return process.returncode, [f.rstrip(" ") for f in terminal.split("\r")], stdout
 
 
 def test_dedupe_shows_each_step_with_counts_then_erases_the_line(tmp_path: Path) -> None:
@@ -66,7 +67,8 @@ def test_dedupe_shows_each_step_with_counts_then_erases_the_line(tmp_path: Path)
         "Comparing pairs: 0/3 (0%)",
         "Comparing pairs: 3/3 (100%)",
         "Saving the workbook…",
-        "",  # erased: the report takes the line
+        "",  # blanked,
+        "",  # and back to the start: the report takes the line
     ]
     assert stdout.splitlines()[0] == (
         "10 customers compared: 3 likely duplicate pair(s) (score ≥ 80), "
@@ -94,7 +96,7 @@ def test_export_to_a_file_shows_rows_written(tmp_path: Path) -> None:
     out = tmp_path / "customers.csv"
     code, frames, _ = at_terminal("export", str(book), "customers", "-o", str(out))
     assert code == 0, frames
-    assert frames == ["", "Exporting: 11/11 (100%)", f"Wrote 11 rows to {out}\n"]
+    assert frames == ["", "Exporting: 11/11 (100%)", "", f"Wrote 11 rows to {out}\n"]
     with out.open(encoding="utf-8-sig", newline="") as written:
         assert len(list(csv.DictReader(written))) == 11
 
@@ -108,7 +110,7 @@ def test_export_with_where_counts_the_rows_it_writes(tmp_path: Path) -> None:
         "export", str(book), "customers", "-o", str(out), "--where", where
     )
     assert code == 0, frames
-    assert frames == ["", "Exporting: 1/1 (100%)", f"Wrote 1 rows to {out}\n"]
+    assert frames == ["", "Exporting: 1/1 (100%)", "", f"Wrote 1 rows to {out}\n"]
 
 
 def test_export_to_stdout_draws_nothing_over_the_data(tmp_path: Path) -> None:
@@ -128,7 +130,7 @@ def test_import_shows_rows_done(tmp_path: Path) -> None:
     )
     code, frames, stdout = at_terminal("import", str(book), "customers", str(source))
     assert code == 0, frames
-    assert frames == ["", "Importing: 30/30 (100%)", "Saving the workbook…", ""]
+    assert frames == ["", "Importing: 30/30 (100%)", "Saving the workbook…", "", ""]
     assert stdout.splitlines()[0] == (
         "new.csv → Customers: 30 rows: 30 inserted, 0 updated, 0 unchanged, 0 skipped"
     )
@@ -143,7 +145,7 @@ def test_report_shows_its_steps(tmp_path: Path) -> None:
     book = make_book(tmp_path / "crm.xlsx")
     code, frames, stdout = at_terminal("report", str(book), "--today", "2026-03-01")
     assert code == 0, frames
-    assert frames == ["", "Refreshing the dashboard…", "Saving the workbook…", ""]
+    assert frames == ["", "Refreshing the dashboard…", "Saving the workbook…", "", ""]
     assert stdout.splitlines()[:2] == [f"{book}:", "Dashboard refreshed: sheet 'Dashboard'"]
 
 
@@ -171,10 +173,31 @@ def test_sync_shows_messages_read(tmp_path: Path) -> None:
     me = ("--me", "sales@xinghe-soft.example")
     code, frames, stdout = at_terminal("sync", str(book), "--mailbox", mailbox, *me)
     assert code == 0, frames
-    assert frames == ["", "Reading mail: 3/3 (100%)", "Saving the workbook…", ""]
+    assert frames == ["", "Reading mail: 3/3 (100%)", "Saving the workbook…", "", ""]
     code, frames, stdout = at_terminal(
         "sync", str(book), "--mailbox", mailbox, *me, "--rescan", "--json"
     )
     assert code == 0, frames
     assert frames == [""]
     assert json.loads(stdout)["fetched"] == 3
+
+
+def test_a_shorter_frame_covers_the_longer_one_before_it() -> None:
+    """The exact characters: ``\\r`` and spaces only, which every console understands."""
+    import io
+
+    from addin.cli.common import _ProgressLine
+
+    screen = io.StringIO()
+    line = _ProgressLine("Reading customers", screen)
+    line(10, 10)  # 31 characters
+    line(0, 0, "Saving the workbook")  # 20, padded to 31
+    line.clear()
+    assert screen.getvalue() == (
+        "\rReading customers: 10/10 (100%)"
+        + "\rSaving the workbook…"
+        + " " * 11
+        + "\r"
+        + " " * 20
+        + "\r"
+    )

@@ -47,12 +47,13 @@ REDRAW_SECONDS = 0.1  # often enough to look alive, rarely enough to cost nothin
 
 
 class _ProgressLine:
-    """One line on a terminal, redrawn in place: ``Label: 1,200/30,000 (4%)``."""
+    """One line on a terminal, redrawn in place: ``Label: 1,200/30,000 (4%)``. Only ``\r`` and
+    spaces: every console understands them (escape codes need Windows' VT mode)."""
 
     def __init__(self, label: str, stream: TextIO) -> None:
         self.label = label
         self.stream = stream
-        self.shown = False
+        self.width = 0  # of the text on the line now
         self.last = 0.0
 
     def __call__(self, done: int, total: int, label: str | None = None) -> None:
@@ -62,14 +63,18 @@ class _ProgressLine:
             return
         self.label = label or self.label
         self.last = now
-        self.stream.write("\r\x1b[K" + progress_text(self.label, done, total))
-        self.stream.flush()
-        self.shown = True
+        self._draw(progress_text(self.label, done, total))
 
     def clear(self) -> None:
-        if self.shown:  # the command's own report takes the line
-            self.stream.write("\r\x1b[K")
+        if self.width:  # the command's own report takes the line
+            self._draw("")
+            self.stream.write("\r")
             self.stream.flush()
+
+    def _draw(self, text: str) -> None:
+        self.stream.write("\r" + text.ljust(self.width))
+        self.stream.flush()
+        self.width = len(text)
 
 
 def progress_text(label: str, done: int, total: int) -> str:
