@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
 XLCRM = str(Path(sys.executable).with_name("xlcrm"))
@@ -31,6 +33,7 @@ def test_the_quickstart_is_two_commands_the_demo_and_the_tests() -> None:
     assert commands[1] == "bash .ci/run"  # what CI runs: installs what tests need, runs them
 
 
+@pytest.mark.slow  # the whole demo: seconds
 def test_the_demo_transcript_is_what_the_demo_prints(tmp_path: Path) -> None:
     day = re.search(r"`xlcrm demo --today (\d{4}-\d\d-\d\d)` repeats", README)
     assert day, "the README says which day its demo transcript is from"

@@ -122,6 +122,7 @@ def test_sigterm_stops_the_service_within_10_s_while_a_client_holds_a_connection
     assert stderr.splitlines() == [f"xlcrm service on https://127.0.0.1:{port}/ (Ctrl+C stops it)"]
 
 
+@pytest.mark.slow  # waits out the 5 s grace
 def test_a_call_still_running_after_the_grace_gets_a_try_again_answer(
     tmp_path: Path, stopper: list[subprocess.Popen[str]]
 ) -> None:
