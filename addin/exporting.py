@@ -27,7 +27,7 @@ import json
 import math
 import os
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import IO, Any, Literal
 
@@ -55,6 +55,7 @@ def export_table(
     format: Format = "csv",  # the CLI option is --format
     where: str | Callable[[Row], bool] | None = None,
     escape_formulas: bool = True,
+    progress: Callable[[int, int], None] | None = None,
 ) -> int:
     """Write the rows of ``table`` (those ``where`` accepts) to ``out``; return how many.
 
@@ -64,6 +65,8 @@ def export_table(
     ``out`` is a path (CSV gets a BOM so Excel detects UTF-8; JSON is plain UTF-8) or an open
     text stream (written as is, no BOM: the stream's owner chose its encoding).
     ``escape_formulas=False`` writes text exactly as stored, for programs rather than Excel.
+    ``progress(written, total)`` hears of every 1,000 rows written; ``total`` is the table's
+    size, or 0 (not known) with ``where``.
     """
     if format not in FORMATS:
         raise UsageError(None, f"unknown export format {format!r}", "use csv or json")
@@ -72,11 +75,24 @@ def export_table(
         where = compile_filter(where, table=source, where="--where")
     keys = export_columns(source)
     rows = source.rows(where)
+    if progress is not None:
+        rows = _counted(rows, 0 if where is not None else len(source), progress)
     if isinstance(out, str | os.PathLike):
         encoding = "utf-8-sig" if format == "csv" else "utf-8"
         with Path(out).open("w", encoding=encoding, newline="") as stream:
             return _write(stream, format, keys, rows, escape_formulas)
     return _write(out, format, keys, rows, escape_formulas)
+
+
+def _counted(
+    rows: Iterable[Row], total: int, progress: Callable[[int, int], None]
+) -> Iterator[Row]:
+    done = 0
+    for done, row in enumerate(rows, 1):
+        if done % 1000 == 0:
+            progress(done, total)
+        yield row
+    progress(done, total or done)
 
 
 def export_columns(table: Table) -> list[str]:

@@ -6,7 +6,13 @@ from pathlib import Path
 
 import click
 
-from .common import BOOK, echo_json, handle_errors
+from .common import BOOK, SAVING, echo_json, handle_errors, progress_bar
+
+STEPS = {
+    "linked": "Reading deals, interactions, tickets",
+    "customers": "Reading customers",
+    "pairs": "Comparing pairs",
+}
 
 
 @click.command("dedupe")
@@ -45,8 +51,15 @@ def dedupe(book: Path, apply: bool, threshold: int, region: str | None, as_json:
     from ..dedupe import dedupe_customers as run
     from ..workbook import open_book
 
-    with open_book(book) as wb:
-        report = run(wb, DedupeOptions(apply=apply, threshold=threshold, region=region))
+    with open_book(book) as wb, progress_bar(STEPS["linked"], quiet=as_json) as progress:
+        options = DedupeOptions(
+            apply=apply,
+            threshold=threshold,
+            region=region,
+            progress=lambda done, total, step: progress(done, total, STEPS[step]),
+        )
+        report = run(wb, options)
+        progress(0, 0, SAVING)  # a big workbook takes seconds to write
         report.saved = wb.save()
     if as_json:
         echo_json(report.as_dict())

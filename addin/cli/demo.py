@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import click
@@ -21,8 +22,14 @@ from .common import handle_errors
     help="Language of the demo workbook's sheet names and headers.",
 )
 @click.option("--force", is_flag=True, help="Replace a demo workbook left by an earlier run.")
+@click.option(
+    "--today",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Build and run the demo as of this day (YYYY-MM-DD; default: today). The same day "
+    "gives the same workbook and the same figures: the README's transcript is --today 2026-12-07.",
+)
 @handle_errors
-def demo(folder: Path, lang: str, force: bool) -> None:
+def demo(folder: Path, lang: str, force: bool, today: dt.datetime | None) -> None:
     """Build a demo CRM in FOLDER (default ./xlcrm-demo) and run what xlcrm can do on it.
 
     Offline and in seconds: a bilingual workbook with customers, deals, products,
@@ -36,7 +43,12 @@ def demo(folder: Path, lang: str, force: bool) -> None:
     from ..demo.tour import hints, run_tour
 
     folder.mkdir(parents=True, exist_ok=True)
-    result = build_demo(folder, lang=lang, overwrite=force)  # type: ignore[arg-type]
+    result = build_demo(
+        folder,
+        lang=lang,  # type: ignore[arg-type]
+        overwrite=force,
+        today=today.date() if today else None,
+    )
     click.echo(result.summary())
     run_tour(result, echo=click.echo)
     click.echo(f"\nOpen {result.path} in Excel, or try:")

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .common import BOOK, handle_errors
+from .common import BOOK, echo_json, handle_errors
 
 if TYPE_CHECKING:
     from ..contracts.generate import ContractOptions, ContractReport
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     type=click.Path(file_okay=False, path_type=Path),
     help="Folder for the files (default: contracts/ beside the workbook).",
 )
+@click.option("--json", "as_json", is_flag=True, help="Print the contracts written as JSON.")
 @handle_errors
 def contract(
     book: Path,
@@ -49,6 +50,7 @@ def contract(
     lang: str | None,
     pdf: bool,
     out_dir: Path | None,
+    as_json: bool,
 ) -> None:
     """Generate Word (and PDF) contracts for deals of BOOK from a Jinja template.
 
@@ -67,7 +69,10 @@ def contract(
         out_dir=out_dir,
     )
     report = generate_contracts_file(book, options)
-    click.echo("\n".join(report.lines()))
+    if as_json:
+        echo_json(report.as_dict())
+    else:
+        click.echo("\n".join(report.lines()))
 
 
 def generate_contracts_file(book_path: str | Path, options: ContractOptions) -> ContractReport:

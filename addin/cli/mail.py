@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from .common import BOOK, echo_json, handle_errors, progress_bar
+from .common import BOOK, SAVING, echo_json, handle_errors, progress_bar
 
 
 @click.command("sync")
@@ -128,12 +128,14 @@ def sync_(
                 "so that mail among colleagues is recognised as internal",
                 err=True,
             )
-        try:
-            with progress_bar("Reading mail") as progress:
+        with progress_bar("Reading mail", quiet=as_json) as progress:
+            try:
                 report = sync_mailbox(wb, mailbox, dataclasses.replace(options, progress=progress))
-        finally:
-            mailbox.close()
-        wb.save()  # nothing to save after a dry run
+            finally:
+                mailbox.close()
+            if not options.dry_run:
+                progress(0, 0, SAVING)
+            wb.save()  # nothing to save after a dry run
     finally:
         wb.close()
     for warning in wb.warnings:

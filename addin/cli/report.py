@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from .common import BOOK, echo_json, handle_errors
+from .common import BOOK, SAVING, echo_json, handle_errors, progress_bar
 
 
 @click.command()
@@ -41,8 +41,12 @@ def report(book: Path, no_segments: bool, today: dt.datetime | None, as_json: bo
     now = dt.datetime.now().replace(microsecond=0)
     if today:  # as of that day, at this time of day (which open tickets are overdue)
         now = dt.datetime.combine(today.date(), now.time())
-    with open_book_or_live(book) as wb:
-        summary = refresh_report(wb, today=now.date(), segments=not no_segments, now=now)
+    # Steps without counts: the report reads every table at once, then the save writes them.
+    with progress_bar("Refreshing the dashboard", quiet=as_json) as progress:
+        progress(0, 0)
+        with open_book_or_live(book) as wb:
+            summary = refresh_report(wb, today=now.date(), segments=not no_segments, now=now)
+            progress(0, 0, SAVING)
     if as_json:
         echo_json(summary.as_dict())
     else:

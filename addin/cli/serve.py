@@ -25,12 +25,12 @@ TOKEN_VARIABLE = "XLCRM_SERVICE_TOKEN"
 )
 @click.option(
     "--cert",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    type=click.Path(dir_okay=False, path_type=Path),
     help="TLS certificate (default: the one 'xlcrm addin setup' made).",
 )
 @click.option(
     "--key",
-    type=click.Path(dir_okay=False, exists=True, path_type=Path),
+    type=click.Path(dir_okay=False, path_type=Path),
     help="The certificate's private key (default: the one 'xlcrm addin setup' made).",
 )
 @click.option(
@@ -124,9 +124,8 @@ def serve(
     install (in the xlcrm home folder) and hands it to its own task pane only; a shared
     service takes one from --token-file or $XLCRM_SERVICE_TOKEN. See docs/security.md.
     """
-    import uvicorn
-
     from ..errors import UsageError
+    from ..service.lifecycle import check_tls, listen, run
 
     token = os.environ.get(TOKEN_VARIABLE, "").strip()
     if token_file is not None:
@@ -140,20 +139,23 @@ def serve(
         )
     if no_tls and not local:
         raise UsageError("--no-tls", "plain HTTP is allowed on loopback only")
-    ssl: dict[str, str] = {}
-    if not no_tls:
+    if no_tls:
+        cert = key = None
+    else:
+        default = cert is None and key is None
         if cert is None or key is None:
-            from ..officeaddin.home import server_ssl_paths
+            from ..officeaddin.home import HomeFiles, xlcrm_home
 
-            cert, key = server_ssl_paths()
-        ssl = {"ssl_certfile": str(cert), "ssl_keyfile": str(key)}
+            files = HomeFiles(xlcrm_home())
+            cert, key = cert or files.server_cert, key or files.server_key
+        check_tls(cert, key, default=default)
     # Only a per-install token is handed to the pane; a shared token is given out by a person.
     bootstrap = not token
     if not token:
         from ..officeaddin.token import install_token
 
         token = install_token()
-    names, origins = _served(host, local, cert if ssl else None, allow_hosts)
+    names, origins = _served(host, local, cert, allow_hosts)
     # Workers are separate processes: they take their configuration from the environment.
     os.environ["XLCRM_SERVICE_LOCAL"] = "1" if local else "0"
     os.environ["XLCRM_SERVICE_INSECURE"] = "1" if insecure else "0"
@@ -171,17 +173,16 @@ def serve(
     state = (state_dir or xlcrm_home() / "service").resolve()
     state.mkdir(parents=True, exist_ok=True)
     os.environ["XLCRM_SERVICE_STATE"] = str(state)
+    sock = listen(host, port)  # a busy port is one line, before the banner
     scheme = "http" if no_tls else "https"
     click.echo(f"xlcrm service on {scheme}://{host}:{port}/ (Ctrl+C stops it)", err=True)
-    uvicorn.run(
-        "addin.service.app:app_from_environment",
-        factory=True,
+    run(
+        sock,
         host=host,
         port=port,
         workers=workers,
-        log_level="warning",
-        server_header=False,
-        **ssl,  # type: ignore[arg-type]
+        certfile=str(cert) if cert else None,
+        keyfile=str(key) if key else None,
     )
 
 

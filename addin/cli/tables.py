@@ -8,7 +8,7 @@ from typing import Any, Literal
 import click
 
 from ..schema import CORE_TABLES, TABLES
-from .common import BOOK, echo_json, handle_errors, progress_bar
+from .common import BOOK, SAVING, echo_json, handle_errors, progress_bar
 
 
 @click.command()
@@ -59,38 +59,64 @@ def init(book: Path, lang: str | None, force: bool, as_json: bool) -> None:
 
 @click.command()
 @click.argument("book", type=BOOK)
+@click.option("--json", "as_json", is_flag=True, help="Print the tables and their state as JSON.")
 @handle_errors
-def info(book: Path) -> None:
+def info(book: Path, as_json: bool) -> None:
     """Show which CRM tables BOOK has, where they are and how many rows they hold."""
-    from ..errors import AmbiguousTableError, TableNotFoundError
     from ..workbook import open_book
 
     with open_book(book) as wb:
-        click.echo(
-            f"{book}  language: {wb.lang}" + ("  (password-protected)" if wb.encrypted else "")
-        )
-        for spec in TABLES.values():
-            try:
-                table = wb.table(spec.key)
-            except TableNotFoundError:
-                # Workflow tables (Stages, Rules…) appear when first used; until then the
-                # built-in defaults apply.
-                state = "missing" if spec.key in CORE_TABLES else "not yet created (defaults)"
-                click.echo(f"  {spec.name:<13} {state}")
-                continue
-            except AmbiguousTableError as exc:  # a sheet that may or may not be this table
-                click.echo(f"  {spec.name:<13} unclear: {exc.where}: {exc.message}")
-                continue
-            layout = table.layout
-            kind = f"table {layout.table_name}" if layout.table_name else "plain range"
-            extra = [k for k in layout.keys if k not in spec.by_key]
-            missing = [k for k in spec.keys if k not in layout.keys]
-            line = f"  {spec.name:<13} {len(table):>8,} rows  sheet {layout.sheet!r} ({kind})"
-            if extra:
-                line += f"  your columns: {', '.join(extra)}"
-            if missing:
-                line += f"  missing columns: {', '.join(missing)}"
+        tables = [_table_info(wb, key) for key in TABLES]
+        found = {"workbook": str(book), "lang": wb.lang, "encrypted": wb.encrypted}
+    if as_json:
+        echo_json({**found, "tables": tables})
+        return
+    locked = "  (password-protected)" if found["encrypted"] else ""
+    click.echo(f"{book}  language: {found['lang']}{locked}")
+    for entry in tables:
+        name = TABLES[entry["table"]].name
+        if entry["state"] == "missing":
+            click.echo(f"  {name:<13} missing")
+        elif entry["state"] == "defaults":
+            click.echo(f"  {name:<13} not yet created (defaults)")
+        elif entry["state"] == "unclear":
+            problem = entry["problem"]
+            click.echo(f"  {name:<13} unclear: {problem['where']}: {problem['message']}")
+        else:
+            kind = f"table {entry['excel_table']}" if entry["excel_table"] else "plain range"
+            line = f"  {name:<13} {entry['rows']:>8,} rows  sheet {entry['sheet']!r} ({kind})"
+            if entry["your_columns"]:
+                line += f"  your columns: {', '.join(entry['your_columns'])}"
+            if entry["missing_columns"]:
+                line += f"  missing columns: {', '.join(entry['missing_columns'])}"
             click.echo(line)
+
+
+def _table_info(wb: Any, key: str) -> dict[str, Any]:
+    """One CRM table's place and state in the workbook: what ``info`` prints, or its JSON.
+    ``state``: ``found``, ``missing`` (a core table), ``defaults`` (a workflow table — Stages,
+    Rules… — not created yet: the built-in defaults apply) or ``unclear`` (a sheet that may or
+    may not be this table, with the ``problem``)."""
+    from ..errors import AmbiguousTableError, TableNotFoundError
+
+    spec = TABLES[key]
+    entry: dict[str, Any] = {"table": key, "name": spec.name}
+    try:
+        table = wb.table(key)
+    except TableNotFoundError:
+        return {**entry, "state": "missing" if key in CORE_TABLES else "defaults"}
+    except AmbiguousTableError as exc:
+        return {**entry, "state": "unclear", "problem": exc.as_dict()}
+    layout = table.layout
+    return {
+        **entry,
+        "state": "found",
+        "rows": len(table),
+        "sheet": layout.sheet,
+        "excel_table": layout.table_name or None,
+        "your_columns": [k for k in layout.keys if k not in spec.by_key],
+        "missing_columns": [k for k in spec.keys if k not in layout.keys],
+    }
 
 
 @click.command(name="import")
@@ -157,22 +183,24 @@ def import_(
     from ..workbook import open_book
 
     try:
-        with open_book(book) as wb:
-            with progress_bar("Importing") as progress:
-                report = import_file(
-                    wb,
-                    table,
-                    file,
-                    dry_run=dry_run,
-                    match=match,
-                    region=region,
-                    sheet=sheet,
-                    progress=progress,
-                    overwrite=overwrite,
-                    strict=strict,
-                )
+        # The line outlives the workbook's context: its save is the last step shown.
+        with progress_bar("Importing", quiet=as_json) as progress, open_book(book) as wb:
+            report = import_file(
+                wb,
+                table,
+                file,
+                dry_run=dry_run,
+                match=match,
+                region=region,
+                sheet=sheet,
+                progress=progress,
+                overwrite=overwrite,
+                strict=strict,
+            )
             if dry_run:
                 wb.discard()
+            else:
+                progress(0, 0, SAVING)
     except ImportRefused as exc:
         if as_json:
             echo_json(exc.report.as_dict())
@@ -239,8 +267,16 @@ def export(
         # click 8.5 deprecates get_text_stream (mypy sees it as object); still the stream
         # that writes a console's text correctly, until click 9 says what replaces it.
         target: Any = output if output is not None else click.get_text_stream("stdout")  # type: ignore[operator]
-        count = export_table(
-            wb, table, target, format=fmt, where=where, escape_formulas=not no_escape_formulas
-        )
+        # Progress only beside a file: on a terminal, stdout is the data itself.
+        with progress_bar("Exporting", quiet=output is None) as progress:
+            count = export_table(
+                wb,
+                table,
+                target,
+                format=fmt,
+                where=where,
+                escape_formulas=not no_escape_formulas,
+                progress=progress,
+            )
     if output is not None:
         click.echo(f"Wrote {count:,} rows to {output}", err=True)

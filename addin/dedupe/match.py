@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -127,13 +127,25 @@ class Found:
 # -- preparing records --------------------------------------------------------------------------
 
 
+Progress = Callable[[int, int], None]
+"""``progress(done, total)``: customers read, then candidate pairs scored."""
+PROGRESS_EVERY = 500
+
+
 def prepare(
-    rows: Iterable[Mapping[str, Any]], region: str, linked: Mapping[str, int] | None = None
+    rows: Iterable[Mapping[str, Any]],
+    region: str,
+    linked: Mapping[str, int] | None = None,
+    progress: Progress | None = None,
+    total: int = 0,
 ) -> list[Record]:
-    """The customers to compare: every row with an id that was not merged away."""
+    """The customers to compare: every row with an id that was not merged away.
+    ``progress`` hears of every :data:`PROGRESS_EVERY` rows of ``total``."""
     linked = linked or {}
     out = []
-    for row in rows:
+    for n, row in enumerate(rows, 1):
+        if progress is not None and (n % PROGRESS_EVERY == 0 or n == total):
+            progress(n, total)
         cid = row.get("id")
         if not isinstance(cid, str) or not cid.strip() or row.get("merged_into"):
             continue
@@ -350,10 +362,19 @@ def _id_order(cid: str) -> tuple[int, str]:
     return (int(m[1]) if m else 1 << 62, cid.casefold())
 
 
-def find_pairs(records: list[Record], threshold: int = DEFAULT_THRESHOLD) -> Found:
-    """Every candidate pair scoring at least ``threshold``, best first."""
+def find_pairs(
+    records: list[Record], threshold: int = DEFAULT_THRESHOLD, progress: Progress | None = None
+) -> Found:
+    """Every candidate pair scoring at least ``threshold``, best first; ``progress`` hears
+    how many candidate pairs are scored (the slow part on a big workbook)."""
     found = Found(records, [])
-    for i, j in candidates(records, found):
+    pairs = candidates(records, found)
+    total = len(pairs)
+    if progress is not None:
+        progress(0, total)
+    for n, (i, j) in enumerate(pairs, 1):
+        if progress is not None and (n % PROGRESS_EVERY == 0 or n == total):
+            progress(n, total)
         keep, drop, why = survivor(records[i], records[j])
         score, reasons = score_pair(keep, drop)
         if score >= threshold:

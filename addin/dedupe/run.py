@@ -18,7 +18,7 @@ from ..customers import DEFAULT_REGION
 from ..errors import UsageError
 from ..settings import read_settings
 from ..workbook import Book
-from .match import DEFAULT_THRESHOLD, Found, find_pairs, prepare
+from .match import DEFAULT_THRESHOLD, PROGRESS_EVERY, Found, find_pairs, prepare
 from .merge import LINKED_TABLES, apply_decisions
 from .normalize import supported_region
 from .report import DedupeReport
@@ -35,6 +35,10 @@ class DedupeOptions:
     threshold: int = DEFAULT_THRESHOLD
     region: str | None = None  # default: the Settings' phone region, else CN
     now: Callable[[], dt.datetime] = field(default=_now)
+    # progress(done, total, step): step "linked" (deals, interactions and tickets read),
+    # "customers" (read and normalised), then "pairs"
+    # (candidate pairs scored): a big workbook takes a minute, and a person wants to see it move.
+    progress: Callable[[int, int, str], None] | None = field(default=None, compare=False)
 
 
 def phone_region(book: Book, region: str | None) -> str:
@@ -54,27 +58,50 @@ def phone_region(book: Book, region: str | None) -> str:
     return region
 
 
-def linked_counts(book: Book) -> Counter[str]:
-    """How many deals, interactions and tickets name each customer (folded id)."""
+def linked_counts(book: Book, progress: Callable[[int, int], None] | None = None) -> Counter[str]:
+    """How many deals, interactions and tickets name each customer (folded id).
+    ``progress`` hears of the rows read (on a big workbook, the first seconds of a run)."""
     counts: Counter[str] = Counter()
-    for name in LINKED_TABLES:
-        if book.has_table(name):
-            table = book.table(name)
-            if "customer_id" in table.columns:
-                counts.update(
-                    str(c).strip().casefold()
-                    for row in table.rows()
-                    if (c := row.get("customer_id"))
-                )
+    tables = [book.table(name) for name in LINKED_TABLES if book.has_table(name)]
+    tables = [table for table in tables if "customer_id" in table.columns]
+    total = sum(len(table) for table in tables)
+    done = 0
+    for table in tables:
+        for row in table.rows():
+            done += 1
+            if progress is not None and done % PROGRESS_EVERY == 0:
+                progress(done, total)
+            if c := row.get("customer_id"):
+                counts[str(c).strip().casefold()] += 1
+    if progress is not None:
+        progress(total, total)
     return counts
 
 
 def find_duplicates(
-    book: Book, region: str = DEFAULT_REGION, threshold: int = DEFAULT_THRESHOLD
+    book: Book,
+    region: str = DEFAULT_REGION,
+    threshold: int = DEFAULT_THRESHOLD,
+    progress: Callable[[int, int, str], None] | None = None,
 ) -> Found:
     """The likely duplicate pairs and invalid values among the book's customers (no writes)."""
-    records = prepare(book.table("customers").rows(), region, linked_counts(book))
-    return find_pairs(records, threshold)
+    customers = book.table("customers")
+    records = prepare(
+        customers.rows(),
+        region,
+        linked_counts(book, _step(progress, "linked")),
+        _step(progress, "customers"),
+        total=len(customers),
+    )
+    return find_pairs(records, threshold, _step(progress, "pairs"))
+
+
+def _step(
+    progress: Callable[[int, int, str], None] | None, name: str
+) -> Callable[[int, int], None] | None:
+    if progress is None:
+        return None
+    return lambda done, total: progress(done, total, name)
 
 
 def dedupe_customers(book: Book, options: DedupeOptions | None = None) -> DedupeReport:
@@ -96,7 +123,7 @@ def dedupe_customers(book: Book, options: DedupeOptions | None = None) -> Dedupe
                 "run 'xlcrm dedupe' without --apply first, then mark pairs merge",
             )
         report.applied = apply_decisions(book, book.table("duplicates"), book.lang, now, region)
-    found = find_duplicates(book, region, options.threshold)
+    found = find_duplicates(book, region, options.threshold, options.progress)
     report.customers = len(found.records)
     report.pairs = len(found.pairs)
     report.invalid = len(found.invalid)

@@ -168,6 +168,13 @@ async def _guarded(request: Request, handler) -> Response:  # type: ignore[no-un
             return await anyio.to_thread.run_sync(_decode_and_handle, box, handler)
     except BodyError as exc:
         return error("input", exc.message, None, exc.hint, exc.status)
+    except anyio.get_cancelled_exc_class():
+        # 'xlcrm serve' is stopping and this call outlived its grace (service.lifecycle): an
+        # answer the add-in can act on, rather than a traceback in the log and a bare 500.
+        # Nothing of it reaches the workbook, which the add-in writes only from an answer.
+        return error(
+            "retry", "the xlcrm service stopped while working on this", None, "try again", 503
+        )
 
 
 def _decode_and_handle(box: list[Any], handler) -> Response:  # type: ignore[no-untyped-def]
