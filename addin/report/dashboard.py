@@ -30,7 +30,8 @@ CHART_ROWS = 16  # a 7.5 cm chart covers ~14.5 default rows; a section is at lea
 # Printing: the smaller of A4 and Letter in landscape, less the margins (PageSetup's, cm).
 PAGE_WIDTH_CM = 27.94 - 2 * 0.4 * 2.54
 PAGE_HEIGHT_CM = 21.0 - 2 * 0.5 * 2.54
-ROW_CM = 15 / 72 * 2.54  # a default row is 15 points
+ROW_POINTS = 15.0  # a default row
+ROW_CM = ROW_POINTS / 72 * 2.54
 MIN_WIDTH, MAX_FIRST_WIDTH, MAX_WIDTH = 9, 30, 24
 MONEY = "#,##0"
 PCT = "0.0%"
@@ -201,6 +202,13 @@ class _Layout:
         self.value()
         self.notes()
         self.sheet.widths = fit_widths(self.sheet.blocks)
+        for block in self.sheet.blocks:  # header rows that wrap get room for two lines
+            if block.header and any(
+                isinstance(h, str)
+                and round(display_width(h) * 1.1) + 2 > self.sheet.widths.get(block.col + j, 0)
+                for j, h in enumerate(block.rows[0])
+            ):
+                self.sheet.heights[block.row] = 2 * ROW_POINTS
         first_chart_col = self.place_charts()
         self.sheet.page = self.page_setup(first_chart_col)
         return self.sheet
@@ -217,11 +225,13 @@ class _Layout:
         for c in range(first, first + CHART_COLS):
             self.sheet.widths[c] = CHART_COL_WIDTH
         for chart in self.sheet.charts:
-            top = chart.block.row - 1
+            # From the block's header row: a page break goes just above the title row, and
+            # LibreOffice prints the frame of a chart that starts on it on the page before.
+            top = chart.block.row
             chart.anchor = f"{_letter(first)}{top}"
-            chart.to = f"{_letter(first + CHART_COLS - 1)}{top + CHART_ROWS - 2}"
+            chart.to = f"{_letter(first + CHART_COLS - 1)}{top + CHART_ROWS - 3}"
             chart.width_cm = CHART_COLS * column_cm(CHART_COL_WIDTH)
-            chart.height_cm = (CHART_ROWS - 1) * ROW_CM
+            chart.height_cm = (CHART_ROWS - 2) * ROW_CM
         return first
 
     def page_setup(self, chart_col: int) -> PageSetup:
@@ -235,8 +245,13 @@ class _Layout:
         rows_per_page = int(PAGE_HEIGHT_CM / (ROW_CM * scale) * 0.95)
         breaks: list[int] = []
         page_top = 1
+        extra = {r: h / ROW_POINTS - 1 for r, h in self.sheet.heights.items()}
+
+        def rows(first: int, last: int) -> float:
+            return last - first + 1 + sum(x for r, x in extra.items() if first <= r <= last)
+
         for first, last in self.sections:
-            if last - page_top + 1 > rows_per_page and first > page_top:
+            if rows(page_top, last) > rows_per_page and first > page_top:
                 breaks.append(first)
                 page_top = first
         last_row = max(b.row + b.height - 1 for b in self.sheet.blocks)
@@ -488,7 +503,7 @@ def two_lines(header: str) -> int:
     text wraps between any two characters)."""
     words = header.split()
     if any(display_width(c) == 2 for c in header):
-        return max(1, -(-display_width(header) // 2) + 1)
+        return max(1, -(-display_width(header) // 2) + 2)  # a line may break before a wide one
     for width in range(max(display_width(w) for w in words), display_width(header) + 1):
         lines, line = 1, 0
         for w in words:

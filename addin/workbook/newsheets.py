@@ -343,6 +343,7 @@ def write_report(
     title = styles.xf(bold=True)
     for col, width in report.widths.items():
         sheet.widths[col - 1] = width
+    sheet.heights.update(report.heights)
     rels: list[tuple[str, str, str]] = []
     for block in report.blocks:
         if block.title:

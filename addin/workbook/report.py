@@ -115,6 +115,7 @@ class ReportSheet:
     blocks: list[Block] = field(default_factory=list)
     charts: list[Chart] = field(default_factory=list)
     widths: dict[int, float] = field(default_factory=dict)  # 1-based column -> width
+    heights: dict[int, float] = field(default_factory=dict)  # 1-based row -> points
     heading: str | None = None  # large and bold in A1
     page: PageSetup | None = None
     # A new sheet goes first among the tabs (where people look), not after the last one;
