@@ -9,6 +9,7 @@ every word landed). Nothing here looks at the XML xlcrm wrote: only at the print
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 import shutil
 import subprocess
@@ -20,13 +21,12 @@ from typing import Any
 
 import openpyxl
 import pytest
+from conftest import Convert, missing
 
 from addin.demo import build_demo
 from addin.demo.tour import run_tour
 from addin.report.dashboard import LABELS, SHEET_NAME
 from addin.report.value import SEGMENTS
-
-from conftest import Convert, missing
 
 DAY = dt.date(2026, 11, 20)
 MAX_DASHBOARD_PAGES = 6
@@ -181,7 +181,7 @@ def test_headers_sit_over_their_figures_and_nothing_runs_together(printed: Print
             lines.setdefault(round(w.y2), []).append(w)
         for words in lines.values():
             words.sort(key=lambda w: w.x1)
-            for a, b in zip(words, words[1:]):
+            for a, b in itertools.pairwise(words):
                 assert b.x1 - a.x2 > 0.8, f"page {n}: {a.text!r} runs into {b.text!r}"
 
 
