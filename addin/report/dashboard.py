@@ -503,7 +503,7 @@ def two_lines(header: str) -> int:
     text wraps between any two characters)."""
     words = header.split()
     if any(display_width(c) == 2 for c in header):
-        return max(1, -(-display_width(header) // 2) + 2)  # a line may break before a wide one
+        return max(1, -(-display_width(header) // 2) + 3)  # a line may break before a wide one
     for width in range(max(display_width(w) for w in words), display_width(header) + 1):
         lines, line = 1, 0
         for w in words:
