@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..schema import Lang
+from ..schema import Lang, drop_down
 from ..workbook.cells import cell_ref, range_ref
 from ..workbook.report import Block, ReportSheet
 from ..workbook.table import TableChanges
@@ -190,8 +190,11 @@ def _created_table(change: TableChanges, lang: Lang) -> list[Any]:
     choices = []
     for j, key in enumerate(layout.keys):
         column = spec.by_key.get(key)
-        if column is not None and column.type == "choice":
-            choices.append(p.Choices(column=j, values=[c.label(lang) for c in column.choices]))
+        offered = drop_down(column, lang) if column is not None else None
+        if isinstance(offered, list):
+            choices.append(p.Choices(column=j, values=offered))
+        elif offered is not None:  # another table's column, e.g. the Products' SKUs
+            choices.append(p.Choices(column=j, source="=" + offered))
     top = layout.header_row
     return [
         p.AddSheet(sheet=layout.sheet),

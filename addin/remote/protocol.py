@@ -144,8 +144,12 @@ class AddSheet(_Model):
 
 
 class Choices(_Model):
+    """A drop-down list on a table column: ``values``, or ``source``, a formula over a range
+    (``='Products'!$A$2:$A$10001``) when it lists another table's column."""
+
     column: int
-    values: list[str]
+    values: list[str] = Field(default_factory=list)
+    source: str | None = None
 
 
 class AddTable(_Model):

@@ -64,7 +64,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import WorkbookError, WorkbookLockedError, XlcrmError
-from ..schema import STATE_SHEET, TableSpec
+from ..schema import STATE_SHEET, TableSpec, column_width
 from .book import Book
 from .cells import MAX_CELL_TEXT, cell_ref, parse_range, range_ref
 from .locate import column_keys, header_run, locate_table, plain_range
@@ -480,8 +480,10 @@ class LiveBook(Book):
             elif column is not None and column.type == "text":
                 target.number_format = "@"
             cell = sheet.range((1, j + 1))
-            cell.column_width = (column.width if column is not None else 14) + (
-                4 if self.lang == "zh" else 0
+            cell.column_width = (
+                column_width(column, self.lang)
+                if column is not None
+                else 14 + (4 if self.lang == "zh" else 0)
             )
         values = [[excel_value(h) for h in layout.headers]]
         for r in range(2, last_row + 1):

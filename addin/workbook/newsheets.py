@@ -17,7 +17,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from ..errors import XlcrmError
-from ..schema import Column, Lang
+from ..schema import Column, Lang, column_width, drop_down, print_one_page_wide
 from .cells import cell_ref, parse_range, range_ref
 from .report import Chart, ReportSheet
 from .table import TableChanges, TableLayout
@@ -228,18 +228,21 @@ def create_table(
     sheet = NewSheet(freeze_row=2)
     for j, (header, column) in enumerate(zip(layout.headers, columns, strict=True)):
         sheet.put(1, j, header, bold)
-        width = column.width if column is not None else 14
-        sheet.widths[j] = width + (4 if lang == "zh" else 0)
-        if column is not None and column.choices:
+        sheet.widths[j] = column_width(column, lang) if column else 14 + (4 if lang == "zh" else 0)
+        offered = drop_down(column, lang) if column is not None else None
+        if column is not None and offered is not None:
             sheet.validations.append(
                 Validation(
                     col=j,
                     first_row=2,
-                    labels=[c.label(lang) for c in column.choices],
+                    labels=offered if isinstance(offered, list) else [],
+                    formula=offered if isinstance(offered, str) else None,
                     title=column.header(lang),
                     message="请从列表中选择" if lang == "zh" else "Pick a value from the list",
                 )
             )
+    sheet.landscape = True
+    sheet.fit_width = print_one_page_wide(columns, lang)
     last_row = max(2, change.last_row)
     for r in range(2, last_row + 1):
         values = change.cells.get(r, {})

@@ -553,7 +553,8 @@ async function write(context, ops, seen, budget, lang) {
             const c = op.box.c1 + choice.column;
             const column = ws.getRange(formatAddress({ r1: op.box.r1 + 1, r2: MAX_ROWS - 1, c1: c, c2: c }));
             column.dataValidation.rule = {
-              list: { inCellDropDown: true, source: choice.values.map(String).join(",") },
+              // `source`: a range formula (another table's column), else the labels.
+              list: { inCellDropDown: true, source: choice.source ?? (choice.values ?? []).map(String).join(",") },
             };
             column.dataValidation.errorAlert = {
               showAlert: true,

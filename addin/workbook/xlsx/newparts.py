@@ -39,6 +39,7 @@ class Validation:
     labels: Sequence[str]
     title: str
     message: str
+    formula: str | None = None  # instead of labels: a range, e.g. 'Products'!$A$2:$A$10001
 
 
 @dataclass
@@ -107,7 +108,7 @@ class NewSheet:
             for v in self.validations:
                 letter = column_letter(v.col)
                 sqref = f"{letter}{v.first_row}:{letter}{MAX_ROWS}"
-                formula = escape('"' + ",".join(v.labels) + '"')
+                formula = escape(v.formula or '"' + ",".join(v.labels) + '"')
                 tail.append(
                     '<dataValidation type="list" errorStyle="warning" allowBlank="1" '
                     f'showErrorMessage="1" errorTitle={quoteattr(v.title)} '
