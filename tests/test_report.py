@@ -814,3 +814,21 @@ def test_only_contact_counts_for_recency_not_xlcrms_own_records() -> None:
     ]
     last, _ = scan_interactions(rows, {}, set())
     assert last == {"C1": dt.date(2026, 3, 1), "C2": dt.date(2026, 5, 2)}
+
+
+def test_rfm_bands_read_as_ranges_even_when_quintile_edges_tie() -> None:
+    from addin.report.dashboard import band
+
+    # Most buyers have one won deal: the edges tie, and no value can score 2 or 3.
+    assert [band([1, 1, 1, 2], s) for s in range(1, 6)] == ["≤ 1", "–", "–", "2", "≥ 3"]
+    # Recency in days, fewer is better.
+    assert [band([3, 10, 22, 71], s, down=True) for s in range(5, 0, -1)] == [
+        "≤ 2",
+        "3 – 9",
+        "10 – 21",
+        "22 – 70",
+        "≥ 71",
+    ]
+    assert band([100.0, 2000.0, 30000.0, 400000.0], 3, money=True) == "2,001 – 30,000"
+    assert band([1.5, 2.5, 3.5, 4.5], 2, money=True) == "> 1.50 – ≤ 2.50"
+    assert band([1, 2], 3) == "–"  # too few buyers for quintiles

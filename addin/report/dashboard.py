@@ -570,7 +570,7 @@ def band(edges: list[float], score: int, *, down: bool = False, money: bool = Fa
         return _whole_band(edges, score, down=down, money=money)
 
     def fmt(x: float) -> str:
-        return f"{x:,.0f}" if money else f"{x:g}"
+        return f"{x:,.2f}" if money else f"{x:g}"  # edges with cents: show them
 
     if down:  # fewer is better: 5 below the first edge … 1 at or above the last
         k = 5 - score  # edges below this band
@@ -594,6 +594,8 @@ def _whole_band(edges: list[float], score: int, *, down: bool, money: bool) -> s
     def fmt(x: int) -> str:
         return f"{x:,}" if money else str(x)
 
+    lo: int | None
+    hi: int | None
     if down:  # score 5: below e0; 5 - k: e[k-1] <= v < e[k]; 1: at or above e3
         k = 5 - score
         lo = 0 if k == 0 else e[k - 1]

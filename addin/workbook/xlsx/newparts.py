@@ -116,10 +116,10 @@ class NewSheet:
                     f"<formula1>{formula}</formula1></dataValidation>"
                 )
             tail.append("</dataValidations>")
-        left, right, top, bottom = self.margins
+        m_left, m_right, m_top, m_bottom = self.margins
         tail.append(
-            f'<pageMargins left="{left:g}" right="{right:g}" top="{top:g}" bottom="{bottom:g}" '
-            f'header="{top / 3:.3g}" footer="{bottom / 3:.3g}"/>'
+            f'<pageMargins left="{m_left:g}" right="{m_right:g}" top="{m_top:g}" '
+            f'bottom="{m_bottom:g}" header="{m_top / 3:.3g}" footer="{m_bottom / 3:.3g}"/>'
         )
         if self.landscape or self.fit_width:
             setup = ' orientation="landscape"' if self.landscape else ""
