@@ -83,7 +83,7 @@ def render(lang: str, out: Path, dpi: int, page1: bool = False) -> Path:
         ws.page_setup.fitToWidth = 1
         ws.page_setup.fitToHeight = 1
         ws.row_breaks.brk = []  # one picture of the whole sheet
-        ws.print_area = None
+        # (the print area stays: it ends where the charts do, which the cells alone do not)
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.page_margins.left = ws.page_margins.right = 0.3
         ws.page_margins.top = ws.page_margins.bottom = 0.3

@@ -224,6 +224,9 @@ class _Layout:
         self.sheet.widths[gap] = GAP_WIDTH
         for c in range(first, first + CHART_COLS):
             self.sheet.widths[c] = CHART_COL_WIDTH
+        # A narrow column after the charts, inside the print area: a chart's right edge on
+        # the print area's edge loses its border line on paper.
+        self.sheet.widths[first + CHART_COLS] = 1.0
         for chart in self.sheet.charts:
             # From the block's header row: a page break goes just above the title row, and
             # LibreOffice prints the frame of a chart that starts on it on the page before.
@@ -238,7 +241,7 @@ class _Layout:
         """Landscape, one page wide, and a page break before any section that would not fit
         on the page it starts on, so that a chart never prints apart from its figures."""
         widths = self.sheet.widths
-        last_col = chart_col + CHART_COLS - 1
+        last_col = chart_col + CHART_COLS  # the charts and the narrow column after them
         scale = min(
             1.0, PAGE_WIDTH_CM / sum(column_cm(widths.get(c)) for c in range(1, last_col + 1))
         )
