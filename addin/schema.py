@@ -1052,3 +1052,53 @@ def _header_index(spec: TableSpec) -> dict[str, str]:
                 index.setdefault(normalize_label(name), col.key)
         _HEADER_CACHE[spec.key] = index
     return index
+
+
+# -- how a new CRM sheet shows a column ---------------------------------------------------------
+
+# Drop-down suggestions for a currency: the codes CRM users in China and abroad meet most. A
+# warning, not a stop: any ISO 4217 code is still accepted (Settings: Exchange rates).
+CURRENCY_CODES = ("CNY", "USD", "EUR", "HKD", "JPY", "GBP", "AUD", "CAD", "SGD", "KRW", "TWD")
+YES_NO: dict[str, tuple[str, str]] = {"en": ("yes", "no"), "zh": ("是", "否")}
+# A product drop-down lists the Products table's SKUs from its own sheet, down to this row.
+PRODUCT_LIST_ROWS = 10_000
+
+
+def column_width(column: Column, lang: Lang) -> float:
+    """A new sheet's width for ``column``: its hint, or wider when its header (bold, with the
+    filter arrow of an Excel Table beside it) would be cut — "Unsubscribed", "Direction"."""
+    hint = column.width + (4 if lang == "zh" else 0)
+    header = column.header(lang)
+    shown = sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in header)
+    return float(max(hint, round(shown * 1.1) + 4))
+
+
+def drop_down(column: Column, lang: Lang) -> list[str] | str | None:
+    """What a new sheet's drop-down on ``column`` offers: labels, or a formula over another
+    table's column (``'Products'!$A$2:$A$10001``, the SKUs), or None for no drop-down.
+
+    Owner and Assignee get none: the workbook has no table of its people to list them from,
+    and a fixed list of names would be wrong in every company but one.
+    """
+    if column.choices:
+        return [c.label(lang) for c in column.choices]
+    if column.type == "bool":
+        return list(YES_NO[lang])
+    if column.key == "currency":
+        return list(CURRENCY_CODES)
+    if column.key == "product":
+        sku = [c.key for c in PRODUCTS.columns].index("sku")
+        letter = chr(ord("A") + sku)
+        sheet = PRODUCTS.sheet_name(lang).replace("'", "''")
+        return f"'{sheet}'!${letter}$2:${letter}${PRODUCT_LIST_ROWS + 1}"
+    return None
+
+
+PRINT_WIDTH = 200  # characters of column width that print legibly on one landscape page
+
+
+def print_one_page_wide(columns: Iterable[Column | None], lang: Lang) -> bool:
+    """Whether a new sheet of ``columns`` prints one page wide (landscape): yes when that
+    keeps the text legible (about half size or larger); a wider table prints across pages."""
+    total = sum(column_width(c, lang) if c is not None else 14 for c in columns)
+    return total <= PRINT_WIDTH

@@ -10,9 +10,13 @@ What it does, so the picture can be made again:
    rules), so the dashboard is the one ``xlcrm demo`` makes on that day;
 3. makes a copy in which the Dashboard is the only sheet, printed on one A3 page (openpyxl
    reads the charts back and writes them again; the workbook itself is not touched);
-4. converts that copy to PDF with LibreOffice headless and the PDF to PNG with pdftoppm.
+4. converts that copy to PDF with LibreOffice headless and the PDF to PNG with pdftoppm;
+5. with ``--page1``, also prints the workbook itself as it is (the Dashboard is its first
+   tab, with its own page setup: landscape, one page wide, a page break between sections)
+   and keeps the first printed page, ``…-page1.png``: what File > Print gives.
 
     python docs/render_dashboard.py [--lang en|zh] [--out docs/dashboard.png] [--dpi 110]
+        [--page1]
 
 Needs LibreOffice (``soffice``) and poppler's ``pdftoppm``; a Chinese font for ``--lang zh``.
 """
@@ -38,7 +42,7 @@ DAY = dt.date(2026, 11, 20)
 SEED = 2026
 
 
-def render(lang: str, out: Path, dpi: int) -> Path:
+def render(lang: str, out: Path, dpi: int, page1: bool = False) -> Path:
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     pdftoppm = shutil.which("pdftoppm")
     if not soffice or not pdftoppm:
@@ -51,6 +55,22 @@ def render(lang: str, out: Path, dpi: int) -> Path:
 
         import openpyxl
 
+        if page1:
+            subprocess.run(
+                [soffice, "--headless", "--convert-to", "pdf", "--outdir", str(folder), demo.path],
+                check=True,
+                capture_output=True,
+                timeout=300,
+            )
+            first = folder / "first"
+            pdf = str(folder / (demo.path.stem + ".pdf"))
+            subprocess.run(
+                [pdftoppm, "-png", "-r", str(dpi), "-f", "1", "-l", "1", "-singlefile", pdf, first],
+                check=True,
+                timeout=120,
+            )
+            shutil.copyfile(first.with_suffix(".png"), out.with_name(out.stem + "-page1.png"))
+
         wb = openpyxl.load_workbook(demo.path)
         name = SHEET_NAME[lang]  # type: ignore[index]
         for ws in list(wb.worksheets):
@@ -62,6 +82,8 @@ def render(lang: str, out: Path, dpi: int) -> Path:
         ws.page_setup.orientation = "portrait"
         ws.page_setup.fitToWidth = 1
         ws.page_setup.fitToHeight = 1
+        ws.row_breaks.brk = []  # one picture of the whole sheet
+        # (the print area stays: it ends where the charts do, which the cells alone do not)
         ws.sheet_properties.pageSetUpPr.fitToPage = True
         ws.page_margins.left = ws.page_margins.right = 0.3
         ws.page_margins.top = ws.page_margins.bottom = 0.3
@@ -91,8 +113,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lang", choices=("en", "zh"), default="en")
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "dashboard.png")
     parser.add_argument("--dpi", type=int, default=110)
+    parser.add_argument("--page1", action="store_true", help="also the first printed page")
     args = parser.parse_args(argv)
-    path = render(args.lang, args.out, args.dpi)
+    path = render(args.lang, args.out, args.dpi, args.page1)
     print(f"wrote {path} ({path.stat().st_size / 1024:.0f} kB)")
     return 0
 

@@ -87,6 +87,7 @@ class OfficeHost:
         self.selection: dict[str, str] | None = None
         self.downloads: list[dict[str, Any]] = []
         self.messages: list[dict[str, Any]] = []
+        self.page_layouts: dict[str, dict[str, Any]] = {}  # sheet -> its page_layout action
 
     @classmethod
     def from_xlsx(cls, path: Path) -> OfficeHost:
@@ -285,6 +286,8 @@ class OfficeHost:
                 raise ApplyError(f"a sheet {name!r} exists")
             del self.sheets[name]
             self.tables = [t for t in self.tables if t.sheet != name]
+        elif action.get("first"):  # Worksheet.position = 0: the new sheet is the first tab
+            self.sheets = {name: Sheet(name), **self.sheets}
         self.sheets[name] = Sheet(name, visibility=action.get("visibility", "Visible"))
 
     def _add_table(self, action: dict[str, Any]) -> None:
@@ -295,6 +298,12 @@ class OfficeHost:
 
     def _format(self, action: dict[str, Any]) -> None:
         self._sheet(action["sheet"])
+
+    def _page_layout(self, action: dict[str, Any]) -> None:
+        self._sheet(action["sheet"])
+        if action.get("print_area"):
+            parse_range(action["print_area"])
+        self.page_layouts[action["sheet"]] = action
 
     def _chart(self, action: dict[str, Any]) -> None:
         sheet = self._sheet(action["sheet"])

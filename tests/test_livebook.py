@@ -25,7 +25,7 @@ from addin.errors import WorkbookLockedError, XlcrmError
 from addin.mailsync import SyncOptions, sync_mailbox
 from addin.workbook import FileBook, open_book
 from addin.workbook.livebook import LiveBook, open_book_or_live, open_live
-from addin.workbook.report import Block, Chart, ReportSheet
+from addin.workbook.report import Block, Chart, PageSetup, ReportSheet
 
 ME = "sales@ourco.cn"
 
@@ -246,6 +246,42 @@ def test_report_sheets_are_replaced_in_place_with_tables_and_charts(
         "$A$4:$A$5",
     )
     assert (chart.title, chart.value_axis.title, chart.anchor) == ("By stage", "CNY", "$E$2")
+
+
+def test_a_new_report_sheet_is_laid_out_and_set_up_for_printing(
+    tmp_path: Path, backend: LiveBackend
+) -> None:
+    """Alignment and print setup go through COM's names (``api``), which the stand-in records:
+    what Excel for Windows is told. macOS (appscript) is not modelled."""
+    path = blank_workbook(tmp_path / "crm.xlsx")
+    kpis = Block(3, 1, [["Open pipeline", "Deals won 12 months", "Rule"], [1200.0, 5, "top"]])
+    kpis.header = True
+    report = ReportSheet(
+        "Dashboard",
+        blocks=[kpis],
+        heights={3: 30},
+        page=PageSetup(print_area="A1:H40", breaks=[20]),
+        first=True,
+    )
+    with backend.open(path) as book:
+        book.put_sheet(report)
+    assert _names(backend, path)[0] == "Dashboard"
+    sheet = backend.book(path).sheet("Dashboard")
+    right = {"HorizontalAlignment": -4152}
+    assert sheet.looks[(3, 1)] == {"wrap": True, **right}
+    assert sheet.looks[(4, 1)] == right and sheet.looks[(4, 2)] == right
+    assert sheet.looks[(4, 3)] == {"HorizontalAlignment": -4131, "IndentLevel": 1}
+    assert sheet.heights == {3: 30}
+    assert sheet.page_setup.print_area == "A1:H40"
+    setup = sheet.api.PageSetup
+    assert (setup.Orientation, setup.Zoom, setup.FitToPagesWide, setup.FitToPagesTall) == (
+        2,
+        False,
+        1,
+        False,
+    )
+    assert (setup.LeftMargin, setup.TopMargin) == (28.8, 36.0)
+    assert sheet.api.HPageBreaks.rows == [20]
 
 
 # -- sync through the live workbook ---------------------------------------------------------------

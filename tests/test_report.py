@@ -373,7 +373,7 @@ def test_dashboard_in_an_english_workbook(tmp_path: Path) -> None:
     assert "1 deals in USD (USD 5,000) are left out" in output
 
     wb = openpyxl.load_workbook(book)
-    assert wb.sheetnames[-1] == "Dashboard"
+    assert wb.sheetnames[0] == "Dashboard"  # the first tab, where people look
     ws = wb["Dashboard"]
     assert ws["A1"].value == "CRM dashboard"
     assert ws["A2"].value.startswith("Refreshed ")
@@ -479,9 +479,17 @@ def test_dashboard_in_an_english_workbook(tmp_path: Path) -> None:
     assert results[1][:6] == ["双十一", 1, 0, 0, 1, 0]  # D5 won 60 days later (USD: no amount)
     assert results[2][:6] == ["spring", 4, 1, 2, 1, 100_000]  # D1; D2 came 93 days later
 
-    # Charts sit to the right of the data (column J on), one below the other.
+    # Charts sit to the right of the data, in one column, one below the other, over cells
+    # that hold nothing (a chart never hides a figure).
     anchors = [c.anchor._from for c in wb["Dashboard"]._charts]
-    assert all(a.col == 9 for a in anchors)  # 0-based: J
+    assert len({a.col for a in anchors}) == 1
+    chart_col = anchors[0].col + 1  # 1-based
+    assert not [
+        c.coordinate
+        for row in ws.iter_rows()
+        for c in row
+        if c.column >= chart_col and c.value is not None
+    ]
     rows = [a.row for a in anchors]
     assert rows == sorted(rows) and min(b - a for a, b in itertools.pairwise(rows)) >= 15
 
@@ -532,9 +540,9 @@ def test_tiers_and_segments_are_written_to_customers(tmp_path: Path) -> None:
     rfm = column_after(ws, "RFM quintile edges")
     assert rfm[0][:4] == [
         "Score",
-        "Recency (days since contact)",
-        "Frequency (won deals)",
-        "Monetary (won revenue)",
+        "Recency (days)",
+        "Frequency (deals)",
+        "Monetary (revenue)",
     ]
     assert [r[0] for r in rfm[1:]] == [5, 4, 3, 2, 1]
     segs = column_after(ws, "Customer segments (RFM)")
@@ -806,3 +814,21 @@ def test_only_contact_counts_for_recency_not_xlcrms_own_records() -> None:
     ]
     last, _ = scan_interactions(rows, {}, set())
     assert last == {"C1": dt.date(2026, 3, 1), "C2": dt.date(2026, 5, 2)}
+
+
+def test_rfm_bands_read_as_ranges_even_when_quintile_edges_tie() -> None:
+    from addin.report.dashboard import band
+
+    # Most buyers have one won deal: the edges tie, and no value can score 2 or 3.
+    assert [band([1, 1, 1, 2], s) for s in range(1, 6)] == ["≤ 1", "–", "–", "2", "≥ 3"]
+    # Recency in days, fewer is better.
+    assert [band([3, 10, 22, 71], s, down=True) for s in range(5, 0, -1)] == [
+        "≤ 2",
+        "3 – 9",
+        "10 – 21",
+        "22 – 70",
+        "≥ 71",
+    ]
+    assert band([100.0, 2000.0, 30000.0, 400000.0], 3, money=True) == "2,001 – 30,000"
+    assert band([1.5, 2.5, 3.5, 4.5], 2, money=True) == "> 1.50 – ≤ 2.50"
+    assert band([1, 2], 3) == "–"  # too few buyers for quintiles

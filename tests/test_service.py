@@ -369,6 +369,13 @@ def test_dashboard_reminders_and_duplicates_from_the_ribbon(tmp_path: Path, base
     sheet = next(s for s in host.sheets.values() if s.charts)
     assert len(sheet.charts) >= 5
     assert all(c["kind"] for c in sheet.charts)
+    # The new dashboard is the first tab, prints landscape one page wide over its print area,
+    # and each chart covers whole cells beside its table (so it prints with it).
+    assert next(iter(host.sheets)) == sheet.name == "仪表盘"
+    layout = host.page_layouts[sheet.name]
+    assert layout["landscape"] and layout["fit_width"] and layout["breaks"]
+    assert layout["print_area"].startswith("A1:")
+    assert all(c["end"] for c in sheet.charts)
 
     again = client.run("report")  # the second refresh replaces the sheet, never duplicates it
     assert again.answers[-1]["status"] == "done"

@@ -23,7 +23,7 @@ from books import blank_workbook
 
 from addin.errors import XlcrmError
 from addin.workbook import open_book
-from addin.workbook.report import Block, Chart, ReportSheet
+from addin.workbook.report import Block, Chart, PageSetup, ReportSheet
 
 FIXTURES = Path(__file__).parent / "fixtures"
 Csv = Callable[[Path], dict[str, list[list[str]]]]
@@ -349,3 +349,39 @@ def test_libreoffice_opens_the_dashboard(lo_book: Path, libreoffice_csv: Csv) ->
     assert sheet[0][0] == "CRM dashboard"
     assert sheet[2][:3] == ["Stage", "Deals", "Amount"]
     assert sheet[4][:3] == ["方案", "2", "3400.5"]  # numbers as stored, like the lossless tests
+
+
+def test_a_first_tab_dashboard_keeps_the_workbooks_print_areas_on_their_sheets(
+    tmp_path: Path,
+) -> None:
+    """A sheet put first moves every other sheet one place on: the defined names that belong
+    to a sheet by its index (a user's print area, a filter) must move with it."""
+    path = tmp_path / "book.xlsx"
+    wb = openpyxl.Workbook()
+    wb.active.title = "Customers"
+    wb.active.append(["ID", "Name"])
+    wb.create_sheet("Notes").append(["note"])
+    wb["Notes"].print_area = "A1:B20"
+    wb.active = 1  # Excel opens on Notes
+    wb.save(path)
+    report = dashboard()
+    report.first = True
+    report.page = PageSetup(print_area="A1:H40", breaks=[10])
+    with open_book(path) as book:
+        book.put_sheet(report)
+    check_package(path)
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames[:3] == ["Dashboard", "Customers", "Notes"]
+    assert wb["Notes"].print_area == "'Notes'!$A$1:$B$20"
+    assert wb["Dashboard"].print_area == "'Dashboard'!$A$1:$H$40"
+    assert not wb["Customers"].print_area
+    assert wb.active.title == "Notes"  # still the tab it opens on
+    setup = wb["Dashboard"].page_setup
+    assert (setup.orientation, setup.fitToWidth, setup.fitToHeight) == ("landscape", 1, 0)
+    assert [b.id for b in wb["Dashboard"].row_breaks.brk] == [9]
+    with open_book(path) as book:  # a refresh: same place, same print area, nothing doubled
+        book.put_sheet(report)
+    wb = openpyxl.load_workbook(path)
+    assert wb.sheetnames[:3] == ["Dashboard", "Customers", "Notes"]
+    assert wb["Dashboard"].print_area == "'Dashboard'!$A$1:$H$40"
+    assert zipfile.ZipFile(path).read("xl/workbook.xml").count(b"_xlnm.Print_Area") == 2

@@ -26,7 +26,9 @@ and ``help(xlwings.Range)``, xlwings 0.37):
   ``resize(range)`` (headers stay in place; a new column's header comes from its cell) and
   ``sheet.tables.add``; table names are unique in the workbook, tables may not overlap.
 * Sheets: ``add(name, before=, after=)``, ``delete()``, ``clear_contents()``, ``used_range``,
-  and ``api.Visible`` (COM's ``xlSheetVisibility``) — the one native property LiveBook sets.
+  ``page_setup.print_area``, and the native properties LiveBook sets: ``api.Visible`` (COM's
+  ``xlSheetVisibility``), ``api.PageSetup`` (orientation, fit, margins), ``api.HPageBreaks``.
+* ``Range.row_height``, ``wrap_text`` and ``api.HorizontalAlignment`` / ``api.IndentLevel``.
 * ``App.alert``, ``App.status_bar``, ``App.screen_updating``; charts via ``sheet.charts.add``.
 
 :class:`LiveBackend` opens a path as a LiveBook over a stand-in seeded from the file with
@@ -184,17 +186,88 @@ class Sheets:
         return sheet
 
 
-class SheetApi:
-    """The native sheet object: only ``Visible`` (COM ``Worksheet.Visible``)."""
+class PageSetupApi:
+    """COM's ``Worksheet.PageSetup``: the properties LiveBook sets for printing."""
 
-    __slots__ = ("Visible",)
+    __slots__ = (
+        "BottomMargin",
+        "FitToPagesTall",
+        "FitToPagesWide",
+        "LeftMargin",
+        "Orientation",
+        "RightMargin",
+        "TopMargin",
+        "Zoom",
+    )
+
+
+class HPageBreaksApi:
+    """COM's ``Worksheet.HPageBreaks``: ``Add(Before=range)`` puts a break above the range."""
+
+    __slots__ = ("rows",)
+
+    def __init__(self) -> None:
+        self.rows: list[int] = []
+
+    def Add(self, Before: RangeApi) -> None:  # COM's names
+        self.rows.append(Before._range.r1)
+
+
+class SheetApi:
+    """The native sheet object: ``Visible`` (COM ``Worksheet.Visible``), ``PageSetup`` and
+    ``HPageBreaks``."""
+
+    __slots__ = ("HPageBreaks", "PageSetup", "Visible")
 
     def __init__(self) -> None:
         self.Visible = XL_VISIBLE
+        self.PageSetup = PageSetupApi()
+        self.HPageBreaks = HPageBreaksApi()
+
+
+class PageSetup:
+    """xlwings' ``Sheet.page_setup``: only ``print_area``."""
+
+    __slots__ = ("print_area",)
+
+    def __init__(self) -> None:
+        self.print_area: str | None = None
+
+
+class RangeApi:
+    """COM's ``Range`` for alignment: ``HorizontalAlignment`` and ``IndentLevel``, recorded
+    per cell in ``sheet.looks``."""
+
+    __slots__ = ("_range",)
+
+    def __init__(self, rng: Range) -> None:
+        self._range = rng
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "_range":
+            object.__setattr__(self, name, value)
+            return
+        if name not in ("HorizontalAlignment", "IndentLevel"):
+            raise AttributeError(f"the stand-in's Range.api has no {name}")
+        self._range._count("format")
+        for cell in self._range._cells():
+            self._range.sheet.looks.setdefault(cell, {})[name] = value
 
 
 class Sheet:
-    __slots__ = ("_charts", "_name", "_tables", "api", "book", "cells", "formats", "widths")
+    __slots__ = (
+        "_charts",
+        "_name",
+        "_tables",
+        "api",
+        "book",
+        "cells",
+        "formats",
+        "heights",
+        "looks",
+        "page_setup",
+        "widths",
+    )
 
     def __init__(self, book: Book, name: str) -> None:
         self.book = book
@@ -202,9 +275,12 @@ class Sheet:
         self.cells: dict[Cell, Any] = {}
         self.formats: dict[Cell, str] = {}
         self.widths: dict[int, float] = {}
+        self.heights: dict[int, float] = {}
+        self.looks: dict[Cell, dict[str, Any]] = {}  # alignment, wrap
         self._tables: list[Table] = []
         self._charts: list[Chart] = []
         self.api = SheetApi()
+        self.page_setup = PageSetup()
 
     @property
     def name(self) -> str:
@@ -425,6 +501,30 @@ class Range:
         self._count("format")
         for c in range(self.c1, self.c2 + 1):
             self.sheet.widths[c] = width
+
+    @property
+    def row_height(self) -> float:
+        raise AttributeError("LiveBook only sets row_height")
+
+    @row_height.setter
+    def row_height(self, height: float) -> None:
+        self._count("format")
+        for r in range(self.r1, self.r2 + 1):
+            self.sheet.heights[r] = height
+
+    @property
+    def wrap_text(self) -> bool:
+        raise AttributeError("LiveBook only sets wrap_text")
+
+    @wrap_text.setter
+    def wrap_text(self, value: bool) -> None:
+        self._count("format")
+        for cell in self._cells():
+            self.sheet.looks.setdefault(cell, {})["wrap"] = value
+
+    @property
+    def api(self) -> RangeApi:
+        return RangeApi(self)
 
     @property
     def font(self) -> Font:

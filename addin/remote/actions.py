@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Iterator, Mapping
 from typing import Any
 
-from ..schema import Lang
+from ..schema import Lang, drop_down
 from ..workbook.cells import cell_ref, range_ref
 from ..workbook.report import Block, ReportSheet
 from ..workbook.table import TableChanges
@@ -190,8 +190,11 @@ def _created_table(change: TableChanges, lang: Lang) -> list[Any]:
     choices = []
     for j, key in enumerate(layout.keys):
         column = spec.by_key.get(key)
-        if column is not None and column.type == "choice":
-            choices.append(p.Choices(column=j, values=[c.label(lang) for c in column.choices]))
+        offered = drop_down(column, lang) if column is not None else None
+        if isinstance(offered, list):
+            choices.append(p.Choices(column=j, values=offered))
+        elif offered is not None:  # another table's column, e.g. the Products' SKUs
+            choices.append(p.Choices(column=j, source="=" + offered))
     top = layout.header_row
     return [
         p.AddSheet(sheet=layout.sheet),
@@ -211,7 +214,7 @@ def _created_table(change: TableChanges, lang: Lang) -> list[Any]:
 def report_to_actions(sheet: ReportSheet, *, exists: bool) -> list[Any]:
     """A report sheet (Dashboard, Reminders) rebuilt whole: its values, tables and charts."""
     name = sheet.name
-    actions: list[Any] = [p.AddSheet(sheet=name, replace=exists)]
+    actions: list[Any] = [p.AddSheet(sheet=name, replace=exists, first=sheet.first)]
     if sheet.heading:
         actions.append(p.Write(sheet=name, address="A1", values=[[sheet.heading]]))
         actions.append(p.Format(sheet=name, address="A1", bold=True, font_size=16))
@@ -240,11 +243,14 @@ def report_to_actions(sheet: ReportSheet, *, exists: bool) -> list[Any]:
             actions.append(
                 p.Write(sheet=name, address=address, values=values, number_formats=formats)
             )
+        actions += _block_formats(name, block)
     for col, width in sorted(sheet.widths.items()):
         ref = cell_ref(1, col - 1)
         actions.append(
             p.Format(sheet=name, address=ref, column_width=round(width * POINTS_PER_CHARACTER, 1))
         )
+    for row, height in sorted(sheet.heights.items()):
+        actions.append(p.Format(sheet=name, address=f"A{row}", row_height=height))
     for chart in sheet.charts:
         block = chart.block
         last = max(chart.values)
@@ -259,9 +265,40 @@ def report_to_actions(sheet: ReportSheet, *, exists: bool) -> list[Any]:
                 anchor=chart.anchor,
                 width=round(chart.width_cm * POINTS_PER_CM, 1),
                 height=round(chart.height_cm * POINTS_PER_CM, 1),
+                end=chart.to,
+            )
+        )
+    if sheet.page is not None:
+        page = sheet.page
+        actions.append(
+            p.PageLayout(
+                sheet=name,
+                landscape=page.landscape,
+                fit_width=page.fit_width,
+                print_area=page.print_area,
+                breaks=list(page.breaks),
+                margins=tuple(round(m * 72, 1) for m in page.margins),  # type: ignore[arg-type]
             )
         )
     return actions
+
+
+def _block_formats(sheet: str, block: Block) -> list[p.Format]:
+    """A block's alignment: right over numbers (header included), text beside them one step
+    in, and a header row that wraps (see ``Block.header``)."""
+    out = []
+    top, bottom = block.row, block.row + block.height - 1
+    for offset, how in sorted(block.alignments().items()):
+        col = block.col - 1 + offset
+        address = range_ref(top, col, bottom, col)
+        if how == "right":
+            out.append(p.Format(sheet=sheet, address=address, horizontal="Right"))
+        else:
+            out.append(p.Format(sheet=sheet, address=address, horizontal="Left", indent=1))
+    if block.header and block.table is None:
+        address = range_ref(top, block.col - 1, top, block.col + block.width - 2)
+        out.append(p.Format(sheet=sheet, address=address, bold=True, wrap=True))
+    return out
 
 
 def _block_matrix(block: Block) -> tuple[list[list[Any]], list[list[str | None]] | None]:

@@ -140,11 +140,16 @@ class AddSheet(_Model):
     sheet: str
     visibility: Literal["Visible", "Hidden", "VeryHidden"] = "Visible"
     replace: bool = False
+    first: bool = False  # a new sheet goes first among the tabs (a replaced one keeps its place)
 
 
 class Choices(_Model):
+    """A drop-down list on a table column: ``values``, or ``source``, a formula over a range
+    (``='Products'!$A$2:$A$10001``) when it lists another table's column."""
+
     column: int
-    values: list[str]
+    values: list[str] = Field(default_factory=list)
+    source: str | None = None
 
 
 class AddTable(_Model):
@@ -164,6 +169,10 @@ class Format(_Model):
     bold: bool | None = None
     font_size: float | None = None
     column_width: float | None = None  # points, as Excel's JavaScript API measures widths
+    row_height: float | None = None  # points
+    horizontal: Literal["Left", "Right"] | None = None
+    indent: int | None = None  # steps in from the left (with horizontal "Left")
+    wrap: bool | None = None
 
 
 ChartKind = Literal[
@@ -188,6 +197,19 @@ class Chart(_Model):
     anchor: str
     width: float  # points
     height: float
+    end: str | None = None  # the last cell the chart covers (then width and height follow it)
+
+
+class PageLayout(_Model):
+    """How a sheet prints (ExcelApi 1.9; a client without it leaves printing as it is)."""
+
+    type: Literal["page_layout"] = "page_layout"
+    sheet: str
+    landscape: bool = True
+    fit_width: bool = True  # one page wide, as many tall as needed
+    print_area: str | None = None
+    breaks: list[int] = Field(default_factory=list)  # 1-based rows that start a page
+    margins: tuple[float, float, float, float] | None = None  # points: left, right, top, bottom
 
 
 class State(_Model):
@@ -216,6 +238,7 @@ Action = Annotated[
     | AddTable
     | Format
     | Chart
+    | PageLayout
     | State
     | Download
     | Message,

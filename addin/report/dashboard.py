@@ -15,15 +15,24 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..schema import STAGES, TICKET_TYPES, Lang
-from ..workbook.report import Block, Chart, ReportSheet
+from ..workbook.report import Block, Chart, PageSetup, ReportSheet
 from .facts import Report
 from .metrics import ATTRIBUTION_DAYS, REPLY_DAYS, GroupLine
 from .value import SEGMENT_BY_KEY, SEGMENTS
 
 SHEET_NAME = {"en": "Dashboard", "zh": "仪表盘"}
 DATA_COL = 1  # blocks start in column A
-CHART_COL = "J"  # charts start in column J (I is a gap)
+# Charts sit right of the widest block, after a narrow gap column, CHART_COLS columns wide.
+CHART_COLS = 7
+CHART_COL_WIDTH = 9.0
+GAP_WIDTH = 2.0
 CHART_ROWS = 16  # a 7.5 cm chart covers ~14.5 default rows; a section is at least this tall
+# Printing: the smaller of A4 and Letter in landscape, less the margins (PageSetup's, cm).
+PAGE_WIDTH_CM = 27.94 - 2 * 0.4 * 2.54
+PAGE_HEIGHT_CM = 21.0 - 2 * 0.5 * 2.54
+ROW_POINTS = 15.0  # a default row
+ROW_CM = ROW_POINTS / 72 * 2.54
+MIN_WIDTH, MAX_FIRST_WIDTH, MAX_WIDTH = 9, 30, 24
 MONEY = "#,##0"
 PCT = "0.0%"
 ONE = "0.0"
@@ -99,9 +108,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "abc_rule_c": ("the rest, and customers without revenue", "其余客户及无收入客户"),
     "rfm": ("RFM quintile edges", "RFM 五分位界限"),
     "score": ("Score", "得分"),
-    "recency": ("Recency (days since contact)", "最近联系（天）"),
-    "frequency": ("Frequency (won deals)", "频次（赢单数）"),
-    "monetary": ("Monetary (won revenue)", "金额（赢单收入）"),
+    "recency": ("Recency (days)", "最近联系（天）"),
+    "frequency": ("Frequency (deals)", "频次（赢单数）"),
+    "monetary": ("Monetary (revenue)", "金额（赢单收入）"),
     "segments": ("Customer segments (RFM)", "客户分群（RFM）"),
     "segment": ("Segment", "分群"),
     "segment_chart": ("Customers by segment", "各分群客户数"),
@@ -131,12 +140,9 @@ class _Layout:
     def __init__(self, report: Report, lang: Lang) -> None:
         self.r = report
         self.lang = lang
-        self.sheet = ReportSheet(
-            SHEET_NAME[lang],
-            heading=text("heading", lang),
-            widths={1: 24, **{c: 17 for c in range(2, 9)}, 9: 3},
-        )
+        self.sheet = ReportSheet(SHEET_NAME[lang], heading=text("heading", lang), first=True)
         self.row = 2  # the next free row
+        self.sections: list[tuple[int, int]] = []  # first and last row of each section
 
     def t(self, key: str, **values: Any) -> str:
         return text(key, self.lang, **values)
@@ -147,21 +153,37 @@ class _Layout:
     # -- placing -------------------------------------------------------------------------------
 
     def block(
-        self, title: str, rows: list[list[Any]], formats: dict[int, str] | None = None
+        self,
+        title: str,
+        rows: list[list[Any]],
+        formats: dict[int, str] | None = None,
+        *,
+        header: bool = True,
     ) -> Block:
-        """A titled block at the next free row (title in that row, data below)."""
-        block = Block(self.row + 1, DATA_COL, rows, title=title, formats=formats or {})
+        """A titled block at the next free row (title in that row, data below); its first row
+        names the columns unless ``header`` is false."""
+        block = Block(
+            self.row + 1, DATA_COL, rows, title=title, formats=formats or {}, header=header
+        )
         self.sheet.blocks.append(block)
         return block
 
     def chart(self, block: Block, kind: str, title: str, values: Sequence[int], **kw: Any) -> None:
         self.sheet.charts.append(
-            Chart(kind, title, block, tuple(values), anchor=f"{CHART_COL}{block.row - 1}", **kw)  # type: ignore[arg-type]
+            Chart(
+                kind,  # type: ignore[arg-type]
+                title,
+                block,
+                tuple(values),
+                anchor=f"A{block.row - 1}",  # placed by place_charts, once widths are known
+                **kw,
+            )
         )
 
     def end_section(self, *blocks: Block, chart: bool = True) -> None:
         bottom = max(b.row + b.height for b in blocks)
         tall = blocks[0].row - 1 + (CHART_ROWS if chart else 0)
+        self.sections.append((blocks[0].row - 1, max(bottom, tall)))
         self.row = max(bottom, tall) + 1
 
     # -- sections ------------------------------------------------------------------------------
@@ -179,7 +201,65 @@ class _Layout:
             self.campaigns()
         self.value()
         self.notes()
+        self.sheet.widths = fit_widths(self.sheet.blocks)
+        for block in self.sheet.blocks:  # header rows that wrap get room for two lines
+            if block.header and any(
+                isinstance(h, str)
+                and round(display_width(h) * 1.1) + 2 > self.sheet.widths.get(block.col + j, 0)
+                for j, h in enumerate(block.rows[0])
+            ):
+                self.sheet.heights[block.row] = 2 * ROW_POINTS
+        first_chart_col = self.place_charts()
+        self.sheet.page = self.page_setup(first_chart_col)
         return self.sheet
+
+    def place_charts(self) -> int:
+        """Put every chart beside its block, right of the widest block; its first column.
+
+        A chart covers whole cells (CHART_COLS columns, its section's rows less one), each
+        column with a width of its own: Excel's default column (64 pixels) is a third
+        narrower than LibreOffice's, and the chart must end where the print area does."""
+        data_cols = max(b.col + b.width - 1 for b in self.sheet.blocks if b.width > 1)
+        gap, first = data_cols + 1, data_cols + 2
+        self.sheet.widths[gap] = GAP_WIDTH
+        for c in range(first, first + CHART_COLS):
+            self.sheet.widths[c] = CHART_COL_WIDTH
+        # A narrow column after the charts, inside the print area: a chart's right edge on
+        # the print area's edge loses its border line on paper.
+        self.sheet.widths[first + CHART_COLS] = 1.0
+        for chart in self.sheet.charts:
+            # From the block's header row: a page break goes just above the title row, and
+            # LibreOffice prints the frame of a chart that starts on it on the page before.
+            top = chart.block.row
+            chart.anchor = f"{_letter(first)}{top}"
+            chart.to = f"{_letter(first + CHART_COLS - 1)}{top + CHART_ROWS - 3}"
+            chart.width_cm = CHART_COLS * column_cm(CHART_COL_WIDTH)
+            chart.height_cm = (CHART_ROWS - 2) * ROW_CM
+        return first
+
+    def page_setup(self, chart_col: int) -> PageSetup:
+        """Landscape, one page wide, and a page break before any section that would not fit
+        on the page it starts on, so that a chart never prints apart from its figures."""
+        widths = self.sheet.widths
+        last_col = chart_col + CHART_COLS  # the charts and the narrow column after them
+        scale = min(
+            1.0, PAGE_WIDTH_CM / sum(column_cm(widths.get(c)) for c in range(1, last_col + 1))
+        )
+        rows_per_page = int(PAGE_HEIGHT_CM / (ROW_CM * scale) * 0.95)
+        breaks: list[int] = []
+        page_top = 1
+        extra = {r: h / ROW_POINTS - 1 for r, h in self.sheet.heights.items()}
+
+        def rows(first: int, last: int) -> float:
+            return last - first + 1 + sum(x for r, x in extra.items() if first <= r <= last)
+
+        for first, last in self.sections:
+            if rows(page_top, last) > rows_per_page and first > page_top:
+                breaks.append(first)
+                page_top = first
+        last_row = max(b.row + b.height - 1 for b in self.sheet.blocks)
+        last_row = max(last_row, *(last for _, last in self.sections))
+        return PageSetup(print_area=f"A1:{_letter(last_col)}{last_row}", breaks=breaks)
 
     def refreshed(self) -> None:
         r = self.r
@@ -193,6 +273,7 @@ class _Layout:
         )
         self.sheet.blocks.append(Block(2, 1, [[line]]))
         self.row = 4
+        self.sections.append((1, 3))
 
     def kpis(self) -> None:
         r = self.r
@@ -207,6 +288,7 @@ class _Layout:
         ]
         first = self.strip(self.t("sales_kpis"), sales)
         self.row = first.row + first.height + 1
+        self.sections.append((first.row - 1, first.row + first.height - 1))
         tickets = r.tickets
         if tickets is not None:
             total = sum(sum(month.values()) for month in tickets.by_month)
@@ -219,6 +301,7 @@ class _Layout:
             ]
             second = self.strip(self.t("service_kpis"), service)
             self.row = second.row + second.height + 1
+            self.sections.append((second.row - 1, second.row + second.height - 1))
 
     def strip(self, title: str, items: list[tuple[str, Any, str]]) -> Block:
         """Key figures side by side: names in one row, values below (one format each)."""
@@ -367,6 +450,7 @@ class _Layout:
             )
         abc_block = self.block(self.t("abc"), rows, {2: MONEY, 3: PCT, 4: MONEY})
         self.row = abc_block.row + abc_block.height + 1
+        self.sections.append((abc_block.row - 1, self.row - 1))
 
         rfm = r.rfm
         rows = [[self.t("score"), self.t("recency"), self.t("frequency"), self.t("monetary")]]
@@ -381,10 +465,17 @@ class _Layout:
             )
         rfm_block = self.block(self.t("rfm"), rows)
         self.row = rfm_block.row + rfm_block.height + 1
+        self.sections.append((rfm_block.row - 1, self.row - 1))
 
         rows = [[self.t("segment"), self.t("customers"), self.t("rule")]]
         for segment in SEGMENTS:
-            rows.append([segment.label(self.lang), rfm.counts.get(segment.key, 0), segment.rule])
+            rows.append(
+                [
+                    segment.label(self.lang),
+                    rfm.counts.get(segment.key, 0),
+                    segment.rule_text(self.lang),
+                ]
+            )
         seg_block = self.block(self.t("segments"), rows)
         self.chart(seg_block, "bar", self.t("segment_chart"), (1,))
         # The segment chart sits beside the segment block; ABC and RFM need no chart.
@@ -393,16 +484,96 @@ class _Layout:
     def notes(self) -> None:
         lines = notes(self.r, self.lang)
         if lines:
-            self.block(self.t("notes"), [[line] for line in lines])
+            block = self.block(self.t("notes"), [[line] for line in lines], header=False)
+            self.sections.append((block.row - 1, block.row + block.height - 1))
+
+
+def _letter(col: int) -> str:
+    from ..workbook.cells import column_letter
+
+    return column_letter(col - 1)
+
+
+def display_width(value: str) -> int:
+    """Characters as wide as a digit that ``value`` needs: CJK and full-width forms take two."""
+    import unicodedata
+
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in value)
+
+
+def two_lines(header: str) -> int:
+    """The narrowest width at which ``header`` wraps onto at most two lines (at spaces; CJK
+    text wraps between any two characters)."""
+    words = header.split()
+    if any(display_width(c) == 2 for c in header):
+        return max(1, -(-display_width(header) // 2) + 3)  # a line may break before a wide one
+    for width in range(max(display_width(w) for w in words), display_width(header) + 1):
+        lines, line = 1, 0
+        for w in words:
+            size = display_width(w)
+            if line and line + 1 + size > width:
+                lines, line = lines + 1, size
+            else:
+                line = line + 1 + size if line else size
+        if lines <= 2:
+            return width
+    return display_width(header)
+
+
+def shown(value: Any, fmt: str | None) -> str:
+    """About what a cell shows, to size its column."""
+    if isinstance(value, bool) or value is None:
+        return "" if value is None else str(value)
+    if isinstance(value, (int, float)):
+        if fmt and "%" in fmt:
+            return f"{value:.1%}"
+        if fmt == MONEY:
+            return f"{value:,.0f}"
+        return f"{value:,.2f}" if isinstance(value, float) else str(value)
+    if isinstance(value, dt.date):
+        return "2026-12-31"
+    return str(value)
+
+
+def fit_widths(blocks: Sequence[Block]) -> dict[int, float]:
+    """Column widths that show every header and figure whole (a header needs room for its
+    filter arrow too). Titles and one-cell lines may run on into empty cells to their right,
+    and so may text in a block's last column, which has nothing beside it."""
+    widths: dict[int, float] = {}
+    for block in blocks:
+        if block.width < 2:
+            continue
+        for i, row in enumerate(block.rows):
+            for j, value in enumerate(row):
+                if j == block.width - 1 and j and isinstance(value, str) and i:
+                    continue
+                col = block.col + j
+                if i == 0 and block.header and isinstance(value, str):
+                    # Headers wrap onto at most two lines; bold text is about a tenth wider.
+                    need = round(two_lines(value) * 1.1) + 2
+                else:
+                    need = display_width(shown(value, block.formats.get(j))) + 2
+                widths[col] = max(widths.get(col, MIN_WIDTH), need)
+    return {c: float(min(w, MAX_FIRST_WIDTH if c == 1 else MAX_WIDTH)) for c, w in widths.items()}
+
+
+def column_cm(width: float | None) -> float:
+    """How wide a column of ``width`` characters prints (Calibri 11: 7 pixels a character)."""
+    if width is None:
+        width = 8.43  # Excel's default
+    return (width * 7 + 5) / 96 * 2.54
 
 
 def band(edges: list[float], score: int, *, down: bool = False, money: bool = False) -> str:
-    """The values that get ``score`` (1-5), as text: ``≤ 3``, ``4 – 10``, ``> 25``."""
+    """The values that get ``score`` (1-5), as text: ``≤ 3``, ``4 – 10``, ``≥ 26``; ``–`` when
+    no value can get it (quintile edges tie when many customers have the same figure)."""
     if len(edges) < 4:
         return "–"
+    if all(float(e).is_integer() for e in edges):
+        return _whole_band(edges, score, down=down, money=money)
 
     def fmt(x: float) -> str:
-        return f"{x:,.0f}" if money else f"{x:g}"
+        return f"{x:,.2f}" if money else f"{x:g}"  # edges with cents: show them
 
     if down:  # fewer is better: 5 below the first edge … 1 at or above the last
         k = 5 - score  # edges below this band
@@ -416,7 +587,38 @@ def band(edges: list[float], score: int, *, down: bool = False, money: bool = Fa
         return f"≤ {fmt(edges[0])}"
     if k == 4:
         return f"> {fmt(edges[3])}"
-    return f">{fmt(edges[k - 1])} – {fmt(edges[k])}"
+    return f"> {fmt(edges[k - 1])} – ≤ {fmt(edges[k])}"
+
+
+def _whole_band(edges: list[float], score: int, *, down: bool, money: bool) -> str:
+    """``band`` for whole-number edges (days, deals, rounded revenue): inclusive ranges."""
+    e = [int(x) for x in edges]
+
+    def fmt(x: int) -> str:
+        return f"{x:,}" if money else str(x)
+
+    lo: int | None
+    hi: int | None
+    if down:  # score 5: below e0; 5 - k: e[k-1] <= v < e[k]; 1: at or above e3
+        k = 5 - score
+        lo = 0 if k == 0 else e[k - 1]
+        hi = None if k == 4 else e[k] - 1
+    else:  # score 1: at most e0; k + 1: e[k-1] < v <= e[k]; 5: above e3
+        k = score - 1
+        lo = None if k == 0 else e[k - 1] + 1
+        hi = None if k == 4 else e[k]
+    if lo is not None and hi is not None:
+        if lo > hi:
+            return "–"
+        if lo == hi:
+            return fmt(lo)
+        if lo == 0 and down:
+            return f"≤ {fmt(hi)}"
+        return f"{fmt(lo)} – {fmt(hi)}"
+    if hi is not None:
+        return f"≤ {fmt(hi)}"
+    assert lo is not None
+    return f"≥ {fmt(lo)}"
 
 
 def notes(report: Report, lang: Lang, *, definitions: bool = True) -> list[str]:

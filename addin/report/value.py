@@ -31,20 +31,24 @@ class Segment:
     en: str
     zh: str
     rule: str  # the rule in words, shown on the dashboard
+    rule_zh: str = ""
 
     def label(self, lang: Lang) -> str:
         return self.zh if lang == "zh" else self.en
 
+    def rule_text(self, lang: Lang) -> str:
+        return self.rule_zh if lang == "zh" and self.rule_zh else self.rule
+
 
 SEGMENTS: tuple[Segment, ...] = (
-    Segment("champions", "Champions", "核心客户", "R ≥ 4, FM ≥ 4"),
-    Segment("new", "New", "新客户", "R ≥ 4, one won deal"),
-    Segment("loyal", "Loyal", "忠诚客户", "R ≥ 3, FM ≥ 3"),
-    Segment("at_risk", "At risk", "流失风险", "R ≤ 2, FM ≥ 3"),
-    Segment("hibernating", "Hibernating", "沉睡客户", "R ≤ 2, FM ≤ 2"),
-    Segment("attention", "Needs attention", "需要关注", "other buyers"),
-    Segment("prospect", "Prospect", "潜在客户", "no won deal, R ≥ 3"),
-    Segment("cold", "Cold lead", "冷线索", "no won deal, R ≤ 2"),
+    Segment("champions", "Champions", "核心客户", "R ≥ 4, FM ≥ 4", "R ≥ 4，FM ≥ 4"),
+    Segment("new", "New", "新客户", "R ≥ 4, one won deal", "R ≥ 4，仅一次赢单"),
+    Segment("loyal", "Loyal", "忠诚客户", "R ≥ 3, FM ≥ 3", "R ≥ 3，FM ≥ 3"),
+    Segment("at_risk", "At risk", "流失风险", "R ≤ 2, FM ≥ 3", "R ≤ 2，FM ≥ 3"),
+    Segment("hibernating", "Hibernating", "沉睡客户", "R ≤ 2, FM ≤ 2", "R ≤ 2，FM ≤ 2"),
+    Segment("attention", "Needs attention", "需要关注", "other buyers", "其他有成交的客户"),
+    Segment("prospect", "Prospect", "潜在客户", "no won deal, R ≥ 3", "无赢单，R ≥ 3"),
+    Segment("cold", "Cold lead", "冷线索", "no won deal, R ≤ 2", "无赢单，R ≤ 2"),
 )
 SEGMENT_BY_KEY = {s.key: s for s in SEGMENTS}
 

@@ -26,7 +26,18 @@ from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.table import Table, TableStyleInfo
 
 from ..errors import UsageError, WorkbookError
-from ..schema import CORE_TABLES, SCHEMA_VERSION, STATE_SHEET, TABLES, Column, Lang, TableSpec
+from ..schema import (
+    CORE_TABLES,
+    SCHEMA_VERSION,
+    STATE_SHEET,
+    TABLES,
+    Column,
+    Lang,
+    TableSpec,
+    column_width,
+    drop_down,
+    print_one_page_wide,
+)
 from .cells import MAX_ROWS
 
 TABLE_STYLE = "TableStyleMedium2"
@@ -111,7 +122,7 @@ def _add_table_sheet(wb: Workbook, spec: TableSpec, lang: Lang, rows: list[list[
     ws.append([c.header(lang) for c in spec.columns])
     for j, column in enumerate(spec.columns, start=1):
         letter = get_column_letter(j)
-        ws.column_dimensions[letter].width = column.width + (4 if lang == "zh" else 0)
+        ws.column_dimensions[letter].width = column_width(column, lang)
         header = ws.cell(row=1, column=j)
         header.font = Font(name=_FONTS[lang], size=11, bold=True)
         header.alignment = Alignment(vertical="center")
@@ -123,12 +134,12 @@ def _add_table_sheet(wb: Workbook, spec: TableSpec, lang: Lang, rows: list[list[
             blank.number_format = "@"  # phone numbers, ids: text, never reformatted
         if column.key in ("summary", "description", "notes"):
             blank.alignment = Alignment(wrap_text=False, vertical="top")
-        if column.choices:
-            labels = ",".join(ch.label(lang) for ch in column.choices)
+        offered = drop_down(column, lang)
+        if offered is not None:
             # A warning, not a stop: aliases such as "成交" for Won are accepted by xlcrm.
             dv = DataValidation(
                 type="list",
-                formula1=f'"{labels}"',
+                formula1=offered if isinstance(offered, str) else '"' + ",".join(offered) + '"',
                 allow_blank=True,
                 showErrorMessage=True,
                 errorStyle="warning",
@@ -151,3 +162,10 @@ def _add_table_sheet(wb: Workbook, spec: TableSpec, lang: Lang, rows: list[list[
     ws.add_table(table)
     ws.freeze_panes = "B2"
     ws.row_dimensions[1].height = 20
+    # Printed: landscape, one page wide when still legible, the header row on every page.
+    ws.page_setup.orientation = "landscape"
+    if print_one_page_wide(spec.columns, lang):
+        ws.page_setup.fitToWidth = 1
+        ws.page_setup.fitToHeight = 0
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.print_title_rows = "1:1"

@@ -33,7 +33,9 @@ an interruption stay in the sheet; Excel's Undo does not cover changes made by a
 :meth:`check_unchanged` does nothing: the live workbook is the state itself.
 
 Report sheets (``put_sheet``) are replaced whole: values, number formats, bold headings, column
-widths, Excel Tables and native charts (``sheet.charts.add``) with titles and axis titles. A
+widths and row heights, alignment and wrapped headers, Excel Tables, native charts
+(``sheet.charts.add``) with titles and axis titles, and the print setup (print area, and on
+Windows landscape, fit to width, margins and page breaks); a new one may go first. A
 chart whose value columns are not side by side is not drawn (its values are; a warning says
 so), because one contiguous source range is the only chart source xlwings sets on both
 Windows and macOS. New CRM tables (``add_table``) get a sheet, the header and rows, number
@@ -62,7 +64,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import WorkbookError, WorkbookLockedError, XlcrmError
-from ..schema import STATE_SHEET, TableSpec
+from ..schema import STATE_SHEET, TableSpec, column_width
 from .book import Book
 from .cells import MAX_CELL_TEXT, cell_ref, parse_range, range_ref
 from .locate import column_keys, header_run, locate_table, plain_range
@@ -77,6 +79,9 @@ MAX_RUNS = 8
 STATE_CHUNK = 32_000  # long state values are split over cells, as in the file backend
 _XL_SHEET_VERY_HIDDEN = 2  # XlSheetVisibility.xlSheetVeryHidden
 _POINTS_PER_CM = 72 / 2.54
+# COM constants (Excel's XlPageOrientation and XlHAlign).
+_XL_PORTRAIT, _XL_LANDSCAPE = 1, 2
+_XL_LEFT, _XL_RIGHT = -4131, -4152
 _CHART_TYPES = {
     ("bar", False): "bar_clustered",
     ("bar", True): "bar_stacked",
@@ -475,8 +480,10 @@ class LiveBook(Book):
             elif column is not None and column.type == "text":
                 target.number_format = "@"
             cell = sheet.range((1, j + 1))
-            cell.column_width = (column.width if column is not None else 14) + (
-                4 if self.lang == "zh" else 0
+            cell.column_width = (
+                column_width(column, self.lang)
+                if column is not None
+                else 14 + (4 if self.lang == "zh" else 0)
             )
         values = [[excel_value(h) for h in layout.headers]]
         for r in range(2, last_row + 1):
@@ -510,6 +517,8 @@ class LiveBook(Book):
                 sheet = sheets.add(report.name, before=sheets[following])
             else:
                 sheet = sheets.add(report.name, after=sheets[len(sheets) - 1])
+        elif report.first:
+            sheet = sheets.add(report.name, before=sheets[0])
         else:
             sheet = sheets.add(report.name, after=sheets[len(sheets) - 1])
         if report.heading:
@@ -519,10 +528,40 @@ class LiveBook(Book):
             cell.font.size = 14
         for col, width in report.widths.items():
             sheet.range((1, col)).column_width = width
+        for row, height in report.heights.items():
+            sheet.range((row, 1)).row_height = height
         for block in report.blocks:
             self._write_block(sheet, block)
         for chart in report.charts:
             self._draw_chart(sheet, report.name, chart)
+        if report.page is not None:
+            self._page_setup(sheet, report)
+
+    def _page_setup(self, sheet: Any, report: ReportSheet) -> None:
+        """How the sheet prints. The print area is xlwings' own (``page_setup``); the rest is
+        COM's ``PageSetup`` and ``HPageBreaks`` (Windows), which appscript (macOS) does not
+        offer under these names: there a warning says what was left as Excel's default."""
+        page = report.page
+        assert page is not None
+        if page.print_area:
+            sheet.page_setup.print_area = page.print_area
+        if sys.platform == "darwin":
+            self.warnings.append(
+                f"{report.name}: orientation, fit to width and page breaks are set on Windows "
+                "only; set them in Page Layout to print this sheet as designed"
+            )
+            return
+        setup = sheet.api.PageSetup
+        setup.Orientation = _XL_LANDSCAPE if page.landscape else _XL_PORTRAIT
+        if page.fit_width:
+            setup.Zoom = False
+            setup.FitToPagesWide = 1
+            setup.FitToPagesTall = False
+        left, right, top, bottom = (round(m * 72, 1) for m in page.margins)
+        setup.LeftMargin, setup.RightMargin = left, right
+        setup.TopMargin, setup.BottomMargin = top, bottom
+        for row in page.breaks:
+            sheet.api.HPageBreaks.Add(Before=sheet.range((row, 1)).api)
 
     @staticmethod
     def _write_block(sheet: Any, block: Block) -> None:
@@ -541,11 +580,32 @@ class LiveBook(Book):
             sheet.range((first, col), (last, col)).number_format = code
         rows = [[excel_value(v) for v in row] + [None] * (width - len(row)) for row in block.rows]
         sheet.range((block.row, block.col)).value = rows
+        LiveBook._align(sheet, block)
         if block.table is not None:
             sheet.range((block.row, block.col), (block.row, last_col)).font.bold = True
             last = block.row + max(1, height - 1)  # a table needs a data row: an empty one
             area = sheet.range((block.row, block.col), (last, last_col))
             sheet.tables.add(source=area, name=block.table, table_style_name=TABLE_STYLE)
+
+    @staticmethod
+    def _align(sheet: Any, block: Block) -> None:
+        """Right over numbers, text beside them one step in, a wrapped bold header row
+        (``Block.header``). Alignment is the native ``HorizontalAlignment`` / ``IndentLevel``
+        (xlwings has no name for it); on macOS it is left as it is."""
+        last = block.row + block.height - 1
+        if block.header and block.table is None:
+            header = sheet.range((block.row, block.col), (block.row, block.col + block.width - 1))
+            header.font.bold = True
+            header.wrap_text = True
+        if sys.platform == "darwin":
+            return
+        for offset, how in sorted(block.alignments().items()):
+            column = sheet.range((block.row, block.col + offset), (last, block.col + offset)).api
+            if how == "right":
+                column.HorizontalAlignment = _XL_RIGHT
+            else:
+                column.HorizontalAlignment = _XL_LEFT
+                column.IndentLevel = 1
 
     def _draw_chart(self, sheet: Any, sheet_name: str, chart: Chart) -> None:
         block = chart.block

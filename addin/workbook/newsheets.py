@@ -17,7 +17,7 @@ from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
 from ..errors import XlcrmError
-from ..schema import Column, Lang
+from ..schema import Column, Lang, column_width, drop_down, print_one_page_wide
 from .cells import cell_ref, parse_range, range_ref
 from .report import Chart, ReportSheet
 from .table import TableChanges, TableLayout
@@ -35,7 +35,7 @@ from .xlsx.newparts import (
 )
 from .xlsx.package import Content, Package
 from .xlsx.parts import REL_TABLE, SheetInfo, TableInfo, WorkbookInfo, read_rels, rels_path
-from .xlsx.patch import add_sheet, set_table_ref
+from .xlsx.patch import add_sheet, set_print_area, set_table_ref
 from .xlsx.sheet import CellWriter
 from .xlsx.styles import Styles
 
@@ -120,8 +120,9 @@ class PackageEdit:
         folder = posixpath.dirname(self.info.part)
         return posixpath.join(folder, "worksheets", "sheet{}.xml")
 
-    def new_sheet(self, name: str) -> tuple[str, str]:
-        """Register a new visible worksheet (last in the tab order); its part name and rId."""
+    def new_sheet(self, name: str, *, first: bool = False) -> tuple[str, str]:
+        """Register a new visible worksheet (last in the tab order, or first); its part name
+        and rId."""
         part = self.free_name(self.sheet_pattern())
         workbook, rels, types = add_sheet(
             self.read(self.info.part),
@@ -131,6 +132,7 @@ class PackageEdit:
             part=part,
             state="visible",
             workbook_part=self.info.part,
+            first=first,
         )
         self.replace[self.info.part] = workbook
         self.replace[self.info.rels_part] = rels
@@ -226,18 +228,21 @@ def create_table(
     sheet = NewSheet(freeze_row=2)
     for j, (header, column) in enumerate(zip(layout.headers, columns, strict=True)):
         sheet.put(1, j, header, bold)
-        width = column.width if column is not None else 14
-        sheet.widths[j] = width + (4 if lang == "zh" else 0)
-        if column is not None and column.choices:
+        sheet.widths[j] = column_width(column, lang) if column else 14 + (4 if lang == "zh" else 0)
+        offered = drop_down(column, lang) if column is not None else None
+        if column is not None and offered is not None:
             sheet.validations.append(
                 Validation(
                     col=j,
                     first_row=2,
-                    labels=[c.label(lang) for c in column.choices],
+                    labels=offered if isinstance(offered, list) else [],
+                    formula=offered if isinstance(offered, str) else None,
                     title=column.header(lang),
                     message="请从列表中选择" if lang == "zh" else "Pick a value from the list",
                 )
             )
+    sheet.landscape = True
+    sheet.fit_width = print_one_page_wide(columns, lang)
     last_row = max(2, change.last_row)
     for r in range(2, last_row + 1):
         values = change.cells.get(r, {})
@@ -327,23 +332,38 @@ def write_report(
             if kind in (REL_TABLE, REL_DRAWING):
                 edit.drop_tree(target)
     else:
-        part, _ = edit.new_sheet(report.name)
+        part, _ = edit.new_sheet(report.name, first=report.first)
     sheet = NewSheet()
+    page = report.page
+    if page is not None:
+        sheet.landscape = page.landscape
+        sheet.fit_width = page.fit_width
+        sheet.breaks = list(page.breaks)
+        sheet.margins = page.margins
     if report.heading:
         sheet.put(1, 0, report.heading, styles.xf(bold=True, size=14))
         sheet.heights[1] = 22
     title = styles.xf(bold=True)
     for col, width in report.widths.items():
         sheet.widths[col - 1] = width
+    sheet.heights.update(report.heights)
     rels: list[tuple[str, str, str]] = []
     for block in report.blocks:
         if block.title:
             sheet.put(block.row - 1, block.col - 1, block.title, title)
-        formats = {j: styles.xf(code) for j, code in block.formats.items()}
+        aligned = block.alignments()
+        align = {j: aligned.get(j) for j in range(block.width)}
+        formats = {
+            j: styles.xf(block.formats.get(j), align=align[j])
+            for j in range(block.width)
+            if j in block.formats or align[j]
+        }
+        wrap = block.header and block.table is None  # a table's header row stays one line
+        heads = {j: styles.xf(bold=True, align=align[j], wrap=wrap) for j in range(block.width)}
         for i, values in enumerate(block.rows):
-            header = block.table is not None and i == 0
+            header = (block.table is not None or block.header) and i == 0
             for j, value in enumerate(values):
-                style = title if header else formats.get(j)
+                style = heads[j] if header else formats.get(j)
                 sheet.put(block.row + i, block.col - 1 + j, value, style)
         if block.table is not None:
             ref = range_ref(
@@ -379,6 +399,10 @@ def write_report(
         rels.append((rid, REL_DRAWING, "/" + drawing_part))
         sheet.drawing_rid = rid
     edit.put(part, sheet.xml(writer))
+    if page is not None or existing is not None:
+        name = existing.name if existing is not None else report.name
+        area = page.print_area if page is not None else None
+        edit.replace[edit.info.part] = set_print_area(edit.read(edit.info.part), name, area)
     sheet_rels = rels_path(part)
     if rels:
         edit.put(sheet_rels, rels_xml(rels))
@@ -408,4 +432,5 @@ def _chart_part(sheet: str, chart: Chart) -> ChartPart:
         x_title=chart.x_title,
         y_title=chart.y_title,
         stacked=chart.stacked,
+        to=chart.to,
     )

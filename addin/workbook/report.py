@@ -31,6 +31,31 @@ class Block:
     title: str | None = None  # bold, in the row above the block
     table: str | None = None
     formats: dict[int, str] = field(default_factory=dict)  # column offset -> number format
+    # The first row names the columns: bold, wrapped (two short lines rather than one wide
+    # column) and right-aligned over columns of numbers, so that each header sits over its
+    # figures. A table's first row is its header row, bold and right-aligned likewise.
+    header: bool = False
+
+    def alignments(self) -> dict[int, str]:
+        """How each column lines up: ``"right"`` over numbers; ``"indent"`` (left, one step
+        in) for text just right of a column of numbers, which would otherwise touch it."""
+        right = set(self.right_columns())
+        out = {j: "right" for j in right}
+        for j in range(1, self.width):
+            if j not in right and j - 1 in right:
+                out[j] = "indent"
+        return out
+
+    def right_columns(self) -> list[int]:
+        """Column offsets that hold numbers (and blanks) below the header: their cells, the
+        header included, are right-aligned, as Excel aligns numbers."""
+        body = self.rows[1:] if (self.header or self.table) else self.rows
+        out = []
+        for j in range(self.width):
+            values = [r[j] for r in body if j < len(r) and r[j] is not None]
+            if values and all(_is_number(v) for v in values):
+                out.append(j)
+        return out
 
     @property
     def width(self) -> int:
@@ -39,6 +64,26 @@ class Block:
     @property
     def height(self) -> int:
         return len(self.rows)
+
+
+def _is_number(value: Any) -> bool:
+    import datetime as dt
+
+    return isinstance(value, (int, float, dt.date)) and not isinstance(value, bool)
+
+
+@dataclass
+class PageSetup:
+    """How the sheet prints: people print a dashboard to take it to a meeting, and a sheet
+    that spills over dozens of portrait pages, charts cut from their figures, is no use."""
+
+    landscape: bool = True
+    fit_width: bool = True  # one page wide, as many pages tall as needed
+    print_area: str | None = None  # an A1 range, e.g. "A1:R120"
+    breaks: list[int] = field(default_factory=list)  # 1-based rows that start a new page
+    # left, right, top, bottom in inches (header and footer get a third of top and bottom):
+    # narrower than Excel's default 0.7/0.75, so a page holds a table with its chart.
+    margins: tuple[float, float, float, float] = (0.4, 0.4, 0.5, 0.5)
 
 
 @dataclass
@@ -53,6 +98,10 @@ class Chart:
     anchor: str = "H2"
     width_cm: float = 15
     height_cm: float = 7.5
+    # The last cell the chart covers: it then spans anchor..to whatever the widths and
+    # heights (the same cells in Excel and LibreOffice, whose default column widths differ),
+    # so it prints beside the rows it belongs to. Without it: width_cm × height_cm.
+    to: str | None = None
     x_title: str | None = None
     y_title: str | None = None
     stacked: bool = False
@@ -66,7 +115,12 @@ class ReportSheet:
     blocks: list[Block] = field(default_factory=list)
     charts: list[Chart] = field(default_factory=list)
     widths: dict[int, float] = field(default_factory=dict)  # 1-based column -> width
+    heights: dict[int, float] = field(default_factory=dict)  # 1-based row -> points
     heading: str | None = None  # large and bold in A1
+    page: PageSetup | None = None
+    # A new sheet goes first among the tabs (where people look), not after the last one;
+    # a sheet that exists keeps the place its user gave it.
+    first: bool = False
 
     def check(self) -> None:
         """Refuse layouts Excel would reject (overlapping tables, bad headers, bad anchors)."""
@@ -96,14 +150,23 @@ class ReportSheet:
             if block.table.casefold() in names:
                 raise XlcrmError(where, f"two tables are called {block.table!r}")
             names.add(block.table.casefold())
+        if self.page is not None and self.page.print_area is not None:
+            try:
+                parse_range(self.page.print_area)
+            except ValueError:
+                raise XlcrmError(where, f"bad print area {self.page.print_area!r}") from None
         for chart in self.charts:
             if chart.block not in self.blocks:
                 raise XlcrmError(where, f"chart {chart.title!r} draws a block not on the sheet")
             if not chart.values or any(v < 1 or v >= chart.block.width for v in chart.values):
                 raise XlcrmError(where, f"chart {chart.title!r} has no such value column")
             try:
-                parse_range(chart.anchor)
+                r1, c1, _, _ = parse_range(chart.anchor)
+                if chart.to is not None:
+                    r2, c2, _, _ = parse_range(chart.to)
+                    if r2 < r1 or c2 < c1:
+                        raise ValueError(chart.to)
             except ValueError:
                 raise XlcrmError(
-                    where, f"chart {chart.title!r}: bad anchor {chart.anchor!r}"
+                    where, f"chart {chart.title!r}: bad anchor {chart.anchor!r} – {chart.to!r}"
                 ) from None

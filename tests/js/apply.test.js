@@ -228,6 +228,29 @@ describe("add_column, add_sheet, add_table, format, chart", () => {
     ]);
   });
 
+  it("lays out a new report sheet: first tab, aligned and wrapped headers, a chart over cells, print setup", async () => {
+    const book = crm();
+    await apply(book, [
+      { type: "add_sheet", sheet: "Overview", visibility: "Visible", replace: false, first: true },
+      { type: "write", sheet: "Overview", address: "A3:B4", values: [["Stage", "Deals won 12 months"], ["Lead", 54]] },
+      { type: "format", sheet: "Overview", address: "B3:B4", horizontal: "Right" },
+      { type: "format", sheet: "Overview", address: "A3:B3", bold: true, wrap: true },
+      { type: "format", sheet: "Overview", address: "A3", row_height: 30 },
+      { type: "chart", sheet: "Overview", kind: "ColumnClustered", title: "Deals", source: "A3:B4", series: "Columns", anchor: "D3", end: "J16", width: 360, height: 200 },
+      // No ExcelApi 1.9 here (no Office.context.requirements): printing stays as it was.
+      { type: "page_layout", sheet: "Overview", landscape: true, fit_width: true, print_area: "A1:J16", breaks: [10] },
+    ]);
+    expect(book.sheets.map((s) => s.name)).toEqual(["Overview", "Customers", "Dashboard", "_xlcrm"]);
+    expect(book.cell("Overview", "B3")).toMatchObject({ value: "Deals won 12 months", horizontal: "Right", wrap: true, bold: true });
+    expect(book.cell("Overview", "B4")).toMatchObject({ value: 54, horizontal: "Right" });
+    expect(book.cell("Overview", "A4").horizontal).toBeUndefined();
+    expect(book.sheet("Overview").heights.get(2)).toBe(30);
+    // With an end cell the chart covers those cells, whatever its width and height.
+    expect(book.sheet("Overview").charts).toEqual([
+      { name: "Chart 1", type: "ColumnClustered", source: "A3:B4", seriesBy: "Columns", title: "Deals", anchor: "D3", end: "J16", width: 360, height: 216 },
+    ]);
+  });
+
   it("refuses to add a sheet that exists without replace", async () => {
     const book = crm();
     await expect(apply(book, [{ type: "add_sheet", sheet: "dashboard", visibility: "Visible", replace: false }])).rejects.toThrow(

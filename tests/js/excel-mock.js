@@ -294,6 +294,20 @@ class RangeHandle extends Handle {
         });
       },
       get columnWidth() { return range._read("format/columnWidth"); },
+      set rowHeight(v) {
+        range._set("format/rowHeight", v, () => {
+          const { sheet, box } = range._resolve();
+          sheet.heights ??= new Map();
+          for (let r = box.r1; r <= box.r2; r++) sheet.heights.set(r, v);
+        });
+      },
+      set horizontalAlignment(v) {
+        range._set("format/horizontalAlignment", v, () => {
+          if (!["General", "Left", "Center", "Right"].includes(v)) throw new OfficeError("InvalidArgument", `horizontalAlignment ${v}`);
+          range._each((c) => (c.horizontal = v));
+        });
+      },
+      set wrapText(v) { range._set("format/wrapText", v, () => range._each((c) => (c.wrap = v))); },
     };
     this.dataValidation = {
       set rule(v) { range._set("dataValidation/rule", v, () => range._validation().rule = v); },
@@ -471,6 +485,17 @@ class SheetHandle extends Handle {
       sheet.name = v;
     });
   }
+  /** Worksheet.position (ExcelApi 1.1): the sheet moves to that place among the tabs. */
+  set position(v) {
+    this._set("position", v, () => {
+      const book = this._ctx._book;
+      const sheet = this._resolve();
+      const sheets = book.sheets;
+      if (!Number.isInteger(v) || v < 0 || v >= sheets.length) throw new OfficeError("InvalidArgument", `position ${v}`);
+      sheets.splice(sheets.indexOf(sheet), 1);
+      sheets.splice(v, 0, sheet);
+    });
+  }
   set visibility(v) {
     this._set("visibility", v, () => {
       if (!["Visible", "Hidden", "VeryHidden"].includes(v)) throw new OfficeError("InvalidArgument", `visibility ${v}`);
@@ -624,10 +649,14 @@ class ChartHandle extends Handle {
   get name() { return this._read("name"); }
   set width(v) { this._set("width", v, () => (this._model.width = v)); }
   set height(v) { this._set("height", v, () => (this._model.height = v)); }
-  setPosition(start) {
+  setPosition(start, end) {
     this._call("setPosition", () => {
       parseAddress(start);
       this._model.anchor = start;
+      if (end !== undefined) {
+        parseAddress(end);
+        this._model.end = end;
+      }
     });
   }
   delete() {

@@ -138,6 +138,13 @@ function intersects(a, b) {
   return a.r1 <= b.r2 && b.r1 <= a.r2 && a.c1 <= b.c2 && b.c1 <= a.c2;
 }
 
+/** Whether the host has ExcelApi 1.9 (pageLayout, indentLevel): Excel 2019 and Mac 16.x
+ * before it do not, and print setup is not worth failing an answer for. */
+function hasExcelApi19() {
+  const req = globalThis.Office?.context?.requirements;
+  return typeof req?.isSetSupported === "function" && req.isSetSupported("ExcelApi", "1.9");
+}
+
 /** Phase 0: the actions' own shape (no workbook needed). */
 function normalise(actions, t) {
   if (!Array.isArray(actions)) refuse(t, null, t.badAction("actions is not a list"), t.updateFix);
@@ -187,6 +194,10 @@ function normalise(actions, t) {
         } catch {
           bad(`bad source or anchor ${JSON.stringify([action.source, action.anchor])}`);
         }
+        break;
+      case "page_layout":
+        if (typeof action.sheet !== "string") bad("no sheet");
+        if (!Array.isArray(action.breaks ?? []) || !(action.breaks ?? []).every(Number.isInteger)) bad("bad breaks");
         break;
       case "state":
         if (action.items === null || typeof action.items !== "object") bad("no items");
@@ -590,6 +601,7 @@ async function write(context, ops, seen, budget, lang) {
             wb.worksheets.getItem(op.sheet).delete();
           }
           const added = wb.worksheets.add(op.sheet);
+          if (position === null && op.first) position = 0;
           if (position !== null) added.position = position;
           added.visibility = op.visibility ?? "Visible";
         });
@@ -644,7 +656,8 @@ async function write(context, ops, seen, budget, lang) {
             const c = op.box.c1 + choice.column;
             const column = ws.getRange(formatAddress({ r1: op.box.r1 + 1, r2: MAX_ROWS - 1, c1: c, c2: c }));
             column.dataValidation.rule = {
-              list: { inCellDropDown: true, source: choice.values.map(String).join(",") },
+              // `source`: a range formula (another table's column), else the labels.
+              list: { inCellDropDown: true, source: choice.source ?? (choice.values ?? []).map(String).join(",") },
             };
             column.dataValidation.errorAlert = {
               showAlert: true,
@@ -663,6 +676,26 @@ async function write(context, ops, seen, budget, lang) {
           if (op.font_size != null) range.format.font.size = op.font_size;
           // Points, as the protocol sends them (addin/remote/protocol.py, Format).
           if (op.column_width != null) range.format.columnWidth = op.column_width;
+          if (op.row_height != null) range.format.rowHeight = op.row_height;
+          if (op.horizontal != null) range.format.horizontalAlignment = op.horizontal;
+          if (op.indent != null && hasExcelApi19()) range.format.indentLevel = op.indent;
+          if (op.wrap != null) range.format.wrapText = op.wrap;
+        });
+        break;
+      case "page_layout":
+        // How a report sheet prints. pageLayout is ExcelApi 1.9: where it is missing the
+        // sheet prints as Excel's defaults say, which is no reason to fail the answer.
+        if (!hasExcelApi19()) break;
+        await writer.add(1, () => {
+          const ws = sheet(op.sheet);
+          const layout = ws.pageLayout;
+          layout.orientation = op.landscape ? "Landscape" : "Portrait";
+          if (op.fit_width) layout.zoom = { horizontalFitToPages: 1, verticalFitToPages: 0 };
+          if (op.margins) {
+            [layout.leftMargin, layout.rightMargin, layout.topMargin, layout.bottomMargin] = op.margins;
+          }
+          if (op.print_area) layout.setPrintArea(op.print_area);
+          for (const row of op.breaks ?? []) ws.horizontalPageBreaks.add(`A${row}`);
         });
         break;
       case "chart":
@@ -673,9 +706,13 @@ async function write(context, ops, seen, budget, lang) {
           const by = typeof op.series === "string" ? op.series[0].toUpperCase() + op.series.slice(1).toLowerCase() : "Columns";
           const chart = ws.charts.add(op.kind, ws.getRange(op.source), by);
           chart.title.text = op.title ?? "";
-          chart.setPosition(op.anchor);
-          if (op.width != null) chart.width = op.width;
-          if (op.height != null) chart.height = op.height;
+          if (op.end) {
+            chart.setPosition(op.anchor, op.end); // whole cells: prints beside its rows
+          } else {
+            chart.setPosition(op.anchor);
+            if (op.width != null) chart.width = op.width;
+            if (op.height != null) chart.height = op.height;
+          }
         });
         break;
       case "state":

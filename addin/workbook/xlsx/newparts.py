@@ -39,6 +39,7 @@ class Validation:
     labels: Sequence[str]
     title: str
     message: str
+    formula: str | None = None  # instead of labels: a range, e.g. 'Products'!$A$2:$A$10001
 
 
 @dataclass
@@ -52,6 +53,10 @@ class NewSheet:
     table_rids: list[str] = field(default_factory=list)
     drawing_rid: str | None = None
     heights: dict[int, float] = field(default_factory=dict)
+    landscape: bool = False
+    fit_width: bool = False  # print one page wide (as many tall as needed)
+    breaks: list[int] = field(default_factory=list)  # 1-based rows that start a new page
+    margins: tuple[float, float, float, float] = (0.7, 0.7, 0.75, 0.75)  # inches: l, r, t, b
 
     def put(self, row: int, col: int, value: Any, style: int | None = None) -> None:
         if value is None and not style:
@@ -61,6 +66,8 @@ class NewSheet:
     def xml(self, writer: CellWriter) -> bytes:
         """The worksheet part, elements in the order CT_Worksheet requires."""
         out = [_XML_DECL, f'<worksheet xmlns="{NS_MAIN}" xmlns:r="{NS_REL}">']
+        if self.fit_width:
+            out.append('<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr>')
         if self.cells:
             last_row = max(self.cells)
             last_col = (
@@ -75,7 +82,9 @@ class NewSheet:
                 'activePane="bottomLeft" state="frozen"/>'
             )
         out.append("</sheetView></sheetViews>")
-        out.append('<sheetFormatPr defaultRowHeight="15"/>')
+        # customHeight: rows are 15 points in LibreOffice too (it would size them from its
+        # substitute font), so a chart covers the same rows, and prints beside the same cells.
+        out.append('<sheetFormatPr defaultRowHeight="15" customHeight="1"/>')
         if self.widths:
             out.append("<cols>")
             for col in sorted(self.widths):
@@ -99,7 +108,7 @@ class NewSheet:
             for v in self.validations:
                 letter = column_letter(v.col)
                 sqref = f"{letter}{v.first_row}:{letter}{MAX_ROWS}"
-                formula = escape('"' + ",".join(v.labels) + '"')
+                formula = escape(v.formula or '"' + ",".join(v.labels) + '"')
                 tail.append(
                     '<dataValidation type="list" errorStyle="warning" allowBlank="1" '
                     f'showErrorMessage="1" errorTitle={quoteattr(v.title)} '
@@ -107,10 +116,22 @@ class NewSheet:
                     f"<formula1>{formula}</formula1></dataValidation>"
                 )
             tail.append("</dataValidations>")
+        m_left, m_right, m_top, m_bottom = self.margins
         tail.append(
-            '<pageMargins left="0.7" right="0.7" top="0.75" bottom="0.75" header="0.3" '
-            'footer="0.3"/>'
+            f'<pageMargins left="{m_left:g}" right="{m_right:g}" top="{m_top:g}" '
+            f'bottom="{m_bottom:g}" header="{m_top / 3:.3g}" footer="{m_bottom / 3:.3g}"/>'
         )
+        if self.landscape or self.fit_width:
+            setup = ' orientation="landscape"' if self.landscape else ""
+            if self.fit_width:
+                setup += ' fitToWidth="1" fitToHeight="0"'
+            tail.append(f"<pageSetup{setup}/>")
+        rows = sorted({r for r in self.breaks if r > 1})
+        if rows:
+            # A break's id is the last row of the page before it (Excel's rowBreaks).
+            tail.append(f'<rowBreaks count="{len(rows)}" manualBreakCount="{len(rows)}">')
+            tail.extend(f'<brk id="{r - 1}" max="16383" man="1"/>' for r in rows)
+            tail.append("</rowBreaks>")
         if self.drawing_rid:
             tail.append(f'<drawing r:id="{self.drawing_rid}"/>')
         if self.table_rids:
@@ -166,6 +187,7 @@ class ChartPart:
     x_title: str | None = None
     y_title: str | None = None
     stacked: bool = False
+    to: str | None = None  # the last cell covered: a two-cell anchor
 
 
 def drawing_and_charts(
@@ -230,6 +252,8 @@ def _openpyxl_chart(part: ChartPart) -> Any:
     chart.width = part.width_cm
     chart.height = part.height_cm
     chart.anchor = part.anchor
+    if part.to is not None:
+        chart.anchor = _two_cell_anchor(part.anchor, part.to)
     if part.kind == "scatter":
         for value_col, header_row in part.series:
             values = Reference(
@@ -256,9 +280,41 @@ def _openpyxl_chart(part: ChartPart) -> Any:
         # openpyxl (3.1) hides axes unless told otherwise; a dashboard wants them.
         chart.x_axis.delete = False
         chart.y_axis.delete = False
+        if part.kind in ("line", "column") and last - first >= 6:
+            # Many categories (months): slanted labels stay on one line each, where upright
+            # ones wrap ("2025年12月" over three lines in LibreOffice, "2025-" "12" in both).
+            chart.x_axis.txPr = _rotated_labels(-45)
         if len(part.series) == 1:
             chart.legend = None
     return chart
+
+
+def _two_cell_anchor(first: str, last: str) -> Any:
+    from openpyxl.drawing.spreadsheet_drawing import AnchorMarker, TwoCellAnchor
+
+    from ..cells import parse_cell
+
+    r1, c1 = parse_cell(first)
+    r2, c2 = parse_cell(last)
+    # Markers are 0-based; the end marker is the top-left corner of the cell after ``last``.
+    return TwoCellAnchor(
+        _from=AnchorMarker(col=c1, row=r1 - 1), to=AnchorMarker(col=c2 + 1, row=r2)
+    )
+
+
+def _rotated_labels(degrees: int) -> Any:
+    from openpyxl.chart.text import RichText
+    from openpyxl.drawing.text import (
+        CharacterProperties,
+        Paragraph,
+        ParagraphProperties,
+        RichTextProperties,
+    )
+
+    return RichText(
+        bodyPr=RichTextProperties(rot=degrees * 60000, vert="horz"),
+        p=[Paragraph(pPr=ParagraphProperties(defRPr=CharacterProperties()), endParaRPr=None)],
+    )
 
 
 def _series_title(sheet: str, col: int, row: int) -> Any:

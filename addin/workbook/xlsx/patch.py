@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from html import unescape
 from xml.sax.saxutils import escape, quoteattr
 
 from .package import PackageError
@@ -50,10 +51,12 @@ def add_sheet(
     part: str,
     state: str,
     workbook_part: str = "xl/workbook.xml",
+    first: bool = False,
 ) -> tuple[bytes, bytes, bytes]:
     """Register a new worksheet part in workbook.xml, its rels and [Content_Types].xml.
 
-    The sheet goes last, so ``localSheetId`` indexes of existing defined names still hold.
+    The sheet goes last, so ``localSheetId`` indexes of existing defined names still hold;
+    with ``first`` it goes first, and those indexes (and the active tab) move up by one.
     The relationship's target is relative to ``workbook_part``, wherever the package keeps it
     (``wtf/workbook.xml`` resolves ``worksheets/sheet1.xml`` to ``wtf/worksheets/…``).
     """
@@ -74,7 +77,15 @@ def add_sheet(
     at = workbook.find(close)
     if at < 0:
         raise PackageError("workbook.xml has no <sheets> element", _RESAVE)
-    workbook = workbook[:at] + element + workbook[at:]
+    if first:
+        opening = re.search(rb"<" + re.escape(main) + rb"sheets\b[^>]*>", workbook)
+        assert opening is not None
+        at = opening.end()
+        workbook = (
+            _shift_sheet_indexes(workbook[:at]) + element + _shift_sheet_indexes(workbook[at:])
+        )
+    else:
+        workbook = workbook[:at] + element + workbook[at:]
 
     rels = add_relationship(rels, rid, REL_WORKSHEET, relative_target(workbook_part, part))
 
@@ -82,6 +93,62 @@ def add_sheet(
     at = content_types.rfind(b"</Types>")
     content_types = content_types[:at] + override + content_types[at:]
     return workbook, rels, content_types
+
+
+def _shift_sheet_indexes(xml: bytes) -> bytes:
+    """Sheet indexes one higher: a sheet was put before all the others."""
+
+    def bump(m: re.Match[bytes]) -> bytes:
+        return m.group(1) + str(int(m.group(2)) + 1).encode() + m.group(3)
+
+    return re.sub(rb'(\s(?:localSheetId|activeTab|firstSheet)=")(\d+)(")', bump, xml)
+
+
+def set_print_area(workbook: bytes, sheet: str, ref: str | None) -> bytes:
+    """workbook.xml with the print area of ``sheet`` (by name) set to ``ref`` (A1, no ``$``),
+    or removed when ``ref`` is None. Excel keeps a print area as the defined name
+    ``_xlnm.Print_Area`` local to the sheet (by its index among the ``<sheet>`` elements)."""
+    main = _prefix_for(workbook, NS_MAIN) or b""
+    names = [
+        unescape(n.decode())
+        for n in re.findall(rb"<" + re.escape(main) + rb'sheet\b[^>]*?\sname="([^"]*)"', workbook)
+    ]
+    if sheet not in names:
+        raise PackageError(f"workbook.xml has no sheet {sheet!r}", _RESAVE)
+    index = names.index(sheet)
+    old = re.compile(
+        rb"<"
+        + re.escape(main)
+        + rb'definedName\b(?=[^>]*name="_xlnm\.Print_Area")(?=[^>]*localSheetId="'
+        + str(index).encode()
+        + rb'")[^>]*>.*?</'
+        + re.escape(main)
+        + rb"definedName>",
+        re.S,
+    )
+    workbook = old.sub(b"", workbook)
+    if ref is None:
+        return workbook
+    quoted = "'" + sheet.replace("'", "''") + "'"
+    first, _, last = ref.partition(":")
+    absolute = ":".join(re.sub(r"([A-Z]+)(\d+)", r"$\1$\2", p) for p in (first, last or first))
+    element = (
+        f'<{main.decode()}definedName name="_xlnm.Print_Area" localSheetId="{index}">'
+        f"{escape(quoted)}!{absolute}</{main.decode()}definedName>"
+    ).encode()
+    m = re.search(rb"<" + re.escape(main) + rb"definedNames\b[^>]*?(/?)>", workbook)
+    if m and not m.group(1):
+        at = m.end()
+        return workbook[:at] + element + workbook[at:]
+    block = b"<%sdefinedNames>%s</%sdefinedNames>" % (main, element, main)
+    if m:  # <definedNames/>
+        return workbook[: m.start()] + block + workbook[m.end() :]
+    # definedNames follows sheets, functionGroups and externalReferences (CT_Workbook).
+    for tag in (b"externalReferences", b"functionGroups", b"sheets"):
+        close = re.search(rb"</" + re.escape(main) + tag + rb">", workbook)
+        if close:
+            return workbook[: close.end()] + block + workbook[close.end() :]
+    raise PackageError("workbook.xml has no <sheets> element", _RESAVE)
 
 
 def relative_target(source_part: str, part: str) -> str:

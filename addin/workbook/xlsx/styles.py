@@ -138,10 +138,19 @@ class Styles:
         self.changed = True
         return len(self._xf_formats) - 1
 
-    def xf(self, number_format: str | None = None, *, bold: bool = False, size: float = 0) -> int:
-        """A cell format for xlcrm's own sheets: the default one, plus a number format and a
-        bold or larger font. Added to ``styles.xml`` once per combination and reused."""
-        key = ("xf", number_format, bold, size)
+    def xf(
+        self,
+        number_format: str | None = None,
+        *,
+        bold: bool = False,
+        size: float = 0,
+        align: str | None = None,
+        wrap: bool = False,
+    ) -> int:
+        """A cell format for xlcrm's own sheets: the default one, plus a number format, a
+        bold or larger font, a horizontal alignment (``"right"``…) and wrapped text. Added
+        to ``styles.xml`` once per combination and reused."""
+        key = ("xf", number_format, bold, size, align, wrap)
         cached = self._own.get(key)
         if cached is not None:
             return cached
@@ -150,6 +159,8 @@ class Styles:
         style = self._add_xf(0, number_format) if number_format else 0
         if bold or size:
             style = self._with_font(style, self._add_font(bold, size))
+        if align or wrap:
+            style = self._with_alignment(style, align, wrap)
         self._own[key] = style
         return style
 
@@ -198,6 +209,37 @@ class Styles:
             clone,
             count=1,
         )
+        return self._append_xf(clone, xfs, span[1])
+
+    def _with_alignment(self, style: int, horizontal: str | None, wrap: bool) -> int:
+        """A copy of cell format ``style`` aligned ``horizontal`` and wrapping its text as
+        asked (its other settings kept)."""
+        assert self.xml is not None
+        span = self._cell_xfs_span()
+        if span is None:
+            return style
+        xfs = list(_XF.finditer(self.xml, *span))
+        source = xfs[style].group(0) if style < len(xfs) else xfs[0].group(0)
+        m = re.match(rb"<(\w+:)?xf\b", source)
+        assert m is not None
+        prefix = m.group(1) or b""
+        indent = horizontal == "indent"  # left, one step in
+        if indent:
+            horizontal = "left"
+        attrs = b' horizontal="%s"' % horizontal.encode() if horizontal else b""
+        if indent:
+            attrs += b' indent="1"'
+        if wrap:
+            attrs += b' vertical="bottom" wrapText="1"'
+        element = b"<%salignment%s/>" % (prefix, attrs)
+        clone = re.sub(rb'\sapplyAlignment="[^"]*"', b"", source)
+        clone = clone[: m.end()] + b' applyAlignment="1"' + clone[m.end() :]
+        clone = re.sub(rb"<(?:\w+:)?alignment\b[^>]*?(?:/>|>.*?</(?:\w+:)?alignment>)", b"", clone)
+        if clone.endswith(b"/>"):
+            clone = clone[:-2] + b">" + element + b"</" + prefix + b"xf>"
+        else:
+            at = clone.index(b">") + 1  # alignment is the xf's first child
+            clone = clone[:at] + element + clone[at:]
         return self._append_xf(clone, xfs, span[1])
 
 
