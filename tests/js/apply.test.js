@@ -229,6 +229,7 @@ describe("add_column, add_sheet, add_table, format, chart", () => {
   });
 
   it("lays out a new report sheet: first tab, aligned and wrapped headers, a chart over cells, print setup", async () => {
+    excelUpTo("1.8"); // Excel 2019: no pageLayout (ExcelApi 1.9)
     const book = crm();
     await apply(book, [
       { type: "add_sheet", sheet: "Overview", visibility: "Visible", replace: false, first: true },
@@ -237,7 +238,7 @@ describe("add_column, add_sheet, add_table, format, chart", () => {
       { type: "format", sheet: "Overview", address: "A3:B3", bold: true, wrap: true },
       { type: "format", sheet: "Overview", address: "A3", row_height: 30 },
       { type: "chart", sheet: "Overview", kind: "ColumnClustered", title: "Deals", source: "A3:B4", series: "Columns", anchor: "D3", end: "J16", width: 360, height: 200 },
-      // No ExcelApi 1.9 here (no Office.context.requirements): printing stays as it was.
+      // No ExcelApi 1.9 here: printing stays as it was.
       { type: "page_layout", sheet: "Overview", landscape: true, fit_width: true, print_area: "A1:J16", breaks: [10] },
     ]);
     expect(book.sheets.map((s) => s.name)).toEqual(["Overview", "Customers", "Dashboard", "_xlcrm"]);

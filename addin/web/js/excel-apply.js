@@ -138,13 +138,6 @@ function intersects(a, b) {
   return a.r1 <= b.r2 && b.r1 <= a.r2 && a.c1 <= b.c2 && b.c1 <= a.c2;
 }
 
-/** Whether the host has ExcelApi 1.9 (pageLayout, indentLevel): Excel 2019 and Mac 16.x
- * before it do not, and print setup is not worth failing an answer for. */
-function hasExcelApi19() {
-  const req = globalThis.Office?.context?.requirements;
-  return typeof req?.isSetSupported === "function" && req.isSetSupported("ExcelApi", "1.9");
-}
-
 /** Phase 0: the actions' own shape (no workbook needed). */
 function normalise(actions, t) {
   if (!Array.isArray(actions)) refuse(t, null, t.badAction("actions is not a list"), t.updateFix);
@@ -678,14 +671,14 @@ async function write(context, ops, seen, budget, lang) {
           if (op.column_width != null) range.format.columnWidth = op.column_width;
           if (op.row_height != null) range.format.rowHeight = op.row_height;
           if (op.horizontal != null) range.format.horizontalAlignment = op.horizontal;
-          if (op.indent != null && hasExcelApi19()) range.format.indentLevel = op.indent;
+          if (op.indent != null && supports(OPTIONAL.layout)) range.format.indentLevel = op.indent;
           if (op.wrap != null) range.format.wrapText = op.wrap;
         });
         break;
       case "page_layout":
         // How a report sheet prints. pageLayout is ExcelApi 1.9: where it is missing the
         // sheet prints as Excel's defaults say, which is no reason to fail the answer.
-        if (!hasExcelApi19()) break;
+        if (!supports(OPTIONAL.layout)) break;
         await writer.add(1, () => {
           const ws = sheet(op.sheet);
           const layout = ws.pageLayout;

@@ -15,6 +15,9 @@ export const OPTIONAL = {
   // Table.resize: rows appended by writing the cells under the table (co-authoring safe), and
   // a new column at a table's right; else rows.add (1.1), and a clear error for a column.
   resize: "1.13",
+  // Worksheet.pageLayout, page breaks and RangeFormat.indentLevel: how a report sheet prints
+  // and its indents; else Excel's defaults (no reason to fail an answer).
+  layout: "1.9",
 };
 
 /**
