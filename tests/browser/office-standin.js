@@ -464,6 +464,29 @@
     autofitColumns() {
       this._context._queue.push(() => this._live());
     }
+
+    set horizontalAlignment(value) {
+      if (!["General", "Left", "Center", "Right", "Fill", "Justify"].includes(value)) {
+        throw new Error(`office stand-in: horizontalAlignment ${value}`);
+      }
+      this._write("horizontalAlignment", value, (t, v) => style(t, "horizontal", v));
+    }
+
+    set wrapText(value) {
+      this._write("wrapText", value, (t, v) => style(t, "wrap", Boolean(v)));
+    }
+
+    /** ExcelApi 1.9, like Excel. */
+    set indentLevel(value) {
+      needs(this._context, "1.9", "RangeFormat.indentLevel");
+      this._write("indentLevel", value, (t, v) => style(t, "indent", v));
+    }
+
+    set rowHeight(value) {
+      this._write("rowHeight", value, (t, v) => {
+        for (let r = t.box.r1; r <= t.box.r2; r++) t.sheet.styles.set(`row:${r}`, { rowHeight: v });
+      });
+    }
   }
 
   RangeFormat.props = {
@@ -651,6 +674,53 @@
 
   // ---- Worksheet, tables, charts ----------------------------------------------------------
 
+  /** How a sheet prints (ExcelApi 1.9): what is set is kept on the sheet for the tests. */
+  class PageLayout extends ClientObject {
+    _keep(name, value) {
+      this._write(name, value, (t, v) => {
+        t.pageLayout ??= {};
+        t.pageLayout[name] = structuredClone(v);
+      });
+    }
+
+    set orientation(value) {
+      if (!["Portrait", "Landscape"].includes(value)) throw new Error(`office stand-in: orientation ${value}`);
+      this._keep("orientation", value);
+    }
+
+    set zoom(value) {
+      this._keep("zoom", value);
+    }
+
+    set leftMargin(value) {
+      this._keep("leftMargin", value);
+    }
+
+    set rightMargin(value) {
+      this._keep("rightMargin", value);
+    }
+
+    set topMargin(value) {
+      this._keep("topMargin", value);
+    }
+
+    set bottomMargin(value) {
+      this._keep("bottomMargin", value);
+    }
+
+    setPrintArea(address) {
+      this._keep("printArea", address);
+    }
+  }
+
+  class PageBreakCollection extends ClientObject {
+    add(cell) {
+      this._write("add", cell, (t, v) => {
+        (t.pageBreaks ??= []).push(v);
+      });
+    }
+  }
+
   class Worksheet extends ClientObject {
     get name() {
       return this._read("name");
@@ -682,6 +752,18 @@
 
     get position() {
       return this._read("position");
+    }
+
+    get pageLayout() {
+      needs(this._context, "1.9", "Worksheet.pageLayout");
+      return this._nav("pageLayout", () => child(PageLayout, this, (t) => t, `${this._label}.pageLayout`));
+    }
+
+    get horizontalPageBreaks() {
+      needs(this._context, "1.9", "Worksheet.horizontalPageBreaks");
+      return this._nav("horizontalPageBreaks", () =>
+        child(PageBreakCollection, this, (t) => t, `${this._label}.horizontalPageBreaks`),
+      );
     }
 
     /** Moves the sheet to that place among the tabs (0-based), as Excel does. */
