@@ -48,6 +48,12 @@ class Entry:
     at: str = ""  # ISO 8601, local time
     error: str = ""
     subject: str = ""
+    # The outbox's narrow window (addin.outbox): the fsync'd ``sending`` line carries the
+    # machine's boot id; a second ``sending`` line with ``handed`` is written (to the
+    # operating system, which keeps it through a kill) just before the server takes the
+    # message. A ``sending`` without ``handed`` from this same boot never left.
+    handed: bool = False
+    boot: str = ""
 
     @property
     def key(self) -> tuple[str, str]:
