@@ -24,6 +24,7 @@ the same for all of them lives here, so that a fix to one is a fix to all:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import inspect
 import logging
@@ -50,9 +51,12 @@ Settled = Literal["sent", "unsent", "uncertain"]
 class RetryRules(Protocol):
     """How often and how patiently a temporary failure is tried again (CampaignOptions)."""
 
-    attempts: int
-    backoff: float
-    sleep: Callable[[float], None]
+    @property
+    def attempts(self) -> int: ...
+    @property
+    def backoff(self) -> float: ...
+    @property
+    def sleep(self) -> Callable[[float], None]: ...
 
 
 @dataclass
@@ -111,7 +115,7 @@ def settle(transport: Any, msgid: str) -> Settled:
 
 
 @functools.lru_cache(maxsize=32)
-def _takes_before_commit(kind: type, name: str) -> bool:
+def _takes_before_commit(kind: Any, name: str) -> bool:
     try:
         return "before_commit" in inspect.signature(getattr(kind, name)).parameters
     except (TypeError, ValueError):
@@ -240,10 +244,8 @@ class Prefetch(Generic[T, R]):
     def close(self) -> None:
         self._stop.set()
         while self._thread.is_alive():
-            try:
+            with contextlib.suppress(queue.Empty):
                 self._queue.get(timeout=0.05)
-            except queue.Empty:
-                pass
         self._thread.join()
 
     def __enter__(self) -> Prefetch[T, R]:

@@ -24,10 +24,13 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+import test_campaign_send as campaign
 from servers.smtp import SmtpServer
-from test_campaign_send import make_book, sends, smtp_login, smtp_url, template  # noqa: F401 (fixtures)
 
 from addin.journal import journal_path
+
+make_book, sends, smtp_url = campaign.make_book, campaign.sends, campaign.smtp_url
+template, smtp_login = campaign.template, campaign.smtp_login  # the fixtures those tests use
 
 pytestmark = pytest.mark.slow  # sixteen real processes per transport
 

@@ -345,7 +345,7 @@ class _Sending:
         )
         # On disk at the last moment before the server takes it (the outbox's narrow window):
         # a run killed earlier left no line, and the notice simply goes again.
-        record = functools.partial(self.journal.append, entry)
+        record = functools.partial(self.journal.append, entry)  # type: ignore[arg-type]
         try:
             hand_over(self.transport().send, data, record)
         except MailboxError as error:
