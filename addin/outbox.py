@@ -123,7 +123,7 @@ def _takes_before_commit(kind: Any, name: str) -> bool:
 
 
 def hand_over(deliver: Callable[..., None], data: bytes, record: Callable[[], None]) -> None:
-    """``deliver(data)``, with ``record`` (the durable "handed over") called at the last moment
+    """``deliver(data)``, with ``record`` (the "handed over" line) called at the last moment
     before the server takes the message.
 
     A transport whose ``send`` takes ``before_commit`` (SMTP: before the final dot) calls it
@@ -131,7 +131,8 @@ def hand_over(deliver: Callable[..., None], data: bytes, record: Callable[[], No
     the record goes first. Either way a message with no record never left."""
     owner = getattr(deliver, "__self__", None)
     name = getattr(deliver, "__name__", "")
-    if owner is not None and _takes_before_commit(type(owner), name):
+    kind: Any = type(owner)
+    if owner is not None and _takes_before_commit(kind, name):
         deliver(data, before_commit=record)
         return
     record()

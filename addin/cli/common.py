@@ -6,6 +6,7 @@ import contextlib
 import functools
 import json
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TypeVar
@@ -38,13 +39,19 @@ def handle_errors(func: F) -> F:
 
 
 @contextlib.contextmanager
-def progress_bar(label: str) -> Iterator[Callable[[int, int], None]]:
-    """A ``progress(done, total)`` callback drawing a bar on stderr, at a terminal only."""
+def progress_bar(label: str) -> Iterator[Callable[..., None]]:
+    """A ``progress(done, total)`` callback drawing a bar on stderr, at a terminal only.
+
+    ``progress(done, total, label="…")`` starts a new stage on the same line (the bar
+    restarts from zero under the new label): a campaign checks every message, then sends."""
     with click.progressbar(
-        length=0, label=label, file=sys.stderr, hidden=not sys.stderr.isatty()
+        length=0, label=label, file=sys.stderr, hidden=not sys.stderr.isatty(), show_pos=True
     ) as bar:
 
-        def progress(done: int, total: int) -> None:
+        def progress(done: int, total: int, label: str | None = None) -> None:
+            if label is not None and label != bar.label:
+                bar.label, bar.pos, bar.avg = label, 0, []
+                bar.start = bar.last_eta = time.time()
             bar.length = total
             bar.update(done - bar.pos)
 
