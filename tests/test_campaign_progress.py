@@ -17,6 +17,7 @@ from pathlib import Path
 import test_campaign_send as campaign
 
 from addin.campaigns import run_campaign
+from addin.workbook import open_book
 
 template = campaign.template  # the fixture those tests use
 
@@ -25,8 +26,6 @@ def test_the_preflight_reports_its_progress_with_counts(tmp_path: Path, template
     book = campaign.make_book(tmp_path / "crm.xlsx", customers=60)
     seen: list[tuple[int, int]] = []
     options = campaign.options(template, checking=lambda done, total: seen.append((done, total)))
-    from addin.workbook import open_book
-
     with open_book(book) as wb:
         report = run_campaign(wb, options)
     assert report.ready == 60
@@ -39,11 +38,11 @@ def test_a_preview_on_a_terminal_says_it_is_checking_and_how_far(
     tmp_path: Path, template: Path
 ) -> None:
     book = campaign.make_book(tmp_path / "crm.xlsx", customers=60)
+    command = [sys.executable, "-m", "addin", "campaign", str(book), "--template", str(template)]
     primary, secondary = pty.openpty()
     try:
         process = subprocess.run(
-            [sys.executable, "-m", "addin", "campaign", str(book), "--template", str(template)]
-            + ["--name", "spring-2027"],
+            [*command, "--name", "spring-2027"],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.PIPE,
             stderr=secondary,
