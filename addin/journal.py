@@ -8,14 +8,17 @@ the durable record of each send is a small append-only file beside the workbook
 (``crm.xlsx.sends-journal``), one JSON line per step:
 
 1. ``sending`` — written and fsync'd *before* the message leaves;
-2. ``sent`` / ``failed`` / ``draft`` — written after the server answered (and on disk with the
+2. ``sending`` with ``handed`` — written (not fsync'd) at the last moment before the server
+   takes the message, just before SMTP's final dot (:mod:`addin.outbox`);
+3. ``sent`` / ``failed`` / ``draft`` — written after the server answered (and on disk with the
    next fsync: see :meth:`Journal.append`).
 
 Every few hundred messages, and at the end, the journal is folded into the Sends table (one
 workbook save) and emptied. A run that was killed leaves the journal behind; the next run folds
-it in first, and a recipient whose last line is ``sending`` is *uncertain*: the message may have
-left. It is never sent again blindly — the transport is asked whether it has the Message-ID in
-its sent items, and when it cannot tell, the row says so and waits for a person.
+it in first. A recipient whose last line is a ``sending`` without ``handed``, written since the
+machine last started, was never handed over and is queued again; otherwise the message may
+have left. It is never sent again blindly — the transport is asked whether it has the
+Message-ID in its sent items, and when it cannot tell, the row says so and waits for a person.
 
 An exclusive lock on the journal keeps two runs (a scheduled one and a person at the keyboard)
 from sending the same campaign at once.

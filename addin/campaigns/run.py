@@ -542,9 +542,10 @@ def _deliver(
     limits: Limits,
 ) -> None:
     """Send the queue through the outbox (:mod:`addin.outbox`): the next messages are composed
-    on a thread while this one waits on the server, and each one's ``sending`` line is fsync'd
-    at the last moment before the server takes it (over SMTP: before the final dot), so a run
-    killed earlier left no line and the message simply goes again."""
+    on a thread while this one waits on the server. Each message gets a ``sending`` line,
+    fsync'd before anything leaves (the write-ahead rule), and a ``handed`` one written at the
+    last moment before the server takes it (over SMTP: before the final dot), so a run killed
+    before that point left the proof that the message never went, and it simply goes again."""
     queue = prepared.plan.to_send
     report.ready = len(queue)
     deliver = transport.save_draft if options.mode == "drafts" else transport.send
