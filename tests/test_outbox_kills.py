@@ -27,12 +27,12 @@ import pytest
 import test_campaign_send as campaign
 from servers.smtp import SmtpServer
 
-from addin.journal import journal_path
+from addin.journal import Entry, Journal, journal_path
+from addin.outbox import boot_id
 
 make_book, sends, smtp_url = campaign.make_book, campaign.sends, campaign.smtp_url
 template, smtp_login = campaign.template, campaign.smtp_login  # the fixtures those tests use
 
-pytestmark = pytest.mark.slow  # sixteen real processes per transport
 
 CUSTOMERS = 150
 KILLS = 15
@@ -110,6 +110,7 @@ def check_once(book: Path, counts: Counter[str], report: dict, killed: int, seed
     assert not journal_path(book).exists() or not journal_path(book).read_text().strip()
 
 
+@pytest.mark.slow  # sixteen real processes per transport
 @pytest.mark.parametrize("seed", [16, 2027])
 def test_smtp_killed_15_times_mails_no_one_twice(
     tmp_path: Path, template: Path, smtp: SmtpServer, seed: int
@@ -135,6 +136,7 @@ def test_smtp_killed_15_times_mails_no_one_twice(
     assert undelivered == [], f"seed {seed}: undelivered but uncertain: {undelivered}"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [16])
 def test_exchange_killed_15_times_settles_everything_from_sent_items(
     tmp_path: Path, template: Path, ews: object, seed: int
@@ -160,6 +162,7 @@ def test_exchange_killed_15_times_settles_everything_from_sent_items(
     assert set(counts) == set(EVERYONE.values())
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [16])
 def test_graph_killed_15_times_settles_everything_from_sent_items(
     tmp_path: Path, template: Path, graph: object, seed: int
@@ -183,3 +186,57 @@ def test_graph_killed_15_times_settles_everything_from_sent_items(
     check_once(book, counts, report, killed, seed)
     assert not uncertain_rows(sends(book)), "Sent Items can tell: nothing may stay uncertain"
     assert set(counts) == set(EVERYONE.values())
+
+
+def test_a_send_killed_before_it_was_handed_over_goes_again(
+    tmp_path: Path, template: Path, smtp: SmtpServer
+) -> None:
+    """The journal's last line for C0002 is the fsync'd ``sending`` of this boot, without the
+    ``handed`` line written before the final dot: the message never reached the server's
+    last step, so the next run sends it, once, and reports nothing uncertain."""
+    book = make_book(tmp_path / "crm.xlsx", customers=2)
+    first = campaign.run_campaign(
+        book, campaign.options(template, mode="send", transport=smtp_url(smtp))
+    )
+    assert first.sent == 2
+    with campaign.open_book(book) as wb:
+        wb.table("sends").update(("spring-2027", "C0002"), {"status": "queued"})
+    smtp.messages.clear()
+    with Journal(book) as journal:
+        journal.append(
+            Entry(
+                "spring-2027", "C0002", "sending", "c2@customer2.example", "<x@y>", boot=boot_id()
+            )
+        )
+    again = campaign.run_campaign(
+        book, campaign.options(template, mode="send", transport=smtp_url(smtp))
+    )
+    assert (again.sent, again.uncertain) == (1, [])
+    assert [m.rcpt_tos for m in smtp.messages] == [["c2@customer2.example"]]
+    assert sends(book)["C0002"]["status"] == "sent"
+
+
+@pytest.mark.parametrize("handed", [True, False])
+def test_after_a_restart_or_once_handed_over_smtp_cannot_tell(
+    tmp_path: Path, template: Path, smtp: SmtpServer, handed: bool
+) -> None:
+    """Handed over, or written before the machine restarted (a line that was not fsync'd may
+    have been lost with the power): over SMTP the message may have left, so it is reported
+    and not sent again."""
+    book = make_book(tmp_path / "crm.xlsx", customers=2)
+    campaign.run_campaign(book, campaign.options(template, mode="send", transport=smtp_url(smtp)))
+    with campaign.open_book(book) as wb:
+        wb.table("sends").update(("spring-2027", "C0002"), {"status": "queued"})
+    smtp.messages.clear()
+    boot = "" if handed else "a-boot-before-the-power-cut"
+    with Journal(book) as journal:
+        line = Entry("spring-2027", "C0002", "sending", "c2@customer2.example", "<x@y>", boot=boot)
+        journal.append(line)
+        if handed:
+            journal.append(Entry(**{**line.__dict__, "handed": True}))
+    again = campaign.run_campaign(
+        book, campaign.options(template, mode="send", transport=smtp_url(smtp))
+    )
+    assert again.sent == 0 and [u.customer_id for u in again.uncertain] == ["C0002"]
+    assert smtp.messages == []
+    assert "may have been delivered" in sends(book)["C0002"]["error"]
