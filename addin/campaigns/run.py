@@ -91,6 +91,7 @@ class CampaignOptions:
     preview_count: int = 5
     batch: int = 250  # fold the journal into the workbook every this many messages…
     batch_seconds: float = 60.0  # …or this often, whichever comes first
+    prefetch: int = 8  # messages composed ahead on a thread while one is on the wire; 0: none
     attempts: int = 3  # tries per message on temporary failures
     backoff: float = 2.0  # seconds before the second try, doubling
     now: Callable[[], dt.datetime] = dt.datetime.now
@@ -553,7 +554,7 @@ def _deliver(
     since_fold, last_fold = 0, options.monotonic()
     streak = Streak()
     # With a per-minute limit the Date header must not be composed minutes ahead.
-    ahead = 1 if limits.per_minute else 8
+    ahead = min(1, options.prefetch) if limits.per_minute else options.prefetch
 
     def build(recipient: Recipient) -> tuple[bytes, str, str]:
         return compose_message(prepared, recipient, report.campaign, options.now())
