@@ -113,6 +113,12 @@ class Journal:
         if sync:
             os.fsync(file.fileno())
 
+    def sync(self) -> None:
+        """Put every line written so far on disk. Safe from another thread while this one
+        writes: the sender fsyncs a message's ``sending`` line on a helper thread while the
+        SMTP envelope is on the wire, and waits for it before the final dot."""
+        os.fsync(self._require().fileno())
+
     def entries(self) -> list[Any]:
         """Everything written since the journal was last emptied; a torn last line is dropped."""
         file = self._require()

@@ -29,6 +29,7 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.utils import make_msgid, parseaddr
@@ -559,7 +560,10 @@ def _deliver(
     def build(recipient: Recipient) -> tuple[bytes, str, str]:
         return compose_message(prepared, recipient, report.campaign, options.now())
 
-    with Prefetch(queue, build, ahead) as composed:
+    with (
+        Prefetch(queue, build, ahead) as composed,
+        ThreadPoolExecutor(1, thread_name_prefix="journal-fsync") as syncer,
+    ):
         for position, (recipient, built) in enumerate(composed):
             reason = limits.stop_reason(options.now())
             if reason:
@@ -581,9 +585,16 @@ def _deliver(
                 subject,
                 boot=boot_id(),
             )
-            journal.append(entry)  # fsync'd: durable before anything leaves
+            # The ``sending`` line is fsync'd on a helper thread while the envelope is on the
+            # wire; ``record`` waits for it before the final dot (durable before it leaves).
+            journal.append(entry, sync=False)
+            synced = syncer.submit(journal.sync)
             handed = dataclasses.replace(entry, handed=True, boot="")
-            record = functools.partial(journal.append, handed, sync=False)
+
+            def record(synced: Future[None] = synced, handed: Entry = handed) -> None:
+                synced.result()
+                journal.append(handed, sync=False)
+
             outcome = attempt(deliver, data, msgid, transport, options, record)
             at = options.now().isoformat(timespec="seconds")
             if outcome is None:
