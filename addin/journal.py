@@ -8,14 +8,17 @@ the durable record of each send is a small append-only file beside the workbook
 (``crm.xlsx.sends-journal``), one JSON line per step:
 
 1. ``sending`` — written and fsync'd *before* the message leaves;
-2. ``sent`` / ``failed`` / ``draft`` — written after the server answered (and on disk with the
+2. ``sending`` with ``handed`` — written (not fsync'd) at the last moment before the server
+   takes the message, just before SMTP's final dot (:mod:`addin.outbox`);
+3. ``sent`` / ``failed`` / ``draft`` — written after the server answered (and on disk with the
    next fsync: see :meth:`Journal.append`).
 
 Every few hundred messages, and at the end, the journal is folded into the Sends table (one
 workbook save) and emptied. A run that was killed leaves the journal behind; the next run folds
-it in first, and a recipient whose last line is ``sending`` is *uncertain*: the message may have
-left. It is never sent again blindly — the transport is asked whether it has the Message-ID in
-its sent items, and when it cannot tell, the row says so and waits for a person.
+it in first. A recipient whose last line is a ``sending`` without ``handed``, written since the
+machine last started, was never handed over and is queued again; otherwise the message may
+have left. It is never sent again blindly — the transport is asked whether it has the
+Message-ID in its sent items, and when it cannot tell, the row says so and waits for a person.
 
 An exclusive lock on the journal keeps two runs (a scheduled one and a person at the keyboard)
 from sending the same campaign at once.
@@ -48,6 +51,12 @@ class Entry:
     at: str = ""  # ISO 8601, local time
     error: str = ""
     subject: str = ""
+    # The outbox's narrow window (addin.outbox): the fsync'd ``sending`` line carries the
+    # machine's boot id; a second ``sending`` line with ``handed`` is written (to the
+    # operating system, which keeps it through a kill) just before the server takes the
+    # message. A ``sending`` without ``handed`` from this same boot never left.
+    handed: bool = False
+    boot: str = ""
 
     @property
     def key(self) -> tuple[str, str]:
@@ -103,6 +112,12 @@ class Journal:
         file.flush()
         if sync:
             os.fsync(file.fileno())
+
+    def sync(self) -> None:
+        """Put every line written so far on disk. Safe from another thread while this one
+        writes: the sender fsyncs a message's ``sending`` line on a helper thread while the
+        SMTP envelope is on the wire, and waits for it before the final dot."""
+        os.fsync(self._require().fileno())
 
     def entries(self) -> list[Any]:
         """Everything written since the journal was last emptied; a torn last line is dropped."""

@@ -65,6 +65,9 @@ MAYBE_SENT = (
     "the connection dropped while the message was being handed over, so the server may have "
     "taken it: look for it at a recipient before sending it again"
 )
+# smtplib.quoteaddr parses the address again (about 0.1 ms): the sender is the same for every
+# message of a campaign, so it is parsed once.
+_quoted = functools.lru_cache(maxsize=64)(smtplib.quoteaddr)
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _FIELD_START = re.compile(rb"[^ \t\r\n]")
 
@@ -175,10 +178,10 @@ class SmtpTransport:
         never ended, and the next message connects again."""
         if any(option.upper() == "SMTPUTF8" for option in options):
             smtp.command_encoding = "utf-8"  # as smtplib.mail does for SMTPUTF8
-        mail = f"MAIL FROM:{smtplib.quoteaddr(sender)}"
+        mail = f"MAIL FROM:{_quoted(sender)}"
         if options:
             mail += " " + " ".join(options)
-        lines = [mail, *(f"RCPT TO:{smtplib.quoteaddr(a)}" for a in recipients), "DATA"]
+        lines = [mail, *(f"RCPT TO:{_quoted(a)}" for a in recipients), "DATA"]
         batch = "".join(line + "\r\n" for line in lines)
 
         def first() -> tuple[int, bytes]:

@@ -48,6 +48,7 @@ LAYERS: tuple[tuple[str, frozenset[str]], ...] = (
                 "domains",
                 "unsubscribe",
                 "journal",
+                "outbox",  # one sender's rules for campaigns, batches and notices (issue 16)
             }
         ),
     ),

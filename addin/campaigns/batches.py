@@ -58,6 +58,7 @@ from typing import Any, Literal
 
 from ..errors import UsageError, XlcrmError
 from ..journal import Entry
+from ..outbox import UNCERTAIN, Streak, attempt, settle
 from ..templating import Problem, TemplateProblems
 from ..unsubscribe import SALT_STATE_KEY
 from ..workbook import Book
@@ -65,19 +66,15 @@ from ..workbook.book import init_command
 from .plan import Recipient
 from .report import CampaignReport, Failure
 from .run import (
-    SERVER_DOWN,
     TEMPLATE_PROBLEM,
-    UNCERTAIN,
     CampaignOptions,
     Prepared,
-    attempt,
     compose_message,
     limits_for,
     message_id,
     prepare_book,
     refuse_demo,
     send_row,
-    was_sent,
 )
 from .sends import SENT_LIKE, apply_entries, campaign_rows, sent_on
 from .steps import campaign_name
@@ -380,11 +377,11 @@ def _settle(
         msgid = row.get("message_id") or ""
         address = row.get("email") or ""
         name = row["campaign"]
-        found = was_sent(transport, msgid)
-        if found:
+        settled = settle(transport, msgid)
+        if settled == "sent":
             entries.append(Entry(name, customer_id, "sent", address, msgid, at, FOUND_SENT))
             result.recovered += 1
-        elif found is False:
+        elif settled == "unsent":
             entries.append(Entry(name, customer_id, "queued", address, msgid, at))
         else:
             error = f"interrupted while sending: {UNCERTAIN}"
@@ -532,7 +529,7 @@ def _deliver(
     ages = [(start - at).total_seconds() for at in _recent(book, start)]
     limits.remember(ages, options.monotonic)
     entries: list[Entry] = []
-    streak = 0  # temporary failures in a row
+    streak = Streak()
 
     def step(recipient: Recipient, status: str, msgid: str = "", error: str = "") -> Entry:
         at = options.now().isoformat(timespec="seconds")
@@ -565,21 +562,18 @@ def _deliver(
             entries.append(dataclasses.replace(entry, subject=subject))
             limits.record(options.monotonic)
             result.sent += 1
-            streak = 0
         elif outcome.temporary:
             entries.append(step(recipient, "queued", msgid, f"will retry: {outcome}"))
             result.retry_later += 1
-            streak += 1
-            if streak >= SERVER_DOWN:
-                result.stopped = f"the server keeps failing: {outcome}"
-                result.retry_at = options.now() + SERVER_DOWN_PAUSE
-                entries += [step(r, "queued") for r in outgoing[position + 1 :]]
-                break
         else:
-            streak = 0
             entries.append(step(recipient, "failed", msgid, str(outcome)))
             failure = Failure(recipient.customer_id, recipient.email, str(outcome))
             (result.uncertain if outcome.uncertain else result.failed).append(failure)
+        if streak.outcome(outcome):
+            result.stopped = f"the server keeps failing: {outcome}"
+            result.retry_at = options.now() + SERVER_DOWN_PAUSE
+            entries += [step(r, "queued") for r in outgoing[position + 1 :]]
+            break
     return entries
 
 

@@ -19,6 +19,7 @@ and an interrupted send is settled from the transport's sent items before anythi
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import email
 import email.policy
@@ -28,17 +29,18 @@ import logging
 import secrets
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.utils import make_msgid, parseaddr
 from pathlib import Path
 from typing import Any, Literal
 
-from sync.mailbox import MailboxError
 from sync.open import open_mailbox, open_transport
 
 from ..errors import UsageError, XlcrmError
 from ..journal import Entry, Journal, latest, pending
+from ..outbox import UNCERTAIN, Prefetch, Streak, attempt, boot_id, never_handed, settle
 from ..schema import Lang
 from ..settings import Settings
 from ..templating import (
@@ -64,16 +66,10 @@ log = logging.getLogger(__name__)
 
 Mode = Literal["preview", "test", "send", "drafts"]
 TEMPLATE_PROBLEM = "template problem"
-# Messages in a row that failed temporarily after every retry: the server is down or
-# throttling hard, so the run stops and leaves the rest queued for the next one.
-SERVER_DOWN = 3
-UNCERTAIN = (
-    "it may have been delivered. Check the sent items, then run again with --retry-failed "
-    "to send it"
-)
 # The preflight's renders are kept for sending up to this many characters (about 100 MB of
 # memory); beyond that, messages are rendered again when they are sent.
 KEEP_RENDERED = 50_000_000
+CHECK_STEP = 25  # report the preflight's progress every this many messages
 
 
 @dataclass
@@ -96,12 +92,16 @@ class CampaignOptions:
     preview_count: int = 5
     batch: int = 250  # fold the journal into the workbook every this many messages…
     batch_seconds: float = 60.0  # …or this often, whichever comes first
+    prefetch: int = 8  # messages composed ahead on a thread while one is on the wire; 0: none
     attempts: int = 3  # tries per message on temporary failures
     backoff: float = 2.0  # seconds before the second try, doubling
     now: Callable[[], dt.datetime] = dt.datetime.now
     sleep: Callable[[float], None] = time.sleep
     monotonic: Callable[[], float] = time.monotonic
-    progress: Callable[[int, int], None] | None = None
+    progress: Callable[[int, int], None] | None = None  # messages sent (or saved) of the queue
+    # Messages checked of those to check (the preflight renders every message before the
+    # first is sent or previewed: on 30,000 customers that is minutes, so it shows).
+    checking: Callable[[int, int], None] | None = None
 
 
 @dataclass
@@ -223,7 +223,10 @@ def prepare_book(
     problems: dict[str, list[str]] = {}
     rendered: dict[str, Rendered] = {}
     kept = 0  # characters of rendered messages kept for sending
-    for recipient in plan.to_send:
+    total = len(plan.to_send)
+    for position, recipient in enumerate(plan.to_send):
+        if options.checking and (position % CHECK_STEP == 0):
+            options.checking(position, total)
         if only is not None and not only(recipient.customer_id):
             continue
         built = data.campaign_context(
@@ -243,6 +246,8 @@ def prepare_book(
             kept += len(result.html) + len(result.text)
         contexts[recipient.customer_id] = built.context
         report.languages[built.context["lang"]] += 1
+    if options.checking:
+        options.checking(total, total)
     report.already.update(plan.done.values())
     report.problems = [Problem(w, m) for w, ms in problems.items() for m in ms]
     return Prepared(data, template, sender, plan, contexts, problems, salt, base_dir, rendered)
@@ -444,13 +449,16 @@ def _settle(
     for entry in steps.values():
         if entry.status != "sending":
             continue
-        found = was_sent(transport, entry.message_id)
-        if found:
+        if never_handed(entry.handed, entry.boot):  # killed before the server had it
+            journal.append(_step(entry, "queued", now, ""))
+            continue
+        settled = settle(transport, entry.message_id)
+        if settled == "sent":
             journal.append(
                 _step(entry, "sent", now, "found in the sent items after an interruption")
             )
             report.recovered += 1
-        elif found is False:
+        elif settled == "unsent":
             journal.append(_step(entry, "queued", now, ""))
         else:
             error = f"interrupted while sending: {UNCERTAIN}"
@@ -464,17 +472,6 @@ def _settle(
             f"{warning}",
             "close the workbook in Excel and run again; nothing was sent",
         )
-
-
-def was_sent(transport: Any, msgid: str) -> bool | None:
-    check = getattr(transport, "was_sent", None)
-    if check is None or not msgid:
-        return None
-    try:
-        return check(msgid)
-    except MailboxError as error:
-        log.warning("could not look for %s in the sent items: %s", msgid, error)
-        return None
 
 
 def _step(entry: Entry, status: str, at: str, error: str) -> Entry:
@@ -566,105 +563,86 @@ def _deliver(
     transport: Any,
     limits: Limits,
 ) -> None:
+    """Send the queue through the outbox (:mod:`addin.outbox`): the next messages are composed
+    on a thread while this one waits on the server. Each message gets a ``sending`` line,
+    fsync'd before anything leaves (the write-ahead rule), and a ``handed`` one written at the
+    last moment before the server takes it (over SMTP: before the final dot), so a run killed
+    before that point left the proof that the message never went, and it simply goes again."""
     queue = prepared.plan.to_send
     report.ready = len(queue)
     deliver = transport.save_draft if options.mode == "drafts" else transport.send
     done_status = "draft" if options.mode == "drafts" else "sent"
     since_fold, last_fold = 0, options.monotonic()
-    streak = 0  # temporary failures in a row
-    for position, recipient in enumerate(queue):
-        reason = limits.stop_reason(options.now())
-        if reason:
-            report.stopped = reason
-            report.remaining = len(queue) - position
-            return
-        limits.wait(options.monotonic, options.sleep)
-        data, msgid, subject = compose_message(prepared, recipient, report.campaign, options.now())
-        entry = Entry(
-            report.campaign,
-            recipient.customer_id,
-            "sending",
-            recipient.email,
-            msgid,
-            options.now().isoformat(timespec="seconds"),
-            "",
-            subject,
-        )
-        journal.append(entry)
-        outcome = attempt(deliver, data, msgid, transport, options)
-        at = options.now().isoformat(timespec="seconds")
-        if outcome is None:
-            journal.append(_step(entry, done_status, at, ""), sync=False)
-            limits.record(options.monotonic)
-            streak = 0
-            if options.mode == "drafts":
-                report.drafts += 1
+    streak = Streak()
+    # With a per-minute limit the Date header must not be composed minutes ahead.
+    ahead = min(1, options.prefetch) if limits.per_minute else options.prefetch
+
+    def build(recipient: Recipient) -> tuple[bytes, str, str]:
+        return compose_message(prepared, recipient, report.campaign, options.now())
+
+    with (
+        Prefetch(queue, build, ahead) as composed,
+        ThreadPoolExecutor(1, thread_name_prefix="journal-fsync") as syncer,
+    ):
+        for position, (recipient, built) in enumerate(composed):
+            reason = limits.stop_reason(options.now())
+            if reason:
+                report.stopped = reason
+                report.remaining = len(queue) - position
+                return
+            limits.wait(options.monotonic, options.sleep)
+            if isinstance(built, Exception):
+                raise built
+            data, msgid, subject = built
+            entry = Entry(
+                report.campaign,
+                recipient.customer_id,
+                "sending",
+                recipient.email,
+                msgid,
+                options.now().isoformat(timespec="seconds"),
+                "",
+                subject,
+                boot=boot_id(),
+            )
+            # The ``sending`` line is fsync'd on a helper thread while the envelope is on the
+            # wire; ``record`` waits for it before the final dot (durable before it leaves).
+            journal.append(entry, sync=False)
+            synced = syncer.submit(journal.sync)
+            handed = dataclasses.replace(entry, handed=True, boot="")
+
+            def record(synced: Future[None] = synced, handed: Entry = handed) -> None:
+                synced.result()
+                journal.append(handed, sync=False)
+
+            outcome = attempt(deliver, data, msgid, transport, options, record)
+            at = options.now().isoformat(timespec="seconds")
+            if outcome is None:
+                journal.append(_step(entry, done_status, at, ""), sync=False)
+                limits.record(options.monotonic)
+                if options.mode == "drafts":
+                    report.drafts += 1
+                else:
+                    report.sent += 1
+            elif outcome.temporary:
+                journal.append(_step(entry, "queued", at, f"will retry: {outcome}"))
+                report.retry_later += 1
             else:
-                report.sent += 1
-        elif outcome.temporary:
-            journal.append(_step(entry, "queued", at, f"will retry: {outcome}"))
-            report.retry_later += 1
-            streak += 1
-            if streak >= SERVER_DOWN:
+                journal.append(_step(entry, "failed", at, str(outcome)))
+                failure = Failure(recipient.customer_id, recipient.email, str(outcome))
+                (report.uncertain if outcome.uncertain else report.failed).append(failure)
+            if streak.outcome(outcome):
                 report.stopped = f"the server keeps failing: {outcome}"
                 report.remaining = len(queue) - position - 1
                 return
-        else:
-            streak = 0
-            journal.append(_step(entry, "failed", at, str(outcome)))
-            failure = Failure(recipient.customer_id, recipient.email, str(outcome))
-            (report.uncertain if outcome.uncertain else report.failed).append(failure)
-        since_fold += 1
-        if options.progress:
-            options.progress(position + 1, len(queue))
-        if since_fold >= options.batch or options.monotonic() - last_fold >= options.batch_seconds:
-            warning = fold(book, journal, getattr(transport, "url", None))
-            if warning and warning not in report.warnings:
-                log.warning("the Sends table could not be updated yet: %s", warning)
-            since_fold, last_fold = 0, options.monotonic()
-
-
-@dataclass
-class Failed:
-    text: str
-    temporary: bool
-    uncertain: bool = False
-
-    def __str__(self) -> str:
-        return self.text
-
-
-def attempt(
-    deliver: Callable[[bytes], None],
-    data: bytes,
-    msgid: str,
-    transport: Any,
-    options: CampaignOptions,
-) -> Failed | None:
-    """Send once, retrying temporary failures with backoff; None when it went.
-
-    A failure after the message was handed over (the line dropped during DATA, a gateway
-    timeout) may have delivered it: it is retried only when the transport's sent items say it
-    did not go, and is *uncertain* — left for a person — when the transport cannot tell.
-    """
-    delay = options.backoff
-    for attempt in range(1, options.attempts + 1):
-        try:
-            deliver(data)
-            return None
-        except MailboxError as error:
-            temporary = bool(getattr(error, "temporary", False))
-            text = error.message
-            if temporary and getattr(error, "maybe_sent", False):
-                found = was_sent(transport, msgid)
-                if found:
-                    return None
-                if found is None:
-                    return Failed(f"{text}; {UNCERTAIN}", temporary=False, uncertain=True)
-            if not temporary or attempt == options.attempts:
-                return Failed(text, temporary)
-            wait = getattr(error, "retry_after", None) or delay
-            log.info("temporary failure (%s); trying again in %.0f s", text, wait)
-            options.sleep(wait)
-            delay *= 2
-    return None  # pragma: no cover - the loop always returns
+            since_fold += 1
+            if options.progress:
+                options.progress(position + 1, len(queue))
+            if (
+                since_fold >= options.batch
+                or options.monotonic() - last_fold >= options.batch_seconds
+            ):
+                warning = fold(book, journal, getattr(transport, "url", None))
+                if warning and warning not in report.warnings:
+                    log.warning("the Sends table could not be updated yet: %s", warning)
+                since_fold, last_fold = 0, options.monotonic()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import sys
 from pathlib import Path
 
@@ -244,8 +245,14 @@ def campaign(
         insecure=insecure,
         preview_dir=preview_dir,
     )
-    with progress_bar("Sending") as progress, open_book(book) as wb:
-        report = run_campaign(wb, dataclasses.replace(options, progress=progress))
+    doing = {"drafts": "Saving drafts", "send": "Sending"}.get(options.mode, "Sending")
+    with progress_bar("Checking messages", quiet=as_json) as progress, open_book(book) as wb:
+        staged = dataclasses.replace(
+            options,
+            checking=functools.partial(progress, label="Checking messages"),
+            progress=functools.partial(progress, label=doing),
+        )
+        report = run_campaign(wb, staged)
     if as_json:
         echo_json(report.as_dict())
     else:

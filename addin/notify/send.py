@@ -26,6 +26,7 @@ records both; calling ``book.save()`` afterwards is harmless (nothing left to wr
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import secrets
 from collections.abc import Sequence
@@ -38,6 +39,7 @@ from sync.message.addresses import normalise_message_id
 from sync.open import open_transport
 
 from ..errors import UsageError, WorkbookError, XlcrmError
+from ..outbox import hand_over, was_sent
 from ..settings import read_settings
 from ..workbook import Book
 from .journal import NoticeEntry, NoticeJournal, latest_steps, pending_notices
@@ -341,9 +343,11 @@ class _Sending:
             notice.ticket_id,
             self.salt,
         )
-        self.journal.append(entry)  # type: ignore[arg-type]  # on disk before it leaves
+        # On disk at the last moment before the server takes it (the outbox's narrow window):
+        # a run killed earlier left no line, and the notice simply goes again.
+        record = functools.partial(self.journal.append, entry)  # type: ignore[arg-type]
         try:
-            self.transport().send(data)
+            hand_over(self.transport().send, data, record)
         except MailboxError as error:
             if getattr(error, "maybe_sent", False):
                 found = self._was_sent(msgid)
@@ -363,11 +367,11 @@ class _Sending:
 
     def _was_sent(self, msgid: str) -> bool | None:
         try:
-            check = getattr(self.transport(), "was_sent", None)
-            return None if check is None else check(f"<{msgid}>")
+            transport = self.transport()
         except MailboxError as error:
             log.warning("could not look for %s in the sent items: %s", msgid, error)
             return None
+        return was_sent(transport, f"<{msgid}>")
 
 
 def _step(entry: NoticeEntry, status: str, error: str) -> NoticeEntry:
