@@ -60,13 +60,14 @@ def reset_peak(pid: int) -> None:
     Path(f"/proc/{pid}/clear_refs").write_text("5")
 
 
-def start_service(folder: Path) -> tuple[subprocess.Popen[bytes], str, str]:
+def start_service(folder: Path, *extra: str) -> tuple[subprocess.Popen[bytes], str, str]:
+    """``xlcrm serve`` on a free loopback port; ``extra`` arguments as ``--mailbox URL``."""
     port = free_port()
     home = folder / "home"
     env = {**os.environ, "XLCRM_HOME": str(home), "HOME": str(home)}
     env.pop("XLCRM_SERVICE_TOKEN", None)
     xlcrm = str(Path(sys.executable).with_name("xlcrm"))
-    process = subprocess.Popen([xlcrm, "serve", "--no-tls", "--port", str(port)], env=env)
+    process = subprocess.Popen([xlcrm, "serve", "--no-tls", "--port", str(port), *extra], env=env)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -120,7 +121,7 @@ def legit_row(customers: int, folder: Path) -> tuple[str, int, int, str]:
         )
     print(f"loading {path.name} into the Office host stand-in …", flush=True)
     host = OfficeHost.from_large_xlsx(path)
-    process, base, token = start_service(folder)
+    process, base, token = start_service(folder, "--mailbox", box.url)
     try:
         client = AddinClient(base, host, token=token)
         reset_peak(process.pid)

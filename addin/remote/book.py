@@ -66,6 +66,7 @@ class RemoteBook(Book):
         self.actions: list[Any] = []
         self.warnings: list[str] = []
         self._first_rows = {s.name: s for s in request.inventory.sheets}
+        self._present: dict[str, set[str]] = {}
 
     # -- locating ------------------------------------------------------------------------------
 
@@ -118,6 +119,8 @@ class RemoteBook(Book):
         keys = column_keys(spec, header)
         layout = TableLayout(spec, posted.sheet, posted.table, r1, c1, header, keys, r2)
         columns = posted.columns if posted.columns is not None else list(range(width))
+        if posted.columns is not None:
+            self._present[spec.key] = {keys[offset] for offset in columns if offset < width}
         if len(posted.rows) > r2 - r1 or any(c >= width for c in columns):
             raise UsageError(
                 f"{posted.sheet}!{posted.address}",
@@ -134,6 +137,9 @@ class RemoteBook(Book):
                 values = [from_serial(v, with_time=with_time) for v in values]
             full[c1 + offset] = values
         return layout, [list(r) for r in zip(*full)] if posted.rows else []
+
+    def _present_columns(self, spec: TableSpec) -> set[str] | None:
+        return self._present.get(spec.key)
 
     def table(self, name: str):  # type: ignore[no-untyped-def]
         table = super().table(name)

@@ -103,6 +103,10 @@ class Book:
     def _read_state(self) -> dict[str, str]:
         raise NotImplementedError
 
+    def _present_columns(self, spec: TableSpec) -> set[str] | None:
+        """The keys of the columns :meth:`_locate` actually read, when not all of them."""
+        return None
+
     def _sheet_names(self) -> list[str]:
         raise NotImplementedError
 
@@ -186,7 +190,8 @@ class Book:
                     f"table or sheet {spec.name!r}",
                 )
             layout, raw = found
-            self._tables[spec.key] = Table(layout, raw, self.lang)
+            present = self._present_columns(spec)
+            self._tables[spec.key] = Table(layout, raw, self.lang, present)
         return self._tables[spec.key]
 
     def add_table(self, name: str, rows: Iterable[Mapping[str, Any]] = ()) -> Table:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -113,9 +113,20 @@ def fold_key(value: Any) -> Any:
 class Table:
     """One CRM table. Obtain it from ``book.table(name)``; do not construct it directly."""
 
-    def __init__(self, layout: TableLayout, raw_rows: Sequence[Sequence[Any]], lang: Lang):
+    def __init__(
+        self,
+        layout: TableLayout,
+        raw_rows: Sequence[Sequence[Any]],
+        lang: Lang,
+        present: Collection[str] | None = None,
+    ):
         """``raw_rows`` are the data rows as the sheet has them, starting at column A (the
-        table's columns are taken from ``layout.first_col`` on); cells may be ``""``."""
+        table's columns are taken from ``layout.first_col`` on); cells may be ``""``.
+
+        ``present`` names the columns a backend actually read (the Office.js client reads only
+        those a command needs); the others are left out of each row's dict, where ``get``
+        finds them empty. 300,000 rows of a 16-column table whose command reads 5 columns
+        then cost a third of the memory (bench/README.md, "The service's memory")."""
         self.layout = layout
         self.spec = layout.spec
         self.lang = lang
@@ -125,6 +136,7 @@ class Table:
         # Column-wise typing: one transpose, one comprehension per column, one zip back —
         # per-cell Python work stays minimal on sheets with millions of cells (bench/).
         first = layout.first_col
+        self._kept = [j for j, key in enumerate(layout.keys) if present is None or key in present]
         with paused_gc():
             self._rows = self._typed_rows(raw_rows, first, width)
         # The range may extend past the last cell with data (blank rows kept by Excel).
@@ -145,10 +157,11 @@ class Table:
         columns = list(zip(*raw_rows))[first : first + width]
         if len(columns) < width:  # the table reaches past the sheet's last used column
             columns += [("",) * len(raw_rows)] * (width - len(columns))
-        typed = [reader_for(col)(values) for col, values in zip(self._columns, columns)]
-        keys = self.layout.keys
+        kept = self._kept
+        typed = [reader_for(self._columns[j])(columns[j]) for j in kept]
+        keys = [self.layout.keys[j] for j in kept]
         return [
-            dict(zip(keys, values)) if values.count(None) != width else None
+            dict(zip(keys, values)) if values.count(None) != len(kept) else None
             for values in zip(*typed)
         ]
 
