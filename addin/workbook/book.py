@@ -15,7 +15,7 @@ from ..errors import TableNotFoundError, UsageError, WorkbookError, XlcrmError
 from ..schema import LANGS, SCHEMA_VERSION, TABLES, Lang, TableSpec, table_spec
 from .protection import Protection
 from .report import ReportSheet
-from .table import Table, TableChanges, TableLayout
+from .table import Columns, Table, TableChanges, TableLayout
 
 # ``_xlcrm`` state key prefix marking a sheet as xlcrm's own (replaced whole by put_sheet).
 OWNED_SHEET = "sheet:"
@@ -96,7 +96,9 @@ class Book:
 
     # -- backend hooks -------------------------------------------------------------------------
 
-    def _locate(self, spec: TableSpec) -> tuple[TableLayout, list[list[Any]]] | None:
+    def _locate(
+        self, spec: TableSpec
+    ) -> tuple[TableLayout, Sequence[Sequence[Any]] | Columns] | None:
         """Find the table and return its layout and raw data rows, or None."""
         raise NotImplementedError
 

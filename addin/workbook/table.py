@@ -110,13 +110,26 @@ def fold_key(value: Any) -> Any:
     return value.strip().casefold() if isinstance(value, str) else value
 
 
+class Columns:
+    """Data rows given column by column, each column starting at the sheet's column A, like
+    ``raw_rows`` transposed. The remote backend receives columns of cells; handing them over
+    as they are spares a table of 300,000 rows two transposes, each a tuple per row."""
+
+    def __init__(self, columns: Sequence[Sequence[Any]], length: int) -> None:
+        self.columns = columns
+        self.length = length
+
+    def __len__(self) -> int:
+        return self.length
+
+
 class Table:
     """One CRM table. Obtain it from ``book.table(name)``; do not construct it directly."""
 
     def __init__(
         self,
         layout: TableLayout,
-        raw_rows: Sequence[Sequence[Any]],
+        raw_rows: Sequence[Sequence[Any]] | Columns,
         lang: Lang,
         present: Collection[str] | None = None,
     ):
@@ -152,9 +165,12 @@ class Table:
         self.reserved_rows = 0
 
     def _typed_rows(
-        self, raw_rows: Sequence[Sequence[Any]], first: int, width: int
+        self, raw_rows: Sequence[Sequence[Any]] | Columns, first: int, width: int
     ) -> list[Row | None]:
-        columns = list(zip(*raw_rows))[first : first + width]
+        if isinstance(raw_rows, Columns):
+            columns = list(raw_rows.columns[first : first + width])
+        else:
+            columns = list(zip(*raw_rows))[first : first + width]
         if len(columns) < width:  # the table reaches past the sheet's last used column
             columns += [("",) * len(raw_rows)] * (width - len(columns))
         kept = self._kept
