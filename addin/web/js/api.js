@@ -126,6 +126,7 @@ export async function call(conn, method, path, payload = undefined, signal = und
   };
   if (conn.token) headers.Authorization = `Bearer ${conn.token}`;
   // same-origin credentials only, and never a cached answer: each call is a command.
+  /** @type {RequestInit & {headers: Record<string, string>}} */
   const init = { method, headers, signal, credentials: "same-origin", cache: "no-store" };
   if (payload !== undefined) {
     const { body, gzip } = await encodeBody(payload);
