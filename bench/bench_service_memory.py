@@ -41,7 +41,7 @@ from addin_client import AddinClient, free_port  # noqa: E402
 from maildirs import T0, Mail, mail  # noqa: E402
 from officehost import OfficeHost  # noqa: E402
 
-from addin.service.body import MAX_BODY, MAX_VALUES  # noqa: E402
+from addin.service.body import MAX_BODY, MAX_OBJECTS, MAX_VALUES  # noqa: E402
 from addin.settings import write_settings  # noqa: E402
 from addin.workbook import open_book  # noqa: E402
 
@@ -149,6 +149,7 @@ def legit_row(customers: int, folder: Path) -> tuple[str, int, int, str]:
 
 def attack_rows(folder: Path) -> list[tuple[str, int, int, str]]:
     """Each attack on the same fresh service, its peak reset before each."""
+    under = MAX_VALUES - 2  # values the densest bodies hold: just under the limit
     attacks: list[tuple[str, bytes, dict[str, str]]] = [
         ("gzip bomb, 1 GB inflated", gzip_bomb(1024**3), {"Content-Encoding": "gzip"}),
         ("nested 100,000 deep", b"[" * 100_000 + b"]" * 100_000, {}),
@@ -156,7 +157,27 @@ def attack_rows(folder: Path) -> list[tuple[str, int, int, str]]:
         ('["ab",…] up to the byte limit', b"[" + b'"ab",' * ((MAX_BODY - 8) // 5) + b'"ab"]', {}),
         (
             '["ab",…] just under the value limit (admitted; not a request)',
-            b"[" + b'"ab",' * (MAX_VALUES - 2) + b'"ab"]',
+            b"[" + b'"ab",' * under + b'"ab"]',
+            {},
+        ),
+        (
+            '["中文",…] just under the value limit (admitted; not a request)',
+            b"[" + '"中文",'.encode() * min(under, (MAX_BODY - 16) // 9) + '"中文"]'.encode(),
+            {},
+        ),
+        (
+            "[[],[],…] just under the value limit (admitted; not a request)",
+            b"[" + b"[]," * under + b"[]]",
+            {},
+        ),
+        (
+            '[{"a":0},…] just under the object limit (admitted; not a request)',
+            b"[" + b'{"a":0},' * (MAX_OBJECTS - 1) + b'{"a":0}]',
+            {},
+        ),
+        (
+            "one string up to the byte limit, with an emoji (admitted; not a request)",
+            '["😀'.encode() + b"x" * (MAX_BODY - 16) + b'"]',
             {},
         ),
     ]
