@@ -167,7 +167,7 @@ def attack_rows(folder: Path) -> list[tuple[str, int, int, str]]:
         ),
         (
             "[[],[],…] just under the value limit (admitted; not a request)",
-            b"[" + b"[]," * under + b"[]]",
+            b"[" + b"[]," * (MAX_VALUES // 2 - 2) + b"[]]",  # "[" and "," both count
             {},
         ),
         (
