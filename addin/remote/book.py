@@ -98,7 +98,7 @@ class RemoteBook(Book):
             )
         return p.Read(sheet=found.sheet, table=found.name, address=local_address(found.address))
 
-    def _locate(self, spec: TableSpec) -> tuple[TableLayout, list[list[Any]]] | None:
+    def _locate(self, spec: TableSpec) -> tuple[TableLayout, Columns] | None:
         posted = self.posted.get(spec.key)
         if posted is None:
             if self.find(spec) is not None:

@@ -167,10 +167,12 @@ class Table:
     def _typed_rows(
         self, raw_rows: Sequence[Sequence[Any]] | Columns, first: int, width: int
     ) -> list[Row | None]:
+        columns: list[Sequence[Any]]
         if isinstance(raw_rows, Columns):
             columns = list(raw_rows.columns[first : first + width])
         else:
-            columns = list(zip(*raw_rows))[first : first + width]
+            transposed: list[Sequence[Any]] = list(zip(*raw_rows))
+            columns = transposed[first : first + width]
         if len(columns) < width:  # the table reaches past the sheet's last used column
             columns += [("",) * len(raw_rows)] * (width - len(columns))
         kept = self._kept
