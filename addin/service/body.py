@@ -47,6 +47,14 @@ BIG_BODY = 8 * 1024 * 1024
 _big = anyio.CapacityLimiter(1)
 
 
+# What a user can do about a request over the size limits: the largest is Sync mail's record
+# call, whose size grows with the Customers, Deals and Interactions tables.
+TOO_BIG_HINT = (
+    "move old interactions and closed deals to an archive workbook, or select fewer rows; "
+    "docs/security.md lists the limits"
+)
+
+
 class BodyError(ActionableError):
     """A body the service will not decode: too large, too deep, damaged or not JSON."""
 
@@ -58,7 +66,7 @@ class BodyError(ActionableError):
 def too_large() -> BodyError:
     return BodyError(
         f"the request is larger than {MAX_BODY // (1024 * 1024)} MB",
-        "select fewer rows, or split the workbook; see docs/security.md for the limits",
+        TOO_BIG_HINT,
         413,
     )
 
@@ -169,7 +177,7 @@ def decode_json(data: bytes | bytearray) -> Any:
     if values > MAX_VALUES:
         raise BodyError(
             f"the request holds more than {MAX_VALUES:,} values",
-            "select fewer rows, or split the workbook; see docs/security.md for the limits",
+            TOO_BIG_HINT,
             413,
         )
     if objects > MAX_OBJECTS:
