@@ -440,6 +440,18 @@ def test_errors_are_split_into_your_input_and_try_again(
     assert bad.status_code == 400
     assert bad.json()["error"]["where"].startswith("tables.customers")
 
+    # Rows are checked cell by cell without being copied (protocol.Rows): same strictness.
+    posted = {"sheet": "Customers", "address": "A1:B3", "header": ["ID", "Name"]}
+    for rows, row in (([["C1", "a"], ["C2", {"x": 1}]], 2), ([["C1", "a"], "C2"], 2)):
+        cell = http.post(
+            "/api/v1/run", json={**request, "tables": {"customers": {**posted, "rows": rows}}}
+        )
+        assert cell.status_code == 400
+        assert cell.json()["error"]["where"] == "tables.customers.rows"
+        assert cell.json()["error"]["message"] == (
+            f"Value error, row {row} must be an array of text, numbers, booleans or null"
+        )
+
     json_type = {"Content-Type": "application/json"}
     not_json = http.post("/api/v1/plan", content=b"{not json", headers=json_type)
     assert (not_json.status_code, not_json.json()["error"]["message"]) == (
