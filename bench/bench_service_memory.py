@@ -41,7 +41,7 @@ from addin_client import AddinClient, free_port  # noqa: E402
 from maildirs import T0, Mail, mail  # noqa: E402
 from officehost import OfficeHost  # noqa: E402
 
-from addin.service.body import MAX_BODY, MAX_VALUES  # noqa: E402
+from addin.service.body import MAX_BODY, MAX_OBJECTS, MAX_VALUES  # noqa: E402
 from addin.settings import write_settings  # noqa: E402
 from addin.workbook import open_book  # noqa: E402
 
@@ -60,13 +60,14 @@ def reset_peak(pid: int) -> None:
     Path(f"/proc/{pid}/clear_refs").write_text("5")
 
 
-def start_service(folder: Path) -> tuple[subprocess.Popen[bytes], str, str]:
+def start_service(folder: Path, *extra: str) -> tuple[subprocess.Popen[bytes], str, str]:
+    """``xlcrm serve`` on a free loopback port; ``extra`` arguments as ``--mailbox URL``."""
     port = free_port()
     home = folder / "home"
     env = {**os.environ, "XLCRM_HOME": str(home), "HOME": str(home)}
     env.pop("XLCRM_SERVICE_TOKEN", None)
     xlcrm = str(Path(sys.executable).with_name("xlcrm"))
-    process = subprocess.Popen([xlcrm, "serve", "--no-tls", "--port", str(port)], env=env)
+    process = subprocess.Popen([xlcrm, "serve", "--no-tls", "--port", str(port), *extra], env=env)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30
     while True:
@@ -120,7 +121,7 @@ def legit_row(customers: int, folder: Path) -> tuple[str, int, int, str]:
         )
     print(f"loading {path.name} into the Office host stand-in …", flush=True)
     host = OfficeHost.from_large_xlsx(path)
-    process, base, token = start_service(folder)
+    process, base, token = start_service(folder, "--mailbox", box.url)
     try:
         client = AddinClient(base, host, token=token)
         reset_peak(process.pid)
@@ -148,6 +149,7 @@ def legit_row(customers: int, folder: Path) -> tuple[str, int, int, str]:
 
 def attack_rows(folder: Path) -> list[tuple[str, int, int, str]]:
     """Each attack on the same fresh service, its peak reset before each."""
+    under = MAX_VALUES - 2  # values the densest bodies hold: just under the limit
     attacks: list[tuple[str, bytes, dict[str, str]]] = [
         ("gzip bomb, 1 GB inflated", gzip_bomb(1024**3), {"Content-Encoding": "gzip"}),
         ("nested 100,000 deep", b"[" * 100_000 + b"]" * 100_000, {}),
@@ -155,7 +157,27 @@ def attack_rows(folder: Path) -> list[tuple[str, int, int, str]]:
         ('["ab",…] up to the byte limit', b"[" + b'"ab",' * ((MAX_BODY - 8) // 5) + b'"ab"]', {}),
         (
             '["ab",…] just under the value limit (admitted; not a request)',
-            b"[" + b'"ab",' * (MAX_VALUES - 2) + b'"ab"]',
+            b"[" + b'"ab",' * under + b'"ab"]',
+            {},
+        ),
+        (
+            '["中文",…] just under the value limit (admitted; not a request)',
+            b"[" + '"中文",'.encode() * min(under, (MAX_BODY - 16) // 9) + '"中文"]'.encode(),
+            {},
+        ),
+        (
+            "[[],[],…] just under the value limit (admitted; not a request)",
+            b"[" + b"[]," * (MAX_VALUES // 2 - 2) + b"[]]",  # "[" and "," both count
+            {},
+        ),
+        (
+            '[{"a":0},…] just under the object limit (admitted; not a request)',
+            b"[" + b'{"a":0},' * (MAX_OBJECTS - 1) + b'{"a":0}]',
+            {},
+        ),
+        (
+            "one string up to the byte limit, with an emoji (admitted; not a request)",
+            '["😀'.encode() + b"x" * (MAX_BODY - 16) + b'"]',
             {},
         ),
     ]

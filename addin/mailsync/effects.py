@@ -68,9 +68,9 @@ class Effects:
         self._tokens: dict[str, str] | None = None  # unsubscribe token -> customer, when needed
         self.customers = book.table("customers")
         self.customer_columns = set(self.customers.columns)
-        self.current: dict[str, Mapping[str, Any]] = {
-            row["id"]: row for row in customer_rows if row.get("id")
-        }
+        # The ids only: a customer's values are looked up when a message touches it, so a
+        # sync never holds a copy of 100,000 customers.
+        self.current: set[str] = {row["id"] for row in customer_rows if row.get("id")}
         self.customer_changes: dict[str, dict[str, Any]] = {}
         self.deal_rows = {row["id"]: row for row in deal_rows if row.get("id")}
         self.deal_changes: dict[str, dict[str, Any]] = {}
@@ -145,13 +145,15 @@ class Effects:
         row = {k: v for k, v in row.items() if k in self.customer_columns and v is not None}
         customer = str(self.customers.insert(row))
         self.index.add(customer, address, company)
-        self.current[customer] = {}
+        self.current.add(customer)
         self.report.leads.append(customer)
         return customer
 
     def _customer_value(self, customer: str, key: str) -> Any:
         changed = self.customer_changes.get(customer, {})
-        return changed[key] if key in changed else self.current.get(customer, {}).get(key)
+        if key in changed:
+            return changed[key]
+        return self.customers.get(customer).get(key) if customer in self.current else None
 
     def _change_customer(self, customer: str, key: str, value: Any) -> None:
         self.customer_changes.setdefault(customer, {})[key] = value

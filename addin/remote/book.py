@@ -25,7 +25,7 @@ from ..workbook.book import Book
 from ..workbook.cells import parse_range, range_ref
 from ..workbook.locate import column_keys, header_run, locate_table
 from ..workbook.report import ReportSheet
-from ..workbook.table import TableChanges, TableLayout
+from ..workbook.table import Columns, TableChanges, TableLayout
 from . import protocol as p
 from .actions import changes_to_actions, report_to_actions, state_action
 
@@ -66,6 +66,8 @@ class RemoteBook(Book):
         self.actions: list[Any] = []
         self.warnings: list[str] = []
         self._first_rows = {s.name: s for s in request.inventory.sheets}
+        self._present: dict[str, set[str]] = {}
+        self._columns: dict[str, Columns] = {}
 
     # -- locating ------------------------------------------------------------------------------
 
@@ -96,7 +98,7 @@ class RemoteBook(Book):
             )
         return p.Read(sheet=found.sheet, table=found.name, address=local_address(found.address))
 
-    def _locate(self, spec: TableSpec) -> tuple[TableLayout, list[list[Any]]] | None:
+    def _locate(self, spec: TableSpec) -> tuple[TableLayout, Columns] | None:
         posted = self.posted.get(spec.key)
         if posted is None:
             if self.find(spec) is not None:
@@ -108,7 +110,7 @@ class RemoteBook(Book):
             return None
         return self._layout(spec, posted)
 
-    def _layout(self, spec: TableSpec, posted: p.PostedTable) -> tuple[TableLayout, list[list]]:
+    def _layout(self, spec: TableSpec, posted: p.PostedTable) -> tuple[TableLayout, Columns]:
         r1, c1, r2, c2 = parse_range(local_address(posted.address))
         width = c2 - c1 + 1
         header = [
@@ -118,22 +120,48 @@ class RemoteBook(Book):
         keys = column_keys(spec, header)
         layout = TableLayout(spec, posted.sheet, posted.table, r1, c1, header, keys, r2)
         columns = posted.columns if posted.columns is not None else list(range(width))
+        if posted.columns is not None:
+            self._present[spec.key] = {keys[offset] for offset in columns if offset < width}
         if len(posted.rows) > r2 - r1 or any(c >= width for c in columns):
             raise UsageError(
                 f"{posted.sheet}!{posted.address}",
                 "the posted rows do not fit the table's range",
                 "reload the task pane and run again",
             )
-        blank = [""] * len(posted.rows)
+        cached = self._columns.get(spec.key)
+        if cached is None:
+            cached = self._columns[spec.key] = self._to_columns(
+                spec, posted, keys, columns, c1, width
+            )
+        return layout, cached
+
+    def _to_columns(
+        self,
+        spec: TableSpec,
+        posted: p.PostedTable,
+        keys: list[str],
+        columns: list[int],
+        c1: int,
+        width: int,
+    ) -> Columns:
+        """The posted rows as the table's columns (those not posted blank), once per request.
+        The rows are then dropped from the request: the columns hold the same cells, without
+        a list per row (a table read again after a savepoint takes the columns)."""
+        rows = posted.rows
+        blank = [""] * len(rows)
         full: list[Sequence[Any]] = [blank] * (c1 + width)
         for j, offset in enumerate(columns):
             column = spec.by_key.get(keys[offset])
-            values = [row[j] if j < len(row) else "" for row in posted.rows]
+            values = [row[j] if j < len(row) else "" for row in rows]
             if column is not None and column.type in ("date", "datetime"):
                 with_time = column.type == "datetime"
                 values = [from_serial(v, with_time=with_time) for v in values]
             full[c1 + offset] = values
-        return layout, [list(r) for r in zip(*full)] if posted.rows else []
+        posted.rows = []
+        return Columns(full, len(rows))
+
+    def _present_columns(self, spec: TableSpec) -> set[str] | None:
+        return self._present.get(spec.key)
 
     def table(self, name: str):  # type: ignore[no-untyped-def]
         table = super().table(name)

@@ -12,7 +12,16 @@ import json
 import sys
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictFloat, StrictInt, StrictStr
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StrictBool,
+    StrictFloat,
+    StrictInt,
+    StrictStr,
+)
 
 PROTOCOL = 1
 
@@ -82,6 +91,31 @@ class PlanRequest(_Model):
     selection: Selection | None = None
 
 
+_CELL_TYPES = frozenset({bool, int, float, str, type(None)})
+
+
+def _rows_in_place(value: Any) -> list[list[Any]]:
+    """The posted rows, checked as ``list[list[Cell]]`` but not copied.
+
+    Pydantic's own check builds a new list for every row: on the 400,000 rows of a 100,000-
+    customer workbook's Sync mail that is 50 MB more, held while the decoded request still
+    exists. Decoded JSON holds exact types only, so checking each cell's type is the whole
+    check (``Cell`` is strict: no coercion to undo)."""
+    if type(value) is not list:
+        raise ValueError("rows must be an array of rows")
+    cells = _CELL_TYPES.issuperset
+    for n, row in enumerate(value):
+        if type(row) is not list or not cells(map(type, row)):
+            raise ValueError(f"row {n + 1} must be an array of text, numbers, booleans or null")
+    return value
+
+
+Rows = Annotated[
+    list[list[Cell]],
+    PlainValidator(_rows_in_place, json_schema_input_type=list[list[Cell]]),
+]
+
+
 class PostedTable(_Model):
     """The columns of one range that the plan asked for, as ``Range.values`` gave them."""
 
@@ -90,7 +124,7 @@ class PostedTable(_Model):
     address: Address
     columns: list[Annotated[int, Field(ge=0, lt=MAX_COLUMNS)]] | None = None
     header: list[Cell] = Field(max_length=MAX_COLUMNS)
-    rows: list[list[Cell]] = Field(default_factory=list)
+    rows: Rows = Field(default_factory=list)
     last_used_row: int | None = Field(default=None, ge=1)
 
 

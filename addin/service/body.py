@@ -13,7 +13,11 @@ loop that answers everybody else.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
 import json
+import re
 import zlib
 from typing import Any
 
@@ -22,12 +26,17 @@ from starlette.requests import Request
 
 from ..errors import ActionableError
 
-# Inflated bytes of JSON. The largest legitimate request is 59.2 MB (bench/README.md).
-MAX_BODY = 96 * 1024 * 1024
+# Inflated bytes of JSON. The largest legitimate request is 35.2 MB (bench/README.md, "The
+# service's memory"): room for 13 % more, and no more, as every byte may become memory.
+MAX_BODY = 40 * 1024 * 1024
 # Values (strings, numbers, arrays, objects). Bytes alone do not bound memory: a Python object
-# costs 30 to 80 bytes, so 10 MB of "[{},{},…]" are 250 MB of dicts. Measured cost of the
-# largest legitimate request: see bench/README.md.
-MAX_VALUES = 6_000_000
+# costs 24 to 60 bytes, so 10 MB of '"ab",' are 120 MB of strings. The largest legitimate
+# request has 3,177,889 (bench/README.md): 4 % of room, as 3,300,000 two-letter strings
+# ('["ab",…]') already take the service to the bound.
+MAX_VALUES = 3_300_000
+# Objects ({…}): a dict costs 64 to 200 bytes. The protocol's objects are the request, its
+# tables and the inventory's entries (at most 11,000 sheets and Excel Tables); rows are arrays.
+MAX_OBJECTS = 50_000
 # Arrays and objects inside each other. The protocol needs six levels (request → tables →
 # table → columns → column → values); options and results a few more.
 MAX_DEPTH = 32
@@ -36,6 +45,14 @@ MAX_DEPTH = 32
 # never wait for them.
 BIG_BODY = 8 * 1024 * 1024
 _big = anyio.CapacityLimiter(1)
+
+
+# What a user can do about a request over the size limits: the largest is Sync mail's record
+# call, whose size grows with the Customers, Deals and Interactions tables.
+TOO_BIG_HINT = (
+    "move old interactions and closed deals to an archive workbook, or select fewer rows; "
+    "docs/security.md lists the limits"
+)
 
 
 class BodyError(ActionableError):
@@ -49,7 +66,7 @@ class BodyError(ActionableError):
 def too_large() -> BodyError:
     return BodyError(
         f"the request is larger than {MAX_BODY // (1024 * 1024)} MB",
-        "select fewer rows, or split the workbook; see docs/security.md for the limits",
+        TOO_BIG_HINT,
         413,
     )
 
@@ -68,8 +85,11 @@ class BodyReader:
 
     async def __aexit__(self, *_: object) -> None:
         if self.holding:
-            _big.release_on_behalf_of(self)
-            self.holding = False
+            try:
+                await anyio.to_thread.run_sync(give_back_memory)
+            finally:
+                _big.release_on_behalf_of(self)
+                self.holding = False
 
     async def _grew(self, size: int) -> None:
         if size > MAX_BODY:
@@ -108,6 +128,26 @@ class BodyReader:
         return out  # not bytes(out): that would be a second copy
 
 
+def give_back_memory() -> None:
+    """After a big request: hand freed memory back to the system. The C allocator keeps
+    what a request freed for the next one, scattered between blocks still in use; measured
+    over a run of big requests, the service's resident size grew 25 MB with each without
+    this (52, 77, 100, 129 MB), and the next request's peak with it."""
+    gc.collect()
+    if _malloc_trim is not None:
+        _malloc_trim(0)
+
+
+def _find_malloc_trim() -> Any:
+    """glibc's ``malloc_trim``, or None (another C library: nothing to do)."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").malloc_trim
+    except (OSError, AttributeError):
+        return None
+
+
+_malloc_trim = _find_malloc_trim()
+
 INFLATE_STEP = 1024 * 1024
 
 
@@ -132,21 +172,69 @@ def decode_json(data: bytes | bytearray) -> Any:
     # Each value but the first of an array or object follows a comma, so this is an upper
     # bound on the number of values (commas inside strings count too), counted at memchr
     # speed before a single object is made.
-    values = data.count(b",") + data.count(b"[") + data.count(b"{")
+    objects = data.count(b"{")
+    values = data.count(b",") + data.count(b"[") + objects
     if values > MAX_VALUES:
         raise BodyError(
             f"the request holds more than {MAX_VALUES:,} values",
-            "select fewer rows, or split the workbook; see docs/security.md for the limits",
+            TOO_BIG_HINT,
+            413,
+        )
+    if objects > MAX_OBJECTS:
+        raise BodyError(
+            f"the request holds more than {MAX_OBJECTS:,} JSON objects",
+            "the add-in never sends that: reload the task pane; update the add-in if it persists",
             413,
         )
     try:
-        value = json.loads(data)
+        # Characters beyond U+FFFF (emoji) as JSON escapes: one of them would make Python
+        # hold the whole text at 4 bytes a character instead of 1 or 2 (160 MB for 40 MB).
+        if _ASTRAL_LEAD.search(data):
+            escaped = _escaped_astral(data)
+            if isinstance(data, bytearray):
+                data.clear()  # the caller still refers to it while this runs
+            data = escaped
+            del escaped
+        # Text first, then the bytes are let go before a single object is made: json.loads
+        # of bytes would hold both while the objects grow (35 MB less at the peak of the
+        # largest legitimate request, bench/README.md).
+        text = data.decode(json.detect_encoding(data), "surrogatepass")
+        if isinstance(data, bytearray):
+            data.clear()
+        del data
+        value = json.loads(text)
     except RecursionError:
         raise _too_deep() from None
     except ValueError:
         raise BodyError("the request is not JSON", "reload the task pane") from None
     check_depth(value)
     return value
+
+
+_ASTRAL_LEAD = re.compile(rb"[\xf0-\xf4]")
+_ASTRAL = re.compile(rb"[\xf0-\xf4][\x80-\xbf]{3}")
+
+
+def _escaped_astral(data: bytes | bytearray) -> bytearray:
+    """``data`` with :func:`_escape_astral` applied, built in one buffer from views of the
+    original (``re.sub`` would copy the text between matches, then join the copies)."""
+    out = bytearray()
+    view = memoryview(data)
+    end = 0
+    for match in _ASTRAL.finditer(data):
+        out += view[end : match.start()]
+        out += _escape_astral(match)
+        end = match.end()
+    out += view[end:]
+    view.release()
+    return out
+
+
+def _escape_astral(match: re.Match[bytes]) -> bytes:
+    """One UTF-8 character beyond U+FFFF as the JSON escape of its surrogate pair, which
+    decodes to the same character (outside a string it stays invalid JSON, as it was)."""
+    code = ord(match.group().decode("utf-8", "surrogatepass")) - 0x10000
+    return b"\\u%04x\\u%04x" % (0xD800 + (code >> 10), 0xDC00 + (code & 0x3FF))
 
 
 def _too_deep() -> BodyError:

@@ -179,16 +179,35 @@ class SyncOptions(Options):
     phase: Literal["probe", "record"] = "probe"
 
 
+# What Sync mail reads of each customer (ids come with every read). Everything else — names,
+# phones, owners, notes of 100,000 customers — stays in Excel: the record call's body is about
+# half of what posting whole tables was (bench/README.md, "The service's memory").
+SYNC_CUSTOMER_COLUMNS = [
+    "email",
+    "company",
+    "merged_into",
+    "last_contact",
+    "bounced",
+    "tags",
+    "unsubscribed",
+    "updated",
+]
+
+
 def _sync_needs(options: SyncOptions) -> Needs:
     needs: dict[str, list[str] | str] = {"settings": ALL}
     if options.phase == "record":
         needs.update(
-            customers=ALL,
-            deals=ALL,
-            sends=ALL,
+            # Linking reads addresses, companies and merges; the effects read and write
+            # last contact, bounced, tags, unsubscribed and updated. A column the sync
+            # writes is always one it read, so nothing it did not see is overwritten.
+            customers=SYNC_CUSTOMER_COLUMNS,
+            # Threads link to deals; an open deal's follow-up date moves on.
+            deals=["customer_id", "stage", "next_follow_up"],
+            sends=ALL,  # campaign replies and bounces: a send's every column is small
             # Recording needs each message once (Message-ID) and the threads' customers and
             # deals; the other columns of 300,000 interactions never leave Excel.
-            interactions=["message_id", "thread_id", "customer_id", "deal_id", "ticket_id"],
+            interactions=["message_id", "thread_id", "customer_id", "deal_id"],
         )
         if options.tickets:
             needs.update(tickets=ALL, ticket_rules=ALL, sla=ALL, interactions=ALL)

@@ -15,7 +15,7 @@ from ..errors import TableNotFoundError, UsageError, WorkbookError, XlcrmError
 from ..schema import LANGS, SCHEMA_VERSION, TABLES, Lang, TableSpec, table_spec
 from .protection import Protection
 from .report import ReportSheet
-from .table import Table, TableChanges, TableLayout
+from .table import Columns, Table, TableChanges, TableLayout
 
 # ``_xlcrm`` state key prefix marking a sheet as xlcrm's own (replaced whole by put_sheet).
 OWNED_SHEET = "sheet:"
@@ -96,12 +96,18 @@ class Book:
 
     # -- backend hooks -------------------------------------------------------------------------
 
-    def _locate(self, spec: TableSpec) -> tuple[TableLayout, list[list[Any]]] | None:
+    def _locate(
+        self, spec: TableSpec
+    ) -> tuple[TableLayout, Sequence[Sequence[Any]] | Columns] | None:
         """Find the table and return its layout and raw data rows, or None."""
         raise NotImplementedError
 
     def _read_state(self) -> dict[str, str]:
         raise NotImplementedError
+
+    def _present_columns(self, spec: TableSpec) -> set[str] | None:
+        """The keys of the columns :meth:`_locate` actually read, when not all of them."""
+        return None
 
     def _sheet_names(self) -> list[str]:
         raise NotImplementedError
@@ -186,7 +192,8 @@ class Book:
                     f"table or sheet {spec.name!r}",
                 )
             layout, raw = found
-            self._tables[spec.key] = Table(layout, raw, self.lang)
+            present = self._present_columns(spec)
+            self._tables[spec.key] = Table(layout, raw, self.lang, present)
         return self._tables[spec.key]
 
     def add_table(self, name: str, rows: Iterable[Mapping[str, Any]] = ()) -> Table:

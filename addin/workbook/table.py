@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import re
-from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -110,12 +110,36 @@ def fold_key(value: Any) -> Any:
     return value.strip().casefold() if isinstance(value, str) else value
 
 
+class Columns:
+    """Data rows given column by column, each column starting at the sheet's column A, like
+    ``raw_rows`` transposed. The remote backend receives columns of cells; handing them over
+    as they are spares a table of 300,000 rows two transposes, each a tuple per row."""
+
+    def __init__(self, columns: Sequence[Sequence[Any]], length: int) -> None:
+        self.columns = columns
+        self.length = length
+
+    def __len__(self) -> int:
+        return self.length
+
+
 class Table:
     """One CRM table. Obtain it from ``book.table(name)``; do not construct it directly."""
 
-    def __init__(self, layout: TableLayout, raw_rows: Sequence[Sequence[Any]], lang: Lang):
+    def __init__(
+        self,
+        layout: TableLayout,
+        raw_rows: Sequence[Sequence[Any]] | Columns,
+        lang: Lang,
+        present: Collection[str] | None = None,
+    ):
         """``raw_rows`` are the data rows as the sheet has them, starting at column A (the
-        table's columns are taken from ``layout.first_col`` on); cells may be ``""``."""
+        table's columns are taken from ``layout.first_col`` on); cells may be ``""``.
+
+        ``present`` names the columns a backend actually read (the Office.js client reads only
+        those a command needs); the others are left out of each row's dict, where ``get``
+        finds them empty. 300,000 rows of a 16-column table whose command reads 5 columns
+        then cost a third of the memory (bench/README.md, "The service's memory")."""
         self.layout = layout
         self.spec = layout.spec
         self.lang = lang
@@ -125,6 +149,7 @@ class Table:
         # Column-wise typing: one transpose, one comprehension per column, one zip back —
         # per-cell Python work stays minimal on sheets with millions of cells (bench/).
         first = layout.first_col
+        self._kept = [j for j, key in enumerate(layout.keys) if present is None or key in present]
         with paused_gc():
             self._rows = self._typed_rows(raw_rows, first, width)
         # The range may extend past the last cell with data (blank rows kept by Excel).
@@ -140,15 +165,21 @@ class Table:
         self.reserved_rows = 0
 
     def _typed_rows(
-        self, raw_rows: Sequence[Sequence[Any]], first: int, width: int
+        self, raw_rows: Sequence[Sequence[Any]] | Columns, first: int, width: int
     ) -> list[Row | None]:
-        columns = list(zip(*raw_rows))[first : first + width]
+        columns: list[Sequence[Any]]
+        if isinstance(raw_rows, Columns):
+            columns = list(raw_rows.columns[first : first + width])
+        else:
+            transposed: list[Sequence[Any]] = list(zip(*raw_rows))
+            columns = transposed[first : first + width]
         if len(columns) < width:  # the table reaches past the sheet's last used column
             columns += [("",) * len(raw_rows)] * (width - len(columns))
-        typed = [reader_for(col)(values) for col, values in zip(self._columns, columns)]
-        keys = self.layout.keys
+        kept = self._kept
+        typed = [reader_for(self._columns[j])(columns[j]) for j in kept]
+        keys = [self.layout.keys[j] for j in kept]
         return [
-            dict(zip(keys, values)) if values.count(None) != width else None
+            dict(zip(keys, values)) if values.count(None) != len(kept) else None
             for values in zip(*typed)
         ]
 
@@ -230,7 +261,9 @@ class Table:
         first = self._next_free_slot()
         try:
             prepared = [self._prepare(row, first + n) for n, row in enumerate(rows)]
-            index = self._index(self.spec.pk)
+            index = self._indexes.get(self.spec.pk) or self._existing(
+                {self._key_of_row(row) for row in prepared}
+            )
             seen: set[Key] = set()
             for n, row in enumerate(prepared):
                 key = self._key_of_row(row)
@@ -323,9 +356,7 @@ class Table:
         self.layout.headers.append(column.header(self.lang))
         self._columns.append(column)
         self._positions[key] = len(self.layout.keys) - 1
-        for row in self._rows:
-            if row is not None:
-                row[key] = None
+        self._rows = [None if row is None else {**row, key: None} for row in self._rows]
         self._new_columns.append(len(self.layout.keys) - 1)
 
     def _pk_text(self, key: Key) -> str:
@@ -336,6 +367,21 @@ class Table:
     def _key_of(self, pk: Key) -> tuple[Any, ...]:
         values = pk if isinstance(pk, tuple) else (pk,)
         return tuple(fold_key(v) for v in values)
+
+    def _existing(self, keys: set[Key]) -> set[Key]:
+        """Which of ``keys`` rows already have, found without building the key index: a
+        Sync mail appending 200 interactions to 300,000 would otherwise keep an index of
+        all of them (45 MB) that nothing else uses."""
+        pk = self.spec.pk
+        for key in pk:
+            self._require_column(key, None)
+        return {
+            key
+            for key in (
+                tuple(fold_key(row.get(k)) for k in pk) for row in self._rows if row is not None
+            )
+            if key in keys
+        }
 
     def _key_of_row(self, row: Mapping[str, Any]) -> tuple[Any, ...]:
         return tuple(fold_key(row.get(k)) for k in self.spec.pk)
@@ -441,8 +487,9 @@ class Table:
                 if index.get(old) == slot:
                     del index[old]
                 index.setdefault(new, slot)
-        for key in changed:
-            current[key] = changes[key]
+        # A new dict, never the stored one changed in place: a savepoint's snapshot shares
+        # the row dicts (see :meth:`snapshot`).
+        self._rows[slot] = {**current, **{key: changes[key] for key in changed}}
         self._changed.setdefault(slot, set()).update(changed)
         return True
 
@@ -476,15 +523,17 @@ class Table:
     def snapshot(self) -> dict[str, Any]:
         """The table's unsaved state by value, for :meth:`Book.savepoint` to go back to.
 
-        Rows are copied one dict each (their values are immutable); indexes are not: they are
-        rebuilt on first use after :meth:`restore`.
+        The row dicts are shared, not copied: a table never changes a stored row in place
+        (an update or a new column stores new dicts), so the snapshot of 300,000 rows costs a
+        list, not 300,000 copies (84 MB at the start of a big Sync mail). Indexes are not
+        kept: they are rebuilt on first use after :meth:`restore`.
         """
         layout = self.layout
         return {
             "layout": replace(layout, headers=list(layout.headers), keys=list(layout.keys)),
             "_columns": list(self._columns),
             "_positions": dict(self._positions),
-            "_rows": [None if row is None else dict(row) for row in self._rows],
+            "_rows": list(self._rows),
             "_changed": {slot: set(keys) for slot, keys in self._changed.items()},
             "_new_slots": set(self._new_slots),
             "_max_id": self._max_id,
@@ -496,6 +545,7 @@ class Table:
     def restore(self, snapshot: dict[str, Any]) -> None:
         """Go back to a :meth:`snapshot` of this table (in place: references stay valid)."""
         self.__dict__.update(snapshot)
+        self._rows = list(snapshot["_rows"])  # the snapshot stays as it was taken
         self._indexes = {}
 
     def saved(self, layout: TableLayout) -> None:
