@@ -452,7 +452,7 @@ def _sheet_xml(path: Path, part: str = "xl/worksheets/sheet1.xml") -> bytes:
 
 
 def test_empty_table_reuses_its_blank_row_then_grows(new_book: Path) -> None:
-    assert table_refs(parts(new_book)["xl/tables/table1.xml"]) == ("A1:T2", "A1:T2")
+    assert table_refs(parts(new_book)["xl/tables/table1.xml"]) == ("A1:U2", "A1:U2")
     with open_book(new_book) as book:
         customers = book.table("customers")
         sheet = customers.layout.sheet
@@ -465,7 +465,7 @@ def test_empty_table_reuses_its_blank_row_then_grows(new_book: Path) -> None:
         )
     assert ids == ["C0001", "C0002", "C0003"]
     after = parts(new_book)
-    assert table_refs(after["xl/tables/table1.xml"]) == ("A1:T4", "A1:T4")
+    assert table_refs(after["xl/tables/table1.xml"]) == ("A1:U4", "A1:U4")
     assert sorted(rows_of(after["xl/worksheets/sheet1.xml"])) == [1, 2, 3, 4]
 
     ws = openpyxl.load_workbook(new_book)[sheet]
@@ -583,11 +583,11 @@ def _near_the_row_limit(path: Path, header_row: int) -> Path:
     sheet = re.sub(rb'(<row r=")(\d+)"', renumber, sheet)
     sheet = re.sub(rb'(<c r="[A-Z]+)(\d+)"', renumber, sheet)
     new_ref = f"A{header_row}:R{header_row + 1}".encode()
-    sheet = sheet.replace(b'<dimension ref="A1:T2"/>', b'<dimension ref="' + new_ref + b'"/>')
+    sheet = sheet.replace(b'<dimension ref="A1:U2"/>', b'<dimension ref="' + new_ref + b'"/>')
     source["xl/worksheets/sheet1.xml"] = sheet
     table = source["xl/tables/table1.xml"]
-    assert table.count(b'ref="A1:T2"') == 2  # the table and its autofilter
-    source["xl/tables/table1.xml"] = table.replace(b'ref="A1:T2"', b'ref="' + new_ref + b'"')
+    assert table.count(b'ref="A1:U2"') == 2  # the table and its autofilter
+    source["xl/tables/table1.xml"] = table.replace(b'ref="A1:U2"', b'ref="' + new_ref + b'"')
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
         for name, data in source.items():
             z.writestr(name, data)
