@@ -29,7 +29,7 @@ from urllib.parse import urlsplit
 import openpyxl
 import pytest
 from books import blank_workbook
-from conftest import missing
+from chromium import ARGS, launched
 
 from addin.settings import KNOWN
 from addin.workbook import open_book
@@ -40,18 +40,7 @@ HERE = Path(__file__).parent
 ROOT = HERE.parent
 STANDIN = HERE / "browser" / "office-standin.js"
 ARTIFACTS = HERE / "artifacts"
-CHROMIUM = "/usr/bin/chromium"
 OFFICE_JS = "https://appsforoffice.microsoft.com/lib/1/hosted/office.js"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-background-networking",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
-]
 EXCEL_EPOCH = dt.datetime(1899, 12, 30)
 
 COMPANY = {"en": "Xinghe Software", "zh": "星河软件"}
@@ -243,18 +232,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).is_file():
-        missing(f"{CHROMIUM} is not installed: apt-get install chromium (or run .ci/run)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing("playwright is not installed: pip install -e '.[test]'")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with launched(*ARGS) as chromium:
+        yield chromium
 
 
 @dataclass

@@ -32,7 +32,7 @@ from typing import Any
 
 import httpx
 import pytest
-from conftest import missing
+from chromium import ARGS, launched
 from maildirs import Mail, mail
 from officehost import OfficeHost
 from pipeline_books import PASSWORD, received, smtp_url
@@ -43,17 +43,9 @@ from addin.workbook import open_book
 
 pytestmark = pytest.mark.timeout(180)
 
-CHROMIUM = "/usr/bin/chromium"
 REBIND = "rebind.test"
 CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--headless",
-    "--disable-background-networking",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-component-update",
-    "--disable-sync",
+    *ARGS,
     # DNS rebinding without a DNS server: this name now resolves to the service's address.
     f"--host-resolver-rules=MAP {REBIND} 127.0.0.1",
     # Chromium's own Private/Local Network Access checks would stop the rebinding page before
@@ -144,18 +136,8 @@ def attacker(tmp_path: Path) -> Iterator[tuple[str, Path]]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).is_file():
-        missing(f"{CHROMIUM} is not installed: apt-get install chromium (or run .ci/run)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing("playwright is not installed: pip install -e '.[test]'")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
+    with launched(*CHROMIUM_ARGS) as chromium:
+        yield chromium
 
 
 def bodies(tmp_path: Path, smtp: Any, base: str, token: str) -> dict[str, str]:

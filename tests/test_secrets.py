@@ -5,32 +5,13 @@ from __future__ import annotations
 
 import keyring
 import pytest
-from keyring.backend import KeyringBackend
 from keyring.errors import NoKeyringError
+from keyrings import MemoryKeyring
 
 from sync import secrets
 from sync.mailbox import MailboxError
 
 URL = "imaps://me%40corp.cn@imap.corp.cn"
-
-
-class MemoryKeyring(KeyringBackend):
-    """A real keyring backend holding its entries in memory (no desktop keyring here)."""
-
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.entries: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.entries.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.entries[service, username] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.entries.pop((service, username), None)
 
 
 class NoKeyring(MemoryKeyring):
@@ -115,7 +96,7 @@ def test_a_stored_password_is_never_offered_to_another_user_host_port_or_path(
     ring: MemoryKeyring,
 ) -> None:
     secrets.store("imaps://me%40corp.cn@imap.corp.cn:993", "mine")
-    assert ring.entries == {("xlcrm", URL): "mine"}
+    assert ring.items == {("xlcrm", URL): "mine"}
     assert secrets.password("IMAPS://me%40corp.cn@Imap.Corp.Cn/") == "mine"
     for other in (
         "imaps://you%40corp.cn@imap.corp.cn",
@@ -159,7 +140,7 @@ def test_xlcrm_secret_set_check_and_delete(ring: MemoryKeyring) -> None:
     )
     assert stored.exit_code == 0, stored.output
     assert stored.output == f"stored the password for {URL}\n"
-    assert ring.entries == {("xlcrm", URL): "密码2026"}
+    assert ring.items == {("xlcrm", URL): "密码2026"}
     assert "密码2026" not in stored.output
     assert runner.invoke(cli, ["secret", "check", URL]).exit_code == 0
     assert (

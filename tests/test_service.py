@@ -24,7 +24,7 @@ import keyring
 import pytest
 from addin_client import CLIENT_HEADERS, TOKEN, AddinClient, ServiceFailed, running_service
 from books import blank_workbook, built_once
-from keyring.backend import KeyringBackend
+from keyrings import MemoryKeyring
 from maildirs import T0, Mail, mail
 from officehost import OfficeHost
 from pipeline_books import make_crm, received, smtp_url
@@ -366,23 +366,6 @@ def test_settings_round_trip_and_passwords_never_reach_the_workbook(
     assert "holds a password" in failed.value.error["message"]
     every_cell = [v for s in host.sheets.values() for v in s.cells.values()]
     assert not any("hunter2" in str(v) for v in every_cell)
-
-
-class MemoryKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.items.pop((service, username), None)
 
 
 def test_a_password_goes_to_the_service_keyring_only(tmp_path: Path, base_url: str) -> None:

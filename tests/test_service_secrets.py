@@ -16,7 +16,7 @@ from pathlib import Path
 import keyring
 import pytest
 from addin_client import AddinClient, ServiceFailed, running_service
-from keyring.backend import KeyringBackend
+from keyrings import MemoryKeyring
 from officehost import OfficeHost
 from servers.recorder import Recorder
 from servers.tcp_cut import free_port
@@ -29,23 +29,6 @@ from sync import secrets
 
 SERVICE_PASSWORD = "the-service's-XLCRM_PASSWORD"
 NOT_SET_UP = "this xlcrm service is not set up for the"
-
-
-class MemoryKeyring(KeyringBackend):
-    priority = 1  # type: ignore[assignment]
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.items: dict[tuple[str, str], str] = {}
-
-    def get_password(self, service: str, username: str) -> str | None:
-        return self.items.get((service, username))
-
-    def set_password(self, service: str, username: str, password: str) -> None:
-        self.items[(service, username)] = password
-
-    def delete_password(self, service: str, username: str) -> None:
-        self.items.pop((service, username), None)
 
 
 @pytest.fixture
