@@ -240,9 +240,21 @@ def inserted_only(old: bytes, new: bytes) -> bool:
         probe = a[i : i + 48]
         found = b.find(probe, j + 1)
         if found < 0:
-            return False
+            # Two insertions close together (a sheet, then a defined name right after
+            # </sheets>) defeat the probe: decide it token by token instead.
+            return _subsequence(_TOKEN.findall(a), _TOKEN.findall(b))
         j = found
     return True
+
+
+_TOKEN = re.compile(rb"<[^>]*>|[^<]+")
+
+
+def _subsequence(old: list[bytes], new: list[bytes]) -> bool:
+    """Whether ``old``'s tags and texts all appear in ``new``, in order (greedy matching
+    decides that exactly)."""
+    tokens = iter(new)
+    return all(any(token == seen for seen in tokens) for token in old)
 
 
 def _normal(xml: bytes) -> bytes:
@@ -264,12 +276,38 @@ def _common(a: bytes, i: int, b: bytes, j: int) -> int:
     return lo
 
 
+_SHEET = re.compile(rb'<(?:[\w.-]+:)?sheet\b[^>]*?\sname="([^"]*)"')  # names are unique
+_SHEET_INDEX = re.compile(rb'\b(activeTab|firstSheet|localSheetId)="(\d+)"')
+
+
+def renumbered(before: bytes, after: bytes) -> bytes:
+    """``after`` (a workbook part) with its sheet indexes put back to ``before``'s numbering.
+
+    A sheet inserted before others (the Dashboard goes first) moves every later sheet's
+    index, and Excel's indexes must move with it: the tab the workbook opens on
+    (``activeTab``, ``firstSheet``) and each print area or other sheet-local name
+    (``localSheetId``). That is the insertion done right, not a change to the user's data, so
+    the check maps each index of a sheet the user had back to its old place first."""
+    old = _SHEET.findall(before)
+    new = _SHEET.findall(after)
+    if not old or old == new:
+        return after
+    place = {name: index for index, name in enumerate(old)}
+    moved = {n: place[name] for n, name in enumerate(new) if name in place}
+
+    def back(match: re.Match[bytes]) -> bytes:
+        index = int(match[2])
+        return b'%s="%d"' % (match[1], moved.get(index, index))
+
+    return _SHEET_INDEX.sub(back, after)
+
+
 def check_package(before: dict[str, bytes], after: dict[str, bytes]) -> list[str]:
     found = sorted(problems(after) - problems(before))
     for name, data in before.items():
         if name not in after:
             found.append(f"{name}: removed")
-        elif not inserted_only(data, after[name]):
+        elif not inserted_only(data, renumbered(data, after[name])):
             found.append(f"{name}: changed, not only by insertion")
     return found
 
