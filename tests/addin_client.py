@@ -12,14 +12,19 @@ import dataclasses
 import gzip
 import json
 import socket
+import subprocess
+import sys
 import threading
 import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import uvicorn
 from officehost import OfficeHost
 
@@ -144,3 +149,46 @@ class AddinClient:
             raise AssertionError(f"{command} still had more to do after {limit} calls")
         exchange.sent_bytes = self.sent
         return exchange
+
+
+@contextmanager
+def serve_process(
+    *args: str,
+    env: dict[str, str],
+    wait: float = 20,
+    preexec_fn: Any = None,
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``xlcrm serve --host 127.0.0.1 --port P --no-tls ARGS`` as a real process, as a user
+    starts it; yields ``(base URL, the process)`` once ``/api/v1/health`` answers, and stops it
+    (SIGTERM, then SIGKILL after 20 s) afterwards. A service that exits or stays silent for
+    ``wait`` seconds fails the test with what it printed."""
+    port = free_port()
+    xlcrm = str(Path(sys.executable).with_name("xlcrm"))
+    command = [xlcrm, "serve", "--host", "127.0.0.1", "--port", str(port), "--no-tls", *args]
+    process = subprocess.Popen(
+        command, env=env, preexec_fn=preexec_fn, stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + wait
+        while True:
+            if process.poll() is not None:
+                output = process.stdout.read().decode(errors="replace") if process.stdout else ""
+                pytest.fail(f"xlcrm serve exited with {process.returncode}:\n{output}")
+            try:
+                with urllib.request.urlopen(f"{base}/api/v1/health", timeout=1) as answer:
+                    if answer.status == 200:
+                        break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"xlcrm serve did not answer /api/v1/health within {wait:g} s")
+            time.sleep(0.1)
+        yield base, process
+    finally:
+        process.terminate()  # uvicorn stops its workers with it
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

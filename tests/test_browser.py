@@ -15,11 +15,6 @@ import datetime as dt
 import json
 import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +23,7 @@ from urllib.parse import urlsplit
 
 import openpyxl
 import pytest
+from addin_client import serve_process
 from books import blank_workbook
 from chromium import ARGS, launched
 
@@ -172,16 +168,9 @@ def books(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]
 # ---- the service ----------------------------------------------------------------------------
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``xlcrm serve`` on a loopback port over plain HTTP; its base URL."""
-    port = _free_port()
     home = tmp_path_factory.mktemp("service-home")
     env = {
         **os.environ,
@@ -189,42 +178,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "XDG_CONFIG_HOME": str(home / "config"),
         "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
     }
-    command = [
-        str(Path(sys.executable).with_name("xlcrm")),
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--no-tls",
-    ]
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            if process.poll() is not None:
-                output = process.stdout.read() if process.stdout else ""
-                pytest.fail(f"xlcrm serve exited with {process.returncode}:\n{output}")
-            try:
-                with urllib.request.urlopen(f"{base}/api/v1/health", timeout=1) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("xlcrm serve did not answer /api/v1/health within 20 s")
-            time.sleep(0.1)
+    with serve_process(env=env) as (base, _):
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 # ---- the browser ----------------------------------------------------------------------------

@@ -20,18 +20,14 @@ import functools
 import http.server
 import json
 import os
-import socket
-import subprocess
-import sys
 import threading
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from addin_client import serve_process
 from chromium import ARGS, launched
 from maildirs import Mail, mail
 from officehost import OfficeHost
@@ -58,18 +54,11 @@ CHROMIUM_ARGS = [
 SECRET_SUBJECT = "季度报价 confidential"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def service(tmp_path: Path, certificate: Any, smtp: Any) -> Iterator[tuple[str, str]]:
     """``xlcrm serve --no-tls`` on a loopback port; ``(base URL, its per-install token)``.
     It is set up, as its user would, for the Maildir and the SMTP server the workbook's
     Settings name (``--mailbox``, ``--transport``): the attacks target what it may open."""
-    port = _free_port()
     home = tmp_path / "home"
     env = {
         **os.environ,
@@ -81,41 +70,12 @@ def service(tmp_path: Path, certificate: Any, smtp: Any) -> Iterator[tuple[str, 
         "XLCRM_PASSWORD": PASSWORD,
     }
     env.pop("XLCRM_SERVICE_TOKEN", None)
-    command = [str(Path(sys.executable).with_name("xlcrm")), "serve", "--port", str(port)]
-    process = subprocess.Popen(
-        [
-            *command,
-            "--no-tls",
-            "--mailbox",
-            f"maildir:{tmp_path / 'mail'}",
-            "--transport",
-            smtp_url(smtp),
-        ],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            if process.poll() is not None:
-                pytest.fail(
-                    f"xlcrm serve exited: {process.stdout.read() if process.stdout else ''}"
-                )
-            try:
-                with urllib.request.urlopen(f"{base}/api/v1/health", timeout=1):
-                    break
-            except OSError:
-                time.sleep(0.1)
-            if time.monotonic() > deadline:
-                pytest.fail("xlcrm serve did not answer within 20 s")
+    with serve_process(
+        "--mailbox", f"maildir:{tmp_path / 'mail'}", "--transport", smtp_url(smtp), env=env
+    ) as (base, _):
         token_file = home / ".xlcrm" / "service-token"
         assert token_file.stat().st_mode & 0o777 == 0o600
         yield base, token_file.read_text().strip()
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture

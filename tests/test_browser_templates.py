@@ -9,16 +9,12 @@ cannot run here), but the service is started with a company template folder
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import test_browser
-from test_browser import CUSTOMERS, SEGMENT, OpenPane, _free_port, _mailable
+from addin_client import serve_process
+from test_browser import CUSTOMERS, SEGMENT, OpenPane, _mailable
 
 # test_browser's fixtures, here by name (``service`` below replaces its own)
 browser = test_browser.browser
@@ -43,7 +39,6 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     own = tmp_path_factory.mktemp("company-templates")
     (own / "emails" / "note").mkdir(parents=True)
     (own / "emails" / "note" / "en.txt").write_text(NOTE, encoding="utf-8")
-    port = _free_port()
     home = tmp_path_factory.mktemp("service-home")
     env = {
         **os.environ,
@@ -51,44 +46,8 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         "XDG_CONFIG_HOME": str(home / "config"),
         "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
     }
-    command = [
-        str(Path(sys.executable).with_name("xlcrm")),
-        "serve",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--no-tls",
-        "--templates",
-        str(own),
-    ]
-    process = subprocess.Popen(
-        command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while True:
-            if process.poll() is not None:
-                output = process.stdout.read() if process.stdout else ""
-                pytest.fail(f"xlcrm serve exited with {process.returncode}:\n{output}")
-            try:
-                with urllib.request.urlopen(f"{base}/api/v1/health", timeout=1) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("xlcrm serve did not answer /api/v1/health within 20 s")
-            time.sleep(0.1)
+    with serve_process("--templates", str(own), env=env) as (base, _):
         yield base
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def test_a_plain_text_sample_is_shown_as_its_text(open_pane: OpenPane) -> None:

@@ -12,17 +12,13 @@ from __future__ import annotations
 
 import os
 import resource
-import subprocess
-import sys
-import time
-import urllib.request
 import zlib
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from addin_client import AddinClient, free_port
+from addin_client import AddinClient, serve_process
 from officehost import OfficeHost
 
 from addin.init import create_workbook
@@ -52,34 +48,11 @@ def peak(pid: int) -> int:
 def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, int]]:
     """``(base URL, token, pid)`` of a capped ``xlcrm serve --no-tls``."""
     home = tmp_path_factory.mktemp("limits-home")
-    port = free_port()
     env = {**os.environ, "XLCRM_HOME": str(home), "HOME": str(home), "MALLOC_ARENA_MAX": "2"}
     env.pop("XLCRM_SERVICE_TOKEN", None)
-    xlcrm = str(Path(sys.executable).with_name("xlcrm"))
-    process = subprocess.Popen(
-        [xlcrm, "serve", "--no-tls", "--port", str(port)],
-        env=env,
-        preexec_fn=_cap,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(f"{base}/api/v1/health", timeout=1):
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    out = process.stdout.read() if process.stdout else b""
-                    pytest.fail(f"xlcrm serve did not start: {out.decode(errors='replace')}")
-                time.sleep(0.1)
+    with serve_process(env=env, wait=30, preexec_fn=_cap) as (base, process):
         yield base, (home / "service-token").read_text().strip(), process.pid
         assert process.poll() is None, "the service died"
-    finally:
-        process.terminate()
-        process.wait(10)
 
 
 def post(base: str, token: str, body: bytes | Iterator[bytes], **headers: str) -> httpx.Response:

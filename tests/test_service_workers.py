@@ -14,8 +14,6 @@ import os
 import subprocess
 import sys
 import threading
-import time
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from email.utils import parseaddr
@@ -24,7 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
-from addin_client import AddinClient, free_port
+from addin_client import AddinClient, serve_process
 from officehost import OfficeHost
 from pipeline_books import received, smtp_url
 from servers.smtp import SmtpServer
@@ -43,56 +41,23 @@ CUSTOMERS = [f"customer{n}@example.cn" for n in range(6)]
 def workers(tmp_path: Path, smtp: SmtpServer) -> Iterator[str]:
     """``xlcrm serve --workers 4 --transport <the SMTP sink>`` over plain HTTP on loopback
     (XLCRM_PASSWORD and the test CA come from the smtp fixture's environment)."""
-    port = free_port()
     env = {
         **os.environ,
         "HOME": str(tmp_path / "home"),
         "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
         "XLCRM_SERVICE_TOKEN": TOKEN,
     }
-    command = [
-        str(Path(sys.executable).with_name("xlcrm")),
-        "serve",
-        "--no-tls",
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
+    with serve_process(
         "--workers",
         "4",
         "--transport",
         smtp_url(smtp),
         "--state-dir",
         str(tmp_path / "state"),
-    ]
-    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            if process.poll() is not None:
-                output = process.stdout.read().decode() if process.stdout else ""
-                pytest.fail(f"xlcrm serve exited with {process.returncode}:\n{output}")
-            try:
-                health = urllib.request.Request(
-                    f"{base}/api/v1/health", headers={"Authorization": f"Bearer {TOKEN}"}
-                )
-                with urllib.request.urlopen(health, timeout=1) as answer:
-                    if answer.status == 200:
-                        break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail("xlcrm serve --workers 4 did not answer within 60 s")
-            time.sleep(0.2)
+        env=env,
+        wait=60,
+    ) as (base, _):
         yield base
-    finally:
-        process.terminate()  # its own child, by its id: uvicorn stops its workers
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def campaign_book(path: Path, transport: str) -> OfficeHost:
