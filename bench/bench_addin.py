@@ -42,6 +42,7 @@ from maildirs import T0, Mail, mail  # noqa: E402
 from officehost import OfficeHost  # noqa: E402
 
 from addin.service import ServiceConfig, create_app  # noqa: E402
+from addin.service.commands import mailbox_key  # noqa: E402
 from addin.settings import write_settings  # noqa: E402
 from addin.workbook import open_book  # noqa: E402
 
@@ -63,6 +64,29 @@ class Timed:
             self.times.append((scope["path"], time.perf_counter() - start))
 
 
+def with_new_mail(source: Path, folder: Path, count: int = 200) -> tuple[Path, Mail]:
+    """A copy of the big workbook in ``folder``, and a Maildir holding ``count`` new messages
+    from its first customers, named in its Settings: what the first Sync mail finds."""
+    path = folder / "crm.xlsx"
+    shutil.copyfile(source, path)
+    box = Mail(folder / "mail", "sales@ours.cn")
+    with open_book(path) as book:
+        customers = [r for _, r in zip(range(count), book.table("customers").rows())]
+        write_settings(book, {"mailbox": box.url})
+    for n, row in enumerate(customers):
+        address = str(row.get("email") or f"nobody{n}@example.org").split(";")[0]
+        box.receive(
+            mail(
+                address,
+                "sales@ours.cn",
+                f"询价 {n}",
+                ident=f"b{n}@bench",
+                at=T0 + dt.timedelta(minutes=n),
+            )
+        )
+    return path, box
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--customers", type=int, default=100_000)
@@ -73,27 +97,13 @@ def main(argv: list[str] | None = None) -> int:
     source = bigcrm.cached_book(args.customers, args.customers // 2, args.customers * 3, lang="zh")
     with tempfile.TemporaryDirectory(prefix="xlcrm-bench-addin-") as tmp:
         folder = Path(tmp)
-        path = folder / "crm.xlsx"
-        shutil.copyfile(source, path)
-        box = Mail(folder / "mail", "sales@ours.cn")
-        with open_book(path) as book:
-            customers = [r for _, r in zip(range(200), book.table("customers").rows())]
-            write_settings(book, {"mailbox": box.url})
-        for n, row in enumerate(customers):
-            address = str(row.get("email") or f"nobody{n}@example.org").split(";")[0]
-            box.receive(
-                mail(
-                    address,
-                    "sales@ours.cn",
-                    f"询价 {n}",
-                    ident=f"b{n}@bench",
-                    at=T0 + dt.timedelta(minutes=n),
-                )
-            )
+        path, box = with_new_mail(source, folder)
         print(f"loading {path.name} into the Office host stand-in …", flush=True)
         host = OfficeHost.from_large_xlsx(path)
 
-        app = Timed(create_app(ServiceConfig(token=TOKEN)))
+        # Set up for that mailbox, as `xlcrm serve --mailbox URL` is (docs/secrets.md).
+        config = ServiceConfig(token=TOKEN, mailboxes=(mailbox_key(box.url),))
+        app = Timed(create_app(config))
         port = free_port()
         server = uvicorn.Server(
             uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")

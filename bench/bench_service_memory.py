@@ -19,10 +19,8 @@ mark (``VmHWM``), reset between requests through ``/proc/PID/clear_refs``.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import json
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -38,12 +36,10 @@ sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 import bigcrm  # noqa: E402
 import httpx  # noqa: E402
 from addin_client import AddinClient, free_port  # noqa: E402
-from maildirs import T0, Mail, mail  # noqa: E402
+from bench_addin import with_new_mail  # noqa: E402
 from officehost import OfficeHost  # noqa: E402
 
 from addin.service.body import MAX_BODY, MAX_OBJECTS, MAX_VALUES  # noqa: E402
-from addin.settings import write_settings  # noqa: E402
-from addin.workbook import open_book  # noqa: E402
 
 TARGET = 300 * 1024 * 1024
 
@@ -102,23 +98,7 @@ def legit_row(customers: int, folder: Path) -> tuple[str, int, int, str]:
     """The first Sync mail of the big workbook, through the add-in's protocol."""
     source = bigcrm.cached_book(customers, customers // 2, customers * 3, lang="zh")
     folder.mkdir(parents=True)
-    path = folder / "crm.xlsx"
-    shutil.copyfile(source, path)
-    box = Mail(folder / "mail", "sales@ours.cn")
-    with open_book(path) as book:
-        first_rows = [r for _, r in zip(range(200), book.table("customers").rows())]
-        write_settings(book, {"mailbox": box.url})
-    for n, row in enumerate(first_rows):
-        address = str(row.get("email") or f"nobody{n}@example.org").split(";")[0]
-        box.receive(
-            mail(
-                address,
-                "sales@ours.cn",
-                f"询价 {n}",
-                ident=f"b{n}@bench",
-                at=T0 + dt.timedelta(minutes=n),
-            )
-        )
+    path, box = with_new_mail(source, folder)
     print(f"loading {path.name} into the Office host stand-in …", flush=True)
     host = OfficeHost.from_large_xlsx(path)
     process, base, token = start_service(folder, "--mailbox", box.url)
