@@ -105,12 +105,10 @@ class Styles:
 
     def _add_xf(self, base: int, code: str) -> int:
         fid = self._format_id(code)
-        assert self.xml is not None
-        span = self._cell_xfs_span()
-        if span is None:
+        found = self._cell_xfs(base)
+        if found is None:
             return base
-        xfs = list(_XF.finditer(self.xml, *span))
-        source = xfs[base].group(0) if base < len(xfs) else xfs[0].group(0)
+        source, xfs, end = found
         clone = _NUMFMT_ID.sub(b'numFmtId="%d"' % fid, source, count=1)
         if b"numFmtId=" not in clone:
             clone = re.sub(
@@ -122,7 +120,18 @@ class Styles:
             clone = re.sub(
                 rb"<(\w+:)?xf\b", lambda m: m.group(0) + b' applyNumberFormat="1"', clone, count=1
             )
-        return self._append_xf(clone, xfs, span[1])
+        return self._append_xf(clone, xfs, end)
+
+    def _cell_xfs(self, index: int) -> tuple[bytes, list[re.Match[bytes]], int] | None:
+        """Cell format ``index`` (the first one when there is no such format) to copy from, all
+        the cell formats, and where their list ends; None without a ``cellXfs`` list."""
+        assert self.xml is not None
+        span = self._cell_xfs_span()
+        if span is None:
+            return None
+        xfs = list(_XF.finditer(self.xml, *span))
+        source = xfs[index].group(0) if index < len(xfs) else xfs[0].group(0)
+        return source, xfs, span[1]
 
     def _append_xf(self, clone: bytes, xfs: list[re.Match[bytes]], end: int) -> int:
         """Add a cell format — or reuse an identical one: a sheet refreshed every day must not
@@ -196,12 +205,10 @@ class Styles:
 
     def _with_font(self, style: int, font: int) -> int:
         """A copy of cell format ``style`` using font ``font``."""
-        assert self.xml is not None
-        span = self._cell_xfs_span()
-        if span is None:
+        found = self._cell_xfs(style)
+        if found is None:
             return style
-        xfs = list(_XF.finditer(self.xml, *span))
-        source = xfs[style].group(0) if style < len(xfs) else xfs[0].group(0)
+        source, xfs, end = found
         clone = re.sub(rb'\s(?:fontId|applyFont)="[^"]*"', b"", source)
         clone = re.sub(
             rb"<(\w+:)?xf\b",
@@ -209,17 +216,15 @@ class Styles:
             clone,
             count=1,
         )
-        return self._append_xf(clone, xfs, span[1])
+        return self._append_xf(clone, xfs, end)
 
     def _with_alignment(self, style: int, horizontal: str | None, wrap: bool) -> int:
         """A copy of cell format ``style`` aligned ``horizontal`` and wrapping its text as
         asked (its other settings kept)."""
-        assert self.xml is not None
-        span = self._cell_xfs_span()
-        if span is None:
+        found = self._cell_xfs(style)
+        if found is None:
             return style
-        xfs = list(_XF.finditer(self.xml, *span))
-        source = xfs[style].group(0) if style < len(xfs) else xfs[0].group(0)
+        source, xfs, end = found
         m = re.match(rb"<(\w+:)?xf\b", source)
         assert m is not None
         prefix = m.group(1) or b""
@@ -240,7 +245,7 @@ class Styles:
         else:
             at = clone.index(b">") + 1  # alignment is the xf's first child
             clone = clone[:at] + element + clone[at:]
-        return self._append_xf(clone, xfs, span[1])
+        return self._append_xf(clone, xfs, end)
 
 
 def _bump_count(xml: bytes, element: bytes) -> bytes:
