@@ -16,12 +16,14 @@ number formats.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 
+from addin.remote.protocol import filter_key
 from addin.workbook.cells import parse_range, range_ref
 
 EPOCH = dt.datetime(1899, 12, 30)
@@ -185,16 +187,42 @@ class OfficeHost:
             last_used = max(
                 (r for (r, c) in sheet.cells if r1 <= r <= r2 and c1 <= c <= c2), default=r1
             )
+            rows = [[sheet.get(r, c1 + j) for j in offsets] for r in range(r1 + 1, r2 + 1)]
             tables[key] = {
                 "sheet": read["sheet"],
                 "table": read.get("table"),
                 "address": read["address"],
                 "columns": columns,
                 "header": [sheet.get(r1, c) for c in range(c1, c2 + 1)],
-                "rows": [[sheet.get(r, c1 + j) for j in offsets] for r in range(r1 + 1, r2 + 1)],
+                "rows": rows,
                 "last_used_row": last_used,
             }
+            if read.get("filter"):
+                tables[key].update(self._filtered(read["filter"], sheet, r1, c1, r2, rows))
         return tables
+
+    @staticmethod
+    def _filtered(
+        spec: dict[str, Any], sheet: Sheet, r1: int, c1: int, r2: int, rows: list[list[Any]]
+    ) -> dict[str, Any]:
+        """A plan's row filter, as excel-read.js applies it: the kept rows, their places and
+        the highest id (``protocol.RowFilter``)."""
+        keys = set(spec["keys"])
+        places = [
+            n
+            for n in range(r2 - r1)
+            if any(filter_key(sheet.get(r1 + 1 + n, c1 + c)) in keys for c in spec["columns"])
+        ]
+        highest = None
+        if spec.get("id_column") is not None:
+            pattern = re.compile(re.escape(spec["id_prefix"]) + r"([0-9]+)", re.IGNORECASE)
+            best = -1
+            for r in range(r1 + 1, r2 + 1):
+                cell = sheet.get(r, c1 + spec["id_column"])
+                found = pattern.fullmatch(cell.strip()) if isinstance(cell, str) else None
+                if found and int(found[1]) > best:
+                    best, highest = int(found[1]), cell.strip()
+        return {"rows": [rows[n] for n in places], "rows_at": places, "highest_id": highest}
 
     def request(self, command: str, options: dict[str, Any] | None = None) -> dict[str, Any]:
         return {

@@ -131,6 +131,7 @@ NOT_EXCEL: dict[str, str] = {
     "source": "a chart action's source address",
     "split": "String.prototype.split",
     "state": "the inspected state kept by excel-apply.js",
+    "trim": "String.prototype.trim (a row filter's id cells)",
     "type": "an action's type",
     "value": "a dialog result's value (Office.AsyncResult)",
 }

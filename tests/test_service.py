@@ -505,7 +505,7 @@ def test_gzip_requests_and_the_size_limit(tmp_path: Path, base_url: str) -> None
         headers={**ADDIN, "Content-Encoding": "gzip", "Content-Type": "application/json"},
     )
     assert answer.status_code == 413
-    assert answer.json()["error"]["message"] == "the request is larger than 40 MB"
+    assert answer.json()["error"]["message"] == "the request is larger than 24 MB"
     cut = httpx.post(
         f"{base_url}/api/v1/plan",
         content=gzip.compress(json.dumps(request).encode())[:-10],

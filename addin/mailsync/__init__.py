@@ -12,11 +12,20 @@ CRM and writes it through the Table API:
 """
 
 from .report import SyncReport, Unknown, latest_emails
-from .run import SyncOptions, probe_mailbox, state_key, sync_mailbox
+from .run import (
+    Probe,
+    SyncOptions,
+    ThreadKeysMissing,
+    probe_mailbox,
+    state_key,
+    sync_mailbox,
+)
 
 __all__ = [
+    "Probe",
     "SyncOptions",
     "SyncReport",
+    "ThreadKeysMissing",
     "Unknown",
     "latest_emails",
     "probe_mailbox",

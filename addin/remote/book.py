@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import pairwise
 from typing import Any
 
 from ..errors import UsageError, XlcrmError
@@ -122,7 +124,11 @@ class RemoteBook(Book):
         columns = posted.columns if posted.columns is not None else list(range(width))
         if posted.columns is not None:
             self._present[spec.key] = {keys[offset] for offset in columns if offset < width}
-        if len(posted.rows) > r2 - r1 or any(c >= width for c in columns):
+        if (
+            len(posted.rows) > r2 - r1
+            or any(c >= width for c in columns)
+            or not _places_fit(posted.rows_at, len(posted.rows), r2 - r1)
+        ):
             raise UsageError(
                 f"{posted.sheet}!{posted.address}",
                 "the posted rows do not fit the table's range",
@@ -131,7 +137,7 @@ class RemoteBook(Book):
         cached = self._columns.get(spec.key)
         if cached is None:
             cached = self._columns[spec.key] = self._to_columns(
-                spec, posted, keys, columns, c1, width
+                spec, posted, keys, columns, c1, width, r2 - r1
             )
         return layout, cached
 
@@ -143,22 +149,31 @@ class RemoteBook(Book):
         columns: list[int],
         c1: int,
         width: int,
+        length: int,
     ) -> Columns:
         """The posted rows as the table's columns (those not posted blank), once per request.
         The rows are then dropped from the request: the columns hold the same cells, without
         a list per row (a table read again after a savepoint takes the columns)."""
         rows = posted.rows
-        blank = [""] * len(rows)
+        places = posted.rows_at
+        if places is None:
+            length = len(rows)
+        blank = [""] * length
         full: list[Sequence[Any]] = [blank] * (c1 + width)
         for j, offset in enumerate(columns):
             column = spec.by_key.get(keys[offset])
             values = [row[j] if j < len(row) else "" for row in rows]
+            if places is not None:  # a row filter's rows at their places, blanks between
+                spread: list[Any] = [""] * length
+                for at, value in zip(places, values, strict=True):
+                    spread[at] = value
+                values = spread
             if column is not None and column.type in ("date", "datetime"):
                 with_time = column.type == "datetime"
                 values = [from_serial(v, with_time=with_time) for v in values]
             full[c1 + offset] = values
         posted.rows = []
-        return Columns(full, len(rows))
+        return Columns(full, length)
 
     def _present_columns(self, spec: TableSpec) -> set[str] | None:
         return self._present.get(spec.key)
@@ -168,6 +183,8 @@ class RemoteBook(Book):
         posted = self.posted.get(table.spec.key)
         if posted is not None and posted.columns is not None and posted.last_used_row:
             table.reserved_rows = max(0, posted.last_used_row - table.layout.header_row)
+        if posted is not None and posted.highest_id and table.spec.id_prefix:
+            table.holds_id(posted.highest_id)
         return table
 
     # -- state and writing ---------------------------------------------------------------------
@@ -214,7 +231,38 @@ class RemoteBook(Book):
         )
 
 
-def plan_reads(book: RemoteBook, needs: Mapping[str, Iterable[str] | str]) -> dict[str, p.Read]:
+def _places_fit(places: Sequence[int] | None, count: int, length: int) -> bool:
+    """A row filter's places: one per posted row, ascending, inside the range."""
+    if places is None:
+        return True
+    return (
+        len(places) == count
+        and all(a < b for a, b in pairwise(places))
+        and (not places or places[-1] < length)
+    )
+
+
+@dataclass(frozen=True)
+class Matching:
+    """A command's need for some rows of a table only: ``columns`` of the rows whose cell in
+    one of the ``match`` columns is one of ``keys`` (normalised Message-IDs, all ASCII: the
+    client lower-cases as Python does only there). The client sends those rows and the
+    table's highest id (:class:`~addin.remote.protocol.RowFilter`); every other row reads
+    as blank, and new rows still go below the last one and get new ids."""
+
+    columns: Sequence[str]
+    match: Sequence[str]
+    keys: Sequence[str]
+
+    def __post_init__(self) -> None:
+        if not all(key.isascii() for key in self.keys):
+            raise ValueError("row filter keys must be ASCII")
+
+
+Need = Iterable[str] | str | Matching
+
+
+def plan_reads(book: RemoteBook, needs: Mapping[str, Need]) -> dict[str, p.Read]:
     """What the client must read for a command that ``needs`` these tables and columns.
 
     Key columns always come along (rows are found and written by key), and so does a column
@@ -231,10 +279,28 @@ def plan_reads(book: RemoteBook, needs: Mapping[str, Iterable[str] | str]) -> di
             continue
         header = _header_of(book, where)
         keys = column_keys(spec, header)
-        wanted = {*columns, *spec.pk, "id"}
+        wanted = {*spec.pk, "id"}
+        if isinstance(columns, Matching):
+            wanted.update(columns.columns, columns.match)
+            where.filter = _row_filter(spec, keys, columns)
+        else:
+            wanted.update(columns)
         where.columns = [j for j, key in enumerate(keys) if key in wanted]
         reads[spec.key] = where
     return reads
+
+
+def _row_filter(spec: TableSpec, keys: list[str], matching: Matching) -> p.RowFilter | None:
+    match = [j for j, key in enumerate(keys) if key in matching.match]
+    if not match:  # nothing to compare: every row
+        return None
+    ids = keys.index("id") if spec.id_prefix and "id" in keys else None
+    return p.RowFilter(
+        columns=match,
+        keys=sorted(set(matching.keys)),
+        id_column=ids,
+        id_prefix=spec.id_prefix or "",
+    )
 
 
 def _header_of(book: RemoteBook, read: p.Read) -> list[str]:
@@ -244,4 +310,4 @@ def _header_of(book: RemoteBook, read: p.Read) -> list[str]:
     return book._headers_of(read.sheet)
 
 
-__all__ = ["ALL", "RemoteBook", "from_serial", "local_address", "plan_reads"]
+__all__ = ["ALL", "Matching", "Need", "RemoteBook", "from_serial", "local_address", "plan_reads"]

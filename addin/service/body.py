@@ -2,8 +2,9 @@
 
 The limits come from measurement (``bench/bench_service_memory.py``, ``bench/README.md``):
 the largest request the add-in legitimately sends — the first Sync mail of a 100,000-customer,
-300,000-interaction workbook — is 59 MB of JSON (13 MB gzip-compressed) and its handling peaks
-below the 300 MB the service may use. ``MAX_BODY`` leaves room above that request and no more.
+300,000-interaction workbook — is 15 MB of JSON and its handling peaks below the 300 MB the
+service may use. The limits leave room above that request, and no more: the densest body they
+admit stays under the bound too.
 
 A gzip body is inflated as it arrives, each piece at most up to the limit, so a bomb is cut off
 at ``MAX_BODY`` bytes and never materialises; inflating runs in a worker thread, like JSON
@@ -26,14 +27,17 @@ from starlette.requests import Request
 
 from ..errors import ActionableError
 
-# Inflated bytes of JSON. The largest legitimate request is 35.2 MB (bench/README.md, "The
-# service's memory"): room for 13 % more, and no more, as every byte may become memory.
-MAX_BODY = 40 * 1024 * 1024
+# Inflated bytes of JSON. The largest legitimate request is 15.1 MB (bench/README.md, "The
+# service's memory": the first Sync mail of 100,000 customers, its interactions filtered by
+# row): room for half as much again, as every byte may become memory (one 24 MB string with
+# an emoji is 96 MB of text).
+MAX_BODY = 24 * 1024 * 1024
 # Values (strings, numbers, arrays, objects). Bytes alone do not bound memory: a Python object
-# costs 24 to 60 bytes, so 10 MB of '"ab",' are 120 MB of strings. The largest legitimate
-# request has 3,177,889 (bench/README.md): 4 % of room, as 3,300,000 two-letter strings
-# ('["ab",…]') already take the service to the bound.
-MAX_VALUES = 3_300_000
+# costs 24 to 80 bytes, so 10 MB of '"ab",' are 120 MB of strings. The first Sync mail of
+# 100,000 customers has 1,376,885 (bench/README.md), and the dashboard of 36,000 customers
+# (which reads whole tables' columns) just under this many, peaking at the bound itself;
+# bodies made up of the costliest values stay well under it.
+MAX_VALUES = 1_700_000
 # Objects ({…}): a dict costs 64 to 200 bytes. The protocol's objects are the request, its
 # tables and the inventory's entries (at most 11,000 sheets and Excel Tables); rows are arrays.
 MAX_OBJECTS = 50_000
@@ -47,11 +51,11 @@ BIG_BODY = 8 * 1024 * 1024
 _big = anyio.CapacityLimiter(1)
 
 
-# What a user can do about a request over the size limits: the largest is Sync mail's record
-# call, whose size grows with the Customers, Deals and Interactions tables.
+# What a user can do about a request over the size limits: the largest are Refresh dashboard
+# and Reminders, which grow with every row of the big tables, and Sync mail's record call.
 TOO_BIG_HINT = (
-    "move old interactions and closed deals to an archive workbook, or select fewer rows; "
-    "docs/security.md lists the limits"
+    "move old interactions and closed deals to an archive workbook, select fewer rows, or run "
+    "the command on the saved file with xlcrm (no such limit); docs/security.md lists the limits"
 )
 
 

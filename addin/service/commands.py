@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -29,14 +29,14 @@ from sync.secrets import from_keyring, scoped, secret_key
 from ..errors import UsageError, XlcrmError
 from ..remote import RemoteBook
 from ..remote import protocol as p
-from ..remote.book import ALL, local_address
+from ..remote.book import ALL, Matching, Need, local_address
 from ..settings import KNOWN, read_settings, write_settings
 from ..workbook.cells import parse_range
 
 if TYPE_CHECKING:
     from .app import ServiceConfig
 
-Needs = Mapping[str, list[str] | str]
+Needs = Mapping[str, Need]
 BATCH = 25  # campaign messages per call: a lost answer leaves at most this many uncertain
 
 
@@ -174,9 +174,21 @@ def _summary(lines: list[str]) -> str:
 # -- sync --------------------------------------------------------------------------------------
 
 
+# Sync mail's row filter (docs/protocol.md, "Row filters"): the probe works out the thread
+# keys of up to this many new messages (fetching them once more costs less than posting the
+# whole Interactions table), and the record call reads the interactions that hold one.
+FILTER_MESSAGES = 2_000
+MAX_THREAD_KEYS = 50_000
+
+
 class SyncOptions(Options):
     tickets: bool = False
     phase: Literal["probe", "record"] = "probe"
+    # The Message-IDs the new mail is or names (the probe's, then the record call's own when
+    # more mail came in): only the interactions holding one are read. None: all of them.
+    threads: list[Annotated[str, Field(max_length=998)]] | None = Field(
+        default=None, max_length=MAX_THREAD_KEYS
+    )
 
 
 # What Sync mail reads of each customer (ids come with every read). Everything else — names,
@@ -195,7 +207,7 @@ SYNC_CUSTOMER_COLUMNS = [
 
 
 def _sync_needs(options: SyncOptions) -> Needs:
-    needs: dict[str, list[str] | str] = {"settings": ALL}
+    needs: dict[str, Need] = {"settings": ALL}
     if options.phase == "record":
         needs.update(
             # Linking reads addresses, companies and merges; the effects read and write
@@ -206,18 +218,38 @@ def _sync_needs(options: SyncOptions) -> Needs:
             deals=["customer_id", "stage", "next_follow_up"],
             sends=ALL,  # campaign replies and bounces: a send's every column is small
             # Recording needs each message once (Message-ID) and the threads' customers and
-            # deals; the other columns of 300,000 interactions never leave Excel.
-            interactions=["message_id", "thread_id", "customer_id", "deal_id"],
+            # deals; the other columns of 300,000 interactions never leave Excel, and with
+            # the probe's thread keys only the rows holding one of them do.
+            interactions=_interactions_need(options.threads),
         )
         if options.tickets:
             needs.update(tickets=ALL, ticket_rules=ALL, sla=ALL, interactions=ALL)
     return needs
 
 
+def _interactions_need(threads: list[str] | None) -> list[str] | Matching:
+    columns = ["message_id", "thread_id", "customer_id", "deal_id"]
+    if threads is None or not all(key.isascii() for key in threads):
+        return columns  # every row (the client lower-cases only ASCII as Python does)
+    return Matching(columns, match=("message_id", "thread_id"), keys=threads)
+
+
+def _filter_keys(keys: frozenset[str] | None) -> list[str] | None:
+    """Keys the client can filter by: ASCII (lower-cased alike in JavaScript and Python, as
+    Message-IDs are), and not so many that the filter costs more than it saves."""
+    if keys is None or len(keys) > MAX_THREAD_KEYS or not all(k.isascii() for k in keys):
+        return None
+    return sorted(keys)
+
+
 def _mailbox_options(ctx: Context):  # type: ignore[no-untyped-def]
     from ..mailsync import SyncOptions as MailOptions
 
-    return MailOptions(tickets=ctx.options.tickets)
+    threads = ctx.options.threads
+    return MailOptions(
+        tickets=ctx.options.tickets,
+        thread_keys=frozenset(threads) if threads is not None and not ctx.options.tickets else None,
+    )
 
 
 def _sync_run(ctx: Context) -> Outcome:
@@ -228,28 +260,41 @@ def _sync_run(ctx: Context) -> Outcome:
 def _sync_mail(ctx: Context) -> Outcome:
     from sync.open import open_mailbox
 
-    from ..mailsync import probe_mailbox, sync_mailbox
+    from ..mailsync import ThreadKeysMissing, probe_mailbox, sync_mailbox
 
     key = "support_mailbox" if ctx.options.tickets else "mailbox"
     url = _setting_url(ctx, key)
     mailbox = open_mailbox(url, insecure=ctx.config.insecure)
     try:
         if ctx.options.phase == "probe":
-            count, states = probe_mailbox(ctx.book, mailbox, _mailbox_options(ctx))
-            if count:
-                return Outcome(
-                    {"summary": f"{count} new message(s) to read", "new": count},
-                    status="more",
-                    next={"tickets": ctx.options.tickets, "phase": "record"},
-                    progress=p.Progress(done=0, total=count, label="Reading mail"),
-                )
-            for state_key, value in states.items():
+            probe = probe_mailbox(
+                ctx.book, mailbox, _mailbox_options(ctx), keys_up_to=FILTER_MESSAGES
+            )
+            if probe.count:
+                return _record_next(ctx, probe.count, probe.thread_keys)
+            for state_key, value in probe.states.items():
                 ctx.book.state[state_key] = value
             return Outcome({"summary": f"{_display(url)}: no new mail", "new": 0})
-        report = sync_mailbox(ctx.book, mailbox, _mailbox_options(ctx))
+        try:
+            report = sync_mailbox(ctx.book, mailbox, _mailbox_options(ctx))
+        except ThreadKeysMissing as missing:  # more mail since the probe: read its rows too
+            return _record_next(ctx, missing.count, missing.keys)
     finally:
         mailbox.close()
     return Outcome({"summary": report.summary(), **report.as_dict()})
+
+
+def _record_next(ctx: Context, count: int, keys: frozenset[str] | None) -> Outcome:
+    """Answer "more": the record call comes next, reading the interactions ``keys`` name."""
+    result: dict[str, Any] = {"new": count}
+    if count:
+        result["summary"] = f"{count} new message(s) to read"
+    return Outcome(
+        result,
+        status="more",
+        next={"tickets": ctx.options.tickets, "phase": "record", "threads": _filter_keys(keys)},
+        progress=p.Progress(done=0, total=count, label="Reading mail"),
+    )
 
 
 def _display(url: str) -> str:
@@ -673,13 +718,26 @@ def _reminders_run(ctx: Context) -> Outcome:
     )
 
 
-def _everything(_: Any) -> Needs:
+# What the dashboard and the reminders read of the big tables (a name a table lacks is simply
+# not read): notes, phones, subjects and summaries stay in Excel, so a workbook of 20,000
+# customers fits the request limits (docs/security.md). tests/test_service_reads.py holds
+# each command to the answer it gives with whole tables.
+OVERVIEW_COLUMNS = [
+    *("name", "company", "email", "owner", "region", "segment", "tier", "status"),
+    *("last_contact", "merged_into", "created", "title", "customer_id", "deal_id", "stage"),
+    *("amount", "currency", "probability", "product", "closed", "next_follow_up", "kind"),
+    *("direction", "at", "message_id", "subject", "type", "opened", "due", "resolved"),
+    "satisfaction",
+]
+
+
+def _overview(_: Any) -> Needs:
     return {
-        "customers": ALL,
-        "deals": ALL,
-        "interactions": ALL,
-        "tickets": ALL,
-        "sends": ALL,
+        "customers": OVERVIEW_COLUMNS,
+        "deals": OVERVIEW_COLUMNS,
+        "interactions": [c for c in OVERVIEW_COLUMNS if c != "subject"],
+        "tickets": OVERVIEW_COLUMNS,
+        "sends": ALL,  # few and narrow
         "settings": ALL,
         "stages": ALL,
         "products": ALL,
@@ -725,7 +783,7 @@ COMMANDS: dict[str, Command] = {
         Command(
             "dedupe", "Clean duplicates", "客户去重", DedupeOptions, _dedupe_needs, _dedupe_run
         ),
-        Command("report", "Dashboard", "仪表盘", NoOptions, _everything, _report_run),
-        Command("reminders", "Reminders", "跟进提醒", NoOptions, _everything, _reminders_run),
+        Command("report", "Dashboard", "仪表盘", NoOptions, _overview, _report_run),
+        Command("reminders", "Reminders", "跟进提醒", NoOptions, _overview, _reminders_run),
     )
 }

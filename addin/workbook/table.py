@@ -241,6 +241,12 @@ class Table:
                     self._max_id = max(self._max_id, int(m[1]))
         return f"{prefix}{self._max_id + 1:0{self.spec.id_digits}d}"
 
+    def holds_id(self, value: str) -> None:
+        """The table holds ``value`` in a row this backend did not read (the Office.js client
+        sends only the rows a row filter keeps, and the highest id): new ids go above it."""
+        self.next_id()  # the highest id of the rows that were read
+        self._claim_id(value)
+
     def _claim_id(self, value: Any) -> None:
         prefix = self.spec.id_prefix
         if prefix and isinstance(value, str) and self._max_id is not None:

@@ -3,7 +3,12 @@
 
 import { describe, expect, it } from "vitest";
 import { Book, excelFor } from "./excel-mock.js";
-import { readInventory, readRanges, CELLS_PER_SYNC } from "../../addin/web/js/excel-read.js";
+import {
+  readInventory,
+  readRanges,
+  filterKey,
+  CELLS_PER_SYNC,
+} from "../../addin/web/js/excel-read.js";
 
 function crm() {
   return new Book({
@@ -159,5 +164,56 @@ describe("readRanges", () => {
     expect(book.syncs.length).toBeGreaterThan(1);
     expect(Math.max(...book.syncs.map((s) => s.cells))).toBeLessThanOrEqual(CELLS_PER_SYNC);
     expect(book.syncs.reduce((n, s) => n + s.cells, 0)).toBe(rows * 2 + 3);
+  });
+});
+
+describe("row filters", () => {
+  function interactions() {
+    return new Book({
+      sheets: [
+        {
+          name: "Interactions",
+          cells: {
+            A1: "ID", B1: "Customer", C1: "Subject", D1: "Message-ID", E1: "Thread",
+            A2: "I0009", B2: "C0001", C2: "hello", D2: "<A1@Corp.CN>", E2: "a1@corp.cn",
+            A3: "I0010", B3: "C0002", C3: "other", D3: "b2@corp.cn", E3: "b2@corp.cn",
+            A4: " i0120 ", B4: "C0003", C4: "reply", D4: "c3@corp.cn", E4: "<a1@corp.cn> (thread)",
+            A5: "I00099", B5: "C0004", C5: "a hash", D5: "SHA256:ABC", E5: "",
+            A6: "X9999", B6: "C0005", C6: "not an id", D6: 42, E6: "",
+          },
+        },
+      ],
+      tables: [{ name: "Interactions", sheet: "Interactions", address: "A1:E6" }],
+    });
+  }
+
+  it("sends only the rows whose Message-ID or thread is a key, their places and the highest id", async () => {
+    const tables = await excelFor(interactions()).run((context) =>
+      readRanges(context, {
+        interactions: {
+          sheet: "Interactions",
+          table: "Interactions",
+          address: "A1:E6",
+          columns: [0, 1, 3, 4],
+          filter: { columns: [3, 4], keys: ["a1@corp.cn", "sha256:abc"], id_column: 0, id_prefix: "I" },
+        },
+      }),
+    );
+    expect(tables.interactions.rows).toEqual([
+      ["I0009", "C0001", "<A1@Corp.CN>", "a1@corp.cn"],
+      [" i0120 ", "C0003", "c3@corp.cn", "<a1@corp.cn> (thread)"],
+      ["I00099", "C0004", "SHA256:ABC", ""],
+    ]);
+    expect(tables.interactions.rows_at).toEqual([0, 2, 3]);
+    // 120 > 99 although "I00099" is the longer text; X9999 has another prefix.
+    expect(tables.interactions.highest_id).toBe("i0120");
+    expect(tables.interactions.last_used_row).toBe(6);
+  });
+
+  it("compares cells as the service does (protocol.filter_key)", () => {
+    expect(filterKey(" <AbC@X.com> trailing")).toBe("abc@x.com");
+    expect(filterKey("<unclosed@X.com")).toBe("unclosed@x.com");
+    expect(filterKey("a\u2003b\x1cc\x85d")).toBe("abcd");
+    expect(filterKey(42)).toBe(null);
   });
 });

@@ -196,12 +196,14 @@ function runsOf(columns) {
 
 /**
  * The `reads` of a plan → the `tables` of a run: per entry, the whole header row, the data
- * rows with only the asked columns (in the asked order) and `last_used_row`. Values are what
+ * rows with only the asked columns (in the asked order) and `last_used_row`; under a row
+ * filter, only the rows it keeps (`filterRows`). Values are what
  * Range.values gives: dates stay Excel serial numbers, the service converts them by column.
  *
  * @param {Excel.RequestContext} context
  * @param {Record<string, {sheet: string, table?: string|null, address: string,
- *   columns: number[]|null}>} reads
+ *   columns: number[]|null, filter?: {columns: number[], keys: string[],
+ *   id_column?: number|null, id_prefix?: string}}>} reads
  * @param {{budget?: number}} [options]
  */
 export async function readRanges(context, reads, { budget = CELLS_PER_SYNC } = {}) {
@@ -270,6 +272,77 @@ export async function readRanges(context, reads, { budget = CELLS_PER_SYNC } = {
       rows,
       last_used_row: lastUsed,
     };
+    if (read.filter) {
+      const cell = (i, c) => {
+        const found = where.get(c);
+        if (!found) throw new Error(`${read.sheet}!${read.address}: the plan filters by column ${c}, not read`);
+        return found[0][i][found[1]];
+      };
+      Object.assign(tables[plan.key], filterRows(read.filter, rows, cell));
+    }
   }
   return tables;
+}
+
+// The white space Python's str.split() removes (JavaScript's \s lacks a few of them).
+const FILTER_SPACE = /[\s\x1c-\x1f\x85]/g;
+
+/**
+ * What a row filter compares of a cell (protocol.filter_key): the text inside the first
+ * `<…>`, or the whole cell, without white space, lower-cased. The service sends ASCII keys
+ * only, where JavaScript and Python lower-case alike.
+ * @param {unknown} cell
+ * @returns {string | null}
+ */
+export function filterKey(cell) {
+  if (typeof cell !== "string") return null;
+  let text = cell;
+  const start = text.indexOf("<");
+  if (start >= 0) {
+    const end = text.indexOf(">", start + 1);
+    text = end > 0 ? text.slice(start + 1, end) : text.slice(start + 1);
+  }
+  return text.replace(FILTER_SPACE, "").toLowerCase();
+}
+
+/** "0042" → "42": digit strings compared as numbers, however long. */
+function moreThan(digits, best) {
+  const a = digits.replace(/^0+/, "");
+  const b = best.replace(/^0+/, "");
+  return a.length !== b.length ? a.length > b.length : a > b;
+}
+
+/**
+ * A plan's row filter (protocol.RowFilter): only the rows whose cell in one of the filter's
+ * columns is one of its keys go to the service, with their places, and the id column's
+ * highest id, so that the rows left in Excel still count for new ids.
+ * @param {{columns: number[], keys: string[], id_column?: number|null, id_prefix?: string}} filter
+ * @param {any[][]} rows  the rows of the asked columns
+ * @param {(row: number, column: number) => any} cell  a cell by range column offset
+ */
+export function filterRows(filter, rows, cell) {
+  const keys = new Set(filter.keys);
+  const kept = [];
+  const places = [];
+  for (let i = 0; i < rows.length; i++) {
+    if (filter.columns.some((c) => keys.has(filterKey(cell(i, c))))) {
+      kept.push(rows[i]);
+      places.push(i);
+    }
+  }
+  let highest = null;
+  if (filter.id_column !== undefined && filter.id_column !== null) {
+    const prefix = (filter.id_prefix ?? "").replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+    const pattern = new RegExp(`^${prefix}([0-9]+)$`, "i");
+    let best = "";
+    for (let i = 0; i < rows.length; i++) {
+      const value = cell(i, filter.id_column);
+      const found = typeof value === "string" ? pattern.exec(value.trim()) : null;
+      if (found && (highest === null || moreThan(found[1], best))) {
+        best = found[1];
+        highest = value.trim();
+      }
+    }
+  }
+  return { rows: kept, rows_at: places, highest_id: highest };
 }
