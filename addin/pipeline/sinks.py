@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Protocol
 
 from ..contracts.generate import workbook_relative, write_contract
-from ..workbook import Book
 
 
 @dataclass(frozen=True)
@@ -28,6 +27,12 @@ class Stored:
 
     name: str
     recorded: str
+
+
+class Downloads(Protocol):
+    """A book that hands files to the user (the ribbon service's RemoteBook)."""
+
+    def download(self, name: str, media_type: str, data: bytes) -> None: ...
 
 
 class ContractSink(Protocol):
@@ -90,9 +95,8 @@ class DownloadSink:
     def names(self) -> list[str]:
         return [name for name, _ in self.held]
 
-    def deliver(self, book: Book) -> None:
+    def deliver(self, book: Downloads) -> None:
         """Hand the contracts to ``book`` as downloads (``RemoteBook.download``)."""
-        download = getattr(book, "download")
         for name, content in self.held:
             media = mimetypes.guess_type(name)[0] or "application/octet-stream"
-            download(name, media, content)
+            book.download(name, media, content)
