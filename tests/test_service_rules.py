@@ -136,3 +136,27 @@ def test_run_rules_with_a_template_the_service_lacks_names_the_cell(
     assert error["where"].startswith("Rules!E")
     assert "our_contract.docx" in error["message"]
     assert (host.sheets, host.tables) == before and host.downloads == []
+
+
+def test_a_book_without_a_file_never_sends_notices(tmp_path: Path, smtp: SmtpServer) -> None:
+    """The library's guard under the service: ``run_rules`` on the Excel client's workbook
+    (a RemoteBook, no file) asked to send refuses before anything happens, saying to use the
+    file; without a contract sink it says it needs the file for the contracts."""
+    from backends import RemoteBackend
+
+    from addin.errors import UsageError
+    from addin.pipeline import RunOptions, run_rules
+    from addin.pipeline.sinks import DownloadSink
+
+    path = won_today(make_crm(tmp_path / "crm.xlsx", "en"))
+    backend = RemoteBackend()
+    for options, words in (
+        (RunOptions(send=True, transport=smtp_url(smtp), contracts=DownloadSink()), "sending"),
+        (RunOptions(), "xlcrm run needs the workbook as a file"),
+    ):
+        book = backend.open(path)
+        with pytest.raises(UsageError) as refused:
+            run_rules(book, options)
+        assert words in refused.value.message
+        assert "on the .xlsx file" in (refused.value.hint or "")
+    assert smtp.messages == []
