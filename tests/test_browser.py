@@ -681,6 +681,36 @@ def test_one_click_run_rules_offers_the_contracts(
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
+def test_run_rules_view_lists_the_contracts(
+    open_pane: OpenPane, rule_books: dict[str, dict[str, Any]], lang: str
+) -> None:
+    """The pane's Run rules view (the ribbon button's twin): Run applies the rules, the result
+    line is in the pane's language and the generated contract is a download link."""
+    pane = open_pane("rules", lang, workbook=rule_books[lang])
+    page = pane.page
+    section = page.locator("section.view[data-view='rules']")
+    section.get_by_role("button", name=RUN[lang], exact=True).click()
+    summary = section.locator(".summary")
+    summary.wait_for(timeout=30000)
+    text = summary.inner_text()
+    if lang == "zh":
+        assert text.startswith("已记录 5 次阶段变化，设置 1 个跟进日期，生成 1 份合同。")
+        assert "在 Excel 中不会发送邮件" in text
+        _no_english_in(text)
+    else:
+        assert text.startswith(
+            "5 stage change(s) recorded, 1 follow-up date(s) set, 1 contract(s) generated."
+        )
+        assert "e-mail is not sent from Excel" in text
+    number = f"CT-{dt.date.today().year}-0001"
+    link = section.get_by_role("link", name=re.compile(re.escape(number)))
+    with page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename.startswith(number)
+    assert Path(download.value.path()).read_bytes()[:2] == b"PK"
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
 def test_contract_without_a_selection_in_the_pane_language(open_pane: OpenPane, lang: str) -> None:
     """Generate contract with no deal selected: what to select, worded by the pane."""
     pane = open_pane("contract", lang)
