@@ -213,10 +213,7 @@ class _Run:
             raise XlcrmError(
                 where,
                 "the workbook has no Interactions table: stage history and rules are kept there",
-                f"add it with {init_command(where)}, or name a sheet Interactions"
-                if self.path
-                else "add a sheet named Interactions (the task pane's Settings adds the CRM "
-                "tables), then run again",
+                f"add it with {init_command(where)}, or name a sheet Interactions",
             )
         settings = read_settings(book)
         team = read_team(book, settings)
