@@ -681,6 +681,29 @@ def test_one_click_run_rules_offers_the_contracts(
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_result_dialog_says_how_to_get_a_file_it_could_not_keep(
+    open_pane: OpenPane, lang: str
+) -> None:
+    """A contract the function file could not hand over (storage full or unavailable) is
+    named, with the way to get it: Generate contract on the deal keeps its number."""
+    from urllib.parse import quote
+
+    name = "CT-2026-0007 Acme CRM.docx"
+    status = {"command": "rules", "lang": lang, "ok": True, "text": "…", "files": [name]}
+    pane = open_pane(None, lang, path="status.html?s=" + quote(json.dumps(status)))
+    page = pane.page
+    page.get_by_role("status").wait_for(timeout=10000)
+    missing = page.locator(".file.missing")
+    assert missing.inner_text() == name
+    assert page.get_by_role("link").count() == 0
+    hint = page.locator(".file-list .hint").inner_text()
+    if lang == "zh":
+        assert hint == "此窗口无法保留该文件。请选中该商机并使用“生成合同”：合同编号保持不变。"
+    else:
+        assert "Select the deal and use Generate contract: it keeps the contract number." in hint
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
 def test_run_rules_view_lists_the_contracts(
     open_pane: OpenPane, rule_books: dict[str, dict[str, Any]], lang: str
 ) -> None:
