@@ -175,8 +175,9 @@ def run_rules(book: Book, options: RunOptions | None = None) -> RunReport:
     that left cannot be taken back, so its record is written at once. When the run fails,
     the contracts it wrote are removed again (the caller must then not save).
 
-    A book without a file (the ribbon service's) needs ``options.contracts`` (a sink) and
-    ``options.templates_near``, and cannot send: its notices are a dry run.
+    A book without a file (the ribbon service's) needs ``options.contracts`` (a sink), looks
+    templates up in ``options.templates_near`` (else only the shipped ones), and cannot
+    send: its notices are a dry run.
     """
     options = options or RunOptions()
     if book.path is None and (options.contracts is None or options.send):
@@ -218,9 +219,8 @@ class _Run:
         settings = read_settings(book)
         team = read_team(book, settings)
         near = self.options.templates_near
-        if near is None:
-            assert self.path is not None  # run_rules checked
-            near = (self.path.parent, self.path.parent / "templates")
+        if near is None:  # beside the workbook file; a book without one: the shipped ones
+            near = () if self.path is None else (self.path.parent, self.path.parent / "templates")
         rules = read_rules(book, settings, team, near=near)
         deals = list(book.table("deals").rows())
         marks = last_stages(book)
