@@ -387,6 +387,7 @@ VIEW_NAMES = {
     "campaign": ("Campaign", "营销活动"),
     "contract": ("Generate contract", "生成合同"),
     "reminders": ("Reminders", "跟进提醒"),
+    "rules": ("Run rules", "运行规则"),
     "import": ("Import", "导入"),
     "dedupe": ("Clean duplicates", "客户去重"),
     "report": ("Dashboard", "仪表盘"),
@@ -600,6 +601,136 @@ def test_one_click_sync_failure_opens_a_dialog(open_pane: OpenPane, lang: str) -
         _no_english_in(text, ("imaps://sales@corp.cn@imap.exmail.qq.com",))
     else:
         assert "Sync mail did not finish: The workbook does not say which mailbox to use." in text
+
+
+@pytest.fixture(scope="module")
+def rule_books(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+    """pipeline_books' CRM (seller, team, products, the default rules with the hand-off on),
+    with D0001 won today (its contract and hand-off rules apply) and D0002 at Proposal."""
+    from pipeline_books import make_crm
+
+    folder = tmp_path_factory.mktemp("rule-books")
+    out = {}
+    for lang in ("en", "zh"):
+        path = make_crm(folder / f"crm-{lang}.xlsx", lang)
+        with open_book(path) as book:
+            book.table("deals").update("D0001", {"stage": "Won", "closed": dt.date.today()})
+            book.table("deals").update("D0002", {"stage": "Proposal"})
+        out[lang] = workbook_json(path)
+    return out
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_one_click_run_rules_offers_the_contracts(
+    open_pane: OpenPane, rule_books: dict[str, dict[str, Any]], lang: str
+) -> None:
+    """The ribbon's Run rules (ExecuteFunction): one click applies the rules to the workbook
+    through the service, then — since it writes no sheet to show — opens a dialog with the
+    result in the Office language: the counts, the notices that were not sent and how to send
+    them, and the generated contract to download. The event completes when it is closed."""
+    pane = open_pane(None, lang, path="commands.html", workbook=rule_books[lang])
+    page = pane.page
+    page.wait_for_function("() => typeof globalThis.runRules === 'function'")
+    page.evaluate(
+        "() => { globalThis.__done = false;"
+        " __xlcrmHost.click('runRules').then(() => (globalThis.__done = true)); }"
+    )
+    page.wait_for_function("() => __xlcrmHost.dialogs.length === 1", timeout=30000)
+    assert page.evaluate("() => __done") is False  # the dialog is open: the event waits
+    url = page.evaluate("() => __xlcrmHost.dialogs[0].url")
+    page.evaluate("() => __xlcrmHost.closeDialog()")
+    page.wait_for_function("() => __done === true")
+
+    # The workbook: the deal has its contract number and file, the follow-up is set.
+    deals = next(s for s in pane.workbook()["sheets"] if s["name"] in ("Deals", "商机"))
+    header = deals["rows"][0]
+    d1 = next(r for r in deals["rows"] if r[0] == "D0001")
+    number = f"CT-{dt.date.today().year}-0001"
+    assert number in d1
+    file_cell = next(v for v in d1 if isinstance(v, str) and v.startswith("contracts/"))
+    name = file_cell.removeprefix("contracts/")
+    assert name.startswith(number) and name.endswith(".docx")
+    d2 = next(r for r in deals["rows"] if r[0] == "D0002")
+    follow = header.index("下次跟进" if lang == "zh" else "Next follow-up")
+    due = dt.date.today() + dt.timedelta(days=3)
+    assert d2[follow] == (due - EXCEL_EPOCH.date()).days
+
+    # The dialog, as Office shows it (same origin, same storage as the function file).
+    page.goto(url)
+    notice = page.get_by_role("status")
+    notice.wait_for(timeout=10000)
+    text = notice.inner_text()
+    if lang == "zh":
+        assert "运行规则：已记录 5 次阶段变化，设置 1 个跟进日期，生成 1 份合同。" in text
+        assert "有 1 封邮件通知待发送；在 Excel 中不会发送邮件。" in text
+        _no_english_in(page.locator("main").inner_text(), (name,))
+    else:
+        assert (
+            "Run rules: 5 stage change(s) recorded, 1 follow-up date(s) set, "
+            "1 contract(s) generated." in text
+        )
+        assert "1 e-mail notice(s) would go; e-mail is not sent from Excel." in text
+    heading = "合同" if lang == "zh" else "Contracts"
+    assert page.get_by_role("heading", name=heading).is_visible()
+    screenshot(page, f"ribbon-run-rules-{lang}.png")
+    with page.expect_download() as download:
+        page.get_by_role("link", name=name).click()
+    saved = download.value
+    assert saved.suggested_filename == name
+    assert Path(saved.path()).read_bytes()[:2] == b"PK"  # a Word document
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_result_dialog_says_how_to_get_a_file_it_could_not_keep(
+    open_pane: OpenPane, lang: str
+) -> None:
+    """A contract the function file could not hand over (storage full or unavailable) is
+    named, with the way to get it: Generate contract on the deal keeps its number."""
+    from urllib.parse import quote
+
+    name = "CT-2026-0007 Acme CRM.docx"
+    status = {"command": "rules", "lang": lang, "ok": True, "text": "…", "files": [name]}
+    pane = open_pane(None, lang, path="status.html?s=" + quote(json.dumps(status)))
+    page = pane.page
+    page.get_by_role("status").wait_for(timeout=10000)
+    missing = page.locator(".file.missing")
+    assert missing.inner_text() == name
+    assert page.get_by_role("link").count() == 0
+    hint = page.locator(".file-list .hint").inner_text()
+    if lang == "zh":
+        assert hint == "此窗口无法保留该文件。请选中该商机并使用“生成合同”：合同编号保持不变。"
+    else:
+        assert "Select the deal and use Generate contract: it keeps the contract number." in hint
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_run_rules_view_lists_the_contracts(
+    open_pane: OpenPane, rule_books: dict[str, dict[str, Any]], lang: str
+) -> None:
+    """The pane's Run rules view (the ribbon button's twin): Run applies the rules, the result
+    line is in the pane's language and the generated contract is a download link."""
+    pane = open_pane("rules", lang, workbook=rule_books[lang])
+    page = pane.page
+    section = page.locator("section.view[data-view='rules']")
+    section.get_by_role("button", name=RUN[lang], exact=True).click()
+    summary = section.locator(".summary")
+    summary.wait_for(timeout=30000)
+    text = summary.inner_text()
+    if lang == "zh":
+        assert text.startswith("已记录 5 次阶段变化，设置 1 个跟进日期，生成 1 份合同。")
+        assert "在 Excel 中不会发送邮件" in text
+        _no_english_in(text)
+    else:
+        assert text.startswith(
+            "5 stage change(s) recorded, 1 follow-up date(s) set, 1 contract(s) generated."
+        )
+        assert "e-mail is not sent from Excel" in text
+    number = f"CT-{dt.date.today().year}-0001"
+    link = section.get_by_role("link", name=re.compile(re.escape(number)))
+    with page.expect_download() as download:
+        link.click()
+    assert download.value.suggested_filename.startswith(number)
+    assert Path(download.value.path()).read_bytes()[:2] == b"PK"
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])

@@ -41,6 +41,7 @@ RIBBON = {
     ("Sales", "销售"): {
         "contract": ("Generate contract", "生成合同"),
         "reminders": ("Reminders", "跟进提醒"),
+        "rules": ("Run rules", "运行规则"),
     },
     ("Data", "数据"): {
         "import": ("Import", "导入"),
@@ -190,7 +191,7 @@ def test_ids_are_unique_and_short_enough() -> None:
     ui_ids = [e.get("id") for e in root.iterfind(".//ov:CustomTab", NS)]
     ui_ids += [e.get("id") for e in root.iterfind(".//ov:Group", NS)]
     ui_ids += [e.get("id") for e in root.iterfind(".//ov:Control", NS)]
-    assert len(ui_ids) == len(set(ui_ids)) == 1 + 4 + 8
+    assert len(ui_ids) == len(set(ui_ids)) == 1 + 4 + 9
     assert all(0 < len(i) <= 125 for i in ui_ids)
     resource_ids = [e.get("id") for e in root.iterfind(".//ov:Resources/*/*", NS)]
     assert len(resource_ids) == len(set(resource_ids))
@@ -251,18 +252,23 @@ def test_the_ribbon_a_user_sees() -> None:
 
 # The ribbon's one-click commands: the function Office calls in commands.html, and the view
 # of the pane that shows the same command.
-ONE_CLICK = {"sync": "syncMail", "reminders": "reminders", "report": "refreshDashboard"}
+ONE_CLICK = {
+    "sync": "syncMail",
+    "reminders": "reminders",
+    "rules": "runRules",
+    "report": "refreshDashboard",
+}
 
 
 @pytest.mark.parametrize("base", BASES)
 def test_every_button_runs_its_command_or_opens_its_view(base: str) -> None:
-    """Sync mail, Refresh dashboard and Reminders run at once (ExecuteFunction); every other
-    button opens its view in the one task pane."""
+    """Sync mail, Refresh dashboard, Reminders and Run rules run at once (ExecuteFunction);
+    every other button opens its view in the one task pane."""
     root = parse(base)
     urls = {k: e.get("DefaultValue") for k, e in resources(root, "Urls").items()}
     long_strings = resources(root, "LongStrings")
     controls = root.findall(".//ov:Control", NS)
-    assert len(controls) == 8
+    assert len(controls) == 9
     functions = {}
     for control in controls:
         view = control.get("id").removeprefix("xlcrm.")
@@ -301,7 +307,7 @@ def test_every_icon_exists_at_the_size_it_is_used(base: str) -> None:
     root = parse(base)
     images = {k: e.get("DefaultValue") for k, e in resources(root, "Images").items()}
     icons = root.findall(".//ov:Icon", NS)
-    assert len(icons) == 4 + 8
+    assert len(icons) == 4 + 9
     for icon in icons:
         sizes = []
         for image in icon.iterfind("bt:Image", NS):
@@ -322,7 +328,7 @@ def test_icons_are_pictures_with_rounded_corners() -> None:
         assert pixels[size // 2][1][3] == 255, f"{name}-{size}: no background"
         colours = {p[:3] for row in pixels for p in row if p[3] == 255}
         assert (255, 255, 255) in colours and len(colours) >= 2, f"{name}-{size}: no glyph"
-    assert len(all_icons()) == 8 * 3 + 5
+    assert len(all_icons()) == 9 * 3 + 5
     committed = {p.name for p in (WEB / "icons").glob("*.png")}
     assert committed == {f"{n}-{s}.png" for n, s in all_icons()}, "stray or missing icons"
 

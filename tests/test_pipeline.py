@@ -27,6 +27,7 @@ from servers.smtp import SmtpServer
 
 from addin.cli import cli
 from addin.cli.pipeline import run_rules_file
+from addin.errors import WorkbookLockedError
 from addin.pipeline import RuleProblems, RunOptions, forecast, read_stages
 from addin.settings import write_settings
 from addin.textwidth import display_width
@@ -206,6 +207,25 @@ def test_a_deal_first_seen_recently_won_gets_its_contract(tmp_path: Path) -> Non
     report = run(book)
     assert ("R001", "D0004", "done") in [(f.rule, f.deal_id, f.status) for f in report.fired]
     assert next(d for d in rows(book, "deals") if d["id"] == "D0004")["contract_no"]
+
+
+def test_a_rule_contract_is_removed_when_the_workbook_cannot_be_saved(tmp_path: Path) -> None:
+    """The contract goes to the folder sink beside the workbook; when the save fails (the
+    workbook is open in Excel) it is removed again and the next run writes it, same number."""
+    book = make_crm(tmp_path / "crm.xlsx", "en")
+    with open_book(book) as wb:
+        wb.table("deals").update("D0004", {"closed": dt.date(2026, 2, 27)})
+    lock = book.with_name("~$" + book.name)
+    lock.write_text("someone")
+    with pytest.raises(WorkbookLockedError):
+        run(book)
+    assert list((book.parent / "contracts").glob("*.docx")) == []
+    lock.unlink()
+    report = run(book)
+    deal = next(d for d in rows(book, "deals") if d["id"] == "D0004")
+    assert deal["contract_no"] == "CT-2026-0001"
+    assert report.files == [book.parent / deal["contract_file"]]
+    assert report.files[0].is_file()
 
 
 def test_follow_up_keeps_a_date_a_person_set(tmp_path: Path) -> None:

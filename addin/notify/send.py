@@ -132,7 +132,7 @@ def recorded_keys(book: Book, keys: Sequence[str]) -> set[str]:
 
 def send_notices(
     book: Book,
-    book_path: str | Path,
+    book_path: str | Path | None,
     notices: Sequence[Notice],
     *,
     transport_url: str | None = None,
@@ -145,8 +145,16 @@ def send_notices(
     it **saves** ``book`` (the caller's changes with it): mail that left cannot be taken back.
 
     ``sender`` defaults to the *Notification sender* setting, then the *Campaign sender*.
+    ``book_path`` None (a book with no file, the ribbon service's): a dry run only, since the
+    journal that makes sending safe lives beside the file.
     """
-    path = Path(book_path)
+    if book_path is None and not dry_run:
+        raise UsageError(
+            book.where,
+            "sending notices needs the workbook as a file (its journal is kept beside it)",
+            "run xlcrm run BOOK --send on the .xlsx file",
+        )
+    path = Path(book_path) if book_path is not None else None
     now = (now or dt.datetime.now()).replace(microsecond=0)
     _check_keys(notices)
     report = NoticeReport(dry_run)
@@ -162,11 +170,12 @@ def send_notices(
                 continue
             recipients(notice.to, f"notice {notice.key}")  # a bad address shows in a dry run
             report.outcomes.append(_outcome(notice, msgid, "would send"))
-        if pending_notices(path):
+        if path is not None and pending_notices(path):
             report.warnings.append(
                 "an earlier run was interrupted while sending notices; run with --send to settle it"
             )
         return report
+    assert path is not None  # checked above: only a dry run goes without a file
     if not notices and not pending_notices(path):
         return report
     for notice in notices:  # every address checked before the first message leaves

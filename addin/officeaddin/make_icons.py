@@ -145,6 +145,23 @@ def glyph(name: str, bg: RGB, stroke: float) -> list[Layer]:
             ),
             (WHITE, circle(0.5, 0.80, 0.08)),
         ]
+    if name == "rules":  # a lightning bolt: what happens by itself when a deal moves
+        return [
+            (
+                WHITE,
+                polygon(
+                    [
+                        (0.58, 0.10),
+                        (0.24, 0.56),
+                        (0.46, 0.56),
+                        (0.38, 0.90),
+                        (0.76, 0.40),
+                        (0.54, 0.40),
+                        (0.64, 0.10),
+                    ]
+                ),
+            )
+        ]
     if name == "import":  # an arrow down into a tray
         return [
             (WHITE, segment(0.5, 0.14, 0.5, 0.50, s * 1.3)),

@@ -91,6 +91,16 @@ GROUPS: tuple[Group, ...] = (
                 "一键完成：在“提醒”表中按负责人列出需要跟进的商机和客户。",
                 function="reminders",
             ),
+            Button(
+                "rules",
+                "Run rules",
+                "运行规则",
+                "One click: record stage changes and apply the Rules sheet — follow-up dates, "
+                "contracts to download. E-mail notices are listed, and sent by xlcrm run --send.",
+                "一键完成：记录阶段变化并执行“自动规则”表：设置跟进日期、生成可下载的合同。"
+                "邮件通知只列出，由 xlcrm run --send 发送。",
+                function="runRules",
+            ),
         ),
     ),
     Group(

@@ -21,6 +21,7 @@ error lists every problem with its cell (``Rules!E3: 'abc' is not a number of da
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -84,7 +85,7 @@ class _Reader:
     book: Book
     settings: Settings
     team: Team
-    base_dir: Path
+    near: Sequence[Path]
     problems: list[tuple[str, str]] = field(default_factory=list)
 
 
@@ -149,13 +150,24 @@ def default_rows(lang: Lang) -> list[dict[str, Any]]:
 
 
 def read_rules(
-    book: Book, settings: Settings, team: Team, base_dir: Path, lang: Lang | None = None
+    book: Book,
+    settings: Settings,
+    team: Team,
+    base_dir: Path | None = None,
+    lang: Lang | None = None,
+    *,
+    near: Sequence[Path] | None = None,
 ) -> list[Rule]:
-    """The enabled rules, checked; :class:`RuleProblems` lists every problem at once."""
+    """The enabled rules, checked; :class:`RuleProblems` lists every problem at once.
+
+    A contract rule's template is looked up in ``near`` (default: ``base_dir``, the
+    workbook's folder, and its ``templates/``), then among the shipped templates."""
     if not book.has_table("rules"):
         return []
     table = book.table("rules")
-    reader = _Reader(book, settings, team, base_dir)
+    if near is None:
+        near = () if base_dir is None else (base_dir, base_dir / "templates")
+    reader = _Reader(book, settings, team, near)
     rules: list[Rule] = []
     seen: set[str] = set()
     for row in table.rows():
@@ -231,7 +243,7 @@ def _check(reader: _Reader, rule: Rule, lang: Lang) -> Rule | None:
                 rule.argument or DEFAULT_CONTRACT,
                 "contracts",
                 lang,
-                near=(reader.base_dir, reader.base_dir / "templates"),
+                near=reader.near,
             )
         except UsageError as error:
             reader.problems.append((where, f"{error.message}; {error.hint}"))

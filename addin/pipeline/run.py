@@ -11,8 +11,10 @@ One run reads the workbook once and, in order:
    - ``follow_up`` sets Next follow-up to today + N days. A date a person already set for
      today or later is kept (their plan wins); an empty or past one is replaced;
    - ``contract`` generates the contract (the contracts library: numbered, the deal's
-     Contract no. and Contract file filled, a ``document`` interaction). A deal that already
-     has a contract file gets no second one;
+     Contract no. and Contract file filled, a ``document`` interaction) into the run's
+     contract sink (:mod:`.sinks`: ``contracts/`` beside the workbook file for ``xlcrm run``,
+     downloads for the ribbon service). A deal that already has a contract file gets no
+     second one;
    - ``notify_owner`` and ``handoff`` e-mail through :func:`addin.notify.send_notices`.
 
 Fired once, for good: each application is an Interactions row whose Message-ID is the rule's
@@ -25,6 +27,8 @@ set off the skipped stage's rules.
 E-mail is a dry run unless ``send`` is set: the report says what would go, and a rule whose
 e-mail was not sent has not fired — it is applied by the first run with ``--send``. A notice
 whose address is unknown (an owner missing from the team list) waits, listed in the report.
+Sending needs the workbook as a file (the notices' journal is kept beside it), so a book
+without one — the ribbon's — always gets the dry run (docs/rules.md says why).
 
 Deals first seen already closed: a workbook may hold years of Won deals when xlcrm first runs
 on it, and nobody wants a contract and a hand-off for each. A deal whose first record shows it
@@ -37,12 +41,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..contracts.generate import contract_file_name, workbook_relative, write_contract
+from ..contracts.generate import contract_file_name
 from ..contracts.numbering import ContractNumbers
 from ..contracts.versions import ContractTemplates, names_one_file
 from ..errors import XlcrmError
@@ -56,6 +60,7 @@ from ..workbook.book import book_file, init_command
 from .history import CLOSED, Change, StageMark, detect_changes, last_stages, record_changes
 from .mails import handoff_notice, owner_notice
 from .rules import Rule, read_rules
+from .sinks import ContractSink, FolderSink
 
 MARKER_DOMAIN = "xlcrm"
 RECENT_DAYS = 30
@@ -70,6 +75,11 @@ class RunOptions:
     sender: str | None = None
     insecure: bool = False
     out_dir: Path | None = None  # contracts; default contracts/ beside the workbook
+    # Where contracts go instead (the service's downloads); default a FolderSink on out_dir.
+    contracts: ContractSink | None = None
+    # Where a rule's template name is looked up; default the workbook's folder and its
+    # templates/ (the service gives its own folders, names only: TemplateFolders).
+    templates_near: Sequence[Path] | None = None
     recent_days: int = RECENT_DAYS
     now: Callable[[], dt.datetime] = dt.datetime.now
 
@@ -94,13 +104,22 @@ class RunReport:
     not_applied: list[str] = field(default_factory=list)  # closed long before first seen
     already: int = 0  # rule × deal pairs applied by earlier runs
     notices: NoticeReport | None = None
-    files: list[Path] = field(default_factory=list)  # the contracts this run wrote
+    files: list[Path] = field(default_factory=list)  # the contract files this run wrote
+    contracts: list[dict[str, str]] = field(default_factory=list)  # deal_id, contract_no, file
+    sink: ContractSink | None = field(default=None, repr=False)
 
     def remove_files(self) -> None:
-        """Delete the contracts this run wrote: for a caller whose save failed, since a
-        contract the workbook does not record must not exist."""
+        """Forget the contracts this run wrote (files deleted, downloads dropped): for a
+        caller whose save failed, since a contract the workbook does not record must not
+        exist."""
+        if self.sink is not None:
+            self.sink.discard()
         for file in self.files:
             file.unlink(missing_ok=True)
+
+    @property
+    def would_send(self) -> list[Fired]:
+        return self.having("would send")
 
     def having(self, *statuses: str) -> list[Fired]:
         return [f for f in self.fired if f.status in statuses]
@@ -149,16 +168,21 @@ def marker(key: str) -> str:
 
 
 def run_rules(book: Book, options: RunOptions | None = None) -> RunReport:
-    """Record stage changes and apply the rules of the workbook file ``book``.
+    """Record stage changes and apply the rules of ``book``.
 
     Changes the book in memory; the caller saves. With ``options.send`` it also mails the
     notices, and then **saves** the book itself (:func:`addin.notify.send_notices`): mail
     that left cannot be taken back, so its record is written at once. When the run fails,
     the contracts it wrote are removed again (the caller must then not save).
+
+    A book without a file (the ribbon service's) needs ``options.contracts`` (a sink), looks
+    templates up in ``options.templates_near`` (else only the shipped ones), and cannot
+    send: its notices are a dry run.
     """
     options = options or RunOptions()
-    path = book_file(book, "xlcrm run")
-    run = _Run(book, path, options)
+    if book.path is None and (options.contracts is None or options.send):
+        book_file(book, "sending notices" if options.send else "xlcrm run")  # says why
+    run = _Run(book, book.path, options)
     try:
         return run.run()
     except BaseException:
@@ -167,26 +191,37 @@ def run_rules(book: Book, options: RunOptions | None = None) -> RunReport:
 
 
 class _Run:
-    def __init__(self, book: Book, path: Path, options: RunOptions) -> None:
+    def __init__(self, book: Book, path: Path | None, options: RunOptions) -> None:
         self.book = book
         self.path = path
         self.options = options
         self.now = options.now().replace(microsecond=0)
         self.today = self.now.date()
         self.report = RunReport(book.lang)
-        self.written = self.report.files
+        if options.contracts is not None:
+            self.sink: ContractSink = options.contracts
+        else:
+            assert path is not None  # run_rules checked
+            folder = FolderSink(options.out_dir or path.parent / "contracts", path.parent)
+            folder.files = self.report.files  # the report lists the files (and removes them)
+            self.sink = folder
+        self.report.sink = self.sink
 
     def run(self) -> RunReport:
         book = self.book
         if not book.has_table("interactions"):
+            where = str(self.path) if self.path else book.where
             raise XlcrmError(
-                str(self.path),
+                where,
                 "the workbook has no Interactions table: stage history and rules are kept there",
-                f"add it with {init_command(str(self.path))}, or name a sheet Interactions",
+                f"add it with {init_command(where)}, or name a sheet Interactions",
             )
         settings = read_settings(book)
         team = read_team(book, settings)
-        rules = read_rules(book, settings, team, self.path.parent)
+        near = self.options.templates_near
+        if near is None:  # beside the workbook file; a book without one: the shipped ones
+            near = () if self.path is None else (self.path.parent, self.path.parent / "templates")
+        rules = read_rules(book, settings, team, near=near)
         deals = list(book.table("deals").rows())
         marks = last_stages(book)
         changes = detect_changes(deals, marks)
@@ -339,7 +374,6 @@ class _Run:
             self.book.state,
             settings.where("contract_no_format"),
         )
-        out_dir = self.options.out_dir or self.path.parent / "contracts"
         templates: dict[Path, ContractTemplates] = {}
         deals = self.book.table("deals")
         for rule, deal_id, key in due:
@@ -377,11 +411,12 @@ class _Run:
                 continue
             number = deal.get("contract_no") or numbers.next()
             built = data.contract_context(deal_id, number)
-            out_dir.mkdir(parents=True, exist_ok=True)
             name = contract_file_name(data, deal_id, number)
-            docx = write_contract(out_dir, name, template.render(built.context))
-            self.written.append(docx)
-            relative = workbook_relative(docx, self.path.parent)
+            stored = self.sink.put(name, template.render(built.context))
+            relative = stored.recorded
+            self.report.contracts.append(
+                {"deal_id": deal_id, "contract_no": number, "file": stored.name}
+            )
             deals.update(deal_id, {"contract_no": number, "contract_file": relative})
             deal.update(contract_no=number, contract_file=relative)
             self._mark(
@@ -394,7 +429,7 @@ class _Run:
                 if zh
                 else f"Generated by rule {rule.id} from {rule.template.name}",
                 direction="out",
-                attachments=docx.name,
+                attachments=stored.name,
             )
             self.report.fired.append(Fired(rule.id, deal_id, rule.action, "done", relative))
 

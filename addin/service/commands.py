@@ -718,6 +718,62 @@ def _reminders_run(ctx: Context) -> Outcome:
     )
 
 
+# -- rules -------------------------------------------------------------------------------------
+
+# What Run rules reads of Interactions: the stage history (kind, deal, subject, time) and the
+# Message-IDs that record which rule fired for which deal. Summaries, senders and bodies of
+# 300,000 interactions stay in Excel.
+RULES_INTERACTION_COLUMNS = ["kind", "deal_id", "customer_id", "subject", "at", "message_id"]
+
+
+def _rules_needs(_: Any) -> Needs:
+    return {
+        "rules": ALL,
+        "deals": ALL,  # follow-up dates, contract number and file, closed dates are written
+        "customers": ALL,  # the contract's and the notices' customer details
+        "products": ALL,
+        "settings": ALL,
+        "stages": ALL,
+        "interactions": RULES_INTERACTION_COLUMNS,
+    }
+
+
+def _rules_run(ctx: Context) -> Outcome:
+    """``xlcrm run`` on the posted workbook. Stage history, follow-ups and the contracts'
+    cells become the answer's actions; the contracts themselves are downloads. Notices are
+    never sent from here — a dry run that names them (docs/rules.md, "From the ribbon"):
+    sending exactly once needs the journal beside the workbook file, which only
+    ``xlcrm run BOOK --send`` has."""
+    from ..pipeline.run import RunOptions, run_rules
+    from ..pipeline.sinks import DownloadSink
+
+    sink = DownloadSink()
+    options = RunOptions(contracts=sink, templates_near=_template_folders(ctx))
+    report = run_rules(ctx.book, options)
+    sink.deliver(ctx.book)
+    notices = report.would_send
+    lines = report.lines()
+    if notices:
+        lines.append(
+            f"{len(notices)} notice(s) would go; e-mail is not sent from Excel: "
+            "run xlcrm run BOOK --send on the workbook file (or on a schedule) to send them"
+        )
+    return Outcome(
+        {
+            **report.as_dict(),
+            "summary": _summary(lines),
+            "stage_changes": len(report.changes),
+            "follow_ups": sum(1 for f in report.having("done") if f.action == "follow_up"),
+            "contracts": report.contracts,
+            "would_send": [
+                {"rule": f.rule, "deal_id": f.deal_id, "action": f.action, "detail": f.detail}
+                for f in notices
+            ],
+            "waiting_count": len(report.waiting),
+        }
+    )
+
+
 # What the dashboard and the reminders read of the big tables (a name a table lacks is simply
 # not read): notes, phones, subjects and summaries stay in Excel, so a workbook of 20,000
 # customers fits the request limits (docs/security.md). tests/test_service_reads.py holds
@@ -785,5 +841,6 @@ COMMANDS: dict[str, Command] = {
         ),
         Command("report", "Dashboard", "仪表盘", NoOptions, _overview, _report_run),
         Command("reminders", "Reminders", "跟进提醒", NoOptions, _overview, _reminders_run),
+        Command("rules", "Run rules", "运行规则", NoOptions, _rules_needs, _rules_run),
     )
 }

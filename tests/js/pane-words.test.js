@@ -46,4 +46,23 @@ describe("result lines", () => {
     expect(summarize(zh, "report", { sheet: "仪表盘" })).toBe("“仪表盘”表已更新。");
     expect(summarize(zh, "import", { summary: "service text" })).toBe("service text");
   });
+
+  it("run rules: the counts, and notices that were not sent, in the pane's words", () => {
+    const result = {
+      summary: "… run with --send --transport URL to send",
+      stage_changes: 5,
+      follow_ups: 1,
+      contracts: [{ deal_id: "D0001", contract_no: "CT-2026-0001", file: "CT-2026-0001.docx" }],
+      would_send: [{ rule: "R002", deal_id: "D0001", action: "handoff" }],
+      waiting: [],
+    };
+    expect(summarize(zh, "rules", result)).toBe(
+      "已记录 5 次阶段变化，设置 1 个跟进日期，生成 1 份合同。\n" +
+        "有 1 封邮件通知待发送；在 Excel 中不会发送邮件。如需发送，请对工作簿文件运行带 --send 的“xlcrm run”（或设为定时任务）。",
+    );
+    expect(summarize(en, "rules", { ...result, would_send: [] })).toBe(
+      "5 stage change(s) recorded, 1 follow-up date(s) set, 1 contract(s) generated.",
+    );
+    expect(summarize(en, "rules", result)).not.toContain("--transport");
+  });
 });

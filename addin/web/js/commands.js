@@ -5,7 +5,10 @@
 // (the token from this service's own /api/v1/session, every call with X-Xlcrm-Client), then:
 //   - on success it shows the sheet the command wrote (the Dashboard, the Reminders) and keeps
 //     the result as the pane's status line;
-//   - on failure it opens a small dialog (status.html) with what went wrong and what to do.
+//   - on failure it opens a small dialog (status.html) with what went wrong and what to do;
+//   - a command that writes no sheet of its own (Run rules) opens that dialog on success too:
+//     its result is the summary and the contracts to download, which the dialog offers (the
+//     files are handed over in the add-in's storage, storage.js: saveRibbonFiles).
 // Why not a notification: Excel has none for add-ins. The notification messages of the Office
 // API (`item.notificationMessages`) are Outlook's, on a mail item; an Excel add-in can only show
 // a dialog (Office.context.ui.displayDialogAsync, DialogApi 1.1) or write to its task pane,
@@ -15,19 +18,19 @@
 
 import { XlcrmClient } from "./client.js";
 import { pickLanguage, translator } from "./i18n.js";
-import { loadConnection, saveRibbonStatus } from "./storage.js";
+import { loadConnection, saveRibbonFiles, saveRibbonStatus } from "./storage.js";
 import { summarize } from "./summaries.js";
 import { describeError } from "./ui.js";
 
 /** Function name in the manifest → the service command it runs (ribbon.py's FUNCTIONS). */
-export const ONE_CLICK = { syncMail: "sync", refreshDashboard: "report", reminders: "reminders" };
+export const ONE_CLICK = { syncMail: "sync", refreshDashboard: "report", reminders: "reminders", runRules: "rules" };
 
 /**
  * Run `command` to the end and describe the outcome in the Office display language.
  * @param {string} command
  * @param {{office?: any, excel?: any, fetch?: typeof fetch}} [env]
  * @returns {Promise<{command: string, lang: string, ok: boolean, title?: string, text: string,
- *   where?: string, fix?: string, at: number}>}
+ *   where?: string, fix?: string, at: number, popup?: boolean, files?: string[], lost?: string[]}>}
  */
 export async function runOneClick(command, { office = globalThis.Office, excel = globalThis.Excel, fetch = globalThis.fetch } = {}) {
   const lang = pickLanguage(office?.context?.displayLanguage);
@@ -50,6 +53,14 @@ export async function runOneClick(command, { office = globalThis.Office, excel =
     }
     const summary = summarize(t, command, answer.result);
     status = { command, lang, ok: true, text: t("ribbon.ok", { command: name, summary }), at: Date.now() };
+    if (!(typeof sheet === "string" && sheet)) {
+      // Nothing to look at in the workbook: the dialog is the result, with the files.
+      const names = answer.downloads.map((d) => d.name);
+      const kept = saveRibbonFiles(await Promise.all(answer.downloads.map(stored)));
+      // Names only in the dialog's address (the bytes are in storage), at most 50 of them.
+      const lost = names.filter((n) => !kept.includes(n));
+      Object.assign(status, { popup: true, files: names.slice(0, 50), lost: lost.slice(0, 50) });
+    }
   } catch (error) {
     const info = describeError(t, error);
     status = {
@@ -67,10 +78,18 @@ export async function runOneClick(command, { office = globalThis.Office, excel =
   return status;
 }
 
-/** The failure dialog: status.html shows the status it is given in its address. Calls `done`
- * when the user closes it (Office ends the function file's page at event.completed(), which
- * would close the dialog with it). */
-function showFailure(office, status, done) {
+/** A download as storage keeps it: its bytes in base64. */
+async function stored(download) {
+  const bytes = new Uint8Array(await download.blob.arrayBuffer());
+  let binary = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return { name: download.name, mediaType: download.mediaType, data: btoa(binary) };
+}
+
+/** The result dialog: status.html shows the status it is given in its address (a failure, or
+ * a result with files). Calls `done` when the user closes it (Office ends the function file's
+ * page at event.completed(), which would close the dialog with it). */
+function showDialog(office, status, done) {
   const url = new URL("status.html", location.href);
   url.searchParams.set("s", JSON.stringify(status));
   const ui = office?.context?.ui;
@@ -91,7 +110,7 @@ export function handler(command, office = globalThis.Office) {
       event?.completed?.();
     };
     runOneClick(command, { office })
-      .then((status) => (status.ok ? done() : showFailure(office, status, done)))
+      .then((status) => (status.ok && !status.popup ? done() : showDialog(office, status, done)))
       .catch(() => done());
   };
 }

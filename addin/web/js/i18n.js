@@ -16,6 +16,7 @@ const STRINGS = {
     "view.dedupe": "Clean duplicates",
     "view.report": "Dashboard",
     "view.reminders": "Reminders",
+    "view.rules": "Run rules",
 
     "common.working": "Working…",
     "common.done": "Done",
@@ -149,6 +150,11 @@ const STRINGS = {
       "Rebuilds the Dashboard sheet: pipeline by stage, revenue by owner, region and product, conversion.",
     "reminders.intro":
       "Lists what needs attention today in the Reminders sheet: follow-ups due, idle deals, customers not contacted.",
+    "rules.intro":
+      "Records the stage changes made in the Deals sheet and applies the Rules sheet, each rule once per deal: follow-up dates, contracts to download. E-mail notices are listed here and sent by xlcrm run --send.",
+    "rules.files": "Contracts",
+    "rules.filesLost":
+      "This file could not be kept for this window. Select the deal and use Generate contract: it keeps the contract number.",
 
     // api.js: the service cannot be reached or answers something unusable.
     "api.unreachable": "The xlcrm service could not be reached",
@@ -202,6 +208,10 @@ const STRINGS = {
     "summary.reminders": "{n} reminder(s) on the {sheet} sheet.",
     "summary.report": "The {sheet} sheet is up to date.",
     "summary.contract": "{n} contract(s) generated.",
+    "summary.rules": "{changes} stage change(s) recorded, {followUps} follow-up date(s) set, {contracts} contract(s) generated.",
+    "summary.rules.notices":
+      "{n} e-mail notice(s) would go; e-mail is not sent from Excel. To send them, run “xlcrm run” with --send on the workbook file (or on a schedule).",
+    "summary.rules.waiting": "{n} rule(s) wait for a missing detail: {first}",
     // The one-click ribbon commands (commands.js) and the status line the pane shows for them.
     "ribbon.status": "Last ribbon command",
     "ribbon.ok": "{command}: {summary}",
@@ -224,6 +234,7 @@ const STRINGS = {
     "view.dedupe": "客户去重",
     "view.report": "仪表盘",
     "view.reminders": "跟进提醒",
+    "view.rules": "运行规则",
 
     "common.working": "正在处理…",
     "common.done": "完成",
@@ -348,6 +359,10 @@ const STRINGS = {
     "dedupe.apply": "合并“重复客户”表中标为“合并”的记录",
     "report.intro": "重新生成“仪表盘”表：各阶段商机、按负责人、地区和产品的收入、转化率。",
     "reminders.intro": "在“提醒”表中列出今天需要处理的事项：到期跟进、停滞商机、久未联系的客户。",
+    "rules.intro":
+      "记录在“商机”表中修改的阶段，并执行“自动规则”表（每条规则对每个商机只执行一次）：设置跟进日期、生成可下载的合同。邮件通知只在这里列出，由 xlcrm run --send 发送。",
+    "rules.files": "合同",
+    "rules.filesLost": "此窗口无法保留该文件。请选中该商机并使用“生成合同”：合同编号保持不变。",
 
     "api.unreachable": "无法连接 xlcrm 服务",
     "api.unreachableFix": "请确认服务正在运行，并检查设置中的服务地址，然后重试。",
@@ -396,6 +411,10 @@ const STRINGS = {
     "summary.reminders": "“{sheet}”表中有 {n} 条提醒。",
     "summary.report": "“{sheet}”表已更新。",
     "summary.contract": "已生成 {n} 份合同。",
+    "summary.rules": "已记录 {changes} 次阶段变化，设置 {followUps} 个跟进日期，生成 {contracts} 份合同。",
+    "summary.rules.notices":
+      "有 {n} 封邮件通知待发送；在 Excel 中不会发送邮件。如需发送，请对工作簿文件运行带 --send 的“xlcrm run”（或设为定时任务）。",
+    "summary.rules.waiting": "{n} 条规则因缺少信息而等待：{first}",
     "ribbon.status": "上一个功能区命令",
     "ribbon.ok": "{command}：{summary}",
     "ribbon.failed": "{command}未完成：{what}",

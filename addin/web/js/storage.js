@@ -67,3 +67,33 @@ export function saveRibbonStatus(status) {
 }
 
 export { RIBBON_STATUS };
+
+// The files of the last one-click command (Run rules' contracts), for the dialog that offers
+// them: the function file that received them cannot show a page, and the dialog is another
+// page of this origin, which shares this storage (as the pane shares the status line). Kept
+// as base64 under a budget well inside the browser's 5 MB of storage; what does not fit is
+// not kept, and the dialog says how to get it another way.
+const RIBBON_FILES = "xlcrm.ribbon.files";
+const FILES_BUDGET = 3_000_000; // characters of base64
+
+/**
+ * @param {{name: string, mediaType: string, data: string}[]} files  data: base64
+ * @returns {string[]} the names of the files kept
+ */
+export function saveRibbonFiles(files) {
+  const kept = [];
+  let used = 0;
+  for (const file of files) {
+    if (used + file.data.length > FILES_BUDGET) continue;
+    used += file.data.length;
+    kept.push(file);
+  }
+  if (!write(RIBBON_FILES, kept.length ? kept : null)) return [];
+  return kept.map((f) => f.name);
+}
+
+/** @returns {{name: string, mediaType: string, data: string}[]} */
+export function loadRibbonFiles() {
+  const files = read(RIBBON_FILES);
+  return Array.isArray(files) ? files : [];
+}

@@ -33,6 +33,20 @@ export function summarize(t, command, result) {
       return t("summary.report", { sheet: r.sheet ?? "" });
     case "contract":
       return t("summary.contract", { n: count(r.generated?.length) });
+    case "rules": {
+      const lines = [
+        t("summary.rules", {
+          changes: count(r.stage_changes),
+          followUps: count(r.follow_ups),
+          contracts: count(r.contracts?.length),
+        }),
+      ];
+      const notices = r.would_send?.length ?? 0;
+      if (notices) lines.push(t("summary.rules.notices", { n: count(notices) }));
+      // The waiting lines are the workbook's language (the cell and what is missing).
+      if (r.waiting?.length) lines.push(t("summary.rules.waiting", { n: count(r.waiting.length), first: String(r.waiting[0]) }));
+      return lines.join("\n");
+    }
     default:
       return typeof r.summary === "string" ? r.summary : "";
   }

@@ -20,6 +20,7 @@ const VIEWS = {
   campaign: campaign.render,
   contract: contract.render,
   reminders: renderer("reminders"),
+  rules: renderer("rules"),
   import: importing.render,
   dedupe: renderer("dedupe"),
   report: renderer("report"),

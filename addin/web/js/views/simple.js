@@ -1,6 +1,7 @@
 // @ts-check
-// The one-button commands: find duplicates, rebuild the dashboard, list today's reminders.
-// Each writes its own sheet through the service and answers with a summary.
+// The one-button commands: find duplicates, rebuild the dashboard, list today's reminders,
+// run the rules. Each writes the workbook through the service and answers with a summary;
+// Run rules also hands back the contracts its rules generated, offered here as downloads.
 
 import { append, h, intro, messageList, progressBar, runCommand, summaryBox } from "../ui.js";
 import { summarize } from "../summaries.js";
@@ -9,6 +10,7 @@ const COMMANDS = {
   dedupe: { options: (form) => ({ apply: form.apply?.checked ?? false }), apply: true },
   report: { options: () => ({}) },
   reminders: { options: () => ({}) },
+  rules: { options: () => ({}) },
 };
 
 export function renderer(command) {
@@ -35,7 +37,14 @@ export function renderer(command) {
         caption: t("common.working"),
         retry: run,
       });
-      if (answer) output.append(summaryBox(t, summarize(t, command, answer.result)));
+      if (!answer) return;
+      output.append(summaryBox(t, summarize(t, command, answer.result)));
+      const links = (answer.downloads || []).map((d) => {
+        const kind = /\.pdf$/i.test(d.name) ? "pdf" : "docx";
+        const href = URL.createObjectURL(d.blob);
+        return h("li", {}, h("a", { href, download: d.name, class: `file file-${kind}` }, d.name));
+      });
+      if (links.length) output.append(h("h3", {}, t("rules.files")), h("ul", { class: "file-list" }, links));
     }
     button.addEventListener("click", run);
 
