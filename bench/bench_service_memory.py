@@ -16,6 +16,7 @@ The peak is the kernel's own high-water mark (``VmHWM``), reset between requests
 
     python bench/bench_service_memory.py                    # 100,000 customers
     python bench/bench_service_memory.py --customers 10000 --dashboard 0
+    python bench/bench_service_memory.py --commands 20000  # each whole-table command
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
 
 import bigcrm  # noqa: E402
 import httpx  # noqa: E402
-from addin_client import AddinClient, free_port  # noqa: E402
+from addin_client import AddinClient, ServiceFailed, free_port  # noqa: E402
 from bench_addin import with_new_mail  # noqa: E402
 from officehost import OfficeHost  # noqa: E402
 
@@ -159,6 +160,49 @@ def dashboard_row(customers: int, folder: Path) -> tuple[str, int, int, str]:
     )
 
 
+# The ribbon's commands that read whole tables' columns, as the pane runs them.
+COMMANDS: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("campaign", {"step": "preview", "template": "emails/welcome", "name": "bench"}),
+    ("rules", {}),
+    ("report", {}),
+    ("reminders", {}),
+    ("dedupe", {}),
+    ("dedupe", {"apply": True}),
+)
+
+
+def command_rows(customers: int, folder: Path) -> list[tuple[str, int, int, str]]:
+    """Each command of :data:`COMMANDS` on one service, its peak reset before each: where a
+    command's cell budget (``Command.max_cells``) lies, its answer is the 413 that names it."""
+    source = bigcrm.cached_book(customers, customers // 2, customers * 3, lang="zh")
+    folder.mkdir(parents=True)
+    host = OfficeHost.from_large_xlsx(source)
+    settings = host.sheets["设置"]
+    for (row, column), value in list(settings.cells.items()):
+        if column == 0 and value == "群发发件人":  # Campaign sender: a preview needs a From
+            settings.put(row, 1, "Bench <bench@ours.cn>")
+    process, base, token = start_service(folder)
+    rows = []
+    try:
+        client = Recording(base, host, token=token)
+        for command, options in COMMANDS:
+            reset_peak(process.pid)
+            client.largest = b""
+            name = f"{command} {json.dumps(options) if options else ''}".strip()
+            try:
+                client.run(command, options)
+                code, note = 200, f"{len(client.largest) / 1e6:.1f} MB posted"
+            except ServiceFailed as failed:
+                code, note = failed.status, failed.error.get("message", "")
+            rows.append(
+                (f"{name}, {customers:,} customers", code, status(process.pid, "VmHWM"), note)
+            )
+    finally:
+        process.terminate()
+        process.wait(10)
+    return rows
+
+
 def attack_rows(folder: Path) -> list[tuple[str, int, int, str]]:
     """Each attack on the same fresh service, its peak reset before each."""
     under = MAX_VALUES - 2  # values the densest bodies hold: just under the limit
@@ -236,9 +280,19 @@ def main(argv: list[str] | None = None) -> int:
         default=36_000,
         help="customers of the dashboard's workbook (0: leave it out)",
     )
+    parser.add_argument(
+        "--commands",
+        type=int,
+        default=0,
+        metavar="CUSTOMERS",
+        help="only the whole-table commands (campaign, rules, report, …) on a workbook this big",
+    )
     args = parser.parse_args(argv)
     rows: list[tuple[str, int, int, str]] = []
     with tempfile.TemporaryDirectory(prefix="xlcrm-bench-memory-") as tmp:
+        if args.commands:
+            args.no_sync = args.no_attacks = True
+            rows += command_rows(args.commands, Path(tmp) / "commands")
         if not args.no_sync:
             rows.append(legit_row(args.customers, Path(tmp) / "sync"))
             if args.dashboard:

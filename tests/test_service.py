@@ -293,9 +293,20 @@ def test_campaign_preview_test_and_send_each_customer_once(
     to = sorted(parseaddr(m["To"])[1] for m in received(smtp)[1:])
     assert to == ["ann@northwind.com", "lina@szdz.cn", "wang@hd.cn"]
     assert {r["status"] for r in rows(host, "sends")} == {"sent"}
+    # Each message is logged once as an outgoing e-mail, by its Message-ID: the batches read
+    # only that column of Interactions.
+    logged = [r for r in rows(host, "interactions") if r["direction"] == "out"]
+    assert sorted(r["customer_id"] for r in logged) == ["C0001", "C0002", "C0003"]
+    sent_ids = {parseaddr(m["Message-ID"])[1].strip("<>").lower() for m in received(smtp)[1:]}
+    assert {r["message_id"] for r in logged} == sent_ids
+    plan = client.post("/api/v1/plan", host.request("campaign", {"step": "send", **options}))
+    read = plan["reads"]["interactions"]
+    header = [host.sheets[read["sheet"]].get(1, j) for j in read["columns"]]
+    assert header == ["ID", "Message-ID"]
 
     client.run("campaign", {"step": "send", **options})
     assert len(received(smtp)) == 4  # running it again sends nobody twice
+    assert len([r for r in rows(host, "interactions") if r["direction"] == "out"]) == 3
 
 
 def test_campaign_batch_whose_answer_is_lost_is_never_sent_again(

@@ -97,6 +97,8 @@ def test_a_gzip_bomb_is_cut_off_at_the_limit(service: tuple[str, str, int], tmp_
         "hint": "move old interactions and closed deals to an archive workbook, select fewer "
         "rows, or run the command on the saved file with xlcrm (no such limit); "
         "docs/security.md lists the limits",
+        "code": "request.too_large",  # worded by the task pane in its language
+        "params": {"mb": str(MAX_BODY // 2**20)},
     }
     still_answers(base, token, pid, tmp_path)
 

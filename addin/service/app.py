@@ -167,7 +167,7 @@ async def _guarded(request: Request, handler) -> Response:  # type: ignore[no-un
             box: list[Any] = [await reader.read()]
             return await anyio.to_thread.run_sync(_decode_and_handle, box, handler)
     except BodyError as exc:
-        return error("input", exc.message, None, exc.hint, exc.status)
+        return error("input", exc.message, None, exc.hint, exc.status, exc.code, exc.params)
     except anyio.get_cancelled_exc_class():
         # 'xlcrm serve' is stopping and this call outlived its grace (service.lifecycle): an
         # answer the add-in can act on, rather than a traceback in the log and a bare 500.
@@ -185,7 +185,7 @@ def _decode_and_handle(box: list[Any], handler) -> Response:  # type: ignore[no-
         _check_protocol(box[0])
         return handler(box)  # type: ignore[no-any-return]
     except BodyError as exc:
-        return error("input", exc.message, None, exc.hint, exc.status)
+        return error("input", exc.message, None, exc.hint, exc.status, exc.code, exc.params)
     except InputError as exc:
         kind = "version" if exc.status == 409 else "input"
         return error(kind, exc.message, exc.where, exc.hint, exc.status)
@@ -248,6 +248,7 @@ def create_app(config: ServiceConfig | None = None) -> Starlette:
             req = p.RunRequest.model_validate(box.pop())
             command = _command(req.command)
             options = command.parse(req.options)
+            command.check_size(req)
             book = RemoteBook(req)
             outcome = command.run(Context(book, options, config, req))
             return _answer(p.RunResponse, book, outcome)

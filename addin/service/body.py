@@ -62,16 +62,30 @@ TOO_BIG_HINT = (
 class BodyError(ActionableError):
     """A body the service will not decode: too large, too deep, damaged or not JSON."""
 
-    def __init__(self, message: str, hint: str, status: int = 400) -> None:
+    def __init__(
+        self,
+        message: str,
+        hint: str,
+        status: int = 400,
+        *,
+        code: str | None = None,
+        params: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(None, message, hint)
         self.status = status
+        # The errors a user can act on carry a code the task pane words in its language.
+        self.code = code
+        self.params = params
 
 
 def too_large() -> BodyError:
+    megabytes = str(MAX_BODY // (1024 * 1024))
     return BodyError(
-        f"the request is larger than {MAX_BODY // (1024 * 1024)} MB",
+        f"the request is larger than {megabytes} MB",
         TOO_BIG_HINT,
         413,
+        code="request.too_large",
+        params={"mb": megabytes},
     )
 
 

@@ -32,6 +32,7 @@ from ..remote import protocol as p
 from ..remote.book import ALL, Matching, Need, local_address
 from ..settings import KNOWN, read_settings, write_settings
 from ..workbook.cells import parse_range
+from .body import TOO_BIG_HINT, BodyError
 
 if TYPE_CHECKING:
     from .app import ServiceConfig
@@ -69,9 +70,25 @@ class Command:
     needs: Callable[[Any], Needs]
     run: Callable[[Context], Outcome]
     needs_selection: bool = False
+    # The posted cells this command may work on within the service's memory bound (about
+    # 300 MB): what it builds from each cell — rows, indexes, rendered messages — costs far
+    # more than decoding it, and differently per command (bench/README.md, "The service's
+    # memory"). None: the request limits alone (commands that read little).
+    max_cells: int | None = None
 
     def parse(self, raw: Mapping[str, Any]) -> Any:
         return self.options.model_validate(dict(raw))
+
+    def check_size(self, request: p.RunRequest) -> None:
+        """Refuse, before any work, a workbook too large for this command from the ribbon."""
+        if self.max_cells is None:
+            return
+        cells = sum(
+            len(t.rows) * (len(t.columns) if t.columns is not None else len(t.header))
+            for t in request.tables.values()
+        )
+        if cells > self.max_cells:
+            raise too_many_cells(self.en, cells, self.max_cells)
 
     def describe(self) -> dict[str, Any]:
         return {
@@ -79,6 +96,17 @@ class Command:
             "title": {"en": self.en, "zh": self.zh},
             "needs_selection": self.needs_selection,
         }
+
+
+def too_many_cells(title: str, cells: int, limit: int) -> BodyError:
+    return BodyError(
+        f"the workbook is too large for {title} from Excel: {cells:,} cells to read, at most "
+        f"{limit:,}",
+        TOO_BIG_HINT,
+        413,
+        code="request.too_many_cells",
+        params={"cells": f"{cells:,}", "limit": f"{limit:,}"},
+    )
 
 
 # -- helpers -----------------------------------------------------------------------------------
@@ -410,12 +438,14 @@ def _campaign_needs(options: CampaignOptions) -> Needs:
     if options.step == "templates":
         return {}
     return {
-        "customers": ALL,
+        "customers": ALL,  # a template or a segment may name any column
         "sends": ALL,
         "settings": ALL,
         "deals": ALL,
         "products": ALL,
-        "interactions": ALL,
+        # Each message sent is logged once, by its Message-ID; the rest of 300,000
+        # interactions stays in Excel (a batch call posts the tables again every 25 messages).
+        "interactions": ["message_id"],
     }
 
 
@@ -672,19 +702,18 @@ def _dedupe_run(ctx: Context) -> Outcome:
     return Outcome({**report.as_dict(), "summary": _summary(report.lines())})
 
 
-def _dedupe_needs(options: DedupeOptions) -> Needs:
-    needs: dict[str, list[str] | str] = {
+def _dedupe_needs(_: DedupeOptions) -> Needs:
+    return {
         "customers": ALL,
         "duplicates": ALL,
         "settings": ALL,
+        # Merging points their rows at the surviving customer (and logs each merge as a
+        # new interaction): the customer column is all it reads or writes of them.
         "deals": ["customer_id"],
         "interactions": ["customer_id"],
         "tickets": ["customer_id"],
         "sends": ALL,
     }
-    if options.apply:
-        needs.update(deals=ALL, interactions=ALL, tickets=ALL)
-    return needs
 
 
 class NoOptions(Options):
@@ -824,7 +853,13 @@ COMMANDS: dict[str, Command] = {
             needs_selection=True,
         ),
         Command(
-            "campaign", "Campaign", "营销活动", CampaignOptions, _campaign_needs, _campaign_run
+            "campaign",
+            "Campaign",
+            "营销活动",
+            CampaignOptions,
+            _campaign_needs,
+            _campaign_run,
+            max_cells=900_000,  # 20,000 customers: every recipient's message is checked
         ),
         Command("import", "Import", "导入", ImportOptions, _import_needs, _import_run),
         Command(
@@ -837,10 +872,35 @@ COMMANDS: dict[str, Command] = {
         ),
         Command("secret", "Password", "密码", SecretOptions, _nothing, _secret_run),
         Command(
-            "dedupe", "Clean duplicates", "客户去重", DedupeOptions, _dedupe_needs, _dedupe_run
+            "dedupe",
+            "Clean duplicates",
+            "客户去重",
+            DedupeOptions,
+            _dedupe_needs,
+            _dedupe_run,
+            max_cells=1_300_000,
         ),
-        Command("report", "Dashboard", "仪表盘", NoOptions, _overview, _report_run),
-        Command("reminders", "Reminders", "跟进提醒", NoOptions, _overview, _reminders_run),
-        Command("rules", "Run rules", "运行规则", NoOptions, _rules_needs, _rules_run),
+        # Cell budgets measured with bench/bench_service_memory.py --commands (bench/README.md).
+        Command(
+            "report", "Dashboard", "仪表盘", NoOptions, _overview, _report_run, max_cells=1_300_000
+        ),
+        Command(
+            "reminders",
+            "Reminders",
+            "跟进提醒",
+            NoOptions,
+            _overview,
+            _reminders_run,
+            max_cells=1_600_000,
+        ),
+        Command(
+            "rules",
+            "Run rules",
+            "运行规则",
+            NoOptions,
+            _rules_needs,
+            _rules_run,
+            max_cells=1_300_000,
+        ),
     )
 }

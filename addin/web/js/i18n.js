@@ -199,6 +199,12 @@ const STRINGS = {
     "error.selection.none.fix": "Click a row on the “{sheet}” sheet (Ctrl+click for several), then try again.",
     "error.selection.no_rows": "The selection holds no deal with an ID.",
     "error.selection.no_rows.fix": "Select the rows of the deals on the “{sheet}” sheet that you want contracts for.",
+    "error.request.too_large": "The workbook is too large to send to the xlcrm service (over {mb} MB).",
+    "error.request.too_large.fix":
+      "Move old interactions and closed deals to an archive workbook, select fewer rows, or run the command on the saved file with xlcrm, which has no such limit.",
+    "error.request.too_many_cells": "The workbook is too large for this command from Excel: {cells} cells to read, at most {limit}.",
+    "error.request.too_many_cells.fix":
+      "Move old interactions and closed deals to an archive workbook, or run the command on the saved file with xlcrm, which has no such limit.",
     // Results, worded from the numbers the service answers (summaries.js).
     "summary.sync.none": "No new mail.",
     "summary.sync.done": "{new} new message(s) recorded; {linked} linked to customers, {unmatched} from unknown senders.",
@@ -403,6 +409,10 @@ const STRINGS = {
     "error.selection.none.fix": "在“{sheet}”表中点击一行（按住 Ctrl 可选多行），然后重试。",
     "error.selection.no_rows": "所选区域中没有带编号的商机。",
     "error.selection.no_rows.fix": "请在“{sheet}”表中选中要生成合同的商机所在的行。",
+    "error.request.too_large": "工作簿太大，无法发送给 xlcrm 服务（超过 {mb} MB）。",
+    "error.request.too_large.fix": "请把旧的互动记录和已关闭的商机移到归档工作簿，或少选一些行，或在保存的文件上用 xlcrm 命令行运行（没有此限制）。",
+    "error.request.too_many_cells": "工作簿太大，无法在 Excel 中运行此命令：需要读取 {cells} 个单元格，上限为 {limit} 个。",
+    "error.request.too_many_cells.fix": "请把旧的互动记录和已关闭的商机移到归档工作簿，或在保存的文件上用 xlcrm 命令行运行（没有此限制）。",
     "summary.sync.none": "没有新邮件。",
     "summary.sync.done": "已记录 {new} 封新邮件；{linked} 封已归到客户名下，{unmatched} 封来自未知发件人。",
     "summary.dedupe": "已比较 {customers} 位客户：{pairs} 组可能重复，{invalid} 个无效的邮箱或电话。",
