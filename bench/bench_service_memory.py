@@ -7,7 +7,7 @@ resident memory. The anchor is that figure; the ratios printed are peak RSS / 30
 The legitimate requests are the largest the add-in sends: the first Sync mail (200 new
 messages) of the 100,000-customer, 300,000-interaction workbook (``bigcrm.py``; its record
 call reads the interactions its mail names), and Refresh dashboard of the largest workbook
-the limits admit for it (36,000 customers), posted by the add-in's protocol as
+the limits admit for it (30,000 customers), posted by the add-in's protocol as
 ``tests/addin_client.py`` speaks it (gzip over 64 KB, as ``client.js``) to a real ``xlcrm
 serve --no-tls`` in a subprocess. Then the attacks, each on a fresh peak: a gzip bomb (1 GB of
 JSON in 1 MB), a body nested 100,000 deep, and the densest bodies the limits refuse or admit.
@@ -277,7 +277,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--dashboard",
         type=int,
-        default=36_000,
+        default=30_000,
         help="customers of the dashboard's workbook (0: leave it out)",
     )
     parser.add_argument(

@@ -34,9 +34,9 @@ from ..errors import ActionableError
 MAX_BODY = 24 * 1024 * 1024
 # Values (strings, numbers, arrays, objects). Bytes alone do not bound memory: a Python object
 # costs 24 to 80 bytes, so 10 MB of '"ab",' are 120 MB of strings. The first Sync mail of
-# 100,000 customers has 1,376,885 (bench/README.md), and the dashboard of 36,000 customers
-# (which reads whole tables' columns) just under this many, peaking at the bound itself;
-# bodies made up of the costliest values stay well under it.
+# 100,000 customers has 1,376,885 (bench/README.md): room for 23 % more, while bodies made
+# of the costliest values stay well under the bound. Commands that build much from each
+# cell have their own, smaller budgets (``Command.max_cells``).
 MAX_VALUES = 1_700_000
 # Objects ({…}): a dict costs 64 to 200 bytes. The protocol's objects are the request, its
 # tables and the inventory's entries (at most 11,000 sheets and Excel Tables); rows are arrays.
