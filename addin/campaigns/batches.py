@@ -245,7 +245,10 @@ def _claim(
     _queue(book, campaign, prepared, existing, result)
     book.state[SALT_STATE_KEY] = prepared.salt
     ready = [
-        r for r in prepared.plan.to_send if prepared.data.customer_where(r.customer_id) not in bad
+        r
+        for r in prepared.plan.to_send
+        if prepared.data.customer_where(r.customer_id) not in bad
+        and _status(existing, r.customer_id) != "sending"  # another worker's, in flight
     ]
     moment = options.now()
     limits = limits_for(options, prepared.data.settings, sent_on(book, moment.date()))
@@ -305,6 +308,8 @@ def _queue(
     rows: list[dict[str, Any]] = []
     for recipient in prepared.plan.to_send:
         before = existing.get(recipient.customer_id) or {}
+        if before.get("status") == "sending":
+            continue  # another worker is sending it: its outcome settles the row
         where = prepared.data.customer_where(recipient.customer_id)
         if where in prepared.problems:
             reason = "; ".join(prepared.problems[where])
@@ -315,6 +320,8 @@ def _queue(
         elif before.get("status") != "queued" or before.get("email") != recipient.email:
             rows.append(send_row(campaign, recipient.customer_id, recipient.email, "queued"))
     for skip in prepared.plan.skipped:
+        if _status(existing, skip.customer_id) == "sending":
+            continue  # in flight: settled from its sender's outcome first
         rows.append(send_row(campaign, skip.customer_id, skip.email, "skipped", skip.reason))
         result.skipped[skip.reason] += 1
     if rows:
