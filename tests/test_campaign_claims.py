@@ -37,7 +37,7 @@ def ledger(tmp_path: Path) -> FileClaimLedger:
 def call(
     path: Path,
     folder: Path,
-    transport: object,
+    through: object,
     ledger: FileClaimLedger,
     claim: str | None = None,
     *,
@@ -46,7 +46,7 @@ def call(
     """One call; its answer applied (saved) or lost (discarded)."""
     book = open_book(path)
     try:
-        return send_batch(book, options(folder), transport, claim=claim, limit=3, ledger=ledger)
+        return send_batch(book, options(folder), through, claim=claim, limit=3, ledger=ledger)
     finally:
         if applied:
             book.save()
