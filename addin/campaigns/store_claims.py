@@ -200,7 +200,7 @@ class ClaimSends:
             status, error = "failed", str(failed)
             failure = Failure(item.key, item.address, error)
             (self.result.uncertain if failed.uncertain else self.result.failed).append(failure)
-        step = {"status": status, "error": error, "at": at, "subject": item.subject}
+        step: dict[str, Any] = {"status": status, "error": error, "at": at, "subject": item.subject}
         if failed is not None and failed.uncertain:
             step["uncertain"] = True
         self.ledger.mark(self.token, self.campaign, item.key, step)

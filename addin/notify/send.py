@@ -7,13 +7,17 @@
 2. Without ``dry_run=False`` that is all: the report lists what *would* go; nothing is sent,
    nothing written.
 3. Sending takes the journal's lock, then stops if the workbook changed on disk since the
-   caller read it (another run may have sent and saved meanwhile). The journal is read first:
-   a notice whose last step is ``sent`` went out in a run that died before saving — it is
-   recorded, not sent; one left ``sending`` is looked for in the transport's sent items
-   (EWS, Graph, IMAP can tell) and recorded as sent, sent normally when it is not there, or —
-   SMTP cannot tell — recorded as *uncertain* and never sent again on a guess.
-4. Each remaining notice: ``sending`` written and fsync'd, the message sent, ``sent`` or
-   ``failed`` written. A failed notice is not recorded, so a later run tries it again.
+   caller read it (another run may have sent and saved meanwhile). Then it goes through the
+   outbox engine (:class:`~addin.outbox.Outbox`) over :class:`NoticeStore`: the journal is
+   read first — a notice whose last step is ``sent`` went out in a run that died before
+   saving: it is recorded, not sent; one left ``sending`` and never handed over (same boot)
+   simply goes again; one handed over is looked for in the transport's sent items (EWS, Graph,
+   IMAP can tell) and recorded as sent, sent normally when it is not there, or — SMTP cannot
+   tell — recorded as *uncertain* and never sent again on a guess.
+4. Each remaining notice: ``sending`` written (fsync'd before the final dot), ``sending`` with
+   ``handed`` just before it, the message sent (temporary failures retried with back-off, as
+   for campaigns), ``sent`` or ``failed`` written. A failed notice is not recorded, so a later
+   run tries it again.
 5. Every sent and uncertain notice becomes an Interactions row (kind email, direction out, its
    Message-ID and customer, deal and ticket ids), the book is saved — in the same save as the
    caller's own changes — and only then is the journal emptied. If the save fails (the
