@@ -42,6 +42,7 @@ import socket
 import time
 from collections.abc import Callable
 from contextlib import suppress
+from dataclasses import dataclass
 from email.parser import HeaderParser
 from email.policy import compat32
 from email.utils import getaddresses
@@ -87,8 +88,15 @@ class SmtpTransport:
         self._smtp: smtplib.SMTP | None = None
         self._used = 0.0  # time.monotonic() of the connection's last use
         self._secret: str | None = None
+        self._pending: _Pending | None = None  # the next message's envelope, sent ahead
 
-    def send(self, message: bytes, *, before_commit: Callable[[], None] | None = None) -> None:
+    def send(
+        self,
+        message: bytes,
+        *,
+        before_commit: Callable[[], None] | None = None,
+        then: bytes | None = None,
+    ) -> None:
         """Send ``message`` to every address in its To, Cc and Bcc, or to none of them.
 
         ``before_commit`` is called once the whole content is with the server and only the
@@ -96,12 +104,24 @@ class SmtpTransport:
         "handed over" there knows that a message whose record is missing never left (it
         can simply go again), and only a message recorded but unconfirmed is uncertain.
         An exception from it abandons the message (the connection is dropped, and a server
-        discards a transaction whose content never ended)."""
+        discards a transaction whose content never ended).
+
+        ``then`` is the message the caller sends next. With PIPELINING its envelope (MAIL,
+        RCPT, DATA) goes out in the same write as this message's final ``.``, so their
+        replies come back together: one round trip a message instead of two. Nothing of
+        ``then`` can be delivered before its own content and final dot, which only its own
+        ``send`` writes (after its own ``before_commit``); a ``send`` of any other message,
+        or :meth:`close`, drops the connection instead, and the server discards the envelope
+        that waited for content."""
         sender, recipients = envelope(self.url, message)
         data = without_bcc(message)
+        pending, self._pending = self._pending, None
+        if pending is not None and pending.message != message:
+            self._drop()  # the server waits for the content of another message
+            pending = None
         kept = self._smtp is not None
         try:
-            self._transaction(sender, recipients, data, before_commit)
+            self._transaction(sender, recipients, data, before_commit, pending, then)
         except _Unsent as unsent:
             if not kept:
                 raise unsent.error from None
@@ -111,7 +131,7 @@ class SmtpTransport:
                 unsent.message,
             )
             try:
-                self._transaction(sender, recipients, data, before_commit)
+                self._transaction(sender, recipients, data, before_commit, None, then)
             except _Unsent as again:
                 raise again.error from None
         log.info("%s: sent a message to %d recipient(s)", self.url, len(recipients))
@@ -126,6 +146,8 @@ class SmtpTransport:
         recipients: list[str],
         data: bytes,
         before_commit: Callable[[], None] | None,
+        pending: _Pending | None = None,
+        then: bytes | None = None,
     ) -> None:
         """MAIL, RCPT for each recipient, DATA, the content; a refusal at any step is a
         MailboxError and sends nothing.
@@ -133,18 +155,38 @@ class SmtpTransport:
         With PIPELINING (RFC 2920, offered by Postfix, Exchange, Gmail…) MAIL, every RCPT and
         DATA go out in one write and their replies are read together: a message costs two
         round trips (the envelope, then the content) instead of three plus one per recipient,
-        which on a real network is most of a campaign's time."""
-        smtp = self._connection()
+        which on a real network is most of a campaign's time. With ``then``, the next
+        message's envelope rides with this one's final dot (``pending`` is that envelope,
+        sent with the previous message's dot: only its replies are left to read), and a
+        message costs one round trip."""
+        smtp = self._smtp if pending is not None and self._smtp is not None else None
+        smtp = smtp or self._connection()
         options = self._mail_options(smtp, sender, recipients, data)
         try:
-            if smtp.has_extn("pipelining"):
+            if pending is not None:
+                self._envelope_replies(smtp, sender, recipients)
+            elif smtp.has_extn("pipelining"):
                 self._envelope_pipelined(smtp, sender, options, recipients)
             else:
                 self._envelope(smtp, sender, options, recipients)
-            self._content(smtp, data, before_commit)
+            following = self._next_envelope(smtp, then) if then is not None else None
+            self._content(smtp, data, before_commit, following)
         except smtplib.SMTPException as error:  # a reply smtplib could not make sense of
             self._drop()
             raise MailboxError(self.url, f"sending failed: {error}") from None
+
+    def _next_envelope(self, smtp: smtplib.SMTP, then: bytes) -> _Pending | None:
+        """The envelope of the message sent next, to go with this one's final dot; None
+        when it cannot go ahead (no PIPELINING, or a message the server cannot take: its own
+        ``send`` says why)."""
+        if not smtp.has_extn("pipelining"):
+            return None
+        try:
+            sender, recipients = envelope(self.url, then)
+            options = self._mail_options(smtp, sender, recipients, without_bcc(then))
+        except MailboxError:
+            return None
+        return _Pending(then, _envelope_bytes(sender, options, recipients))
 
     def _envelope(
         self, smtp: smtplib.SMTP, sender: str, options: list[str], recipients: list[str]
@@ -176,19 +218,24 @@ class SmtpTransport:
         any recipient was accepted), the content must not follow — that would send to the
         others — so the connection is dropped: a server discards a transaction whose content
         never ended, and the next message connects again."""
-        if any(option.upper() == "SMTPUTF8" for option in options):
-            smtp.command_encoding = "utf-8"  # as smtplib.mail does for SMTPUTF8
-        mail = f"MAIL FROM:{_quoted(sender)}"
-        if options:
-            mail += " " + " ".join(options)
-        lines = [mail, *(f"RCPT TO:{_quoted(a)}" for a in recipients), "DATA"]
-        batch = "".join(line + "\r\n" for line in lines)
+        batch = _envelope_bytes(sender, options, recipients)
 
         def first() -> tuple[int, bytes]:
             smtp.send(batch)
             return smtp.getreply()
 
-        mail_code, mail_reply = self._command("MAIL", first)
+        self._envelope_replies(smtp, sender, recipients, first)
+
+    def _envelope_replies(
+        self,
+        smtp: smtplib.SMTP,
+        sender: str,
+        recipients: list[str],
+        first: Callable[[], tuple[int, bytes]] | None = None,
+    ) -> None:
+        """The replies to a pipelined envelope (already written), in order; ``first`` writes
+        it and reads the MAIL reply, when it was not sent with the previous message's dot."""
+        mail_code, mail_reply = self._command("MAIL", first or smtp.getreply)
         refused: dict[str, tuple[int, str]] = {}
         for address in recipients:
             code, reply = self._command("RCPT", smtp.getreply)
@@ -208,16 +255,22 @@ class SmtpTransport:
         raise self._data_refused(code, reply)
 
     def _content(
-        self, smtp: smtplib.SMTP, data: bytes, before_commit: Callable[[], None] | None
+        self,
+        smtp: smtplib.SMTP,
+        data: bytes,
+        before_commit: Callable[[], None] | None,
+        following: _Pending | None = None,
     ) -> None:
-        """The content after a 354, then the final ``.``, which makes the server take it.
+        """The content after a 354, then the final ``.``, which makes the server take it
+        (with the next message's envelope behind it when ``following``).
 
         A connection lost before that dot went cannot have delivered anything (the error
         says to send again); only one lost between the dot and the server's reply leaves the
         message uncertain (``maybe_sent``)."""
         body = dot_stuffed(data)
+        end = b".\r\n" + (following.envelope if following is not None else b"")
         if before_commit is None:
-            body += b".\r\n"
+            body += end
         try:
             smtp.send(body)
         except (smtplib.SMTPServerDisconnected, OSError) as error:
@@ -232,10 +285,12 @@ class SmtpTransport:
 
         def commit() -> tuple[int, bytes]:
             if before_commit is not None:
-                smtp.send(b".\r\n")
+                smtp.send(end)
             return smtp.getreply()
 
         code, reply = self._command("DATA", commit)
+        if following is not None and self._smtp is smtp:
+            self._pending = following  # its replies follow this one's
         if code != 250:
             raise self._refused(
                 f"the server did not accept the message ({code} {_text(reply)})", code
@@ -319,7 +374,13 @@ class SmtpTransport:
             self._drop()
 
     def close(self) -> None:
-        """QUIT, tolerant of a connection the server already closed."""
+        """QUIT, tolerant of a connection the server already closed. With an envelope sent
+        ahead for a message that was not sent after all, the server is waiting for content
+        (a QUIT would be read as content): the connection is dropped, and the server discards
+        the transaction."""
+        if self._pending is not None:
+            self._drop()
+            return
         smtp, self._smtp = self._smtp, None
         if smtp is None:
             return
@@ -498,6 +559,7 @@ class SmtpTransport:
 
     def _drop(self) -> None:
         smtp, self._smtp = self._smtp, None
+        self._pending = None
         _close_quietly(smtp)
 
 
@@ -514,6 +576,24 @@ def _login_plain_utf8(smtp: smtplib.SMTP, user: str, secret: str) -> None:
         code, reply = smtp.docmd(token)
     if code not in (235, 503):  # 503: already authenticated
         raise smtplib.SMTPAuthenticationError(code, reply)
+
+
+@dataclass(frozen=True)
+class _Pending:
+    """An envelope written ahead with the previous message's final dot, for ``message``."""
+
+    message: bytes
+    envelope: bytes
+
+
+def _envelope_bytes(sender: str, options: list[str], recipients: list[str]) -> bytes:
+    """MAIL, every RCPT and DATA as one pipelined write (RFC 2920); UTF-8 with SMTPUTF8."""
+    mail = f"MAIL FROM:{_quoted(sender)}"
+    if options:
+        mail += " " + " ".join(options)
+    lines = [mail, *(f"RCPT TO:{_quoted(a)}" for a in recipients), "DATA"]
+    utf8 = any(option.upper() == "SMTPUTF8" for option in options)
+    return "".join(line + "\r\n" for line in lines).encode("utf-8" if utf8 else "ascii")
 
 
 class _Unsent(MailboxError):

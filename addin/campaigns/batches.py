@@ -449,6 +449,7 @@ def _deliver(
         now=options.now,
         monotonic=options.monotonic,
         unexpected="stop",  # the row stays ``sending`` for the next claim to settle
+        pipeline=not limits.per_minute,
     )
     ahead = min(1, options.prefetch) if limits.per_minute else options.prefetch
 

@@ -436,6 +436,7 @@ def _send(
                 raise TemplateProblems(report.problems, "nothing was sent")
             limits = _queue(book, path, options, report, prepared, bad)
             outbox.pace = limits
+            outbox.pipeline = not limits.per_minute  # the next message is not built early
             queue = prepared.plan.to_send
             report.ready = len(queue)
             # With a per-minute limit the Date header must not be composed minutes ahead.

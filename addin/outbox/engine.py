@@ -137,6 +137,7 @@ class Outbox:
         monotonic: Callable[[], float] = time.monotonic,
         progress: Callable[[int, int], None] | None = None,
         unexpected: Literal["raise", "stop"] = "raise",
+        pipeline: bool = True,
     ) -> None:
         self.store = store
         self.transport = transport
@@ -147,6 +148,10 @@ class Outbox:
         self.monotonic = monotonic
         self.progress = progress
         self.unexpected = unexpected
+        # Start the next message with this one's final dot (one round trip a message over
+        # SMTP). Off where the next message must not be composed early (a per-minute limit
+        # would date it minutes before it leaves).
+        self.pipeline = pipeline
 
     def settle(self) -> Counter[Settled]:
         """Decide every message an earlier sender left unconfirmed; never by sending again
@@ -181,7 +186,13 @@ class Outbox:
         streak = Streak()
         total = len(queue)
         with Prefetch(queue, build, ahead) as composed:
-            for position, (entry, built) in enumerate(composed):
+            stream = iter(composed)
+            upcoming = next(stream, None)
+            position = -1
+            while upcoming is not None:
+                position += 1
+                entry, built = upcoming
+                upcoming = None
                 if self.pace is not None:
                     reason = self.pace.stop_reason(self.now())
                     if reason:
@@ -193,7 +204,15 @@ class Outbox:
                     run.unbuilt.append((entry, built))
                     if self.unexpected == "raise":
                         raise built
+                    upcoming = next(stream, None)
                     continue
+                # The next message, when it is ready, may start on the wire with this one's
+                # final dot (SMTP: its envelope; see SmtpTransport.send's ``then``).
+                then = None
+                if self.pipeline:
+                    upcoming = next(stream, None)
+                    if upcoming is not None and isinstance(upcoming[1], Outgoing):
+                        then = upcoming[1].data
                 try:
                     record = self.store.begin(built)
                     failed = attempt(
@@ -203,6 +222,7 @@ class Outbox:
                         self.transport,
                         self.rules,
                         record,
+                        then,
                     )
                 except Exception as error:
                     if self.unexpected == "raise":
@@ -230,4 +250,6 @@ class Outbox:
                 if self.progress is not None:
                     self.progress(position + 1, total)
                 self.store.checkpoint()
+                if not self.pipeline:
+                    upcoming = next(stream, None)
         return run

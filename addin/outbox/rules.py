@@ -152,25 +152,35 @@ def settle(transport: Any, msgid: str) -> Settled:
 
 
 @functools.lru_cache(maxsize=32)
-def _takes_before_commit(kind: Any, name: str) -> bool:
+def _takes(kind: Any, name: str, parameter: str) -> bool:
     try:
-        return "before_commit" in inspect.signature(getattr(kind, name)).parameters
+        return parameter in inspect.signature(getattr(kind, name)).parameters
     except (TypeError, ValueError):
         return False
 
 
-def hand_over(deliver: Callable[..., None], data: bytes, record: Callable[[], None]) -> None:
+def hand_over(
+    deliver: Callable[..., None],
+    data: bytes,
+    record: Callable[[], None],
+    then: bytes | None = None,
+) -> None:
     """``deliver(data)``, with ``record`` (the "handed over" line) called at the last moment
     before the server takes the message.
 
     A transport whose ``send`` takes ``before_commit`` (SMTP: before the final dot) calls it
     there; for the others (EWS, Graph, saving a draft) the one call is the whole window, so
-    the record goes first. Either way a message with no record never left."""
+    the record goes first. Either way a message with no record never left. ``then`` (the
+    message to be sent next) goes to a transport that can start it early (SMTP: its envelope
+    with this message's final dot)."""
     owner = getattr(deliver, "__self__", None)
     name = getattr(deliver, "__name__", "")
     kind: Any = type(owner)
-    if owner is not None and _takes_before_commit(kind, name):
-        deliver(data, before_commit=record)
+    if owner is not None and _takes(kind, name, "before_commit"):
+        if then is not None and _takes(kind, name, "then"):
+            deliver(data, before_commit=record, then=then)
+        else:
+            deliver(data, before_commit=record)
         return
     record()
     deliver(data)
@@ -183,6 +193,7 @@ def attempt(
     transport: Any,
     rules: RetryRules,
     record: Callable[[], None] | None = None,
+    then: bytes | None = None,
 ) -> Failed | None:
     """Send once, retrying temporary failures with back-off; None when it went.
 
@@ -198,7 +209,7 @@ def attempt(
             if record is None:
                 deliver(data)
             else:
-                hand_over(deliver, data, record)
+                hand_over(deliver, data, record, then)
             return None
         except MailboxError as error:
             temporary = bool(getattr(error, "temporary", False))
