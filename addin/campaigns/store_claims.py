@@ -220,6 +220,9 @@ class ClaimSends:
     def checkpoint(self) -> None:
         """Nothing: the answer carries every step to the workbook."""
 
+    def abandon(self, item: Outgoing) -> None:
+        """Nothing was recorded at ``begin``: the caller queues what was not sent."""
+
     def apply(self, mailbox: str | None) -> None:
         apply_entries(self.book, self.entries, mailbox)
         self.entries = []

@@ -120,6 +120,12 @@ class JournalSends(JournalStore):
             failure = Failure(item.key, item.address, str(failed))
             (self.report.uncertain if failed.uncertain else self.report.failed).append(failure)
 
+    def abandon(self, item: Outgoing) -> None:
+        """Begun early (the next message), but the run stopped first: queued, as it was."""
+        entry = self.open.pop(item.key, None)
+        if entry is not None:
+            self.journal.append(step(entry, "queued", self._at(), ""), sync=False)
+
     def checkpoint(self) -> None:
         """Fold every ``batch`` messages or ``batch_seconds``, whichever comes first."""
         self._since_fold += 1

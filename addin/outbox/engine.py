@@ -87,6 +87,11 @@ class Store(Protocol):
         """Called after each message: the store may fold its record into the workbook."""
         ...
 
+    def abandon(self, item: Outgoing) -> None:
+        """``item`` was begun (its write-ahead record made) but the run stopped before it was
+        sent: nothing of it left; it stays queued."""
+        ...
+
 
 class Pace(Protocol):
     """Sending limits and hours (:class:`addin.campaigns.limits.Limits`)."""
@@ -168,6 +173,11 @@ class Outbox:
             verdicts[verdict] += 1
         return verdicts
 
+    def _abandon(self, item: Outgoing | None) -> None:
+        """A message begun early that will not be sent in this run after all."""
+        if item is not None:
+            self.store.abandon(item)
+
     def run(
         self,
         queue: Callable[[], Sequence[Q]],
@@ -188,14 +198,16 @@ class Outbox:
         with Prefetch(queue, build, ahead) as composed:
             stream = iter(composed)
             upcoming = next(stream, None)
+            early: Callable[[], None] | None = None  # the upcoming one's record, begun early
             position = -1
             while upcoming is not None:
                 position += 1
                 entry, built = upcoming
-                upcoming = None
+                upcoming, record, early = None, early, None
                 if self.pace is not None:
                     reason = self.pace.stop_reason(self.now())
                     if reason:
+                        self._abandon(built if isinstance(built, Outgoing) and record else None)
                         run.stopped, run.why = reason, "limit"
                         run.remaining = list(queue[position:])
                         return run
@@ -206,15 +218,19 @@ class Outbox:
                         raise built
                     upcoming = next(stream, None)
                     continue
-                # The next message, when it is ready, may start on the wire with this one's
-                # final dot (SMTP: its envelope; see SmtpTransport.send's ``then``).
-                then = None
+                # The next message, when it is ready, starts with this one: its write-ahead
+                # record now (the fsync overlaps this message's round trip), its envelope on
+                # the wire with this one's final dot (SmtpTransport.send's ``then``).
+                then: Outgoing | None = None
                 if self.pipeline:
                     upcoming = next(stream, None)
                     if upcoming is not None and isinstance(upcoming[1], Outgoing):
-                        then = upcoming[1].data
+                        then = upcoming[1]
                 try:
-                    record = self.store.begin(built)
+                    if record is None:
+                        record = self.store.begin(built)
+                    if then is not None:
+                        early = self.store.begin(then)
                     failed = attempt(
                         self.deliver,
                         built.data,
@@ -222,7 +238,7 @@ class Outbox:
                         self.transport,
                         self.rules,
                         record,
-                        then,
+                        then.data if then is not None else None,
                     )
                 except Exception as error:
                     if self.unexpected == "raise":
@@ -230,6 +246,7 @@ class Outbox:
                     # Unknown whether it left: its write-ahead record stands for the next
                     # run to settle; the rest stays queued.
                     log.exception("sending %s failed unexpectedly", built.key)
+                    self._abandon(then if early is not None else None)
                     run.stopped = f"sending stopped on an unexpected error: {error}"
                     run.why = "error"
                     run.remaining = list(queue[position + 1 :])
@@ -244,6 +261,7 @@ class Outbox:
                 else:
                     run.failed.append((built, failed))
                 if streak.outcome(failed):
+                    self._abandon(then if early is not None else None)
                     run.stopped, run.why = f"the server keeps failing: {failed}", "server"
                     run.remaining = list(queue[position + 1 :])
                     return run

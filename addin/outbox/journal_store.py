@@ -51,6 +51,11 @@ class JournalStore:
     def checkpoint(self) -> None:
         """Nothing by default: the caller folds the journal at the end."""
 
+    def abandon(self, item: Outgoing) -> None:
+        """Begun, never sent: its ``sending`` line without ``handed`` already says it never
+        left (a later run queues it again); subclasses may say so at once."""
+        self.open.pop(item.key, None)
+
     # -- the shared part
 
     def left(self) -> Sequence[Left]:
