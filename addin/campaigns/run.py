@@ -10,7 +10,7 @@ already done (:mod:`.plan`), and checks every message before the first one is co
 - **send** / **drafts** queue every recipient in the Sends table (one save), then send through
   one transport connection — or save drafts — with the journal (:mod:`.journal`) recording each
   step durably, limits and sending hours applied (:mod:`.limits`), retries with backoff on
-  temporary failures, and the journal folded into the Sends table every few hundred messages
+  temporary failures, and the journal folded into the Sends table every thousand messages
   and at the end (:mod:`.sends`).
 
 Running the same campaign again continues where it stopped: finished rows are never sent again,
@@ -88,7 +88,10 @@ class CampaignOptions:
     insecure: bool = False
     preview_dir: Path | None = None
     preview_count: int = 5
-    batch: int = 250  # fold the journal into the workbook every this many messages…
+    # Fold the journal into the workbook every this many messages… (each fold saves the whole
+    # workbook: ~0.1 s for 2,000 customers, seconds for a large one; the journal is the
+    # durable record in between)
+    batch: int = 1000
     batch_seconds: float = 60.0  # …or this often, whichever comes first
     prefetch: int = 8  # messages composed ahead on a thread while one is on the wire; 0: none
     attempts: int = 3  # tries per message on temporary failures
@@ -121,7 +124,7 @@ def run_campaign(book: Book, options: CampaignOptions) -> CampaignReport:
     """Run one campaign on the workbook file ``book``; see the module docstring.
 
     Previews and tests leave the book as it was. Sending (and saving drafts) **saves** the
-    book as it goes — the queue before the first message, then every few hundred messages
+    book as it goes — the queue before the first message, then every thousand messages
     and at the end — because mail that left cannot be taken back: its record must be on disk.
     """
     path = book_file(book, "xlcrm campaign")

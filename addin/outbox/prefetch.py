@@ -27,7 +27,7 @@ class Prefetch(Generic[T, R]):
     # While the builder holds the GIL, the sender whose reply has arrived waits up to the
     # interpreter's switch interval (5 ms by default) to get it back: per message that is more
     # than a loopback round trip. A shorter interval while prefetching hands it back sooner.
-    switch_interval = 0.0005
+    switch_interval = 0.0001
 
     def __init__(self, items: Iterable[T], build: Callable[[T], R], ahead: int = 8) -> None:
         self._saved_interval = sys.getswitchinterval()
