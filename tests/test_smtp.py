@@ -626,3 +626,24 @@ def test_a_temporary_refusal_at_the_dot_retries_without_the_envelope_sent_ahead(
             transport.send(numbered(2))
     assert arrived(server) == ["<c1@example.cn>", "<c2@example.cn>"]
     assert server.connections == 2
+
+
+@pytest.mark.parametrize(
+    ("to", "expected"),
+    [
+        ("li@customer.cn", ["li@customer.cn"]),
+        ("Li Lei <li@customer.cn>", ["li@customer.cn"]),
+        ('"Lei, Li" <li@customer.cn>', ["li@customer.cn"]),
+        ("=?utf-8?b?5byg5LiJ?= <zhang@customer.cn>", ["zhang@customer.cn"]),
+        ("张三 <张三@例子.中国>", ["张三@例子.中国"]),
+        ("a@customer.cn, B <b@customer.cn>", ["a@customer.cn", "b@customer.cn"]),
+        ("Li <li@customer.cn> (work)", ["li@customer.cn"]),
+        ('"a\\"b" <q@customer.cn>', ["q@customer.cn"]),
+        ("team: a@customer.cn, b@customer.cn;", ["a@customer.cn", "b@customer.cn"]),
+        ("undisclosed-recipients:;, c@customer.cn", ["c@customer.cn"]),
+    ],
+)
+def test_envelope_reads_every_form_of_address(to: str, expected: list[str]) -> None:
+    """One plain address is read without the email parser; every other form goes to it."""
+    message = mail("From: Sales <sales@example.cn>", f"To: {to}")
+    assert envelope("smtp://x", message) == ("sales@example.cn", expected)

@@ -612,8 +612,13 @@ class _ImageSources(HTMLParser):
                 self.sources.append(src.strip())
 
 
+_IMG_TAG = re.compile(r"<img", re.IGNORECASE)
+
+
 def image_sources(html: str) -> list[str]:
     """Every ``<img src>`` of ``html``, in order."""
+    if not _IMG_TAG.search(html):  # no image tag at all: no need to parse (most messages)
+        return []
     parser = _ImageSources()
     parser.feed(html)
     parser.close()
