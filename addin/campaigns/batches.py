@@ -368,6 +368,38 @@ def _send(
             "nothing was sent again; run again without the batch to settle it"
         )
         return result
+    try:
+        return _send_claimed(
+            book,
+            options,
+            transport,
+            campaign,
+            claim,
+            claimed,
+            rows,
+            ledger,
+            result,
+            base_dir,
+            templates_near,
+        )
+    finally:
+        ledger.finish(claim, campaign)  # whatever happened: this batch is not in flight any more
+
+
+def _send_claimed(
+    book: Book,
+    options: CampaignOptions,
+    transport: Any,
+    campaign: str,
+    claim: str,
+    claimed: list[str],
+    rows: dict[str, dict[str, Any]],
+    ledger: Ledger,
+    result: BatchResult,
+    base_dir: Path | None,
+    templates_near: Sequence[Path],
+) -> BatchResult:
+    """The send step once this process spent the claim."""
     wanted = set(claimed)
     report = CampaignReport(campaign, "send", options.template)
     prepared = prepare_book(
@@ -457,10 +489,7 @@ def _deliver(
         data, msgid, subject = compose_message(prepared, recipient, campaign, options.now())
         return Outgoing(recipient.customer_id, recipient.email, msgid, data, subject)
 
-    try:
-        run = outbox.send(outgoing, build, ahead=ahead)
-    finally:
-        store.ledger.finish(store.token, campaign)
+    run = outbox.send(outgoing, build, ahead=ahead)
     at = options.now().isoformat(timespec="seconds")
     for recipient, error in run.unbuilt:  # a template that checked out fails now: not sent
         log.error("could not compose the message for %s: %s", recipient.customer_id, error)
