@@ -131,13 +131,28 @@ class Rendered:
 
     subject: str
     html: str  # empty for a plain-text template
-    text: str  # the .txt template's output, else generated from the HTML
+    own_text: str | None  # the .txt template's output; None: generated from the HTML
     attachments: tuple[Path, ...]
     sender: str | None  # from: in the front matter, overriding the campaign's sender
     reply_to: str | None
     lang: Lang
     template: Path  # the .html (or lone .txt) file, for error messages; images are beside it
     text_generated: bool = False
+
+    @functools.cached_property
+    def text(self) -> str:
+        """The text/plain part: the .txt template's output, else generated from the HTML when
+        first read — not in the preflight, which checks every message before the first one
+        goes, but when the message is composed (on the outbox's thread, during the network
+        waits)."""
+        return self.own_text if self.own_text is not None else html_to_text(self.html)
+
+    @property
+    def size(self) -> int:
+        """About how many characters this message keeps in memory, its text part included."""
+        return len(self.html) + (
+            len(self.own_text) if self.own_text is not None else len(self.html)
+        )
 
     @property
     def folder(self) -> Path:
@@ -248,10 +263,9 @@ class EmailTemplate:
             body = _with_preheader(body, parts.preheader.render(context).strip())
         if body:
             problems.extend(self._image_problems(body))
+        text = None
         if parts.text is not None:
             text = parts.text.render(context).strip("\n").replace("\r\n", "\n") + "\n"
-        else:
-            text = html_to_text(body)
         sender = reply_to = None
         if parts.sender is not None:
             sender = _address_value("from", parts.sender.render(context), problems)
@@ -267,7 +281,7 @@ class EmailTemplate:
         return Rendered(
             subject=subject,
             html=body,
-            text=text,
+            own_text=text,
             attachments=tuple(attachments),
             sender=sender,
             reply_to=reply_to,

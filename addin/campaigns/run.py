@@ -244,7 +244,7 @@ def prepare_book(
             problems[built.where] = found
         elif result is not None and kept < KEEP_RENDERED:  # the one to send, too
             rendered[recipient.customer_id] = result
-            kept += len(result.html) + len(result.text)
+            kept += result.size
         contexts[recipient.customer_id] = built.context
         report.languages[built.context["lang"]] += 1
     if options.checking:
