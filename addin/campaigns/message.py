@@ -865,10 +865,25 @@ def _file_part(path: Path, data: bytes, disposition: str, *, cid: str | None = N
 @functools.lru_cache(maxsize=256)  # the sender is the same for every message of a campaign
 def _address(value: str, name: str) -> str:
     """An address header with display names RFC 2047-encoded (星河软件 <sales@…>)."""
+    plain = _PLAIN_ADDRESS.fullmatch(value)
+    if plain is not None:  # what a campaign's To is: no need to parse what is plainly valid
+        display = " ".join((plain["name"] or "").split())
+        return formataddr((display, plain["address"]), charset="utf-8")
     if _HEADER_CONTROL.search(value) or address_problem(value):
         raise XlcrmError(name, f"{value!r} is not an e-mail address", "write Name <name@domain>")
     pairs = getaddresses([value])
     return ", ".join(formataddr(pair, charset="utf-8") for pair in pairs)
+
+
+# ``name@example.cn`` or ``Any Name <name@example.cn>``: a dot-atom local part, an ASCII
+# domain of two labels or more, a display name without quotes, specials, periods (which the
+# full parser reports as defects) or "=" (an encoded word). The rest is parsed in full.
+_ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+_PLAIN_ADDRESS = re.compile(
+    rf"(?:(?P<name>[^\x00-\x1f\x7f\"<>()\[\]\\,;:@.=]*)<)?"
+    rf"(?P<address>{_ATEXT}(?:\.{_ATEXT})*@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+)"
+    rf"(?(name)>)"
+)
 
 
 class _BetweenEntries:
