@@ -13,7 +13,7 @@ the durable record of each send is a small append-only file beside the workbook
 3. ``sent`` / ``failed`` / ``draft`` — written after the server answered (and on disk with the
    next fsync: see :meth:`Journal.append`).
 
-Every few hundred messages, and at the end, the journal is folded into the Sends table (one
+Every thousand messages (or minute), and at the end, the journal is folded into the Sends table (one
 workbook save) and emptied. A run that was killed leaves the journal behind; the next run folds
 it in first. A recipient whose last line is a ``sending`` without ``handed``, written since the
 machine last started, was never handed over and is queued again; otherwise the message may
@@ -30,7 +30,7 @@ import contextlib
 import json
 import os
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, TypeVar
 
@@ -108,7 +108,8 @@ class Journal:
         sent twice.
         """
         file = self._require()
-        file.write(json.dumps(asdict(entry), ensure_ascii=False) + "\n")
+        # vars(): the fields as they are (asdict copies them deeply: 60 µs a line)
+        file.write(json.dumps(vars(entry), ensure_ascii=False) + "\n")
         file.flush()
         if sync:
             os.fsync(file.fileno())

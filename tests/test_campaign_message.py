@@ -693,3 +693,42 @@ def test_html_to_text_keeps_preformatted_text_and_quotes() -> None:
     assert (
         html_to_text(html) == "  a  b\n c\n\n> quoted\n>\n> twice\n\n--------------------\n\nend\n"
     )
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "zhang.wei@huadong.example.cn",
+        "张伟 <zhang.wei@huadong.example.cn>",
+        "  Li   Lei <li.lei@customer.cn>",
+        "O'Brien-Smith <ob+news@example.co.uk>",
+        "Müller<mueller@example.de>",
+        "<only@example.cn>",
+        '"Lei, Li" <li@example.cn>',  # quotes: the full parser
+        "=?utf-8?b?5byg5LiJ?= <zhang@example.cn>",  # an encoded word: the full parser
+        "a@example.cn, 李 <li@example.cn>",  # two addresses: the full parser
+    ],
+)
+def test_address_headers_read_the_same_with_or_without_the_full_parser(value: str) -> None:
+    """A plain ``Name <address>`` skips the header parser (issue 16: a campaign's To is one,
+    every message); the header written is the one the full parse gives."""
+    from email.utils import formataddr, getaddresses
+
+    from addin.campaigns.message import _address
+
+    expected = ", ".join(formataddr(p, charset="utf-8") for p in getaddresses([value]))
+    assert _address(value, "To") == expected
+
+
+@pytest.mark.parametrize(
+    "value",
+    ["not-an-address", "Li <li@>", "a@b.cn\r\nBcc: x@y.cn", "Li Jr. <li@example.cn>"],
+)
+def test_a_bad_address_header_is_refused_either_way(value: str) -> None:
+    """What the full parser refuses (an unquoted period in a name is obsolete syntax) is
+    never taken by the plain path."""
+    from addin.campaigns.message import _address
+    from addin.errors import XlcrmError
+
+    with pytest.raises(XlcrmError, match="is not an e-mail address"):
+        _address(value, "To")

@@ -10,7 +10,11 @@ one test points the transport at this machine under another server name (see its
 from __future__ import annotations
 
 import logging
+import socket
+import threading
+import time
 from collections.abc import Callable, Iterator
+from contextlib import suppress
 from email.parser import BytesParser
 from email.policy import default
 
@@ -502,3 +506,144 @@ def test_without_bcc_leaves_everything_else_alone() -> None:
     assert without_bcc(QUOTE.replace(b"Bcc:", b"X-Bcc-Note:")) == QUOTE.replace(
         b"Bcc:", b"X-Bcc-Note:"
     )
+
+
+# -- the next message's envelope with this one's final dot (issue 16) ---------------------------
+
+
+class TurnCounter:
+    """A TCP proxy counting the client's turns: each time it writes after the server said
+    something. A round trip a message is a turn a message (plain SMTP, so nothing is hidden)."""
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.turns = 0
+        self._server_spoke = True
+        self._lock = threading.Lock()
+        self._listener = socket.create_server((HOST, 0))
+        self.listen_port = self._listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        with suppress(OSError):
+            while True:
+                client, _ = self._listener.accept()
+                server = socket.create_connection((HOST, self.port))
+                for args in ((client, server, True), (server, client, False)):
+                    threading.Thread(target=self._pipe, args=args, daemon=True).start()
+
+    def _pipe(self, source: socket.socket, sink: socket.socket, from_client: bool) -> None:
+        with suppress(OSError):
+            while chunk := source.recv(65536):
+                with self._lock:
+                    if from_client and self._server_spoke:
+                        self.turns += 1
+                    self._server_spoke = not from_client
+                sink.sendall(chunk)
+        with suppress(OSError):
+            sink.shutdown(socket.SHUT_WR)
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+def sent_in_turns(server: SmtpServer, count: int, *, ahead: bool) -> int:
+    """The client's turns for ``count`` messages, each handed the next as ``then`` or not."""
+    proxy = TurnCounter(server.port)
+    try:
+        with SmtpTransport(f"smtp://{HOST}:{proxy.listen_port}") as transport:
+            messages = [numbered(n) for n in range(count)]
+            for n, message in enumerate(messages):
+                following = messages[n + 1] if ahead and n + 1 < count else None
+                transport.send(message, before_commit=lambda: None, then=following)
+        return proxy.turns
+    finally:
+        proxy.close()
+
+
+def test_the_next_envelope_rides_with_the_final_dot_one_round_trip_a_message(
+    certificate: Certificate,
+) -> None:
+    with SmtpServer(certificate, mode="plain") as server:
+        one = sent_in_turns(server, 1, ahead=True)
+        pipelined = sent_in_turns(server, 11, ahead=True)
+        separate = sent_in_turns(server, 11, ahead=False)
+    assert pipelined - one == 10  # each further message: its content, dot and the next envelope
+    assert separate - one == 20  # each further message: its envelope, then its content
+    assert arrived(server) == ["<c0@example.cn>"] + [f"<c{n}@example.cn>" for n in range(11)] * 2
+    assert server.connections == 3
+
+
+def test_a_next_message_never_sent_is_never_delivered(certificate: Certificate) -> None:
+    """Its envelope went with the previous dot, but nothing of its content: closing (the run
+    stopped: a limit, the sending hours) or sending another message instead drops the
+    connection, and the server discards the envelope waiting for content."""
+    with SmtpServer(certificate, mode="plain") as server:
+        with SmtpTransport(f"smtp://{HOST}:{server.port}") as transport:
+            transport.send(numbered(1), then=numbered(2))
+        with SmtpTransport(f"smtp://{HOST}:{server.port}") as transport:
+            transport.send(numbered(3), then=numbered(4))
+            transport.send(numbered(5))  # not the one announced: a new connection
+        time.sleep(0.2)  # anything the server would have taken has arrived by now
+    assert arrived(server) == ["<c1@example.cn>", "<c3@example.cn>", "<c5@example.cn>"]
+    assert server.connections == 3
+
+
+def test_a_refused_next_recipient_sends_it_to_no_one_and_the_run_goes_on(
+    certificate: Certificate,
+) -> None:
+    """The refusal of a recipient of the message sent ahead is read by its own send: it raises
+    as before, nothing of it is delivered to anyone, and the message after it goes."""
+    with SmtpServer(certificate, mode="plain", refuse=["nobody@example.com"]) as server:
+        bad = mail(
+            "From: sales@example.cn",
+            "To: li.lei@customer.cn",
+            "Cc: nobody@example.com",
+            "Message-ID: <bad@example.cn>",
+        )
+        with SmtpTransport(f"smtp://{HOST}:{server.port}") as transport:
+            transport.send(numbered(1), then=bad)
+            with pytest.raises(MailboxError, match="sent to no one"):
+                transport.send(bad, then=numbered(3))
+            transport.send(numbered(3))
+    assert arrived(server) == ["<c1@example.cn>", "<c3@example.cn>"]
+    assert [m.rcpt_tos for m in server.messages] == [["c1@customer.cn"], ["c3@customer.cn"]]
+
+
+def test_a_temporary_refusal_at_the_dot_retries_without_the_envelope_sent_ahead(
+    certificate: Certificate,
+) -> None:
+    """The server said 451 to message 1's dot after message 2's envelope went: retrying
+    message 1 cannot use that connection (the server waits for message 2's content), so it
+    reconnects; each message arrives once."""
+    with SmtpServer(certificate, mode="plain") as server:
+        server.answer("DATA", "451 4.3.0 Try again later")
+        with SmtpTransport(f"smtp://{HOST}:{server.port}") as transport:
+            with pytest.raises(MailboxError) as caught:
+                transport.send(numbered(1), then=numbered(2))
+            assert caught.value.temporary
+            transport.send(numbered(1), then=numbered(2))
+            transport.send(numbered(2))
+    assert arrived(server) == ["<c1@example.cn>", "<c2@example.cn>"]
+    assert server.connections == 2
+
+
+@pytest.mark.parametrize(
+    ("to", "expected"),
+    [
+        ("li@customer.cn", ["li@customer.cn"]),
+        ("Li Lei <li@customer.cn>", ["li@customer.cn"]),
+        ('"Lei, Li" <li@customer.cn>', ["li@customer.cn"]),
+        ("=?utf-8?b?5byg5LiJ?= <zhang@customer.cn>", ["zhang@customer.cn"]),
+        ("张三 <张三@例子.中国>", ["张三@例子.中国"]),
+        ("a@customer.cn, B <b@customer.cn>", ["a@customer.cn", "b@customer.cn"]),
+        ("Li <li@customer.cn> (work)", ["li@customer.cn"]),
+        ('"a\\"b" <q@customer.cn>', ["q@customer.cn"]),
+        ("team: a@customer.cn, b@customer.cn;", ["a@customer.cn", "b@customer.cn"]),
+        ("undisclosed-recipients:;, c@customer.cn", ["c@customer.cn"]),
+    ],
+)
+def test_envelope_reads_every_form_of_address(to: str, expected: list[str]) -> None:
+    """One plain address is read without the email parser; every other form goes to it."""
+    message = mail("From: Sales <sales@example.cn>", f"To: {to}")
+    assert envelope("smtp://x", message) == ("sales@example.cn", expected)

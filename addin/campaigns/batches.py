@@ -9,31 +9,34 @@ network cut). So the workbook itself must say, before any message can leave, whi
 might be leaving. :func:`send_batch` therefore takes two calls per batch:
 
 1. **Claim** (no ``claim`` given). First *settle* what an earlier batch left: a Sends row still
-   ``sending`` belongs to a batch whose answer never reached the workbook, so its message may
-   or may not have gone. Exchange (EWS, Graph) is asked for the row's deterministic Message-ID
-   in its sent items: found → ``sent``, not found → ``queued`` again. SMTP cannot tell: the row
-   becomes ``failed`` with the same "may have been delivered" text as the command line, and is
-   sent again only when a person asks (``retry_failed``). Then recipients not yet in the Sends
-   table are queued, and the next ``limit`` queued rows (within the sending limits) are marked
-   ``sending`` with their Message-IDs, and a fresh random token with those customers is put in
-   the workbook state (``campaign:<name>:claim``). Nothing is sent. The caller saves.
-2. **Send** (``claim`` = that token). Only when the workbook holds exactly that claim are its
-   rows — still ``sending`` — sent; each gets its final status (``sent``, ``failed`` with the
-   server's answer, or ``queued`` again after temporary failures), the claim is removed, and
-   the caller saves. A token the workbook does not hold (already used, or replaced by a newer
-   claim) sends nothing: ``status="stale"``.
+   ``sending`` belongs to a batch whose answer never reached the workbook. The claims ledger
+   (:mod:`.claims`), which every worker of the service shares, says what became of it
+   (:mod:`.store_claims` has the table): a claim never spent is revoked and its rows queued
+   again; an outcome the sender recorded is applied (``sent`` even over SMTP); a row whose
+   sender is still at work stays ``sending`` (never settled as queued behind its back); a
+   message whose sender died before handing it over goes again; only one handed over and
+   unconfirmed is looked for in the sent items (EWS, Graph) — over SMTP it becomes ``failed``
+   with the same "may have been delivered" text as the command line, sent again only when a
+   person asks (``retry_failed``). Then recipients not yet in the Sends table are queued, and
+   the next ``limit`` queued rows (within the sending limits) are marked ``sending`` with their
+   Message-IDs, and a fresh random token with those customers and the ledger's identity is put
+   in the workbook state (``campaign:<name>:claim``). Nothing is sent. The caller saves.
+2. **Send** (``claim`` = that token). Only when the workbook holds exactly that claim, and the
+   ledger lets this process spend it (once, ever, recording the process), are its rows — still
+   ``sending`` — sent through the outbox (:class:`~addin.outbox.Outbox`): the ledger gets
+   ``handed`` just before each final dot and each outcome after; each row gets its final status
+   (``sent``, ``failed`` with the server's answer, or ``queued`` again after temporary
+   failures), the claim is removed, and the caller saves. A token the workbook does not hold
+   (already used, or replaced by a newer claim) sends nothing: ``status="stale"``.
 
 Why this is exactly once: a row is ``sending`` in the saved workbook before any message for it
 can go out, so a batch whose answer is lost leaves ``sending`` rows that the next claim settles
-— never resends on a guess. The one gap the workbook cannot see is the same send call arriving
-twice before its answer was applied (a client retrying a request that timed out, or a replay):
-the service remembers the tokens it has begun to send and refuses a second use. Its workers are
-separate processes that any call may reach, so ``xlcrm serve`` keeps that memory on disk
-(:class:`FileClaimLedger`: an append-only, fsync'd file per campaign under a file lock, which
-every worker sees); :class:`ClaimLedger` is the one-process form. A client must still never
-retry a send call, but claim again instead. A batch claimed
-but never sent (the pane closed in between) looks the same as a lost one and is settled the
-same way — over SMTP as uncertain: the price of never guessing.
+— never resends on a guess. The same send call arriving twice before its answer was applied (a
+client retrying a request that timed out, or a replay) is refused by the ledger, whichever
+worker it reaches; a send call arriving after its claim was revoked is refused the same way. A
+client must still never retry a send call, but claim again instead. Without a shared ledger
+(:class:`ClaimLedger`, one process's memory) a lost batch is settled from the sent items
+alone, as uncertain over SMTP: the price of never guessing.
 
 Selection, plans, the preflight, composition, Message-IDs, unsubscribe links, retries and limits
 are the command line's own (:mod:`.run`, :mod:`.plan`, :mod:`.limits`).
@@ -41,28 +44,25 @@ are the command line's own (:mod:`.run`, :mod:`.plan`, :mod:`.limits`).
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import datetime as dt
-import hashlib
 import json
 import logging
-import os
 import secrets
-import threading
-from collections import Counter, OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections import Counter
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from ..errors import UsageError, XlcrmError
 from ..journal import Entry
-from ..outbox import UNCERTAIN, Streak, attempt, settle
+from ..outbox import Outbox, Outgoing, Owner
 from ..templating import Problem, TemplateProblems
 from ..unsubscribe import SALT_STATE_KEY
 from ..workbook import Book
 from ..workbook.book import init_command
+from .claims import ClaimLedger, FileClaimLedger
 from .plan import Recipient
 from .report import CampaignReport, Failure
 from .run import (
@@ -76,10 +76,21 @@ from .run import (
     refuse_demo,
     send_row,
 )
-from .sends import SENT_LIKE, apply_entries, campaign_rows, sent_on
+from .sends import SENT_LIKE, campaign_rows, sent_on
 from .steps import campaign_name
+from .store_claims import ClaimSends, claim_key
 
 log = logging.getLogger(__name__)
+
+Ledger = ClaimLedger | FileClaimLedger
+__all__ = [
+    "SPENT_CLAIMS",
+    "BatchResult",
+    "ClaimLedger",
+    "FileClaimLedger",
+    "claim_key",
+    "send_batch",
+]
 
 BatchStatus = Literal["claimed", "sent", "stale", "waiting", "done"]
 # After this many temporary failures in a row the server is taken to be down: the client
@@ -89,97 +100,7 @@ NOT_SELECTED = "no longer selected (the customer was deleted or the filter chang
 FOUND_SENT = "found in the sent items after an interruption"
 
 
-def claim_key(campaign: str) -> str:
-    """The workbook state key holding a campaign's open claim."""
-    return f"campaign:{campaign.strip().casefold()}:claim"
-
-
-class ClaimLedger:
-    """Claim tokens this process has begun to send, so that a send call that arrives twice
-    (before the client applied the first answer, so the workbook still holds the claim) sends
-    once. Bounded: the oldest tokens are forgotten first. One process only: a service with
-    several workers uses :class:`FileClaimLedger`."""
-
-    def __init__(self, size: int = 10_000) -> None:
-        self._spent: OrderedDict[str, None] = OrderedDict()
-        self._size = size
-        self._lock = threading.Lock()
-
-    def spend(self, token: str, campaign: str = "") -> bool:
-        """True the first time ``token`` is spent, False ever after."""
-        with self._lock:
-            if token in self._spent:
-                return False
-            self._spent[token] = None
-            while len(self._spent) > self._size:
-                self._spent.popitem(last=False)
-            return True
-
-
 SPENT_CLAIMS = ClaimLedger()
-
-
-class FileClaimLedger:
-    """Claim tokens spent by any process that shares ``folder``: the workers of one
-    ``xlcrm serve``, which may each receive the same send call.
-
-    One small append-only file per campaign (named by a hash of the campaign, so no request
-    text becomes a file name) holds the SHA-256 of each spent token, one per line. Spending
-    takes an exclusive lock on the file (``fcntl.flock``; ``msvcrt.locking`` on Windows),
-    reads it, and appends and fsyncs the token before the lock is released — so of two
-    workers spending the same token at the same moment exactly one gets True, and a token
-    spent before a crash stays spent. A line is 65 bytes per batch of up to 25 messages: a
-    million-customer campaign leaves under 3 MB.
-    """
-
-    def __init__(self, folder: Path) -> None:
-        self.folder = folder
-
-    def path(self, campaign: str) -> Path:
-        digest = hashlib.sha256(campaign.strip().casefold().encode("utf-8")).hexdigest()
-        return self.folder / f"claims-{digest[:32]}.log"
-
-    def spend(self, token: str, campaign: str = "") -> bool:
-        """True the first time ``token`` is spent by any process, False ever after."""
-        line = hashlib.sha256(token.encode("utf-8")).hexdigest().encode("ascii") + b"\n"
-        self.folder.mkdir(parents=True, exist_ok=True)
-        fd = os.open(self.path(campaign), os.O_RDWR | os.O_CREAT | os.O_APPEND, 0o600)
-        try:
-            with _locked(fd):
-                os.lseek(fd, 0, os.SEEK_SET)
-                chunks = []
-                while chunk := os.read(fd, 1 << 20):
-                    chunks.append(chunk)
-                if line in b"".join(chunks).splitlines(keepends=True):
-                    return False
-                os.write(fd, line)
-                os.fsync(fd)
-                return True
-        finally:
-            os.close(fd)
-
-
-@contextlib.contextmanager
-def _locked(fd: int) -> Iterator[None]:
-    """An exclusive lock on the open file ``fd`` for the block, waiting for other processes."""
-    if os.name == "nt":  # pragma: no cover - Windows: lock byte 0 (waits ~10 s, then raises)
-        import msvcrt
-
-        os.lseek(fd, 0, os.SEEK_SET)
-        msvcrt.locking(fd, msvcrt.LK_LOCK, 1)  # type: ignore[attr-defined]
-        try:
-            yield
-        finally:
-            os.lseek(fd, 0, os.SEEK_SET)
-            msvcrt.locking(fd, msvcrt.LK_UNLCK, 1)  # type: ignore[attr-defined]
-        return
-    import fcntl
-
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    try:
-        yield
-    finally:
-        fcntl.flock(fd, fcntl.LOCK_UN)
 
 
 @dataclass
@@ -260,7 +181,7 @@ def send_batch(
     now: Callable[[], dt.datetime] | None = None,
     base_dir: Path | None = None,
     templates_near: Sequence[Path] = (),
-    ledger: ClaimLedger | FileClaimLedger = SPENT_CLAIMS,
+    ledger: Ledger = SPENT_CLAIMS,
 ) -> BatchResult:
     """Claim the next batch (``claim=None``) or send the claimed one; see the module docstring.
 
@@ -284,7 +205,7 @@ def send_batch(
             book.where, "the workbook has no Sends table", f"add it with {init_command(book.where)}"
         )
     if claim is None:
-        return _claim(book, options, transport, campaign, limit, base_dir, templates_near)
+        return _claim(book, options, transport, campaign, limit, base_dir, templates_near, ledger)
     return _send(book, options, transport, campaign, claim, ledger, base_dir, templates_near)
 
 
@@ -296,10 +217,17 @@ def _claim(
     limit: int,
     base_dir: Path | None,
     templates_near: Sequence[Path],
+    ledger: Ledger,
 ) -> BatchResult:
     result = BatchResult("claimed", campaign)
-    _settle(book, campaign, transport, options.now(), result)
+    store = ClaimSends(book, campaign, ledger, options.now, result)
+    Outbox(store, transport, options).settle()
+    store.apply(getattr(transport, "url", None))
+    store.keep_inflight()
     book.state.pop(claim_key(campaign), None)
+    if store.inflight:
+        count = sum(len(c["customers"]) for c in store.inflight.values())
+        result.note = f"{count} message(s) are still being sent by another worker"
     existing = campaign_rows(book, campaign)
     report = CampaignReport(campaign, "send", options.template)
     prepared = prepare_book(
@@ -317,7 +245,10 @@ def _claim(
     _queue(book, campaign, prepared, existing, result)
     book.state[SALT_STATE_KEY] = prepared.salt
     ready = [
-        r for r in prepared.plan.to_send if prepared.data.customer_where(r.customer_id) not in bad
+        r
+        for r in prepared.plan.to_send
+        if prepared.data.customer_where(r.customer_id) not in bad
+        and _status(existing, r.customer_id) != "sending"  # another worker's, in flight
     ]
     moment = options.now()
     limits = limits_for(options, prepared.data.settings, sent_on(book, moment.date()))
@@ -355,6 +286,7 @@ def _claim(
                 "token": token,
                 "customers": [r.customer_id for r in chosen],
                 "at": moment.isoformat(timespec="seconds"),
+                "ledger": ledger.ident,  # whose marks settle this claim (addin.campaigns.claims)
             }
         )
         result.claim, result.claimed = token, len(chosen)
@@ -362,32 +294,6 @@ def _claim(
         result.status = "done"
     _progress(book, prepared, result)
     return result
-
-
-def _settle(
-    book: Book, campaign: str, transport: Any, now: dt.datetime, result: BatchResult
-) -> None:
-    """Decide every row an earlier batch left ``sending``: from the sent items when the
-    transport has them, else uncertain (never sent again on a guess)."""
-    at = now.isoformat(timespec="seconds")
-    entries = []
-    for customer_id, row in campaign_rows(book, campaign).items():
-        if row.get("status") != "sending":
-            continue
-        msgid = row.get("message_id") or ""
-        address = row.get("email") or ""
-        name = row["campaign"]
-        settled = settle(transport, msgid)
-        if settled == "sent":
-            entries.append(Entry(name, customer_id, "sent", address, msgid, at, FOUND_SENT))
-            result.recovered += 1
-        elif settled == "unsent":
-            entries.append(Entry(name, customer_id, "queued", address, msgid, at))
-        else:
-            error = f"interrupted while sending: {UNCERTAIN}"
-            entries.append(Entry(name, customer_id, "failed", address, msgid, at, error))
-            result.uncertain.append(Failure(customer_id, address, error))
-    apply_entries(book, entries, getattr(transport, "url", None))
 
 
 def _queue(
@@ -402,6 +308,8 @@ def _queue(
     rows: list[dict[str, Any]] = []
     for recipient in prepared.plan.to_send:
         before = existing.get(recipient.customer_id) or {}
+        if before.get("status") == "sending":
+            continue  # another worker is sending it: its outcome settles the row
         where = prepared.data.customer_where(recipient.customer_id)
         if where in prepared.problems:
             reason = "; ".join(prepared.problems[where])
@@ -412,6 +320,8 @@ def _queue(
         elif before.get("status") != "queued" or before.get("email") != recipient.email:
             rows.append(send_row(campaign, recipient.customer_id, recipient.email, "queued"))
     for skip in prepared.plan.skipped:
+        if _status(existing, skip.customer_id) == "sending":
+            continue  # in flight: settled from its sender's outcome first
         rows.append(send_row(campaign, skip.customer_id, skip.email, "skipped", skip.reason))
         result.skipped[skip.reason] += 1
     if rows:
@@ -436,7 +346,7 @@ def _send(
     transport: Any,
     campaign: str,
     claim: str,
-    ledger: ClaimLedger | FileClaimLedger,
+    ledger: Ledger,
     base_dir: Path | None,
     templates_near: Sequence[Path],
 ) -> BatchResult:
@@ -451,13 +361,45 @@ def _send(
             "replaced it): nothing was sent; run again without the batch to continue"
         )
         return result
-    if not ledger.spend(claim, campaign):
+    if not ledger.spend(claim, campaign, Owner.here()):
         result.status = "stale"
         result.note = (
             "this batch was sent already and its results have not reached the workbook: "
             "nothing was sent again; run again without the batch to settle it"
         )
         return result
+    try:
+        return _send_claimed(
+            book,
+            options,
+            transport,
+            campaign,
+            claim,
+            claimed,
+            rows,
+            ledger,
+            result,
+            base_dir,
+            templates_near,
+        )
+    finally:
+        ledger.finish(claim, campaign)  # whatever happened: this batch is not in flight any more
+
+
+def _send_claimed(
+    book: Book,
+    options: CampaignOptions,
+    transport: Any,
+    campaign: str,
+    claim: str,
+    claimed: list[str],
+    rows: dict[str, dict[str, Any]],
+    ledger: Ledger,
+    result: BatchResult,
+    base_dir: Path | None,
+    templates_near: Sequence[Path],
+) -> BatchResult:
+    """The send step once this process spent the claim."""
     wanted = set(claimed)
     report = CampaignReport(campaign, "send", options.template)
     prepared = prepare_book(
@@ -491,8 +433,9 @@ def _send(
             outgoing.append(recipients[customer_id])
     if changes:
         book.table("sends").upsert_all(changes)
-    entries = _deliver(book, options, transport, campaign, prepared, outgoing, result)
-    apply_entries(book, entries, getattr(transport, "url", None))
+    store = ClaimSends(book, campaign, ledger, options.now, result, token=claim)
+    _deliver(book, options, transport, store, prepared, outgoing, result)
+    store.apply(getattr(transport, "url", None))
     book.state.pop(claim_key(campaign), None)
     _progress(book, prepared, result)
     if result.remaining == 0:
@@ -518,63 +461,59 @@ def _deliver(
     book: Book,
     options: CampaignOptions,
     transport: Any,
-    campaign: str,
+    store: ClaimSends,
     prepared: Prepared,
     outgoing: list[Recipient],
     result: BatchResult,
-) -> list[Entry]:
-    """Send ``outgoing`` (all claimed, all ``sending``); one final step per recipient."""
+) -> None:
+    """Send ``outgoing`` (all claimed, all ``sending``) through the outbox; one final step
+    per recipient, in ``store.entries``; the ledger marks the batch done at the end."""
+    campaign = store.campaign
     start = options.now()
     limits = limits_for(options, prepared.data.settings, sent_on(book, start.date()))
     ages = [(start - at).total_seconds() for at in _recent(book, start)]
     limits.remember(ages, options.monotonic)
-    entries: list[Entry] = []
-    streak = Streak()
+    outbox = Outbox(
+        store,
+        transport,
+        options,
+        pace=limits,
+        now=options.now,
+        monotonic=options.monotonic,
+        unexpected="stop",  # the row stays ``sending`` for the next claim to settle
+        pipeline=not limits.per_minute,
+    )
+    ahead = min(1, options.prefetch) if limits.per_minute else options.prefetch
 
-    def step(recipient: Recipient, status: str, msgid: str = "", error: str = "") -> Entry:
-        at = options.now().isoformat(timespec="seconds")
-        return Entry(campaign, recipient.customer_id, status, recipient.email, msgid, at, error)
+    def build(recipient: Recipient) -> Outgoing:
+        data, msgid, subject = compose_message(prepared, recipient, campaign, options.now())
+        return Outgoing(recipient.customer_id, recipient.email, msgid, data, subject)
 
-    for position, recipient in enumerate(outgoing):
-        reason = limits.stop_reason(options.now())
-        if reason:
-            result.stopped, result.retry_at = reason, limits.resume_at(options.now())
-            entries += [step(r, "queued") for r in outgoing[position:]]
-            break
-        limits.wait(options.monotonic, options.sleep)
-        try:
-            data, msgid, subject = compose_message(prepared, recipient, campaign, options.now())
-        except Exception as error:  # a template that checked out fails now: not sent
-            log.exception("could not compose the message for %s", recipient.customer_id)
-            entries.append(step(recipient, "failed", error=f"could not be composed: {error}"))
-            result.failed.append(Failure(recipient.customer_id, recipient.email, str(error)))
-            continue
-        try:
-            outcome = attempt(transport.send, data, msgid, transport, options)
-        except Exception as error:
-            # Unknown whether it left: the row stays ``sending`` for the next claim to settle.
-            log.exception("sending to %s failed unexpectedly", recipient.customer_id)
-            result.stopped = f"sending stopped on an unexpected error: {error}"
-            entries += [step(r, "queued") for r in outgoing[position + 1 :]]
-            break
-        if outcome is None:
-            entry = step(recipient, "sent", msgid)
-            entries.append(dataclasses.replace(entry, subject=subject))
-            limits.record(options.monotonic)
-            result.sent += 1
-        elif outcome.temporary:
-            entries.append(step(recipient, "queued", msgid, f"will retry: {outcome}"))
-            result.retry_later += 1
-        else:
-            entries.append(step(recipient, "failed", msgid, str(outcome)))
-            failure = Failure(recipient.customer_id, recipient.email, str(outcome))
-            (result.uncertain if outcome.uncertain else result.failed).append(failure)
-        if streak.outcome(outcome):
-            result.stopped = f"the server keeps failing: {outcome}"
+    run = outbox.send(outgoing, build, ahead=ahead)
+    at = options.now().isoformat(timespec="seconds")
+    for recipient, error in run.unbuilt:  # a template that checked out fails now: not sent
+        log.error("could not compose the message for %s: %s", recipient.customer_id, error)
+        store.entries.append(
+            Entry(
+                campaign,
+                recipient.customer_id,
+                "failed",
+                recipient.email,
+                "",
+                at,
+                f"could not be composed: {error}",
+            )
+        )
+        result.failed.append(Failure(recipient.customer_id, recipient.email, str(error)))
+    store.entries += [
+        Entry(campaign, r.customer_id, "queued", r.email, "", at) for r in run.remaining
+    ]
+    if run.stopped:
+        result.stopped = run.stopped
+        if run.why == "limit":
+            result.retry_at = limits.resume_at(options.now())
+        elif run.why == "server":
             result.retry_at = options.now() + SERVER_DOWN_PAUSE
-            entries += [step(r, "queued") for r in outgoing[position + 1 :]]
-            break
-    return entries
 
 
 def _progress(book: Book, prepared: Prepared, result: BatchResult) -> None:

@@ -7,13 +7,17 @@
 2. Without ``dry_run=False`` that is all: the report lists what *would* go; nothing is sent,
    nothing written.
 3. Sending takes the journal's lock, then stops if the workbook changed on disk since the
-   caller read it (another run may have sent and saved meanwhile). The journal is read first:
-   a notice whose last step is ``sent`` went out in a run that died before saving — it is
-   recorded, not sent; one left ``sending`` is looked for in the transport's sent items
-   (EWS, Graph, IMAP can tell) and recorded as sent, sent normally when it is not there, or —
-   SMTP cannot tell — recorded as *uncertain* and never sent again on a guess.
-4. Each remaining notice: ``sending`` written and fsync'd, the message sent, ``sent`` or
-   ``failed`` written. A failed notice is not recorded, so a later run tries it again.
+   caller read it (another run may have sent and saved meanwhile). Then it goes through the
+   outbox engine (:class:`~addin.outbox.Outbox`) over :class:`NoticeStore`: the journal is
+   read first — a notice whose last step is ``sent`` went out in a run that died before
+   saving: it is recorded, not sent; one left ``sending`` and never handed over (same boot)
+   simply goes again; one handed over is looked for in the transport's sent items (EWS, Graph,
+   IMAP can tell) and recorded as sent, sent normally when it is not there, or — SMTP cannot
+   tell — recorded as *uncertain* and never sent again on a guess.
+4. Each remaining notice: ``sending`` written (fsync'd before the final dot), ``sending`` with
+   ``handed`` just before it, the message sent (temporary failures retried with back-off, as
+   for campaigns), ``sent`` or ``failed`` written. A failed notice is not recorded, so a later
+   run tries it again.
 5. Every sent and uncertain notice becomes an Interactions row (kind email, direction out, its
    Message-ID and customer, deal and ticket ids), the book is saved — in the same save as the
    caller's own changes — and only then is the journal emptied. If the save fails (the
@@ -26,26 +30,33 @@ records both; calling ``book.save()`` afterwards is harmless (nothing left to wr
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import logging
 import secrets
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from sync.mailbox import MailboxError
 from sync.message.addresses import normalise_message_id
 from sync.open import open_transport
 
 from ..errors import UsageError, WorkbookError, XlcrmError
-from ..outbox import hand_over, was_sent
+from ..outbox import Failed, JournalStore, Left, Outbox, Outgoing, Settled, boot_id
 from ..settings import read_settings
 from ..workbook import Book
 from .journal import NoticeEntry, NoticeJournal, latest_steps, pending_notices
 from .message import Notice, compose, id_left, notice_message_id, recipients
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class _Retries:
+    attempts: int
+    backoff: float
+    sleep: Callable[[float], None]
+
 
 SALT_STATE_KEY = "notice_salt"  # the workbook's own part of every notice's Message-ID
 UNCERTAIN = (
@@ -216,20 +227,18 @@ def send_notices(
                 report.outcomes.append(_outcome(notice, msgid, "already"))
             else:
                 todo.append((notice, msgid))
-        sending = _Sending(journal, salt, transport_url, insecure, now, report)
+        transport = None
+        if todo or entries:  # a bad URL stops the run before anything is sent
+            transport = open_transport(transport_url, insecure=insecure)
         try:
-            if todo or entries:
-                sending.transport()  # a bad URL stops the run before anything is sent
-            records = sending.settle(entries, [n for n, _ in todo], recorded)
-            settled = {r.key for r in records}
-            for notice, msgid in todo:
-                if notice.key in settled:
-                    continue
-                record = sending.send(notice, msgid, sender)
-                if record is not None:
-                    records.append(record)
+            store = NoticeStore(journal, salt, now, report, recorded, [n for n, _ in todo])
+            with store:
+                if transport is not None:
+                    _send_through(store, transport, todo, sender, now)
+            records = store.records
         finally:
-            sending.close()
+            if transport is not None:
+                transport.close()
         if records:
             _record(book, records, transport_url)
         book.state[SALT_STATE_KEY] = salt
@@ -268,81 +277,100 @@ def _recorded_lefts(book: Book) -> set[str]:
     }
 
 
-class _Sending:
-    """One sending run: the journal, a transport opened at first need, the report."""
+# Notices are few and internal: a temporary failure is tried again a little, then left for
+# the next run (a failed notice is not recorded, so asking again sends it).
+RETRIES = _Retries(attempts=3, backoff=2.0, sleep=time.sleep)
+
+
+def _send_through(
+    store: NoticeStore,
+    transport: Any,
+    todo: list[tuple[Notice, str]],
+    sender: str,
+    now: dt.datetime,
+) -> None:
+    """Settle what an interrupted run left, then send the rest through the outbox."""
+    outbox = Outbox(store, transport, RETRIES)
+    outbox.settle()
+    queue = [(n, msgid) for n, msgid in todo if n.key not in store.settled_keys]
+
+    def build(pair: tuple[Notice, str]) -> Outgoing:
+        notice, msgid = pair
+        data = compose(notice, sender, msgid, now)
+        return Outgoing(notice.key, notice.to, f"<{msgid}>", data, notice.subject)
+
+    run = outbox.send(queue, build)
+    for notice, msgid in run.remaining:
+        error = f"not sent: {run.stopped}; it is sent when asked for again"
+        store.report.outcomes.append(_outcome(notice, msgid, "failed", error))
+
+
+class NoticeStore(JournalStore):
+    """The notices' outbox store: the notices journal; what went (or may have) becomes
+    ``records``, which the caller writes as Interactions rows."""
 
     def __init__(
         self,
         journal: NoticeJournal,
         salt: str,
-        url: str,
-        insecure: bool,
         now: dt.datetime,
         report: NoticeReport,
+        recorded: set[str],
+        todo: list[Notice],
     ) -> None:
-        self.journal = journal
+        super().__init__(journal)
         self.salt = salt
-        self.url = url
-        self.insecure = insecure
         self.now = now
         self.report = report
-        self._transport: Any = None
-        self._broken: MailboxError | None = None
+        self.recorded = recorded
+        self.by_key = {n.key: n for n in todo}
+        self.records: list[NoticeEntry] = []
+        self.settled_keys: set[str] = set()
 
-    def transport(self) -> Any:
-        """The transport, connected at first use; a failed connection is not tried again
-        for every notice (a wrong password tried ten times can lock the account)."""
-        if self._broken is not None:
-            raise self._broken
-        if self._transport is None:
-            try:
-                self._transport = open_transport(self.url, insecure=self.insecure)
-            except MailboxError as error:
-                self._broken = error
-                raise
-        return self._transport
+    def __enter__(self) -> NoticeStore:
+        return self
 
-    def close(self) -> None:
-        if self._transport is not None:
-            self._transport.close()
+    def lookup_id(self, entry: Any) -> str:
+        return f"<{entry.message_id}>"
 
-    def settle(
-        self, entries: list[NoticeEntry], todo: list[Notice], recorded: set[str]
-    ) -> list[NoticeEntry]:
-        """What an interrupted run left in the journal: the notices to record now."""
-        by_key = {n.key: n for n in todo}
-        records = []
-        for entry in latest_steps(entries).values():
-            if id_left(entry.message_id) in recorded:
+    def left(self) -> Sequence[Left]:
+        """Notices an interrupted run left ``sending``; those it left ``sent`` are recorded
+        now (that run died before its save), whether or not anyone asks for them again."""
+        out = []
+        for entry in latest_steps(self.journal.entries()).values():
+            if id_left(entry.message_id) in self.recorded:
                 continue  # that run's save got through; only emptying the journal did not
-            status = entry.status
-            if status == "sending":
-                found = self._was_sent(entry.message_id)
-                if found is False:
-                    continue  # it did not leave: sent normally if asked for again
-                status = "recovered" if found else "uncertain"
-            elif status == "sent":
-                status = "recovered"  # sent by that run, recorded by this one
-            else:
-                continue  # failed: not delivered, tried again when asked for
-            notice = by_key.get(entry.key)
-            error = UNCERTAIN if status == "uncertain" else ""
-            done = _step(entry, status, error)
-            if notice is not None:
-                done = replace(done, to=notice.to, subject=notice.subject)
-            self.report.outcomes.append(
-                Outcome(entry.key, done.to, done.subject, entry.message_id, status, error)
-            )
-            records.append(done)
-        return records
+            if entry.status == "sending":
+                out.append(Left(entry.key, self.lookup_id(entry), entry.handed, entry.boot, entry))
+            elif entry.status == "sent":  # sent by that run, recorded by this one
+                self._keep(entry, "recovered", "")
+        return out
 
-    def send(self, notice: Notice, msgid: str, sender: str) -> NoticeEntry | None:
-        """Send one notice through the journal; the entry to record, or None when it failed."""
-        data = compose(notice, sender, msgid, self.now)
-        entry = NoticeEntry(
+    def settled(self, left: Left, verdict: Settled) -> None:
+        if verdict == "unsent":
+            return  # it did not leave: sent normally if asked for again
+        if verdict == "sent":
+            self._keep(left.record, "recovered", "")
+        else:
+            self._keep(left.record, "uncertain", UNCERTAIN)
+
+    def _keep(self, entry: NoticeEntry, status: str, error: str) -> None:
+        done = _step(entry, status, error)
+        notice = self.by_key.get(entry.key)
+        if notice is not None:
+            done = replace(done, to=notice.to, subject=notice.subject)
+        self.report.outcomes.append(
+            Outcome(entry.key, done.to, done.subject, entry.message_id, status, error)
+        )
+        self.records.append(done)
+        self.settled_keys.add(entry.key)
+
+    def sending(self, item: Outgoing) -> NoticeEntry:
+        notice = self.by_key[item.key]
+        return NoticeEntry(
             notice.key,
             "sending",
-            msgid,
+            item.message_id.strip("<>"),
             notice.to,
             notice.subject,
             self.now.isoformat(),
@@ -351,36 +379,25 @@ class _Sending:
             notice.deal_id,
             notice.ticket_id,
             self.salt,
+            boot=boot_id(),
         )
-        # On disk at the last moment before the server takes it (the outbox's narrow window):
-        # a run killed earlier left no line, and the notice simply goes again.
-        record = functools.partial(self.journal.append, entry)  # type: ignore[arg-type]
-        try:
-            hand_over(self.transport().send, data, record)
-        except MailboxError as error:
-            if getattr(error, "maybe_sent", False):
-                found = self._was_sent(msgid)
-                if found is None or found:
-                    status = "recovered" if found else "uncertain"
-                    done = _step(entry, status, "" if found else f"{error.message}; {UNCERTAIN}")
-                    self.journal.append(done)  # type: ignore[arg-type]
-                    self.report.outcomes.append(_outcome(notice, msgid, status, done.error))
-                    return done
-            self.journal.append(_step(entry, "failed", error.message))  # type: ignore[arg-type]
-            self.report.outcomes.append(_outcome(notice, msgid, "failed", error.message))
-            return None
-        done = _step(entry, "sent", "")
-        self.journal.append(done, sync=False)  # type: ignore[arg-type]
-        self.report.outcomes.append(_outcome(notice, msgid, "sent"))
-        return done
 
-    def _was_sent(self, msgid: str) -> bool | None:
-        try:
-            transport = self.transport()
-        except MailboxError as error:
-            log.warning("could not look for %s in the sent items: %s", msgid, error)
-            return None
-        return was_sent(transport, f"<{msgid}>")
+    def finish(self, item: Outgoing, failed: Failed | None) -> None:
+        entry: NoticeEntry = self.open.pop(item.key)
+        notice = self.by_key[item.key]
+        if failed is None:
+            done = _step(entry, "sent", "")
+            self.journal.append(done, sync=False)  # type: ignore[arg-type]
+            self.report.outcomes.append(_outcome(notice, entry.message_id, "sent"))
+            self.records.append(done)
+        elif failed.uncertain:
+            done = _step(entry, "uncertain", f"{failed.cause}; {UNCERTAIN}")
+            self.journal.append(done)  # type: ignore[arg-type]
+            self.report.outcomes.append(_outcome(notice, entry.message_id, "uncertain", done.error))
+            self.records.append(done)
+        else:
+            self.journal.append(_step(entry, "failed", failed.cause))  # type: ignore[arg-type]
+            self.report.outcomes.append(_outcome(notice, entry.message_id, "failed", failed.cause))
 
 
 def _step(entry: NoticeEntry, status: str, error: str) -> NoticeEntry:

@@ -1,39 +1,32 @@
-"""The outbox: the one place that decides how a message is handed over, retried and settled.
+"""The rules every sender obeys: when a message counts as handed over, how a message left
+unconfirmed is settled, how a temporary failure is retried, when the server is taken to be down.
 
-Everything that sends mail — CLI campaigns (:mod:`addin.campaigns.run`), the ribbon's claimed
-batches (:mod:`addin.campaigns.batches`), rule notices, reminders, escalations and surveys
-(:mod:`addin.notify.send`) — goes settle → queue → send → record over its own store (the
-journal beside a closed workbook, or the Sends claims the service workers share). What must be
-the same for all of them lives here, so that a fix to one is a fix to all:
-
-- **the narrowest window** (:func:`hand_over`): the durable "handed over" record is written
-  at the last moment before the server takes the message — over SMTP in ``before_commit``,
-  just before the final ``.`` — so a sender killed earlier left no record and the message
-  simply goes again, and only a message recorded but unconfirmed needs settling;
+- **the narrowest window** (:func:`hand_over`): the "handed over" record is written at the
+  last moment before the server takes the message — over SMTP in ``before_commit``, just
+  before the final ``.`` — so a sender killed earlier left no record and the message simply
+  goes again, and only a message recorded but unconfirmed needs settling;
 - **settling** (:func:`settle`) such a message from the transport's sent items (EWS, Graph,
   a mailbox's Sent folder), *uncertain* — left for a person, never sent again on a guess —
   only where the transport cannot tell (plain SMTP);
 - **retries** (:func:`attempt`): temporary failures are tried again with back-off, a failure
   after the content was handed over is settled rather than retried blindly;
-- **"the server keeps failing"** (:class:`Streak`): after :data:`SERVER_DOWN` messages in a row
-  failed temporarily, the run stops and leaves the rest queued;
-- **speed** (:class:`Prefetch`): the next messages are rendered and built on a thread while
-  the current one waits on the network (socket waits release the GIL), a bounded number
-  ahead so memory stays flat.
+- **"the server keeps failing"** (:class:`Streak`): after :data:`SERVER_DOWN` messages in a
+  row failed temporarily, the run stops and leaves the rest queued;
+- **who is sending** (:class:`Owner`): the boot, process and start time of a sender, so that
+  another process can tell a sender that died from one still at work.
+
+Only :mod:`.engine` calls these; senders use the engine.
 """
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import inspect
 import logging
-import queue
-import sys
-import threading
-from collections.abc import Callable, Iterable, Iterator
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Generic, Literal, Protocol, TypeVar
+from typing import Any, Literal, Protocol
 
 from sync.mailbox import MailboxError
 
@@ -68,6 +61,7 @@ class Failed:
     text: str
     temporary: bool
     uncertain: bool = False
+    cause: str = ""  # the transport's own words, without what the sender should do
 
     def __str__(self) -> str:
         return self.text
@@ -101,6 +95,48 @@ def boot_id() -> str:
         return ""
 
 
+def _started(pid: int) -> str:
+    """When process ``pid`` started, in clock ticks since boot ("" where unknown): with the
+    pid, it names one process even after the pid is reused."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as file:
+            return file.read().rpartition(")")[2].split()[19]
+    except (OSError, IndexError):
+        return ""
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The process that sends a batch: this boot, its pid and its start time."""
+
+    boot: str
+    pid: int
+    started: str
+
+    @classmethod
+    def here(cls) -> Owner:
+        return cls(boot_id(), os.getpid(), _started(os.getpid()))
+
+    def alive(self) -> bool:
+        """Whether that very process still runs. A different boot means it died with the
+        machine; the same pid with another start time is a new process."""
+        here = boot_id()
+        if self.boot and here and self.boot != here:
+            return False
+        if self.pid == os.getpid():
+            return self.started == _started(self.pid)
+        try:
+            os.kill(self.pid, 0)
+        except ProcessLookupError:
+            return False
+        except PermissionError:
+            pass  # someone else's process: it exists
+        except OSError:
+            return True  # cannot tell: assume it is at work (never settle its rows)
+        started = _started(self.pid)
+        return not (self.started and started and started != self.started)
+
+
 def never_handed(handed: bool, boot: str) -> bool:
     """Whether a ``sending`` record whose process died proves the message never left: it was
     not marked handed over, and the machine has not restarted since (see :func:`boot_id`)."""
@@ -116,25 +152,35 @@ def settle(transport: Any, msgid: str) -> Settled:
 
 
 @functools.lru_cache(maxsize=32)
-def _takes_before_commit(kind: Any, name: str) -> bool:
+def _takes(kind: Any, name: str, parameter: str) -> bool:
     try:
-        return "before_commit" in inspect.signature(getattr(kind, name)).parameters
+        return parameter in inspect.signature(getattr(kind, name)).parameters
     except (TypeError, ValueError):
         return False
 
 
-def hand_over(deliver: Callable[..., None], data: bytes, record: Callable[[], None]) -> None:
+def hand_over(
+    deliver: Callable[..., None],
+    data: bytes,
+    record: Callable[[], None],
+    then: bytes | None = None,
+) -> None:
     """``deliver(data)``, with ``record`` (the "handed over" line) called at the last moment
     before the server takes the message.
 
     A transport whose ``send`` takes ``before_commit`` (SMTP: before the final dot) calls it
     there; for the others (EWS, Graph, saving a draft) the one call is the whole window, so
-    the record goes first. Either way a message with no record never left."""
+    the record goes first. Either way a message with no record never left. ``then`` (the
+    message to be sent next) goes to a transport that can start it early (SMTP: its envelope
+    with this message's final dot)."""
     owner = getattr(deliver, "__self__", None)
     name = getattr(deliver, "__name__", "")
     kind: Any = type(owner)
-    if owner is not None and _takes_before_commit(kind, name):
-        deliver(data, before_commit=record)
+    if owner is not None and _takes(kind, name, "before_commit"):
+        if then is not None and _takes(kind, name, "then"):
+            deliver(data, before_commit=record, then=then)
+        else:
+            deliver(data, before_commit=record)
         return
     record()
     deliver(data)
@@ -147,6 +193,7 @@ def attempt(
     transport: Any,
     rules: RetryRules,
     record: Callable[[], None] | None = None,
+    then: bytes | None = None,
 ) -> Failed | None:
     """Send once, retrying temporary failures with back-off; None when it went.
 
@@ -162,7 +209,7 @@ def attempt(
             if record is None:
                 deliver(data)
             else:
-                hand_over(deliver, data, record)
+                hand_over(deliver, data, record, then)
             return None
         except MailboxError as error:
             temporary = bool(getattr(error, "temporary", False))
@@ -172,9 +219,9 @@ def attempt(
                 if found:
                     return None
                 if found is None:
-                    return Failed(f"{text}; {UNCERTAIN}", temporary=False, uncertain=True)
+                    return Failed(f"{text}; {UNCERTAIN}", False, uncertain=True, cause=text)
             if not temporary or number == rules.attempts:
-                return Failed(text, temporary)
+                return Failed(text, temporary, cause=text)
             wait = getattr(error, "retry_after", None) or delay
             log.info("temporary failure (%s); trying again in %.0f s", text, wait)
             rules.sleep(wait)
@@ -195,84 +242,3 @@ class Streak:
             return False
         self.count += 1
         return self.count >= SERVER_DOWN
-
-
-T = TypeVar("T")
-R = TypeVar("R")
-_DONE = object()
-
-
-class Prefetch(Generic[T, R]):
-    """``build(item)`` for each item, done up to ``ahead`` items in advance on one thread.
-
-    Iterating yields ``(item, result)`` in order; ``result`` is the exception when ``build``
-    raised (the caller decides: one bad message must not stop a campaign). Rendering a rich
-    template costs milliseconds of CPU a message, which then overlaps the network round trips
-    of the message before it. Leaving the loop early (``close``) stops the thread after at
-    most ``ahead`` wasted builds; nothing is sent by it, so nothing needs undoing.
-    """
-
-    # While the builder holds the GIL, the sender whose reply has arrived waits up to the
-    # interpreter's switch interval (5 ms by default) to get it back: per message that is more
-    # than a loopback round trip. A shorter interval while prefetching hands it back sooner.
-    switch_interval = 0.0005
-
-    def __init__(self, items: Iterable[T], build: Callable[[T], R], ahead: int = 8) -> None:
-        self._saved_interval = sys.getswitchinterval()
-        self._inline = ahead < 1  # no thread: build each item when it is asked for
-        self._items = iter(items)
-        self._build = build
-        if self._inline:
-            return
-        sys.setswitchinterval(min(self._saved_interval, self.switch_interval))
-        self._queue: queue.Queue[Any] = queue.Queue(maxsize=max(1, ahead))
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="outbox-prefetch", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        for item in self._items:
-            if self._stop.is_set():
-                return
-            try:
-                result: Any = self._build(item)
-            except Exception as error:  # handed to the consumer, which reports it
-                result = error
-            while not self._stop.is_set():
-                try:
-                    self._queue.put((item, result), timeout=0.1)
-                    break
-                except queue.Full:
-                    continue
-        self._queue.put(_DONE)
-
-    def __iter__(self) -> Iterator[tuple[T, R | Exception]]:
-        if self._inline:
-            for item in self._items:
-                try:
-                    result: R | Exception = self._build(item)
-                except Exception as error:
-                    result = error
-                yield item, result
-            return
-        while True:
-            got = self._queue.get()
-            if got is _DONE:
-                return
-            yield got
-
-    def close(self) -> None:
-        if self._inline:
-            return
-        self._stop.set()
-        while self._thread.is_alive():
-            with contextlib.suppress(queue.Empty):
-                self._queue.get(timeout=0.05)
-        self._thread.join()
-        sys.setswitchinterval(self._saved_interval)
-
-    def __enter__(self) -> Prefetch[T, R]:
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.close()

@@ -1,0 +1,150 @@
+"""The ribbon's claims ledger on disk (issue 16): a lost batch is settled from what the ledger
+recorded — who spent the claim, ``handed`` before each final dot, each outcome — instead of
+from the sent items alone, which plain SMTP does not have.
+
+Real aiosmtpd on loopback and a real .xlsx with the file backend (the remote backend's Book
+API); "the answer was lost" is ``book.discard()``. The service's ledger is a
+:class:`FileClaimLedger` in a temporary folder, as ``xlcrm serve --state-dir`` makes it; a
+second ledger object on the same folder plays another worker. Killed workers are in
+``test_outbox_ribbon_kills.py``.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from servers.smtp import SmtpServer
+from test_campaign_book import template, transport  # noqa: F401  (fixtures)
+from test_campaign_send import delivered, make_book, options, sends, smtp_login  # noqa: F401
+
+from addin.campaigns import send_batch
+from addin.campaigns.batches import BatchResult, claim_key
+from addin.campaigns.claims import FileClaimLedger
+from addin.outbox import Owner
+from addin.workbook import open_book
+
+
+@pytest.fixture
+def ledger(tmp_path: Path) -> FileClaimLedger:
+    return FileClaimLedger(tmp_path / "state" / "claims")
+
+
+def call(
+    path: Path,
+    folder: Path,
+    through: object,
+    ledger: FileClaimLedger,
+    claim: str | None = None,
+    *,
+    applied: bool = True,
+) -> BatchResult:
+    """One call; its answer applied (saved) or lost (discarded)."""
+    book = open_book(path)
+    try:
+        return send_batch(book, options(folder), through, claim=claim, limit=3, ledger=ledger)
+    finally:
+        if applied:
+            book.save()
+        else:
+            book.discard()
+        book.close()
+
+
+def held_token(path: Path) -> str:
+    with open_book(path) as book:
+        return str(json.loads(book.state[claim_key("spring-2027")])["token"])
+
+
+@pytest.fixture
+def alive() -> Iterator[int]:
+    """Another process, at work (as another worker still sending its batch would be)."""
+    process = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    yield process.pid
+    process.kill()
+    process.wait()
+
+
+def test_a_lost_batch_is_settled_from_the_ledger_even_over_smtp(
+    tmp_path: Path,
+    template: Path,  # noqa: F811
+    smtp: SmtpServer,
+    transport: object,  # noqa: F811
+    ledger: FileClaimLedger,
+) -> None:
+    """The send call's answer never reached the workbook, but the ledger saw every message
+    accepted: the rows become ``sent`` — not "may have been delivered" — and no one is
+    mailed again."""
+    path = make_book(tmp_path / "crm.xlsx", customers=4)
+    claimed = call(path, template, transport, ledger)
+    assert call(path, template, transport, ledger, claimed.claim, applied=False).sent == 3
+    assert {sends(path)[f"C{n:04d}"]["status"] for n in (1, 2, 3)} == {"sending"}
+
+    settled = call(path, template, transport, ledger)
+    assert (settled.recovered, settled.uncertain, settled.claimed) == (3, [], 1)
+    rows = sends(path)
+    assert {rows[f"C{n:04d}"]["status"] for n in (1, 2, 3)} == {"sent"}
+    assert call(path, template, transport, ledger, settled.claim).status == "done"
+    assert delivered(smtp) == {f"c{n}@customer{n}.example": 1 for n in range(1, 5)}
+
+
+def test_a_claim_never_sent_is_revoked_and_queued_again(
+    tmp_path: Path,
+    template: Path,  # noqa: F811
+    smtp: SmtpServer,
+    transport: object,  # noqa: F811
+    ledger: FileClaimLedger,
+) -> None:
+    """The task pane closed between claiming and sending: nothing can have left, so the rows
+    are simply queued again (no "uncertain" over SMTP), and the old claim's send call, should
+    it still arrive, sends nothing."""
+    path = make_book(tmp_path / "crm.xlsx", customers=3)
+    first = call(path, template, transport, ledger)
+    again = call(path, template, transport, ledger)
+    assert (again.uncertain, again.claimed) == ([], 3)
+    late = call(path, template, transport, ledger, first.claim)
+    assert (late.status, late.sent) == ("stale", 0)
+    assert call(path, template, transport, ledger, again.claim).sent == 3
+    assert delivered(smtp) == {f"c{n}@customer{n}.example": 1 for n in range(1, 4)}
+
+
+def test_rows_another_worker_is_still_sending_are_left_to_it(
+    tmp_path: Path,
+    template: Path,  # noqa: F811
+    smtp: SmtpServer,
+    transport: object,  # noqa: F811
+    ledger: FileClaimLedger,
+    alive: int,
+) -> None:
+    """Another worker spent the claim and is at work (its process runs, the batch has not
+    ended): the next claim applies the outcome it recorded already (C0001 sent), leaves the
+    others ``sending`` and says so. Once that batch ended, the claim after settles the rest:
+    C0003, handed over and unconfirmed, is uncertain over SMTP; C0002, never handed over,
+    goes again."""
+    path = make_book(tmp_path / "crm.xlsx", customers=4)
+    call(path, template, transport, ledger)
+    token = held_token(path)
+    other = FileClaimLedger(ledger.folder)  # the other worker's view of the same files
+    assert other.spend(token, "spring-2027", Owner(Owner.here().boot, alive, ""))
+    other.mark(token, "spring-2027", "C0001", {"status": "sent", "at": "2027-03-01T10:00:00"})
+
+    waiting = call(path, template, transport, ledger)
+    assert "still being sent by another worker" in (waiting.note or "")
+    rows = sends(path)
+    assert [rows[f"C{n:04d}"]["status"] for n in (1, 2, 3)] == ["sent", "sending", "sending"]
+    assert (waiting.recovered, waiting.claimed, waiting.uncertain) == (1, 1, [])  # C0004
+    assert call(path, template, transport, ledger, waiting.claim).sent == 1
+
+    other.mark(token, "spring-2027", "C0003", {"status": "handed"})
+    other.finish(token, "spring-2027")  # the batch ended (its worker then died)
+    settled = call(path, template, transport, ledger)
+    rows = sends(path)
+    assert rows["C0001"]["status"] == "sent" and settled.recovered == 0
+    assert [u.customer_id for u in settled.uncertain] == ["C0003"]  # handed over: SMTP can't tell
+    assert rows["C0002"]["status"] == "sending" and settled.claimed == 1  # queued, claimed again
+    assert call(path, template, transport, ledger, settled.claim).sent == 1
+    assert delivered(smtp) == {"c4@customer4.example": 1, "c2@customer2.example": 1}
