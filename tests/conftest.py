@@ -62,6 +62,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.slow)
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto`` (what ``.ci/run`` passes): one worker per core, at most two. CI has two
+    cores; more workers than that only wait for each other, and every worker starts its own
+    servers, LibreOffice profile and browser (session fixtures are per worker process)."""
+    cores = (
+        os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
+    )
+    return max(1, min(2, len(cores)))
+
+
 def missing(message: str) -> None:
     """Something a test needs is not installed: a failure on CI (``.ci/run`` installs
     everything, so a skip there would hide a gap), a skip on a developer's machine."""
