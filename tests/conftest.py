@@ -4,7 +4,12 @@ server, our Graph server with its environment, aiosmtpd for outgoing mail), and 
 ``crm_book`` builder (workbooks made once per session and copied, see tests/books.py).
 
 Tests that take long (LibreOffice, Chromium, killing processes, big benchmarks) carry the
-``slow`` marker: ``pytest -m "not slow"`` is the fast lane (README, "Run the tests")."""
+``slow`` marker: ``pytest -m "not slow"`` is the fast lane (README, "Run the tests").
+
+``.ci/run`` runs the suite on two pytest-xdist workers (``-n auto --dist worksteal``), so a
+session fixture is made once per worker process, not once per run: nothing may count on being
+alone (servers take free loopback ports, files go to ``tmp_path`` or ``tmp_path_factory``,
+LibreOffice gets a private profile)."""
 
 from __future__ import annotations
 
