@@ -4,7 +4,12 @@ server, our Graph server with its environment, aiosmtpd for outgoing mail), and 
 ``crm_book`` builder (workbooks made once per session and copied, see tests/books.py).
 
 Tests that take long (LibreOffice, Chromium, killing processes, big benchmarks) carry the
-``slow`` marker: ``pytest -m "not slow"`` is the fast lane (README, "Run the tests")."""
+``slow`` marker: ``pytest -m "not slow"`` is the fast lane (README, "Run the tests").
+
+``.ci/run`` runs the suite on two pytest-xdist workers (``-n auto --dist worksteal``), so a
+session fixture is made once per worker process, not once per run: nothing may count on being
+alone (servers take free loopback ports, files go to ``tmp_path`` or ``tmp_path_factory``,
+LibreOffice gets a private profile)."""
 
 from __future__ import annotations
 
@@ -60,6 +65,17 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         uses = set(getattr(item, "fixturenames", ()))
         if item.get_closest_marker("libreoffice") or uses & _SLOW_FIXTURES:
             item.add_marker(pytest.mark.slow)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """``-n auto`` (what ``.ci/run`` passes): one worker per core, at most two. CI has two
+    cores; more workers than that only wait for each other, and every worker starts its own
+    servers, LibreOffice profile and browser (session fixtures are per worker process)."""
+    cores = (
+        os.sched_getaffinity(0) if hasattr(os, "sched_getaffinity") else range(os.cpu_count() or 1)
+    )
+    return max(1, min(2, len(cores)))
 
 
 def missing(message: str) -> None:

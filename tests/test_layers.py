@@ -23,6 +23,7 @@ backends never import one another (what they share lives in ``sync`` itself), an
 from __future__ import annotations
 
 import ast
+import functools
 import textwrap
 from collections import defaultdict
 from pathlib import Path
@@ -148,6 +149,13 @@ def import_graph(root: Path = ROOT) -> dict[str, set[str]]:
     return graph
 
 
+@functools.cache
+def project_graph() -> dict[str, set[str]]:
+    """:func:`import_graph` of this checkout, parsed once per run rather than once per test
+    (the sources do not change during a run, and the tests only read it)."""
+    return import_graph()
+
+
 def unit(module: str) -> str:
     """The package or top-level module a module belongs to: ``addin.campaigns``, ``sync.imap``."""
     return ".".join(module.split(".")[:2])
@@ -186,14 +194,14 @@ def test_the_walker_counts_imports_inside_functions_and_type_checking() -> None:
 
 
 def test_every_module_of_addin_has_a_layer() -> None:
-    graph = import_graph()
+    graph = project_graph()
     loose = sorted({unit(m) for m in graph if m.startswith("addin.") and layer_of(m) is None})
     assert loose == [], f"put these in a layer of tests/test_layers.py: {loose}"
 
 
 def test_no_module_imports_a_higher_layer() -> None:
     wrong = []
-    for a, b in _edges(import_graph()):
+    for a, b in _edges(project_graph()):
         if not (a.startswith("addin.") and b.startswith("addin.")):
             continue
         la, lb = layer_of(a), layer_of(b)
@@ -204,7 +212,7 @@ def test_no_module_imports_a_higher_layer() -> None:
 
 def test_features_use_one_another_only_along_the_listed_edges() -> None:
     wrong = []
-    for a, b in _edges(import_graph()):
+    for a, b in _edges(project_graph()):
         ua, ub = (unit(m).split(".")[-1] for m in (a, b))
         feature_edge = a.startswith("addin.") and ua in FEATURES and ub in FEATURES and ua != ub
         if feature_edge and (ua, ub) not in FEATURE_EDGES:
@@ -215,7 +223,7 @@ def test_features_use_one_another_only_along_the_listed_edges() -> None:
 def test_no_import_cycle_between_packages() -> None:
     """Counting late imports too; Tarjan's strongly connected components of the package graph."""
     units: dict[str, set[str]] = defaultdict(set)
-    for a, b in _edges(import_graph()):
+    for a, b in _edges(project_graph()):
         if unit(a) != unit(b):
             units[unit(a)].add(unit(b))
     index: dict[str, int] = {}
@@ -249,14 +257,14 @@ def test_no_import_cycle_between_packages() -> None:
 
 
 def test_sync_never_imports_addin() -> None:
-    wrong = [f"{a} imports {b}" for a, b in _edges(import_graph()) if a.startswith("sync")]
+    wrong = [f"{a} imports {b}" for a, b in _edges(project_graph()) if a.startswith("sync")]
     wrong = [w for w in wrong if " imports addin" in w]
     assert wrong == []
 
 
 def test_sync_backends_do_not_borrow_from_one_another() -> None:
     wrong = []
-    for a, b in _edges(import_graph()):
+    for a, b in _edges(project_graph()):
         if not (a.startswith("sync.") and b.startswith("sync.")) or unit(a) == unit(b):
             continue
         ua, ub = unit(a).split(".")[1], unit(b).split(".")[1]
@@ -269,7 +277,7 @@ def test_sync_backends_do_not_borrow_from_one_another() -> None:
 @pytest.mark.parametrize("package", ["addin", "sync"])
 def test_no_module_imports_another_packages_private_module(package: str) -> None:
     wrong = []
-    for a, b in _edges(import_graph()):
+    for a, b in _edges(project_graph()):
         if not a.startswith(package):
             continue
         private = [p for p in b.split(".") if p.startswith("_") and not p.startswith("__")]
@@ -286,7 +294,7 @@ def test_only_the_shells_use_the_front_door() -> None:
     shells = LAYERS[-1][1]
     wrong = [
         a
-        for a, b in _edges(import_graph())
+        for a, b in _edges(project_graph())
         if b == "addin" and a.startswith("addin.") and a.split(".")[1] not in shells
     ]
     assert wrong == []

@@ -26,7 +26,6 @@ from collections.abc import Callable, Mapping
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
-import cn2an
 from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal, format_percent
 from jinja2 import Undefined
@@ -87,6 +86,10 @@ def cn_upper(value: Any) -> Any:
     amount = decimal_of(value, "cn_upper").quantize(CENT, ROUND_HALF_UP)
     if abs(amount) >= CN_UPPER_LIMIT:
         raise TemplateValueError(f"cn_upper: {amount} is too large for 大写金额")
+    # Imported here: cn2an compiles its patterns on import (0.2 s), which every command that
+    # renders a template paid, in English too, whether or not a template asked for 大写.
+    import cn2an
+
     return cn2an.an2cn(format(amount, "f"), "rmb")
 
 

@@ -213,6 +213,10 @@ class _Handler(http.server.BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "Microsoft-IIS/10.0"
     sys_version = ""
+    # TCP_NODELAY: an answer goes out as two writes (headers, then body), and Nagle held the
+    # body back until the client's delayed ACK, about 40 ms per request (a campaign of 150
+    # took 9 s instead of 2). The Graph server does the same.
+    disable_nagle_algorithm = True
 
     def setup(self) -> None:
         super().setup()
