@@ -30,6 +30,9 @@ from servers.smtp import SmtpServer
 from addin.journal import Entry, Journal, journal_path
 from addin.outbox import boot_id
 
+# Run alone by .ci/run, after the rest of the suite (see there).
+pytestmark = pytest.mark.kills
+
 make_book, sends, smtp_url = campaign.make_book, campaign.sends, campaign.smtp_url
 template, smtp_login = campaign.template, campaign.smtp_login  # the fixtures those tests use
 

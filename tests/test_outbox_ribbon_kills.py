@@ -35,6 +35,9 @@ from addin.init import create_workbook
 from addin.settings import write_settings
 from addin.workbook import open_book
 
+# Run alone by .ci/run, after the rest of the suite (see there).
+pytestmark = pytest.mark.kills
+
 TOKEN = "ribbon-kills-token"
 CUSTOMERS = [f"customer{n}@example.cn" for n in range(120)]
 KILLS = 8
