@@ -59,7 +59,7 @@ def test_rules_fire_once_per_deal_and_stage_across_runs(tmp_path: Path, smtp: Sm
     assert deals["D0001"]["next_follow_up"] == dt.date(2026, 3, 5)  # Proposal: + 3 days
     # 张强 is not in the team list: the rule waits, it is not guessed or dropped.
     [waiting] = first.waiting
-    assert waiting.startswith("商机!I4: R004 notify_owner: 负责人 张强 不在团队成员名单中（设置!B")
+    assert waiting.startswith("商机!I4: R004 通知负责人: 负责人 张强 不在团队成员名单中（设置!B")
     # Won on 2025-12-01, long before xlcrm first saw it: no contract, no hand-off.
     assert first.not_applied == ["商机!D0004: 首次记录时已关闭（成交日期 2025-12-01），规则不执行"]
     assert smtp.messages == []
@@ -187,7 +187,7 @@ def test_a_contract_with_empty_fields_waits_until_they_are_filled(tmp_path: Path
     report = run(book, day=1)
     assert [(f.rule, f.status) for f in report.fired] == [("R002", "would send")]
     [waiting] = [w for w in report.waiting if "D0001" in w]
-    assert waiting.startswith("商机!D0001: R001 contract: company.bank is empty")
+    assert waiting.startswith("商机!D0001: R001 生成合同: company.bank is empty")
     assert not (book.parent / "contracts").exists() or not any(
         (book.parent / "contracts").iterdir()
     )

@@ -96,8 +96,10 @@ def test_run_rules_from_the_ribbon(
     assert "1 notice(s) would go" in result["summary"]
     assert "xlcrm run BOOK --send" in result["summary"]
     assert smtp.messages == []
-    # The owner of D0003 (张强) is not in the team list: that rule waits, said with its cell.
-    assert result["waiting_count"] == 1 and "R004 notify_owner" in result["waiting"][0]
+    # The owner of D0003 (张强) is not in the team list: that rule waits, said with its cell
+    # and its action as the Rules sheet names it in the workbook's language.
+    action = "通知负责人" if lang == "zh" else "notify_owner"
+    assert result["waiting_count"] == 1 and f"R004 {action}: " in result["waiting"][0]
 
     # The answer met again (a replayed response) changes nothing.
     before = copy.deepcopy((host.sheets, host.tables))

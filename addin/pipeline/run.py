@@ -51,7 +51,7 @@ from ..contracts.numbering import ContractNumbers
 from ..contracts.versions import ContractTemplates, names_one_file
 from ..errors import XlcrmError
 from ..notify import Notice, NoticeReport, recorded_keys, send_notices
-from ..schema import Lang
+from ..schema import RULE_ACTIONS, Lang
 from ..settings import read_settings
 from ..team import Team, read_team
 from ..templating import CrmData, render_problems
@@ -275,6 +275,12 @@ class _Run:
         if notices or self.options.send:  # with --send, also settles an interrupted run
             self._send(notices)
 
+    def _action(self, rule: Rule) -> str:
+        """The rule's action as the Rules sheet shows it in the workbook's language (a waiting
+        line is read in the task pane too: 通知负责人, not notify_owner)."""
+        choice = next((c for c in RULE_ACTIONS if c.value == rule.action), None)
+        return choice.label(self.book.lang) if choice else rule.action
+
     def _not_eligible(
         self, deal: dict[str, Any], change: Change | None, marks: dict[str, StageMark]
     ) -> str | None:
@@ -406,7 +412,7 @@ class _Run:
             )
             if problems:
                 self.report.waiting.append(
-                    f"{built.where}: {rule.id} {rule.action}: " + "; ".join(problems)
+                    f"{built.where}: {rule.id} {self._action(rule)}: " + "; ".join(problems)
                 )
                 continue
             number = deal.get("contract_no") or numbers.next()
@@ -458,7 +464,7 @@ class _Run:
                         if zh
                         else f"owner {owner!r} has no address in the team list ({team.where})"
                     )
-                self.report.waiting.append(f"{where}: {rule.id} {rule.action}: {why}")
+                self.report.waiting.append(f"{where}: {rule.id} {self._action(rule)}: {why}")
                 continue
             name = team.name_of(owner) or (owner if owner and "@" not in owner else None)
             out.append((rule, deal_id, owner_notice(key, data, deal_id, rule, address, name)))
