@@ -4,7 +4,8 @@
 seller's details, a team list, a hand-off address, two products, customers of a Shanghai
 trading company, a US distributor and a Shenzhen electronics maker, and deals in every stage.
 The SMTP server is conftest's ``smtp`` (aiosmtpd on loopback with STARTTLS and a login as
-``USER``); ``received`` and ``body`` read what reached it.
+``USER``); ``received`` and ``body`` read what reached it. ``ribbon_campaign_book`` is the
+workbook the ribbon's campaign tests send from, loaded in the Office host stand-in.
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from books import blank_workbook, ready
+from officehost import OfficeHost
 from servers.smtp import SmtpServer
 
+from addin.init import create_workbook
 from addin.settings import write_settings
 from addin.workbook import open_book
 
@@ -182,3 +185,25 @@ def body(message: EmailMessage, kind: str = "plain") -> str:
 
 def smtp_url(server: SmtpServer) -> str:
     return f"smtp://{USER}@127.0.0.1:{server.port}"
+
+
+def ribbon_campaign_book(path: Path, transport: str, addresses: list[str]) -> OfficeHost:
+    """One customer per address, ``transport`` as the outgoing mail and a sender: a workbook
+    the ribbon's Campaign can send from, loaded in the Office host stand-in."""
+    create_workbook(path, "en")
+    with open_book(path) as book:
+        book.table("customers").insert_all(
+            [
+                {"name": f"Customer {n}", "company": f"Firm {n}", "email": address}
+                for n, address in enumerate(addresses)
+            ]
+        )
+        write_settings(
+            book,
+            {
+                "transport": transport,
+                "sender": "Star Software <sales@ours.cn>",
+                "company_name": "Star Software",
+            },
+        )
+    return OfficeHost.from_xlsx(path)

@@ -237,12 +237,9 @@ def test_a_server_that_keeps_failing_stops_the_run_and_the_next_run_continues(
     assert delivered(smtp) == Counter({f"c{n}@customer{n}.example": 1 for n in range(1, 7)})
 
 
-@pytest.mark.slow  # kills a real process mid-campaign
-def test_killed_mid_campaign_the_resumed_run_never_mails_anyone_twice(
-    tmp_path: Path, template: Path, smtp: SmtpServer
-) -> None:
-    book = make_book(tmp_path / "crm.xlsx", customers=60)
-    command = [
+def campaign_command(book: Path, template: Path, transport: str, *extra: str) -> list[str]:
+    """``xlcrm campaign BOOK --send`` as a user runs it, in a process of its own."""
+    return [
         sys.executable,
         "-m",
         "addin",
@@ -254,9 +251,18 @@ def test_killed_mid_campaign_the_resumed_run_never_mails_anyone_twice(
         "spring-2027",
         "--send",
         "--transport",
-        smtp_url(smtp),
+        transport,
         "--json",
+        *extra,
     ]
+
+
+@pytest.mark.slow  # kills a real process mid-campaign
+def test_killed_mid_campaign_the_resumed_run_never_mails_anyone_twice(
+    tmp_path: Path, template: Path, smtp: SmtpServer
+) -> None:
+    book = make_book(tmp_path / "crm.xlsx", customers=60)
+    command = campaign_command(book, template, smtp_url(smtp))
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 60
     while len(smtp.messages) < 15 and time.monotonic() < deadline and process.poll() is None:

@@ -17,7 +17,6 @@ import os
 import random
 import signal
 import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Callable
@@ -43,24 +42,8 @@ EVERYONE = {f"C{n:04d}": f"c{n}@customer{n}.example" for n in range(1, CUSTOMERS
 
 
 def command(book: Path, template: Path, transport: str, *extra: str) -> list[str]:
-    return [
-        sys.executable,
-        "-m",
-        "addin",
-        "campaign",
-        str(book),
-        "--template",
-        str(template),
-        "--name",
-        "spring-2027",
-        "--send",
-        "--transport",
-        transport,
-        "--per-minute",
-        "100000",  # not Exchange Online's default cap: the kills are the point here
-        "--json",
-        *extra,
-    ]
+    # Not Exchange Online's default cap of messages a minute: the kills are the point here.
+    return campaign.campaign_command(book, template, transport, "--per-minute", "100000", *extra)
 
 
 def kill_and_resume(argv: list[str], arrived: Callable[[], int], seed: int) -> tuple[dict, int]:

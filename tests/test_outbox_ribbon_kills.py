@@ -28,12 +28,8 @@ import httpx
 import pytest
 from addin_client import AddinClient, serve_process
 from officehost import OfficeHost
-from pipeline_books import received, smtp_url
+from pipeline_books import received, ribbon_campaign_book, smtp_url
 from servers.smtp import SmtpServer
-
-from addin.init import create_workbook
-from addin.settings import write_settings
-from addin.workbook import open_book
 
 # Run alone by .ci/run, after the rest of the suite (see there).
 pytestmark = pytest.mark.kills
@@ -44,23 +40,7 @@ KILLS = 8
 
 
 def campaign_book(path: Path, transport: str) -> OfficeHost:
-    create_workbook(path, "en")
-    with open_book(path) as book:
-        book.table("customers").insert_all(
-            [
-                {"name": f"Customer {n}", "company": f"Firm {n}", "email": address}
-                for n, address in enumerate(CUSTOMERS)
-            ]
-        )
-        write_settings(
-            book,
-            {
-                "transport": transport,
-                "sender": "Star Software <sales@ours.cn>",
-                "company_name": "Star Software",
-            },
-        )
-    return OfficeHost.from_xlsx(path)
+    return ribbon_campaign_book(path, transport, CUSTOMERS)
 
 
 def sends_rows(host: OfficeHost) -> dict[str, dict[str, Any]]:

@@ -224,17 +224,22 @@ def test_a_missing_certificate_says_to_run_addin_setup(tmp_path: Path) -> None:
     )
 
 
-def test_a_certificate_that_is_not_one_is_one_line(home: Path, tmp_path: Path) -> None:
-    bad = tmp_path / "server.crt"
-    bad.write_text("not a certificate\n", encoding="utf-8")
-    key = home / "certs" / "server.key"
-    done = subprocess.run(
-        [XLCRM, "serve", "--port", str(free_port()), "--cert", str(bad), "--key", str(key)],
+def serve_with(cert: Path, key: Path, home: Path) -> subprocess.CompletedProcess[str]:
+    """``xlcrm serve --cert CERT --key KEY`` to its end (it should refuse to start)."""
+    return subprocess.run(
+        [XLCRM, "serve", "--port", str(free_port()), "--cert", str(cert), "--key", str(key)],
         env=environment(home),
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+def test_a_certificate_that_is_not_one_is_one_line(home: Path, tmp_path: Path) -> None:
+    bad = tmp_path / "server.crt"
+    bad.write_text("not a certificate\n", encoding="utf-8")
+    key = home / "certs" / "server.key"
+    done = serve_with(bad, key, home)
     assert done.returncode == 1
     assert done.stderr == (
         f"xlcrm: {bad}: this is not a PEM certificate with its private key in {key}; "
@@ -245,13 +250,7 @@ def test_a_certificate_that_is_not_one_is_one_line(home: Path, tmp_path: Path) -
 def test_an_unreadable_key_is_one_line(home: Path, tmp_path: Path) -> None:
     key = tmp_path / "missing.key"
     cert = home / "certs" / "server.crt"
-    done = subprocess.run(
-        [XLCRM, "serve", "--port", str(free_port()), "--cert", str(cert), "--key", str(key)],
-        env=environment(home),
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    done = serve_with(cert, key, home)
     assert done.returncode == 1
     assert done.stderr == (
         f"xlcrm: {key}: the service's private key is missing; "

@@ -24,13 +24,10 @@ import httpx
 import pytest
 from addin_client import AddinClient, serve_process
 from officehost import OfficeHost
-from pipeline_books import received, smtp_url
+from pipeline_books import received, ribbon_campaign_book, smtp_url
 from servers.smtp import SmtpServer
 
 from addin.campaigns.batches import FileClaimLedger
-from addin.init import create_workbook
-from addin.settings import write_settings
-from addin.workbook import open_book
 
 REPLAYS = 8
 TOKEN = "workers-test-token"  # every API call carries it, as the task pane's do
@@ -61,23 +58,7 @@ def workers(tmp_path: Path, smtp: SmtpServer) -> Iterator[str]:
 
 
 def campaign_book(path: Path, transport: str) -> OfficeHost:
-    create_workbook(path, "en")
-    with open_book(path) as book:
-        book.table("customers").insert_all(
-            [
-                {"name": f"Customer {n}", "company": f"Firm {n}", "email": email}
-                for n, email in enumerate(CUSTOMERS)
-            ]
-        )
-        write_settings(
-            book,
-            {
-                "transport": transport,
-                "sender": "Star Software <sales@ours.cn>",
-                "company_name": "Star Software",
-            },
-        )
-    return OfficeHost.from_xlsx(path)
+    return ribbon_campaign_book(path, transport, CUSTOMERS)
 
 
 def test_a_send_call_replayed_on_four_workers_mails_each_customer_once(
