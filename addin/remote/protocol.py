@@ -9,7 +9,6 @@ keeps for client authors (a test fails when that file is stale).
 from __future__ import annotations
 
 import json
-import re
 import sys
 from typing import Annotated, Any, Literal
 
@@ -23,6 +22,8 @@ from pydantic import (
     StrictInt,
     StrictStr,
 )
+
+from sync.message.addresses import message_id_text
 
 PROTOCOL = 1
 
@@ -161,25 +162,13 @@ class RowFilter(_Model):
     id_prefix: str = ""
 
 
-# What the client takes out of a cell before comparing it with a filter's keys: the white
-# space Python's ``str.split`` removes, which JavaScript's ``\s`` lacks in part.
-_FILTER_SPACE = re.compile(r"[\s\x1c-\x1f\x85]")
-
-
 def filter_key(cell: Cell) -> str | None:
-    """What a :class:`RowFilter` compares of a cell, as ``excel-read.js`` computes it.
-
-    Wherever :func:`sync.message.normalise_message_id` (or a stored content hash) makes a cell
-    equal a key, this does too (the filter may keep a row too many, never one too few): the
-    text inside the first ``<…>``, without white space, lower-cased — the steps that function
-    takes, without its checks that throw ids away."""
-    if not isinstance(cell, str):
-        return None
-    start = cell.find("<")
-    if start >= 0:
-        end = cell.find(">", start + 1)
-        cell = cell[start + 1 : end] if end > 0 else cell[start + 1 :]
-    return _FILTER_SPACE.sub("", cell).lower()
+    r"""What a :class:`RowFilter` compares of a cell, as ``excel-read.js`` computes it: sync's
+    own comparison (:func:`sync.message.addresses.message_id_text`) without its checks that
+    throw ids away, so the filter may keep a row too many, never one too few. (JavaScript's
+    ``\s`` lacks U+001C–U+001F and U+0085, which Python's ``str.split`` removes: the client
+    adds them.)"""
+    return message_id_text(cell) if isinstance(cell, str) else None
 
 
 class Read(_Model):

@@ -15,7 +15,7 @@ import datetime as dt
 import mimetypes
 import os
 import tempfile
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -255,19 +255,21 @@ def _sync_needs(options: SyncOptions) -> Needs:
     return needs
 
 
+def _filterable(keys: Collection[str] | None) -> bool:
+    """Keys the client can filter by: ASCII (lower-cased alike in JavaScript and Python, as
+    Message-IDs are), and not so many that the filter costs more than it saves."""
+    return keys is not None and len(keys) <= MAX_THREAD_KEYS and all(k.isascii() for k in keys)
+
+
 def _interactions_need(threads: list[str] | None) -> list[str] | Matching:
     columns = ["message_id", "thread_id", "customer_id", "deal_id"]
-    if threads is None or not all(key.isascii() for key in threads):
-        return columns  # every row (the client lower-cases only ASCII as Python does)
+    if threads is None or not _filterable(threads):
+        return columns  # every row
     return Matching(columns, match=("message_id", "thread_id"), keys=threads)
 
 
 def _filter_keys(keys: frozenset[str] | None) -> list[str] | None:
-    """Keys the client can filter by: ASCII (lower-cased alike in JavaScript and Python, as
-    Message-IDs are), and not so many that the filter costs more than it saves."""
-    if keys is None or len(keys) > MAX_THREAD_KEYS or not all(k.isascii() for k in keys):
-        return None
-    return sorted(keys)
+    return sorted(keys) if keys is not None and _filterable(keys) else None
 
 
 def _mailbox_options(ctx: Context):  # type: ignore[no-untyped-def]

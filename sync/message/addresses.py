@@ -24,6 +24,17 @@ class Address:
 ANGLE_ID = re.compile(r"<([^<>]*)>")
 
 
+def message_id_text(value: str) -> str:
+    """The text :func:`normalise_message_id` compares, before it checks that it is an id: the
+    first ``<…>`` (or all of ``value``) without white space, lower-cased. The add-in's row
+    filter compares workbook cells by this too, so it keeps every row sync would match."""
+    start = value.find("<")
+    if start >= 0:
+        end = value.find(">", start + 1)
+        value = value[start + 1 : end] if end > 0 else value[start + 1 :]
+    return "".join(value.split()).lower()
+
+
 def normalise_message_id(value: str) -> str | None:
     """The form sync compares Message-IDs in: ``" <AbC@X.com> "`` → ``"abc@x.com"``.
 
@@ -34,11 +45,7 @@ def normalise_message_id(value: str) -> str | None:
     """
     if not value:
         return None
-    start = value.find("<")
-    if start >= 0:
-        end = value.find(">", start + 1)
-        value = value[start + 1 : end] if end > 0 else value[start + 1 :]
-    ident = "".join(value.split()).lower()
+    ident = message_id_text(value)
     at = ident.rfind("@")
     if at <= 0 or at == len(ident) - 1 or len(ident) > 998:
         return None
