@@ -7,17 +7,20 @@ Saving a large workbook after every message would cap a campaign at a few messag
 the durable record of each send is a small append-only file beside the workbook
 (``crm.xlsx.sends-journal``), one JSON line per step:
 
-1. ``sending`` — written and fsync'd *before* the message leaves;
-2. ``sending`` with ``handed`` — written (not fsync'd) at the last moment before the server
-   takes the message, just before SMTP's final dot (:mod:`addin.outbox`);
+1. ``sending`` — written and fsync'd *before* the message leaves, with a token of its own;
+2. at the last moment before the server takes the message (just before SMTP's final dot) that
+   token goes into the slot beside the journal (``crm.xlsx.sends-journal.handed``,
+   :mod:`addin.outbox.handed`): one copy into mapped memory, so a kill can hardly land between
+   the record and the dot. Journals from before the slot have a second ``sending`` line with
+   ``handed`` instead, and are still read;
 3. ``sent`` / ``failed`` / ``draft`` — written after the server answered (and on disk with the
    next fsync: see :meth:`Journal.append`).
 
-Every thousand messages (or minute), and at the end, the journal is folded into the Sends table (one
-workbook save) and emptied. A run that was killed leaves the journal behind; the next run folds
-it in first. A recipient whose last line is a ``sending`` without ``handed``, written since the
-machine last started, was never handed over and is queued again; otherwise the message may
-have left. It is never sent again blindly — the transport is asked whether it has the
+Every minute (or ten thousand messages), and at the end, the journal is folded into the Sends
+table (one workbook save) and emptied. A run that was killed leaves the journal behind; the next
+run folds it in first. A recipient whose last line is a ``sending`` that was not handed over,
+written since the machine last started, never left and is queued again; otherwise the message
+may have left. It is never sent again blindly — the transport is asked whether it has the
 Message-ID in its sent items, and when it cannot tell, the row says so and waits for a person.
 
 An exclusive lock on the journal keeps two runs (a scheduled one and a person at the keyboard)
@@ -52,11 +55,12 @@ class Entry:
     error: str = ""
     subject: str = ""
     # The outbox's narrow window (addin.outbox): the fsync'd ``sending`` line carries the
-    # machine's boot id; a second ``sending`` line with ``handed`` is written (to the
-    # operating system, which keeps it through a kill) just before the server takes the
-    # message. A ``sending`` without ``handed`` from this same boot never left.
+    # machine's boot id and a token, which goes into the journal's handed-over slot just
+    # before the server takes the message. A ``sending`` not handed over (neither in the slot
+    # nor followed by a ``handed`` line, as older runs wrote) from this boot never left.
     handed: bool = False
     boot: str = ""
+    token: str = ""
 
     @property
     def key(self) -> tuple[str, str]:

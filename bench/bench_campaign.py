@@ -1,9 +1,10 @@
 #!/usr/bin/env python
 """Benchmark: sending a 2,000-message mail-merge campaign, xlcrm against awdeorio/mailmerge.
 
-Issue #4's target: at least 5 × the throughput of mailmerge 2.3.0 (PyPI), on the same data and
-the same message, to the same local SMTP server — aiosmtpd on loopback requiring STARTTLS and
-AUTH, as real submission servers do — with xlcrm's Sends bookkeeping on.
+The targets (issue 16): at least 2 × the throughput of mailmerge 2.3.0 (PyPI) on loopback, and
+5 × through a 20 ms round trip, on the same data and the same message, to the same local SMTP
+server — aiosmtpd requiring STARTTLS and AUTH, as real submission servers do — with xlcrm's
+Sends bookkeeping on.
 
 * **The anchor** — ``mailmerge --no-dry-run --no-limit`` with a CSV of the customers and a
   Jinja message template. For every message it opens a connection, says EHLO, STARTTLS, EHLO,
@@ -15,7 +16,10 @@ AUTH, as real submission servers do — with xlcrm's Sends bookkeeping on.
   and an Interaction per message written back at the end (and every 250 messages).
 
 Both run as fresh processes (``python -m …``), so start-up, reading the data and writing the
-results count on both sides. The server checks every recipient got exactly one message.
+results count on both sides. Both start from compiled bytecode, as an installed package does
+(pip compiles what it installs; an editable checkout under ``PYTHONDONTWRITEBYTECODE`` would
+otherwise compile xlcrm's modules from source in every run). The server checks every
+recipient got exactly one message.
 
 ``--latency MS`` puts a proxy between both clients and the server that adds that round-trip
 time (``latency_proxy.py``): on loopback a round trip is free, and a real server is not —
@@ -25,6 +29,7 @@ issue #16 measures at 20 ms as well as on loopback.
     python bench/bench_campaign.py --latency 20     # the same through a 20 ms round trip
     python bench/bench_campaign.py --messages 500 --strict
     python bench/bench_campaign.py --rich           # the promotion template: STARTTLS vs clear
+    python bench/bench_campaign.py --chunking       # the server offers CHUNKING: xlcrm uses BDAT
 
 ``--rich`` is issue #16's other figure: the shipped promotion template (rich HTML, an inline
 logo) sent by xlcrm over STARTTLS + AUTH against the same campaign to a server in clear, one
@@ -34,6 +39,7 @@ after the other in the same run; the time over TLS should be at most 1.2 × the 
 from __future__ import annotations
 
 import argparse
+import compileall
 import csv
 import os
 import platform
@@ -57,7 +63,8 @@ from addin.init import create_workbook  # noqa: E402
 from addin.settings import write_settings  # noqa: E402
 from addin.workbook import open_book  # noqa: E402
 
-TARGET = 5.0  # ours / anchor throughput, at least
+LOOPBACK_TARGET = 2.0  # ours / anchor throughput on loopback, at least (issue 16)
+LATENCY_TARGET = 5.0  # …and through a real round trip (issue 16, 20 ms; issue 4's 5 ×)
 RICH_TARGET = 1.2  # time over STARTTLS / time in clear, at most
 USER = "sales@xinghe.example"
 PASSWORD = "bench-secret-2027"  # ASCII: mailmerge (smtplib) cannot log in with more
@@ -87,6 +94,16 @@ from mailmerge.__main__ import main
 sys.argv = ["mailmerge", *sys.argv[1:]]
 main()
 """
+
+
+def bench_env(**extra: str) -> dict[str, str]:
+    """The environment of both clients: this one, bytecode compiled once for xlcrm as for
+    the installed mailmerge."""
+    compileall.compile_dir(ROOT / "addin", quiet=1)
+    compileall.compile_dir(ROOT / "sync", quiet=1)
+    env = {**os.environ, **extra}
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    return env
 
 
 def customers(count: int) -> list[dict[str, str]]:
@@ -142,10 +159,14 @@ def check(server: SmtpServer, before: int, count: int, who: str) -> None:
         sys.exit(f"{who}: {len(got)} recipients reached, {max(got.values())} most to one")
 
 
-def xlcrm_send(book: Path, template: str, name: str, url: str, env: dict, cwd: Path) -> float:
+def xlcrm_command(book: Path, template: str, name: str, url: str) -> list[str]:
+    """``xlcrm campaign BOOK --send`` as a user runs it, in a fresh process."""
     command = [sys.executable, "-m", "addin", "campaign", str(book), "--template", template]
-    command += ["--name", name, "--send", "--transport", url]
-    return run(command, env, cwd)
+    return [*command, "--name", name, "--send", "--transport", url]
+
+
+def xlcrm_send(book: Path, template: str, name: str, url: str, env: dict, cwd: Path) -> float:
+    return run(xlcrm_command(book, template, name, url), env, cwd)
 
 
 def rich(args: argparse.Namespace) -> None:
@@ -154,7 +175,7 @@ def rich(args: argparse.Namespace) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         certificate = make_certificate(folder / "tls")
-        env = {**os.environ, "SSL_CERT_FILE": str(certificate.ca), "XLCRM_PASSWORD": PASSWORD}
+        env = bench_env(SSL_CERT_FILE=str(certificate.ca), XLCRM_PASSWORD=PASSWORD)
         with (
             SmtpServer(certificate, mode="starttls", users={USER: PASSWORD}) as tls,
             SmtpServer(certificate, mode="plain", users={USER: PASSWORD}) as clear,
@@ -188,6 +209,9 @@ def main() -> None:
         "--latency", type=float, default=0.0, metavar="MS", help="round trip added, in ms"
     )
     parser.add_argument("--rich", action="store_true", help="promotion template: TLS vs clear")
+    parser.add_argument(
+        "--chunking", action="store_true", help="the server offers CHUNKING (BDAT) too"
+    )
     parser.add_argument("--repeat", type=int, default=2, help="rounds with --rich (best kept)")
     args = parser.parse_args()
     if args.rich:
@@ -197,9 +221,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         certificate = make_certificate(folder / "tls")
-        env = {**os.environ, "SSL_CERT_FILE": str(certificate.ca), "XLCRM_PASSWORD": PASSWORD}
+        env = bench_env(SSL_CERT_FILE=str(certificate.ca), XLCRM_PASSWORD=PASSWORD)
         with (
-            SmtpServer(certificate, mode="starttls", users={USER: PASSWORD}) as server,
+            SmtpServer(
+                certificate, mode="starttls", users={USER: PASSWORD}, chunking=args.chunking
+            ) as server,
             LatencyProxy("127.0.0.1", server.port, rtt=args.latency / 1000) as proxy,
         ):
             port = proxy.port if args.latency else server.port
@@ -226,37 +252,23 @@ def main() -> None:
             check(server, 0, args.messages, "mailmerge")
             their_logins = server.logins
             before = len(server.messages)
-            ours = run(
-                [
-                    sys.executable,
-                    "-m",
-                    "addin",
-                    "campaign",
-                    str(book),
-                    "--template",
-                    str(template),
-                    "--name",
-                    "bench",
-                    "--send",
-                    "--transport",
-                    f"smtp://{USER}@127.0.0.1:{port}",
-                ],
-                env,
-                folder,
-            )
+            url = f"smtp://{USER}@127.0.0.1:{port}"
+            ours = xlcrm_send(book, str(template), "bench", url, env, folder)
             check(server, before, args.messages, "xlcrm")
             our_logins = server.logins - their_logins
 
     n = args.messages
     ratio = theirs / ours
     where = f"through a {args.latency:g} ms round trip" if args.latency else "on loopback"
-    print(f"campaign of {n:,} messages to aiosmtpd (STARTTLS + AUTH) {where}")
+    offers = "STARTTLS + AUTH + CHUNKING" if args.chunking else "STARTTLS + AUTH"
+    print(f"campaign of {n:,} messages to aiosmtpd ({offers}) {where}")
     print(f"python {platform.python_version()}, {platform.machine()}, {os.cpu_count()} cores")
     print(f"{'':28}{'seconds':>10}{'msg/s':>10}{'logins':>8}")
     print(f"{'mailmerge 2.3.0':28}{theirs:10.2f}{n / theirs:10.1f}{their_logins:8}")
     print(f"{'xlcrm campaign --send':28}{ours:10.2f}{n / ours:10.1f}{our_logins:8}")
-    print(f"throughput ratio: {ratio:.1f} × (target ≥ {TARGET:g} ×)")
-    if args.strict and ratio < TARGET:
+    target = LATENCY_TARGET if args.latency else LOOPBACK_TARGET
+    print(f"throughput ratio: {ratio:.1f} × (target ≥ {target:g} ×)")
+    if args.strict and ratio < target:
         sys.exit(1)
 
 

@@ -13,6 +13,8 @@ and ``addin`` builds on it.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class ActionableError(Exception):
     """A problem the user can act on: ``where``, ``message`` and an optional ``hint``."""
@@ -31,6 +33,18 @@ class ActionableError(Exception):
             text += f"\n  hint: {self.hint}"
         return text
 
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Pickled as its fields, whatever its subclass's ``__init__`` takes: an error raised
+        while composing ahead in a forked process comes back to the sender as itself."""
+        return (_rebuilt, (type(self), self.__dict__.copy()))
+
     def as_dict(self) -> dict[str, str | None]:
         """The three fields, as the service's answers and ``--json`` output carry them."""
         return {"where": self.where, "message": self.message, "hint": self.hint}
+
+
+def _rebuilt(kind: type[ActionableError], state: dict[str, Any]) -> ActionableError:
+    error = kind.__new__(kind)
+    error.__dict__.update(state)
+    Exception.__init__(error, str(error))
+    return error

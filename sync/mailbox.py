@@ -181,6 +181,12 @@ class Mailbox(Protocol):
         when this mailbox has no sent folder to look in."""
         ...
 
+    def was_drafted(self, message_id: str) -> bool | None:
+        """Whether a message with this Message-ID is in the drafts (what :meth:`save_draft`
+        leaves there), so that a run saving drafts that was killed mid-save saves each draft
+        once: True, False, or None when there is no drafts folder to look in."""
+        ...
+
     def close(self) -> None: ...
 
 

@@ -18,12 +18,15 @@ records the failure never has a message that half-left. The password comes from
 One connection carries every message, opened at the first send: a campaign of thousands
 logs in once. With PIPELINING a message's envelope is one write, and a caller that names the
 next message (``send(..., then=next)``) has that message's envelope written along with this
-one's final dot: one round trip a message. The connection is used as it is while it was
-busy recently, and checked with NOOP first only after it sat idle (servers close idle
-connections after a minute or so), so a message costs no extra round trip. When a
-connection that was kept turns out to be closed at the first command of a message (MAIL),
-nothing of that message went out, and it is sent again over a new connection at once; a
-connection lost later in a message is an error.
+one's final dot: one round trip a message. When the server also offers CHUNKING (RFC 3030:
+Exchange, Gmail, Postfix 3.4+), the content goes in a ``BDAT`` chunk with the envelope, no
+dot-stuffing, and ``BDAT 0 LAST`` takes the place of the final dot; a transaction whose
+recipient was refused is reset (RSET) instead of the connection dropped. The connection is
+used as it is while it was busy recently, and checked with NOOP first only after it sat idle
+(servers close idle connections after a minute or so), so a message costs no extra round
+trip. When a connection that was kept turns out to be closed at the first command of a
+message (MAIL), nothing of that message went out, and it is sent again over a new connection
+at once; a connection lost later in a message is an error.
 
 Errors keep the server's own words (code and reply), which a campaign shows on the failed
 row, and say whether trying again later can succeed (``MailboxError.temporary``): 4xx replies
@@ -42,11 +45,13 @@ import logging
 import re
 import smtplib
 import socket
+import sys
 import time
 from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass
 from email.utils import getaddresses
+from typing import cast
 
 from .mailbox import TRANSPORT_SCHEMES, MailboxError, is_loopback, parse_url
 from .net import (
@@ -69,7 +74,18 @@ MAYBE_SENT = (
 )
 # smtplib.quoteaddr parses the address again (about 0.1 ms): the sender is the same for every
 # message of a campaign, so it is parsed once.
-_quoted = functools.lru_cache(maxsize=64)(smtplib.quoteaddr)
+_quote_parsed = functools.lru_cache(maxsize=64)(smtplib.quoteaddr)
+
+
+def _quoted(address: str) -> str:
+    """``<address>`` as MAIL and RCPT write it. A plain ``a@b`` (what :func:`envelope` takes
+    out of a campaign's To) is wrapped as it is; anything else goes through smtplib's
+    ``quoteaddr``, whose address parsing costs 30 µs a recipient."""
+    if _BARE_ADDRESS.fullmatch(address):
+        return f"<{address}>"
+    return _quote_parsed(address)
+
+
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _FIELD_START = re.compile(rb"[^ \t\r\n]")
 
@@ -166,15 +182,17 @@ class SmtpTransport:
         smtp = self._smtp if pending is not None and self._smtp is not None else None
         smtp = smtp or self._connection()
         options = self._mail_options(smtp, sender, recipients, data)
+        chunked = _chunking(smtp)
         try:
             if pending is not None:
-                self._envelope_replies(smtp, sender, recipients)
+                self._envelope_replies(smtp, sender, recipients, chunked=chunked)
             elif smtp.has_extn("pipelining"):
-                self._envelope_pipelined(smtp, sender, options, recipients)
+                chunk = crlf_lines(data) if chunked else None
+                self._envelope_pipelined(smtp, sender, options, recipients, chunk)
             else:
                 self._envelope(smtp, sender, options, recipients)
             following = self._next_envelope(smtp, then) if then is not None else None
-            self._content(smtp, data, before_commit, following)
+            self._content(smtp, data, before_commit, following, chunked=chunked)
         except smtplib.SMTPException as error:  # a reply smtplib could not make sense of
             self._drop()
             raise MailboxError(self.url, f"sending failed: {error}") from None
@@ -191,8 +209,9 @@ class SmtpTransport:
             options = self._mail_options(smtp, sender, recipients, data)
         except MailboxError:
             return None
+        chunk = crlf_lines(data) if _chunking(smtp) else None
         return _Pending(
-            then, _envelope_bytes(sender, options, recipients), sender, recipients, data
+            then, _envelope_bytes(sender, options, recipients, chunk), sender, recipients, data
         )
 
     def _envelope(
@@ -217,21 +236,28 @@ class SmtpTransport:
             raise self._data_refused(code, reply)
 
     def _envelope_pipelined(
-        self, smtp: smtplib.SMTP, sender: str, options: list[str], recipients: list[str]
+        self,
+        smtp: smtplib.SMTP,
+        sender: str,
+        options: list[str],
+        recipients: list[str],
+        chunk: bytes | None = None,
     ) -> None:
-        """MAIL, every RCPT and DATA in one write; then their replies, in order.
+        """MAIL, every RCPT and DATA (or, with CHUNKING, the content as one ``BDAT`` chunk
+        that is not the last) in one write; then their replies, in order.
 
         When a recipient is refused and the server still answered DATA with 354 (it does when
         any recipient was accepted), the content must not follow — that would send to the
         others — so the connection is dropped: a server discards a transaction whose content
-        never ended, and the next message connects again."""
-        batch = _envelope_bytes(sender, options, recipients)
+        never ended, and the next message connects again. A chunk is not delivered before a
+        ``LAST`` one, so a refusal there is simply reset."""
+        batch = _envelope_bytes(sender, options, recipients, chunk)
 
         def first() -> tuple[int, bytes]:
             smtp.send(batch)
             return smtp.getreply()
 
-        self._envelope_replies(smtp, sender, recipients, first)
+        self._envelope_replies(smtp, sender, recipients, first, chunked=chunk is not None)
 
     def _envelope_replies(
         self,
@@ -239,9 +265,12 @@ class SmtpTransport:
         sender: str,
         recipients: list[str],
         first: Callable[[], tuple[int, bytes]] | None = None,
+        *,
+        chunked: bool = False,
     ) -> None:
         """The replies to a pipelined envelope (already written), in order; ``first`` writes
-        it and reads the MAIL reply, when it was not sent with the previous message's dot."""
+        it and reads the MAIL reply, when it was not sent with the previous message's dot.
+        ``chunked``: the envelope ended in a ``BDAT`` chunk, not DATA."""
         mail_code, mail_reply = self._command("MAIL", first or smtp.getreply)
         refused: dict[str, tuple[int, str]] = {}
         for address in recipients:
@@ -249,7 +278,11 @@ class SmtpTransport:
             if code not in (250, 251):
                 refused[address] = (code, _text(reply))
         code, reply = self._command("DATA command", smtp.getreply)
-        if code == 354:
+        if chunked:
+            if code == 250 and mail_code == 250 and not refused:
+                return
+            self._reset(smtp)  # nothing is delivered before a LAST chunk: RSET discards it
+        elif code == 354:
             if mail_code == 250 and not refused:
                 return
             self._drop()  # the server waits for content that must not come
@@ -267,35 +300,45 @@ class SmtpTransport:
         data: bytes,
         before_commit: Callable[[], None] | None,
         following: _Pending | None = None,
+        *,
+        chunked: bool = False,
     ) -> None:
         """The content after a 354, then the final ``.``, which makes the server take it
-        (with the next message's envelope behind it when ``following``).
+        (with the next message's envelope behind it when ``following``). ``chunked``: the
+        content went already, as a chunk with the envelope, and ``BDAT 0 LAST`` is the dot.
 
         A connection lost before that dot went cannot have delivered anything (the error
         says to send again); only one lost between the dot and the server's reply leaves the
         message uncertain (``maybe_sent``)."""
-        body = dot_stuffed(data)
-        end = b".\r\n" + (following.envelope if following is not None else b"")
+        ahead = following.envelope if following is not None else b""
+        end = (b"BDAT 0 LAST\r\n" if chunked else b".\r\n") + ahead
+        body = b"" if chunked else dot_stuffed(data)
         if before_commit is None:
             body += end
         try:
             smtp.send(body)
         except (smtplib.SMTPServerDisconnected, OSError) as error:
             self._drop()
-            raise self._lost("DATA command", error) from None
+            # Without a record the dot may be in it: the message may have been taken.
+            raise self._lost("DATA" if before_commit is None else "DATA command", error) from None
         if before_commit is not None:
+            try:
+                write = _raw_writer(smtp)
+            except smtplib.SMTPServerDisconnected as error:
+                self._drop()
+                raise self._lost("DATA command", error) from None
+            sys.audit("smtplib.send", smtp, end)  # smtplib's own event, raised before the moment
             try:
                 before_commit()
             except BaseException:
                 self._drop()  # the transaction never ends: the server discards it
                 raise
-
-        def commit() -> tuple[int, bytes]:
-            if before_commit is not None:
-                smtp.send(end)
-            return smtp.getreply()
-
-        code, reply = self._command("DATA", commit)
+            try:
+                write(end)  # the very next thing after the record: see _raw_writer
+            except OSError as error:  # some of it may have gone: the message may be taken
+                self._drop()
+                raise self._lost("DATA", error) from None
+        code, reply = self._command("DATA", smtp.getreply)
         if following is not None and self._smtp is smtp:
             self._pending = following  # its replies follow this one's
         if code != 250:
@@ -596,14 +639,43 @@ class _Pending:
     data: bytes
 
 
-def _envelope_bytes(sender: str, options: list[str], recipients: list[str]) -> bytes:
-    """MAIL, every RCPT and DATA as one pipelined write (RFC 2920); UTF-8 with SMTPUTF8."""
+def _raw_writer(smtp: smtplib.SMTP) -> Callable[[bytes], object]:
+    """The call that writes the final dot, as directly as the socket allows.
+
+    Between the "handed over" record and this write nothing may give a kill a chance to land:
+    a C method runs no Python code first, so the interpreter cannot hand the GIL to another
+    thread (the service's composing thread) between the record and the system call, as it
+    can on entering a Python function such as ``SSLSocket.sendall``. Over TLS that is the
+    SSL object's ``write`` (blocking, it writes the whole buffer); in clear the socket's own
+    C ``sendall``. Both write all of it or raise (an ``OSError``)."""
+    sock = smtp.sock
+    if sock is None:
+        raise smtplib.SMTPServerDisconnected("the connection was closed")
+    ssl_object = getattr(sock, "_sslobj", None)  # the C object behind an SSLSocket
+    write = getattr(ssl_object, "write", None) or sock.sendall
+    return cast(Callable[[bytes], object], write)
+
+
+def _envelope_bytes(
+    sender: str, options: list[str], recipients: list[str], chunk: bytes | None = None
+) -> bytes:
+    """MAIL, every RCPT and DATA as one pipelined write (RFC 2920); UTF-8 with SMTPUTF8.
+    With ``chunk`` (CHUNKING, RFC 3030) a ``BDAT`` of that content, not the last, instead of
+    DATA."""
     mail = f"MAIL FROM:{_quoted(sender)}"
     if options:
         mail += " " + " ".join(options)
-    lines = [mail, *(f"RCPT TO:{_quoted(a)}" for a in recipients), "DATA"]
+    lines = [mail, *(f"RCPT TO:{_quoted(a)}" for a in recipients)]
+    lines.append("DATA" if chunk is None else f"BDAT {len(chunk)}")
     utf8 = any(option.upper() == "SMTPUTF8" for option in options)
-    return "".join(line + "\r\n" for line in lines).encode("utf-8" if utf8 else "ascii")
+    head = "".join(line + "\r\n" for line in lines).encode("utf-8" if utf8 else "ascii")
+    return head if chunk is None else head + chunk
+
+
+def _chunking(smtp: smtplib.SMTP) -> bool:
+    """Whether messages go in BDAT chunks: CHUNKING offered, with PIPELINING (the chunk rides
+    with the envelope; every server that offers CHUNKING offers PIPELINING too)."""
+    return bool(smtp.has_extn("chunking") and smtp.has_extn("pipelining"))
 
 
 class _Unsent(MailboxError):
@@ -655,6 +727,7 @@ _ADDRESS_FIELDS = frozenset({"sender", "from", "to", "cc", "bcc"})
 # name an atom run or one quoted string without escapes). getaddresses costs a tenth of a
 # millisecond per field; anything else (groups, comments, several addresses) goes to it.
 _ADDR = r"[^\s<>()\[\],;:\\\"@]+@[^\s<>()\[\],;:\\\"@]+"
+_BARE_ADDRESS = re.compile(_ADDR)
 _ONE_ADDRESS = re.compile(
     rf"\s*(?:(?P<bare>{_ADDR})|(?:\"[^\"\\]*\"\s*|[^\"<>()\[\],;:\\@]*)<(?P<angle>{_ADDR})>)\s*"
 )
@@ -686,11 +759,17 @@ _LINE_END = re.compile(rb"\r\n|\r|\n")
 _LEADING_DOT = re.compile(rb"^\.", re.MULTILINE)
 
 
+def crlf_lines(data: bytes) -> bytes:
+    """The content with CRLF line ends, ending in CRLF: what a BDAT chunk carries, and what
+    the server stores of a DATA transmission after taking the dots out again."""
+    data = _LINE_END.sub(b"\r\n", data)
+    return data if data.endswith(b"\r\n") else data + b"\r\n"
+
+
 def dot_stuffed(data: bytes) -> bytes:
     """The content as DATA transmits it (RFC 5321 4.5.2): CRLF line ends, a leading dot
     doubled, ending in CRLF — without the final ``.`` line."""
-    data = _LEADING_DOT.sub(b"..", _LINE_END.sub(b"\r\n", data))
-    return data if data.endswith(b"\r\n") else data + b"\r\n"
+    return _LEADING_DOT.sub(b"..", crlf_lines(data))
 
 
 def without_bcc(message: bytes) -> bytes:

@@ -522,6 +522,9 @@ def test_was_sent_finds_the_message_id_in_sent_items_only(
     assert len(server.outbox) == 1
     with pytest.raises(ValueError, match="not a Message-ID"):
         box.was_sent("C0001")
+    # What a run saving drafts asks after a kill: Drafts, not Sent Items.
+    assert box.was_drafted("<spring-2026.C0002@corp.example>") is True
+    assert box.was_drafted("<spring-2026.C0001@corp.example>") is False  # sent, not a draft
 
 
 def test_a_throttled_or_unreachable_exchange_is_temporary_a_refusal_is_not(

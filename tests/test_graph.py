@@ -739,6 +739,9 @@ def test_was_sent_asks_sent_items_for_the_internet_message_id(
 
     graph.throttle(1, 429, "1", match="sentitems")  # a read: waited for and asked again
     assert box.was_sent("<spring-2026.C0001@corp.example>") is True
+    # What a run saving drafts asks after a kill: Drafts, not Sent Items.
+    assert box.was_drafted("<o'brien.C0002@corp.example>") is True
+    assert box.was_drafted("<spring-2026.C0001@corp.example>") is False  # sent, not a draft
 
 
 @pytest.mark.parametrize(

@@ -449,6 +449,21 @@ def test_save_draft_lands_in_the_drafts_folder_flagged_as_a_draft(account: Accou
     assert item[b"BODY[]"] == message(7)  # line ends made CRLF, nothing else changed
 
 
+def test_was_drafted_finds_a_saved_draft_and_only_there(account: Account) -> None:
+    """What a run saving drafts asks after a kill, so that each draft is saved once."""
+    with ImapMailbox(account.url) as box:
+        # Not there yet: False where a drafts folder exists (Dovecot's Brouillons), None where
+        # there is none to look in (pymap, until the first draft makes one).
+        assert box.was_drafted("<m7@example.cn>") is (
+            False if account.server == "dovecot" else None
+        )
+        box.save_draft(message(7))
+        account.append("INBOX", message(3))
+        assert box.was_drafted("<M7@example.CN>") is True  # brackets and case aside
+        assert box.was_drafted("<m3@example.cn>") is False  # received, not a draft
+        assert box.was_sent("<m7@example.cn>") is not True  # a draft did not go
+
+
 def test_send_says_to_use_an_smtp_transport(account: Account) -> None:
     with ImapMailbox(account.url) as box, pytest.raises(MailboxError) as caught:
         box.send(message(1))

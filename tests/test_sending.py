@@ -106,6 +106,17 @@ def test_a_folder_of_eml_and_msg_files_was_sent(tmp_path: Path, extract_msg: Non
     assert snapshot(root) == before
 
 
+def test_a_maildir_draft_is_found_in_the_drafts(tmp_path: Path) -> None:
+    """What a run saving drafts asks after a kill, so that each draft is saved once."""
+    root = maildir(tmp_path / "Maildir", {"INBOX": [message(3)], "Sent": [message(1)]})
+    box = open_mailbox(f"maildir:{root}")
+    assert box.was_drafted("<spring.C0002@corp.example>") is None  # no Drafts folder yet
+    box.save_draft(message(2))
+    assert box.was_drafted("<SPRING.c0002@corp.example>") is True
+    assert box.was_drafted("<spring.C0001@corp.example>") is False  # sent, not a draft
+    assert box.was_sent("<spring.C0002@corp.example>") is False  # a draft did not go
+
+
 def test_an_mbox_was_sent(tmp_path: Path) -> None:
     root = tmp_path / "Local Folders"
     root.mkdir()

@@ -24,9 +24,17 @@ from servers.tcp_cut import HOST, Certificate, TcpCut, free_port, make_certifica
 
 from sync.mailbox import MailboxError, Transport, header_message_id
 from sync.open import open_transport
-from sync.smtp import SmtpTransport, dot_stuffed, envelope, without_bcc
+from sync.smtp import SmtpTransport, crlf_lines, dot_stuffed, envelope, without_bcc
 
 USER, PASSWORD = "sales@example.cn", "S3cret-发件-2025"
+# How a server takes a message: content in BDAT chunks (CHUNKING with PIPELINING, RFC 3030:
+# Exchange, Gmail, Postfix 3.4+), DATA after a pipelined envelope, or one command at a time.
+STYLES = {
+    "chunked": {"pipelining": True, "chunking": True},
+    "pipelined": {"pipelining": True},
+    "one-by-one": {"pipelining": False},
+}
+each_style = pytest.mark.parametrize("style", list(STYLES))
 # aiosmtpd warns when it takes a login on a connection it does not see as TLS. It does not
 # see TLS-from-the-start (smtps) as TLS; and one test offers a login in clear on purpose.
 LOGIN_WITHOUT_STARTTLS = pytest.mark.filterwarnings(
@@ -148,19 +156,21 @@ def test_smtps_with_a_chinese_address_uses_smtputf8(
     assert received.tls and received.login == USER
 
 
-@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelined", "one-by-one"])
+@each_style
 def test_a_refused_recipient_means_the_message_went_to_no_one(
-    certificate: Certificate, trusted: None, pipelining: bool
+    certificate: Certificate, trusted: None, style: str
 ) -> None:
     """With PIPELINING the server has already answered DATA with 354 (another recipient was
-    accepted) when the refusal is read: the content must not follow, and does not."""
+    accepted) when the refusal is read: the content must not follow, and does not. With
+    CHUNKING the content went already, in a chunk that is not the last: RSET discards it, and
+    the connection goes on."""
     with (
         SmtpServer(
             certificate,
             mode="starttls",
             users={USER: PASSWORD},
             refuse=["nobody@example.com"],
-            pipelining=pipelining,
+            **STYLES[style],
         ) as submission,
         SmtpTransport(url(submission)) as transport,
     ):
@@ -178,15 +188,18 @@ def test_a_refused_recipient_means_the_message_went_to_no_one(
 
         transport.send(mail("From: sales@example.cn", "To: li.lei@customer.cn"))  # still works
         assert [m.rcpt_tos for m in submission.messages] == [["li.lei@customer.cn"]]
+        assert [m.via for m in submission.messages] == ["BDAT" if style == "chunked" else "DATA"]
+        # DATA after a 354 can only be abandoned by dropping the line; a chunk is reset.
+        assert submission.connections == {"chunked": 1, "pipelined": 2, "one-by-one": 1}[style]
 
 
-@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelined", "one-by-one"])
+@each_style
 def test_before_commit_runs_when_only_the_final_dot_is_left(
-    certificate: Certificate, pipelining: bool
+    certificate: Certificate, style: str
 ) -> None:
     """The hook a sender records "handed over" in: the whole content is with the server, and
     the server has not taken the message yet."""
-    with SmtpServer(certificate, mode="plain", pipelining=pipelining) as server:
+    with SmtpServer(certificate, mode="plain", **STYLES[style]) as server:
         seen: list[int] = []
         with SmtpTransport(f"smtp://{HOST}:{server.port}") as transport:
             transport.send(numbered(1), before_commit=lambda: seen.append(len(server.messages)))
@@ -199,9 +212,9 @@ class Killed(Exception):
     """Stands for the sending process dying at the hook (the journal could not be written)."""
 
 
-@pytest.mark.parametrize("pipelining", [True, False], ids=["pipelined", "one-by-one"])
+@each_style
 def test_a_send_abandoned_before_the_final_dot_delivers_nothing(
-    certificate: Certificate, pipelining: bool
+    certificate: Certificate, style: str
 ) -> None:
     """Everything but the dot went out, then the sender gave up: the server must discard the
     message, so sending it again later cannot make a duplicate."""
@@ -209,7 +222,7 @@ def test_a_send_abandoned_before_the_final_dot_delivers_nothing(
     def die() -> None:
         raise Killed
 
-    with SmtpServer(certificate, mode="plain", pipelining=pipelining) as server:
+    with SmtpServer(certificate, mode="plain", **STYLES[style]) as server:
         with SmtpTransport(f"smtp://{HOST}:{server.port}") as transport:
             with pytest.raises(Killed):
                 transport.send(numbered(1), before_commit=die)
@@ -222,6 +235,24 @@ def test_dot_stuffing_and_line_ends_as_data_transmits_them() -> None:
     assert dot_stuffed(b"a\n.b\r\n..c\rd") == b"a\r\n..b\r\n...c\r\nd\r\n"
     assert dot_stuffed(b".\r\n") == b"..\r\n"
     assert dot_stuffed(b"") == b"\r\n"
+    assert crlf_lines(b"a\n.b\r\n..c\rd") == b"a\r\n.b\r\n..c\r\nd\r\n"  # a chunk: no stuffing
+
+
+def test_the_server_gets_the_same_bytes_in_chunks_as_after_data(certificate: Certificate) -> None:
+    """Lines that start with a dot, bare LF and CR line ends, 8-bit text, a lone dot line: a
+    BDAT chunk carries them as they are (CRLF line ends), DATA dot-stuffed; what the server
+    keeps is the same, and the message goes as 8BITMIME either way."""
+    body = ".hidden\n..two\r\n.\r\nend\rof 报价单 — €\n".encode()
+    message = mail("From: sales@example.cn", "To: li@customer.cn", "Subject: dots", body=body)
+    kept = {}
+    for style in ("chunked", "pipelined"):
+        with SmtpServer(certificate, mode="plain", **STYLES[style]) as server:
+            with SmtpTransport(f"smtp://{HOST}:{server.port}") as transport:
+                transport.send(message, before_commit=lambda: None)
+            (received,) = server.messages
+            kept[received.via] = received
+    assert kept["BDAT"].content == kept["DATA"].content == crlf_lines(message)
+    assert kept["BDAT"].mail_options == kept["DATA"].mail_options == ["BODY=8BITMIME"]
 
 
 def test_a_wrong_password_says_so_without_showing_it(
@@ -561,10 +592,16 @@ def sent_in_turns(server: SmtpServer, count: int, *, ahead: bool) -> int:
         proxy.close()
 
 
+ahead_styles = pytest.mark.parametrize("style", ["chunked", "pipelined"])
+
+
+@ahead_styles
 def test_the_next_envelope_rides_with_the_final_dot_one_round_trip_a_message(
-    certificate: Certificate,
+    certificate: Certificate, style: str
 ) -> None:
-    with SmtpServer(certificate, mode="plain") as server:
+    """With CHUNKING the next envelope carries the next content too, and ``BDAT 0 LAST`` is
+    the dot: the same one round trip a message."""
+    with SmtpServer(certificate, mode="plain", **STYLES[style]) as server:
         one = sent_in_turns(server, 1, ahead=True)
         pipelined = sent_in_turns(server, 11, ahead=True)
         separate = sent_in_turns(server, 11, ahead=False)
@@ -574,11 +611,13 @@ def test_the_next_envelope_rides_with_the_final_dot_one_round_trip_a_message(
     assert server.connections == 3
 
 
-def test_a_next_message_never_sent_is_never_delivered(certificate: Certificate) -> None:
-    """Its envelope went with the previous dot, but nothing of its content: closing (the run
-    stopped: a limit, the sending hours) or sending another message instead drops the
-    connection, and the server discards the envelope waiting for content."""
-    with SmtpServer(certificate, mode="plain") as server:
+@ahead_styles
+def test_a_next_message_never_sent_is_never_delivered(certificate: Certificate, style: str) -> None:
+    """Its envelope went with the previous dot, but nothing of its content (with CHUNKING:
+    all of it, in a chunk that is not the last): closing (the run stopped: a limit, the
+    sending hours) or sending another message instead drops the connection, and the server
+    discards the transaction that never ended."""
+    with SmtpServer(certificate, mode="plain", **STYLES[style]) as server:
         with SmtpTransport(f"smtp://{HOST}:{server.port}") as transport:
             transport.send(numbered(1), then=numbered(2))
         with SmtpTransport(f"smtp://{HOST}:{server.port}") as transport:
@@ -589,12 +628,14 @@ def test_a_next_message_never_sent_is_never_delivered(certificate: Certificate) 
     assert server.connections == 3
 
 
+@ahead_styles
 def test_a_refused_next_recipient_sends_it_to_no_one_and_the_run_goes_on(
-    certificate: Certificate,
+    certificate: Certificate, style: str
 ) -> None:
     """The refusal of a recipient of the message sent ahead is read by its own send: it raises
     as before, nothing of it is delivered to anyone, and the message after it goes."""
-    with SmtpServer(certificate, mode="plain", refuse=["nobody@example.com"]) as server:
+    refuse = ["nobody@example.com"]
+    with SmtpServer(certificate, mode="plain", refuse=refuse, **STYLES[style]) as server:
         bad = mail(
             "From: sales@example.cn",
             "To: li.lei@customer.cn",
@@ -610,13 +651,14 @@ def test_a_refused_next_recipient_sends_it_to_no_one_and_the_run_goes_on(
     assert [m.rcpt_tos for m in server.messages] == [["c1@customer.cn"], ["c3@customer.cn"]]
 
 
+@ahead_styles
 def test_a_temporary_refusal_at_the_dot_retries_without_the_envelope_sent_ahead(
-    certificate: Certificate,
+    certificate: Certificate, style: str
 ) -> None:
     """The server said 451 to message 1's dot after message 2's envelope went: retrying
     message 1 cannot use that connection (the server waits for message 2's content), so it
     reconnects; each message arrives once."""
-    with SmtpServer(certificate, mode="plain") as server:
+    with SmtpServer(certificate, mode="plain", **STYLES[style]) as server:
         server.answer("DATA", "451 4.3.0 Try again later")
         with SmtpTransport(f"smtp://{HOST}:{server.port}") as transport:
             with pytest.raises(MailboxError) as caught:

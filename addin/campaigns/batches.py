@@ -97,7 +97,6 @@ BatchStatus = Literal["claimed", "sent", "stale", "waiting", "done"]
 # waits this long before the next batch instead of claiming again at once.
 SERVER_DOWN_PAUSE = dt.timedelta(minutes=5)
 NOT_SELECTED = "no longer selected (the customer was deleted or the filter changed)"
-FOUND_SENT = "found in the sent items after an interruption"
 
 
 SPENT_CLAIMS = ClaimLedger()
@@ -433,8 +432,8 @@ def _send_claimed(
             outgoing.append(recipients[customer_id])
     if changes:
         book.table("sends").upsert_all(changes)
-    store = ClaimSends(book, campaign, ledger, options.now, result, token=claim)
-    _deliver(book, options, transport, store, prepared, outgoing, result)
+    with ClaimSends(book, campaign, ledger, options.now, result, token=claim) as store:
+        _deliver(book, options, transport, store, prepared, outgoing, result)
     store.apply(getattr(transport, "url", None))
     book.state.pop(claim_key(campaign), None)
     _progress(book, prepared, result)

@@ -9,11 +9,13 @@ files under its state folder) or kept by one process (:class:`ClaimLedger`):
   records the sending process (:class:`~addin.outbox.Owner`: boot, pid, start time), so that a
   replayed send call sends nothing and a claim step can tell a sender still at work from one
   that died;
-- **marks** (:meth:`~FileClaimLedger.mark`): per message ``handed`` just before the final dot,
-  then ``sent`` / ``failed`` / ``queued`` with the server's answer, and ``done`` when the batch
-  ended. The next claim step settles a lost batch from them: what the ledger saw sent is sent
-  (over SMTP too), a message never handed over by a process that died in this boot goes again,
-  and only a message handed over and unconfirmed is asked of the sent items (uncertain over SMTP);
+- **marks** (:meth:`~FileClaimLedger.mark`): per message ``sent`` / ``failed`` / ``queued`` with the
+  server's answer, and ``done`` when the batch ended; the message being handed over now is named in
+  the batch's slot (:meth:`~FileClaimLedger.handed_slot`, one copy into mapped memory just before
+  the final dot: :mod:`addin.outbox.handed`) and read back as ``handed``. The next claim step
+  settles a lost batch from them: what the ledger saw sent is sent (over SMTP too), a message never
+  handed over by a process that died in this boot goes again, and only a message handed over and
+  unconfirmed is asked of the sent items (uncertain over SMTP);
 - **revoking**: a claim step that finds a claim never spent spends it itself, so a send call
   arriving later for it sends nothing, and its rows are simply queued again.
 
@@ -36,6 +38,7 @@ from pathlib import Path
 from typing import Any
 
 from ..outbox import Owner
+from ..outbox.handed import HandedSlot
 
 REVOKED = Owner("", 0, "revoked")  # a claim spent by the claim step that replaced it
 
@@ -89,6 +92,10 @@ class ClaimLedger:
 
     def mark(self, token: str, campaign: str, customer_id: str, step: dict[str, Any]) -> None:
         """Nothing is kept (see the class)."""
+
+    def handed_slot(self, token: str, campaign: str = "") -> HandedSlot | None:
+        """None: nothing is kept (see the class)."""
+        return None
 
     def finish(self, token: str, campaign: str = "") -> None:
         """Nothing is kept (see the class)."""
@@ -197,16 +204,32 @@ class FileClaimLedger:
                     found.done = True
                 elif isinstance(step.get("customer_id"), str):
                     found.steps[step["customer_id"]] = step
+        handed = HandedSlot.read(self._slot_path(token, campaign))
+        if handed and handed not in found.steps:  # its outcome (a line) would follow the slot
+            found.steps[handed] = {"customer_id": handed, "status": "handed"}
         return found
 
     def mark(self, token: str, campaign: str, customer_id: str, step: dict[str, Any]) -> None:
         """Append one step of one message: handed to the operating system, which keeps it
-        through a kill (as the journal's ``handed`` line); not fsync'd."""
+        through a kill; not fsync'd."""
         self._append(token, campaign, {"customer_id": customer_id, **step}, sync=False)
 
+    def handed_slot(self, token: str, campaign: str = "") -> HandedSlot:
+        """The slot naming the message of ``token``'s batch being handed over now, for its
+        one sender; removed when the batch finishes (:meth:`finish`)."""
+        path = self._slot_path(token, campaign)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return HandedSlot(path)
+
+    def _slot_path(self, token: str, campaign: str) -> Path:
+        return self._marks_path(token, campaign).with_suffix(".handed")
+
     def finish(self, token: str, campaign: str = "") -> None:
-        """The batch ended: every step before this line is on disk."""
+        """The batch ended: every step before this line is on disk, and its slot (closed by
+        its sender by now) is no longer needed."""
         self._append(token, campaign, {"done": True}, sync=True)
+        with contextlib.suppress(OSError):
+            self._slot_path(token, campaign).unlink()
 
     def _append(self, token: str, campaign: str, data: dict[str, Any], *, sync: bool) -> None:
         path = self._marks_path(token, campaign)

@@ -27,6 +27,9 @@ from ..workbook import Book
 
 DONE = frozenset({"sent", "draft", "skipped", "bounced", "replied"})
 SENT_LIKE = frozenset({"sent", "bounced", "replied"})
+# The note on a row a resumed run settled from the mailbox instead of sending it again.
+FOUND_SENT = "found in the sent items after an interruption"
+FOUND_DRAFT = "found in the drafts after an interruption"
 
 
 def campaign_rows(book: Book, campaign: str) -> dict[str, dict[str, Any]]:

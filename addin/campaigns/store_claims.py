@@ -3,8 +3,9 @@ every service worker shares (:mod:`.claims`).
 
 :func:`addin.campaigns.batches.send_batch` sends through :class:`~addin.outbox.Outbox` over
 this store. In the workbook a claimed row is ``sending`` before its send call can run; in the
-ledger the send call records which process spent the claim, ``handed`` just before each final
-dot, each message's outcome and the batch's end. Settling (the next claim step) reads both:
+ledger the send call records which process spent the claim, names each message in the batch's
+handed-over slot just before its final dot (:mod:`addin.outbox.handed`), and records each
+message's outcome and the batch's end. Settling (the next claim step) reads both:
 
 ========================================  ==============================================
 what the ledger says of a ``sending`` row   what the row becomes
@@ -31,15 +32,15 @@ from typing import Any
 
 from ..journal import Entry
 from ..outbox import UNCERTAIN, Failed, Left, Outgoing, Settled
+from ..outbox.handed import HandedSlot
 from ..workbook import Book
 from .claims import REVOKED, ClaimLedger, FileClaimLedger, Marks
 from .report import Failure
-from .sends import apply_entries, campaign_rows
+from .sends import FOUND_SENT, apply_entries, campaign_rows
 
 log = logging.getLogger(__name__)
 
 Ledger = ClaimLedger | FileClaimLedger
-FOUND_SENT = "found in the sent items after an interruption"
 SENT_BY_SERVICE = "sent by the service; its answer had not reached the workbook"
 
 
@@ -89,6 +90,14 @@ class ClaimSends:
         self.token = token
         self.entries: list[Entry] = []
         self.inflight: dict[str, dict[str, Any]] = {}  # token → claim, another worker's
+        self._slot: HandedSlot | None = None  # opened by the first message sent
+
+    def __enter__(self) -> ClaimSends:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._slot is not None:
+            self._slot.close()
 
     def _at(self) -> str:
         return self.now().isoformat(timespec="seconds")
@@ -183,8 +192,22 @@ class ClaimSends:
     # -- sending (the send step)
 
     def begin(self, item: Outgoing) -> Callable[[], None]:
+        if self._slot is None:
+            self._slot = self.ledger.handed_slot(self.token, self.campaign)
+        slot = self._slot
+        try:
+            handed = HandedSlot.encode(item.key)
+        except ValueError:  # an id too long for the slot: a line in the marks instead
+            slot = None
+        if slot is None:
+
+            def mark() -> None:
+                self.ledger.mark(self.token, self.campaign, item.key, {"status": "handed"})
+
+            return mark
+
         def record() -> None:
-            self.ledger.mark(self.token, self.campaign, item.key, {"status": "handed"})
+            slot.put(handed)  # the last statement before the final dot (see outbox/handed.py)
 
         return record
 

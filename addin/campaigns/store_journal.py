@@ -1,9 +1,9 @@
 """The command line's outbox store: the journal beside the workbook, folded into Sends.
 
 :func:`addin.campaigns.run.run_campaign` sends through :class:`~addin.outbox.Outbox` over this
-store. A message's lines are ``sending`` (fsync'd before it can leave), ``sending`` with
-``handed`` (just before the final dot), then ``sent``/``draft``, ``queued`` (a temporary failure)
-or ``failed``; the journal is folded into the Sends table every ``batch`` messages or
+store. A message's lines are ``sending`` (fsync'd before it can leave; its token goes into the
+handed-over slot just before the final dot), then ``sent``/``draft``, ``queued`` (a temporary
+failure) or ``failed``; the journal is folded into the Sends table every ``batch`` messages or
 ``batch_seconds``, and at the end (:func:`.sends.fold`).
 """
 
@@ -18,11 +18,10 @@ from ..journal import Entry, Journal
 from ..outbox import UNCERTAIN, Failed, JournalStore, Left, Outgoing, Settled, boot_id
 from ..workbook import Book
 from .report import CampaignReport, Failure
-from .sends import fold
+from .sends import FOUND_DRAFT, FOUND_SENT, fold
 
 log = logging.getLogger(__name__)
 
-FOUND_SENT = "found in the sent items after an interruption"
 
 
 def step(entry: Entry, status: str, at: str, error: str) -> Entry:
@@ -81,8 +80,9 @@ class JournalSends(JournalStore):
     def settled(self, left: Left, verdict: Settled) -> None:
         entry: Entry = left.record
         at = self._at()
-        if verdict == "sent":
-            self.journal.append(step(entry, "sent", at, FOUND_SENT))
+        if verdict == "sent":  # for drafts: found in the drafts, and a draft it stays
+            found = FOUND_DRAFT if self.done_status == "draft" else FOUND_SENT
+            self.journal.append(step(entry, self.done_status, at, found))
             self.report.recovered += 1
         elif verdict == "unsent":
             self.journal.append(step(entry, "queued", at, ""))

@@ -19,7 +19,7 @@ SUFFIX = ".notices-journal"
 
 @dataclass(frozen=True)
 class NoticeEntry:
-    """One step of one notice: ``sending`` (twice: then ``handed``), then ``sent`` or ``failed``."""
+    """One step of one notice: ``sending``, then ``sent`` or ``failed``."""
 
     key: str
     status: str
@@ -33,10 +33,12 @@ class NoticeEntry:
     ticket_id: str | None = None
     salt: str = ""  # the workbook's notice salt, for a run that died before saving a new one
     # The outbox's narrow window, as in the campaigns' journal (addin.journal.Entry): this
-    # boot's id on the fsync'd ``sending`` line, ``handed`` on the one written just before the
-    # server takes the notice. A ``sending`` without ``handed`` from this boot never left.
+    # boot's id and a token on the fsync'd ``sending`` line; the token goes into the journal's
+    # handed-over slot just before the server takes the notice. A ``sending`` not handed over
+    # (``handed``: the line older runs wrote instead) from this boot never left.
     handed: bool = False
     boot: str = ""
+    token: str = ""
 
 
 def notices_journal_path(book_path: Path) -> Path:

@@ -14,10 +14,10 @@
    simply goes again; one handed over is looked for in the transport's sent items (EWS, Graph,
    IMAP can tell) and recorded as sent, sent normally when it is not there, or — SMTP cannot
    tell — recorded as *uncertain* and never sent again on a guess.
-4. Each remaining notice: ``sending`` written (fsync'd before the final dot), ``sending`` with
-   ``handed`` just before it, the message sent (temporary failures retried with back-off, as
-   for campaigns), ``sent`` or ``failed`` written. A failed notice is not recorded, so a later
-   run tries it again.
+4. Each remaining notice: ``sending`` written (fsync'd before the final dot), its token put in
+   the handed-over slot just before it (:mod:`addin.outbox.handed`), the message sent (temporary
+   failures retried with back-off, as for campaigns), ``sent`` or ``failed`` written. A failed
+   notice is not recorded, so a later run tries it again.
 5. Every sent and uncertain notice becomes an Interactions row (kind email, direction out, its
    Message-ID and customer, deal and ticket ids), the book is saved — in the same save as the
    caller's own changes — and only then is the journal emptied. If the save fails (the
@@ -337,11 +337,13 @@ class NoticeStore(JournalStore):
         """Notices an interrupted run left ``sending``; those it left ``sent`` are recorded
         now (that run died before its save), whether or not anyone asks for them again."""
         out = []
+        handed = self.handed_now()
         for entry in latest_steps(self.journal.entries()).values():
             if id_left(entry.message_id) in self.recorded:
                 continue  # that run's save got through; only emptying the journal did not
             if entry.status == "sending":
-                out.append(Left(entry.key, self.lookup_id(entry), entry.handed, entry.boot, entry))
+                was = self.was_handed(entry, handed)
+                out.append(Left(entry.key, self.lookup_id(entry), was, entry.boot, entry))
             elif entry.status == "sent":  # sent by that run, recorded by this one
                 self._keep(entry, "recovered", "")
         return out

@@ -10,7 +10,7 @@ applies (:mod:`.rules`) and the composing ahead (:mod:`.prefetch`) are used by n
 
 from .engine import Left, Outbox, Outgoing, Pace, Run, Store
 from .journal_store import JournalStore
-from .prefetch import Prefetch
+from .prefetch import ForkedPrefetch, Prefetch, fork_is_safe, prefetch
 from .rules import (
     SERVER_DOWN,
     UNCERTAIN,
@@ -31,6 +31,7 @@ __all__ = [
     "SERVER_DOWN",
     "UNCERTAIN",
     "Failed",
+    "ForkedPrefetch",
     "JournalStore",
     "Left",
     "Outbox",
@@ -45,8 +46,10 @@ __all__ = [
     "Streak",
     "attempt",
     "boot_id",
+    "fork_is_safe",
     "hand_over",
     "never_handed",
+    "prefetch",
     "settle",
     "was_sent",
 ]

@@ -13,7 +13,8 @@ escalations — used to run its own copy of this loop; now each brings only what
 What is the same for all of them lives here and in :mod:`.rules` only: the narrow window
 (the store's "handed over" record runs at the last moment before the server takes the
 message), retries with back-off, "the server keeps failing", settling what a killed sender
-left from the transport's sent items, and composing ahead on a thread (:mod:`.prefetch`).
+left from the transport's sent items, and composing ahead on a thread or in a forked process
+(:mod:`.prefetch`).
 """
 
 from __future__ import annotations
@@ -26,8 +27,17 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Generic, Literal, Protocol, TypeVar
 
-from .prefetch import Prefetch
-from .rules import Failed, RetryRules, Settled, Streak, attempt, never_handed, settle
+from .prefetch import prefetch
+from .rules import (
+    Failed,
+    Lookup,
+    RetryRules,
+    Settled,
+    Streak,
+    attempt,
+    never_handed,
+    settle,
+)
 
 log = logging.getLogger(__name__)
 
@@ -125,7 +135,9 @@ class Run(Generic[Q]):
 class Outbox:
     """The engine: ``run`` = :meth:`settle`, the caller's queue, :meth:`send`.
 
-    ``deliver`` is the transport's ``send`` unless given (``save_draft`` for drafts);
+    ``deliver`` is the transport's ``send`` unless given (``save_draft`` for drafts), and
+    ``lookup`` where a message handed over is looked for: the transport's sent items
+    (``was_sent``) unless given (``was_drafted`` for drafts, which never reach Sent Items);
     ``rules`` the retry rules (attempts, back-off, sleep). ``unexpected``: what an error
     other than the transport's own does — ``raise`` it (the store's write-ahead record
     stands, the next run settles it), or ``stop`` the run with the reason."""
@@ -137,6 +149,7 @@ class Outbox:
         rules: RetryRules,
         *,
         deliver: Callable[..., None] | None = None,
+        lookup: Lookup | None = None,
         pace: Pace | None = None,
         now: Callable[[], dt.datetime] = dt.datetime.now,
         monotonic: Callable[[], float] = time.monotonic,
@@ -148,6 +161,7 @@ class Outbox:
         self.transport = transport
         self.rules = rules
         self.deliver = deliver or transport.send
+        self.lookup: Lookup | None = lookup or getattr(transport, "was_sent", None)
         self.pace = pace
         self.now = now
         self.monotonic = monotonic
@@ -168,7 +182,7 @@ class Outbox:
             if never_handed(left.handed, left.boot):
                 verdict = "unsent"
             else:
-                verdict = settle(self.transport, left.message_id)
+                verdict = settle(self.lookup, left.message_id)
             self.store.settled(left, verdict)
             verdicts[verdict] += 1
         return verdicts
@@ -184,18 +198,27 @@ class Outbox:
         build: Callable[[Q], Outgoing],
         *,
         ahead: int = 0,
+        process: bool = False,
     ) -> Run[Q]:
         """Settle, then ``queue()`` (the feature's plan, written where it keeps it), then send."""
         self.settle()
-        return self.send(queue(), build, ahead=ahead)
+        return self.send(queue(), build, ahead=ahead, process=process)
 
-    def send(self, queue: Sequence[Q], build: Callable[[Q], Outgoing], *, ahead: int = 0) -> Run[Q]:
-        """Send ``queue`` in order, ``build`` running up to ``ahead`` items in advance on a
-        thread. A build that raised is in ``run.unbuilt`` (nothing of it was sent)."""
+    def send(
+        self,
+        queue: Sequence[Q],
+        build: Callable[[Q], Outgoing],
+        *,
+        ahead: int = 0,
+        process: bool = False,
+    ) -> Run[Q]:
+        """Send ``queue`` in order, ``build`` running ahead of the sender: up to ``ahead``
+        items on a thread, or (``process``, where :func:`~.prefetch.fork_is_safe`) in a forked
+        process. A build that raised is in ``run.unbuilt`` (nothing of it was sent)."""
         run: Run[Q] = Run()
         streak = Streak()
         total = len(queue)
-        with Prefetch(queue, build, ahead) as composed:
+        with prefetch(queue, build, ahead, process=process) as composed:
             stream = iter(composed)
             upcoming = next(stream, None)
             early: Callable[[], None] | None = None  # the upcoming one's record, begun early
@@ -235,7 +258,7 @@ class Outbox:
                         self.deliver,
                         built.data,
                         built.message_id,
-                        self.transport,
+                        self.lookup,
                         self.rules,
                         record,
                         then.data if then is not None else None,

@@ -1,10 +1,11 @@
 """The rules every sender obeys: when a message counts as handed over, how a message left
 unconfirmed is settled, how a temporary failure is retried, when the server is taken to be down.
 
-- **the narrowest window** (:func:`hand_over`): the "handed over" record is written at the
-  last moment before the server takes the message — over SMTP in ``before_commit``, just
-  before the final ``.`` — so a sender killed earlier left no record and the message simply
-  goes again, and only a message recorded but unconfirmed needs settling;
+- **the narrowest window** (:func:`hand_over`): the "handed over" record is written at the last
+  moment before the server takes the message — over SMTP in ``before_commit``, just before the
+  final ``.``, as one copy into mapped memory (:mod:`.handed`) — so a sender killed earlier left
+  no record and the message simply goes again, and only a message recorded but unconfirmed needs
+  settling;
 - **settling** (:func:`settle`) such a message from the transport's sent items (EWS, Graph,
   a mailbox's Sent folder), *uncertain* — left for a person, never sent again on a guess —
   only where the transport cannot tell (plain SMTP);
@@ -67,14 +68,18 @@ class Failed:
         return self.text
 
 
-def was_sent(transport: Any, msgid: str) -> bool | None:
-    """Whether the transport's sent items hold ``msgid``; None when it cannot tell (SMTP) or
-    the look-up failed (logged: a failed look-up must not pass for "not sent")."""
-    check = getattr(transport, "was_sent", None)
-    if check is None or not msgid:
+Lookup = Callable[[str], bool | None]  # a Message-ID → found, not found, or cannot tell
+
+
+def was_sent(lookup: Lookup | None, msgid: str) -> bool | None:
+    """Whether ``lookup`` finds ``msgid`` where a message handed over ends up — the
+    transport's sent items (``was_sent``), or a mailbox's drafts (``was_drafted``) for a run
+    that saves drafts; None when it cannot tell (SMTP) or the look-up failed (logged: a
+    failed look-up must not pass for "not sent")."""
+    if lookup is None or not msgid:
         return None
     try:
-        found = check(msgid)
+        found = lookup(msgid)
     except MailboxError as error:
         log.warning("could not look for %s in the sent items: %s", msgid, error)
         return None
@@ -85,9 +90,10 @@ def was_sent(transport: Any, msgid: str) -> bool | None:
 def boot_id() -> str:
     """This boot of the machine ("" where the system does not say: then nothing is assumed).
 
-    A line written to a file without fsync survives the process being killed but not the
-    machine stopping; within one boot, a "handed over" line that is missing was never
-    written, so the message never reached the server's final step and may simply go again."""
+    A record written to a file without fsync (a line, or the handed-over slot's mapped page)
+    survives the process being killed but not the machine stopping; within one boot, a "handed
+    over" record that is missing was never written, so the message never reached the server's
+    final step and may simply go again."""
     try:
         with open("/proc/sys/kernel/random/boot_id", encoding="ascii") as file:
             return file.read().strip()
@@ -143,9 +149,9 @@ def never_handed(handed: bool, boot: str) -> bool:
     return not handed and bool(boot) and boot == boot_id()
 
 
-def settle(transport: Any, msgid: str) -> Settled:
+def settle(lookup: Lookup | None, msgid: str) -> Settled:
     """What became of a message recorded as handed over but never confirmed."""
-    found = was_sent(transport, msgid)
+    found = was_sent(lookup, msgid)
     if found:
         return "sent"
     return "unsent" if found is False else "uncertain"
@@ -190,7 +196,7 @@ def attempt(
     deliver: Callable[..., None],
     data: bytes,
     msgid: str,
-    transport: Any,
+    lookup: Lookup | None,
     rules: RetryRules,
     record: Callable[[], None] | None = None,
     then: bytes | None = None,
@@ -200,8 +206,8 @@ def attempt(
     ``record`` is the durable "handed over" (see :func:`hand_over`); without it ``deliver``
     is called plainly (the caller recorded already). A failure after the message was handed
     over (the line dropped after the final dot, a gateway timeout) may have delivered it: it
-    is retried only when the transport's sent items say it did not go, and is *uncertain* —
-    left for a person — when the transport cannot tell.
+    is retried only when ``lookup`` (the transport's sent items) says it did not go, and is
+    *uncertain* — left for a person — when it cannot tell.
     """
     delay = rules.backoff
     for number in range(1, rules.attempts + 1):
@@ -215,7 +221,7 @@ def attempt(
             temporary = bool(getattr(error, "temporary", False))
             text = error.message
             if temporary and getattr(error, "maybe_sent", False):
-                found = was_sent(transport, msgid)
+                found = was_sent(lookup, msgid)
                 if found:
                     return None
                 if found is None:

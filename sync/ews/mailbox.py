@@ -143,7 +143,13 @@ class EwsMailbox:
         """Whether Sent Items holds a message with this Message-ID (what :meth:`send` leaves
         there), so a resumed campaign does not send it twice."""
         with self._translated("looking in Sent Items"):
-            return sending.was_sent(self._account, self._roles["sent"], message_id)
+            return sending.holds(self._account, self._roles["sent"], message_id)
+
+    def was_drafted(self, message_id: str) -> bool | None:
+        """Whether Drafts holds a message with this Message-ID (what :meth:`save_draft`
+        leaves there), so a resumed run saving drafts saves each one once."""
+        with self._translated("looking in Drafts"):
+            return sending.holds(self._account, self._roles["drafts"], message_id)
 
     def close(self) -> None:
         """Close the connection to the server (the mailbox can still be used: it reconnects)."""

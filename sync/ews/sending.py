@@ -91,15 +91,15 @@ def save_draft(account: Account, drafts: BaseFolder, message: bytes) -> None:
     )
 
 
-def was_sent(account: Account, sent_items: BaseFolder, message_id: str) -> bool:
-    """Whether Sent Items holds a message with this Message-ID."""
+def holds(account: Account, folder: BaseFolder, message_id: str) -> bool:
+    """Whether ``folder`` (Sent Items, Drafts) holds a message with this Message-ID."""
     wanted = bracketed_message_id(message_id)
     field = FieldPath(field=Message.get_field_by_fieldname("message_id"))
     found = FindItem(account=account, page_size=10).call(
-        folders=[sent_items],
+        folders=[folder],
         additional_fields=[field],
         restriction=Restriction(
-            Q(message_id=wanted), folders=[sent_items], applies_to=Restriction.ITEMS
+            Q(message_id=wanted), folders=[folder], applies_to=Restriction.ITEMS
         ),
         order_fields=None,
         shape=ID_ONLY,

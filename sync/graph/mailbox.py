@@ -181,10 +181,18 @@ class GraphMailbox:
 
         Exchange files that copy a moment after ``sendMail`` answers, so this is for a campaign
         resumed after a crash, not for checking a message sent a second ago."""
+        return self._in_folder("sentitems", message_id)
+
+    def was_drafted(self, message_id: str) -> bool | None:
+        """Whether Drafts holds a message with this Message-ID (a draft made from MIME keeps
+        it as its ``internetMessageId``), so a resumed run saving drafts saves each once."""
+        return self._in_folder("drafts", message_id)
+
+    def _in_folder(self, well_known: str, message_id: str) -> bool:
         wanted = bracketed_message_id(message_id)
         quoted = wanted.replace("'", "''")  # OData string literals double their quotes
         _, body = self._client.get_json(
-            f"{self._settings.mailbox_path}/mailFolders/sentitems/messages",
+            f"{self._settings.mailbox_path}/mailFolders/{well_known}/messages",
             {
                 "$filter": f"internetMessageId eq '{quoted}'",
                 "$select": "id,internetMessageId",

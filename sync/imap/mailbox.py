@@ -146,11 +146,19 @@ class ImapMailbox:
         Mail sent over SMTP reaches the sent folder only when the mail client (or the
         provider: Gmail, Exmail) files a copy there. SEARCH HEADER matches substrings, so the
         Message-IDs it finds are read back and compared whole."""
+        return self._in_role("sent", message_id)
+
+    def was_drafted(self, message_id: str) -> bool | None:
+        """Whether the drafts folder (``\\Drafts``, else one named so: ``草稿箱``) holds a
+        message with this Message-ID; None when the mailbox has none."""
+        return self._in_role("drafts", message_id)
+
+    def _in_role(self, role: str, message_id: str) -> bool | None:
         wanted = bracketed_message_id(message_id)
-        sent = [listed.name for listed in self._list() if listed.role == "sent"]
-        if not sent:
+        folders = [listed.name for listed in self._list() if listed.role == role]
+        if not folders:
             return None
-        return any(self._holds(folder, wanted) for folder in sent)
+        return any(self._holds(folder, wanted) for folder in folders)
 
     def _holds(self, folder: str, wanted: str) -> bool:
         self._examine(folder)

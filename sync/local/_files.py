@@ -364,11 +364,19 @@ class FileMailbox:
     def was_sent(self, message_id: str) -> bool | None:
         """Whether a sent folder (``Sent``, ``已发送``…) holds a message with this Message-ID,
         from each file's header; None when the mailbox has no sent folder."""
+        return self._in_role("sent", message_id)
+
+    def was_drafted(self, message_id: str) -> bool | None:
+        """Whether a drafts folder (``Drafts``, ``草稿箱``…) holds a message with this
+        Message-ID (what :meth:`save_draft` writes); None when there is none."""
+        return self._in_role("drafts", message_id)
+
+    def _in_role(self, role: str, message_id: str) -> bool | None:
         wanted = bracketed_message_id(message_id)
-        sent = [folder.name for folder in self.folders() if folder.role == "sent"]
-        if not sent:
+        folders = [folder.name for folder in self.folders() if folder.role == role]
+        if not folders:
             return None
-        for folder in sent:
+        for folder in folders:
             for _, path in (self._relist(folder) or {}).values():
                 try:
                     head = self._head(path)

@@ -260,11 +260,19 @@ class MboxMailbox:
     def was_sent(self, message_id: str) -> bool | None:
         """Whether a sent mbox (``Sent``, ``Sent.mbox``, ``已发送``) holds a message with this
         Message-ID, from each message's header; None when there is no sent mbox."""
+        return self._in_role("sent", message_id)
+
+    def was_drafted(self, message_id: str) -> bool | None:
+        """Whether a drafts mbox holds a message with this Message-ID (xlcrm saves no drafts
+        into mbox files, but a mail client may)."""
+        return self._in_role("drafts", message_id)
+
+    def _in_role(self, role: str, message_id: str) -> bool | None:
         wanted = bracketed_message_id(message_id)
-        sent = [folder.name for folder in self.folders() if folder.role == "sent"]
-        if not sent:
+        folders = [folder.name for folder in self.folders() if folder.role == role]
+        if not folders:
             return None
-        for folder in sent:
+        for folder in folders:
             with self._path(folder).open("rb") as f:
                 size = os.fstat(f.fileno()).st_size
                 offsets = _scan(f, 0, size)
