@@ -17,11 +17,13 @@ the durable record of each send is a small append-only file beside the workbook
    next fsync: see :meth:`Journal.append`).
 
 Every minute (or ten thousand messages), and at the end, the journal is folded into the Sends
-table (one workbook save) and emptied. A run that was killed leaves the journal behind; the next
-run folds it in first. A recipient whose last line is a ``sending`` that was not handed over,
-written since the machine last started, never left and is queued again; otherwise the message
-may have left. It is never sent again blindly — the transport is asked whether it has the
-Message-ID in its sent items, and when it cannot tell, the row says so and waits for a person.
+table (one workbook save) and emptied of every finished send; a send still ``sending`` (a run
+stopped by Ctrl-C or an error after its write-ahead line) keeps its line for the next run to
+settle. A run that was killed leaves the journal behind; the next run folds it in first. A
+recipient whose last line is a ``sending`` that was not handed over, written since the machine
+last started, never left and is queued again; otherwise the message may have left. It is never
+sent again blindly — the transport is asked whether it has the Message-ID in its sent items,
+and when it cannot tell, the row says so and waits for a person.
 
 An exclusive lock on the journal keeps two runs (a scheduled one and a person at the keyboard)
 from sending the same campaign at once.

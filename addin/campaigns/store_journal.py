@@ -10,6 +10,7 @@ failure) or ``failed``; the journal is folded into the Sends table every ``batch
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,9 @@ from ..journal import Entry, Journal
 from ..outbox import UNCERTAIN, Failed, JournalStore, Left, Outgoing, Settled, boot_id
 from ..workbook import Book
 from .report import CampaignReport, Failure
-from .sends import FOUND_DRAFT, FOUND_SENT, fold
+from .sends import FOUND_DRAFT, FOUND_SENT, campaign_rows, fold
 
 log = logging.getLogger(__name__)
-
 
 
 def step(entry: Entry, status: str, at: str, error: str) -> Entry:
@@ -76,6 +76,29 @@ class JournalSends(JournalStore):
             item.subject,
             boot=boot_id(),
         )
+
+    def left(self) -> Sequence[Left]:
+        """The journal's unsettled sends, and this campaign's rows the workbook shows as
+        ``sending`` that the journal has no line for (its line lost with the machine between
+        a fold and the next write): whether those were handed over is unknown, so they are
+        settled as if they were — from the sent items, else "may have been delivered"."""
+        found = list(super().left())
+        if not self.book.has_table("sends"):
+            return found
+        journaled = {entry.customer_id for entry in self.journal.entries()}
+        campaign = self.report.campaign
+        for customer_id, row in campaign_rows(self.book, campaign).items():
+            if row.get("status") != "sending" or customer_id in journaled:
+                continue
+            entry = Entry(
+                campaign,
+                customer_id,
+                "sending",
+                row.get("email") or "",
+                row.get("message_id") or "",
+            )
+            found.append(Left(entry.key, self.lookup_id(entry), True, "", entry))
+        return found
 
     def settled(self, left: Left, verdict: Settled) -> None:
         entry: Entry = left.record

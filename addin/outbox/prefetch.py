@@ -235,5 +235,7 @@ def prefetch(
     """The builder for a send loop: a forked process when ``process`` is asked for and
     :func:`fork_is_safe`, else a thread (``ahead`` items ahead; none when ``ahead`` < 1)."""
     if process and ahead >= 1 and len(items) > 1 and fork_is_safe():
+        log.debug("composing %d messages ahead in a forked process", len(items))
         return ForkedPrefetch(items, build)
+    log.debug("composing %d messages ahead on a thread (%d at most)", len(items), ahead)
     return Prefetch(items, build, ahead)
