@@ -316,7 +316,8 @@ class SmtpTransport:
         if before_commit is None:
             body += end
         try:
-            smtp.send(body)
+            if body:  # with CHUNKING and a record, nothing is left to go before the commit
+                smtp.send(body)
         except (smtplib.SMTPServerDisconnected, OSError) as error:
             self._drop()
             # Without a record the dot may be in it: the message may have been taken.

@@ -1,6 +1,7 @@
 """The ribbon's claims ledger on disk (issue 16): a lost batch is settled from what the ledger
-recorded — who spent the claim, ``handed`` before each final dot, each outcome — instead of
-from the sent items alone, which plain SMTP does not have.
+recorded — who spent the claim, the message being handed over (the batch's slot, kept as a
+``handed`` line when the batch ends), each outcome — instead of from the sent items alone,
+which plain SMTP does not have.
 
 Real aiosmtpd on loopback and a real .xlsx with the file backend (the remote backend's Book
 API); "the answer was lost" is ``book.discard()``. The service's ledger is a
@@ -20,7 +21,14 @@ from pathlib import Path
 import pytest
 from servers.smtp import SmtpServer
 from test_campaign_book import template, transport  # noqa: F401  (fixtures)
-from test_campaign_send import delivered, make_book, options, sends, smtp_login  # noqa: F401
+from test_campaign_send import (  # noqa: F401
+    InterruptedAfter,
+    delivered,
+    make_book,
+    options,
+    sends,
+    smtp_login,
+)
 
 from addin.campaigns import send_batch
 from addin.campaigns.batches import BatchResult, claim_key
@@ -148,3 +156,45 @@ def test_rows_another_worker_is_still_sending_are_left_to_it(
     assert rows["C0002"]["status"] == "sending" and settled.claimed == 1  # queued, claimed again
     assert call(path, template, transport, ledger, settled.claim).sent == 1
     assert delivered(smtp) == {"c4@customer4.example": 1, "c2@customer2.example": 1}
+
+
+def test_a_batch_stopped_after_a_message_left_never_sends_it_again(
+    tmp_path: Path,
+    template: Path,  # noqa: F811
+    smtp: SmtpServer,
+    transport: object,  # noqa: F811
+    ledger: FileClaimLedger,
+) -> None:
+    """The send call stopped on an error with its second message taken but unconfirmed, and
+    its answer was lost. The batch's end folds the handed-over slot into the ledger, so the
+    next claim finds that message handed over — "may have been delivered" over SMTP — and
+    mails no one twice."""
+    path = make_book(tmp_path / "crm.xlsx", customers=4)
+    claimed = call(path, template, transport, ledger)
+    failing = InterruptedAfter(transport.url, 2, RuntimeError("disk full"))  # type: ignore[attr-defined]
+    try:
+        stopped = call(path, template, failing, ledger, claimed.claim, applied=False)
+    finally:
+        failing.close()
+    assert stopped.sent == 1 and "disk full" in (stopped.note or "") + str(stopped.stopped)
+    assert not list(ledger.folder.rglob("*.handed"))  # folded into the marks at the batch's end
+
+    settled = call(path, template, transport, ledger)
+    assert [u.customer_id for u in settled.uncertain] == ["C0002"]
+    while settled.status != "done":
+        settled = call(path, template, transport, ledger, settled.claim)
+    assert max(delivered(smtp).values()) == 1, "a customer got the campaign twice"
+    assert "may have been delivered" in sends(path)["C0002"]["error"]
+
+
+def test_a_handed_line_never_hides_the_outcome_before_it(ledger: FileClaimLedger) -> None:
+    """The slot folded at a batch's end may name a message whose outcome line is already
+    there (the sender recorded it, then stopped): the outcome stands."""
+    assert ledger.spend("token-1", "spring-2027", Owner.here())
+    ledger.mark("token-1", "spring-2027", "C0001", {"status": "sent"})
+    with ledger.handed_slot("token-1", "spring-2027") as slot:
+        slot.put(slot.encode("C0001"))
+    ledger.finish("token-1", "spring-2027")
+    marks = ledger.marks("token-1", "spring-2027")
+    assert marks is not None and marks.done
+    assert marks.steps["C0001"]["status"] == "sent"

@@ -296,19 +296,21 @@ def test_killed_mid_campaign_the_resumed_run_never_mails_anyone_twice(
 
 
 class InterruptedAfter(SmtpTransport):
-    """The SMTP transport with Ctrl-C pressed once message ``n`` was taken by the server and
-    before the sender heard so: the run stops with a message handed over and no outcome."""
+    """The SMTP transport interrupted once message ``n`` was taken by the server and before
+    the sender heard so (Ctrl-C by default; ``error``: an unexpected error such as a full
+    disk): the run stops with a message handed over and no outcome."""
 
-    def __init__(self, url: str, n: int) -> None:
+    def __init__(self, url: str, n: int, error: BaseException | None = None) -> None:
         super().__init__(url)
         self.n = n
+        self.error = error or KeyboardInterrupt()
 
     @functools.wraps(SmtpTransport.send)  # the same parameters: the outbox looks at them
     def send(self, *args: Any, **kwargs: Any) -> None:
         super().send(*args, **kwargs)
         self.n -= 1
         if self.n == 0:
-            raise KeyboardInterrupt
+            raise self.error
 
 
 def test_ctrl_c_after_a_message_left_keeps_it_for_the_next_run_to_settle(

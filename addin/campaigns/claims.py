@@ -203,7 +203,10 @@ class FileClaimLedger:
                 if step.get("done"):
                     found.done = True
                 elif isinstance(step.get("customer_id"), str):
-                    found.steps[step["customer_id"]] = step
+                    customer_id = step["customer_id"]
+                    if step.get("status") == "handed" and customer_id in found.steps:
+                        continue  # "handed" never hides an outcome, whatever the order
+                    found.steps[customer_id] = step
         handed = HandedSlot.read(self._slot_path(token, campaign))
         if handed and handed not in found.steps:  # its outcome (a line) would follow the slot
             found.steps[handed] = {"customer_id": handed, "status": "handed"}
@@ -216,7 +219,7 @@ class FileClaimLedger:
 
     def handed_slot(self, token: str, campaign: str = "") -> HandedSlot:
         """The slot naming the message of ``token``'s batch being handed over now, for its
-        one sender; removed when the batch finishes (:meth:`finish`)."""
+        one sender; folded into the marks when the batch finishes (:meth:`finish`)."""
         path = self._slot_path(token, campaign)
         path.parent.mkdir(parents=True, exist_ok=True)
         return HandedSlot(path)
@@ -225,11 +228,16 @@ class FileClaimLedger:
         return self._marks_path(token, campaign).with_suffix(".handed")
 
     def finish(self, token: str, campaign: str = "") -> None:
-        """The batch ended: every step before this line is on disk, and its slot (closed by
-        its sender by now) is no longer needed."""
+        """The batch ended: every step before this line is on disk. The slot (closed by its
+        sender by now) goes; what it names — a message handed over whose outcome the sender
+        never learnt (it stopped on an error) — becomes a ``handed`` line first."""
+        slot = self._slot_path(token, campaign)
+        handed = HandedSlot.read(slot)
+        if handed:
+            self.mark(token, campaign, handed, {"status": "handed"})
         self._append(token, campaign, {"done": True}, sync=True)
         with contextlib.suppress(OSError):
-            self._slot_path(token, campaign).unlink()
+            slot.unlink()
 
     def _append(self, token: str, campaign: str, data: dict[str, Any], *, sync: bool) -> None:
         path = self._marks_path(token, campaign)
