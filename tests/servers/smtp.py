@@ -10,14 +10,13 @@ server answers an address it has not seen from this sender yet.
 
 Each accepted message is kept as a :class:`Received`: the envelope (MAIL FROM, RCPT TO and
 their options), the bytes exactly as transmitted after DATA (or in its BDAT chunks) and which
-of the two carried it. The server also counts what a
-campaign's cost depends on: ``connections`` (TCP connections clients opened), ``logins``
-(successful AUTH) and ``noops``.
+of the two carried it. The server also counts what a campaign's cost depends on:
+``connections`` (TCP connections clients opened), ``logins`` (successful AUTH) and ``noops``.
 
-Test hooks: ``answer(command, reply)`` answers the next MAIL, RCPT or DATA with ``reply``
-instead (``"451 4.3.0 …"``, ``"552 5.3.4 …"``; a ``421`` reply also closes the connection, as
-servers do), and ``drop_connections()`` closes every open connection from the server's side,
-as a server does with a client that sat idle too long.
+Test hooks: ``answer(command, reply)`` answers the next MAIL, RCPT or DATA (with CHUNKING: the
+``LAST`` chunk) with ``reply`` instead (``"451 4.3.0 …"``, ``"552 5.3.4 …"``; a ``421`` reply
+also closes the connection, as servers do), and ``drop_connections()`` closes every open
+connection from the server's side, as a server does with a client that sat idle too long.
 """
 
 from __future__ import annotations
