@@ -18,7 +18,7 @@ import threading
 import time
 import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -192,3 +192,21 @@ def serve_process(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def serve_workers(
+    workers: int, transport: str, state_dir: Path, env: dict[str, str]
+) -> AbstractContextManager[tuple[str, subprocess.Popen[bytes]]]:
+    """``xlcrm serve --workers N`` sending through ``transport``, with the claims ledger the
+    workers share in ``state_dir``: the service the ribbon's campaigns meet (see
+    :func:`serve_process`; several workers take longer to answer at first)."""
+    return serve_process(
+        "--workers",
+        str(workers),
+        "--transport",
+        transport,
+        "--state-dir",
+        str(state_dir),
+        env=env,
+        wait=60,
+    )

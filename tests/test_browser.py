@@ -573,6 +573,24 @@ def test_one_click_refresh_dashboard(open_pane: OpenPane, service: str, lang: st
     assert status.inner_text() == expected
 
 
+def dialog_of_click(page: Any, command: str, *, timeout: float) -> str:
+    """Click the one-click ribbon ``command`` and wait for the dialog it opens; while the
+    dialog is open the command's event must not complete (Office would end the command). The
+    dialog is then closed, the event completes, and its URL is returned."""
+    page.wait_for_function(f"() => typeof globalThis.{command} === 'function'")
+    page.evaluate(
+        "(command) => { globalThis.__done = false;"
+        " __xlcrmHost.click(command).then(() => (globalThis.__done = true)); }",
+        command,
+    )
+    page.wait_for_function("() => __xlcrmHost.dialogs.length === 1", timeout=timeout)
+    assert page.evaluate("() => __done") is False  # still open: the event waits for it
+    url = str(page.evaluate("() => __xlcrmHost.dialogs[0].url"))
+    page.evaluate("() => __xlcrmHost.closeDialog()")
+    page.wait_for_function("() => __done === true")
+    return url
+
+
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_one_click_sync_failure_opens_a_dialog(open_pane: OpenPane, lang: str) -> None:
     """A one-click command that fails must not go unseen: a dialog (status.html) says what
@@ -582,16 +600,7 @@ def test_one_click_sync_failure_opens_a_dialog(open_pane: OpenPane, lang: str) -
         "Failed to load resource: the server responded with a status of 400 (Bad Request)"
     )
     page = pane.page
-    page.wait_for_function("() => typeof globalThis.syncMail === 'function'")
-    page.evaluate(
-        "() => { globalThis.__done = false;"
-        " __xlcrmHost.click('syncMail').then(() => (globalThis.__done = true)); }"
-    )
-    page.wait_for_function("() => __xlcrmHost.dialogs.length === 1", timeout=15000)
-    assert page.evaluate("() => __done") is False  # still open: the event waits for it
-    url = page.evaluate("() => __xlcrmHost.dialogs[0].url")
-    page.evaluate("() => __xlcrmHost.closeDialog()")
-    page.wait_for_function("() => __done === true")
+    url = dialog_of_click(page, "syncMail", timeout=15000)
     page.goto(url)
     alert = page.get_by_role("alert")
     alert.wait_for(timeout=10000)
@@ -630,16 +639,7 @@ def test_one_click_run_rules_offers_the_contracts(
     them, and the generated contract to download. The event completes when it is closed."""
     pane = open_pane(None, lang, path="commands.html", workbook=rule_books[lang])
     page = pane.page
-    page.wait_for_function("() => typeof globalThis.runRules === 'function'")
-    page.evaluate(
-        "() => { globalThis.__done = false;"
-        " __xlcrmHost.click('runRules').then(() => (globalThis.__done = true)); }"
-    )
-    page.wait_for_function("() => __xlcrmHost.dialogs.length === 1", timeout=30000)
-    assert page.evaluate("() => __done") is False  # the dialog is open: the event waits
-    url = page.evaluate("() => __xlcrmHost.dialogs[0].url")
-    page.evaluate("() => __xlcrmHost.closeDialog()")
-    page.wait_for_function("() => __done === true")
+    url = dialog_of_click(page, "runRules", timeout=30000)
 
     # The workbook: the deal has its contract number and file, the follow-up is set.
     deals = next(s for s in pane.workbook()["sheets"] if s["name"] in ("Deals", "商机"))

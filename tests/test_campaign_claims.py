@@ -16,6 +16,7 @@ import json
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -42,25 +43,52 @@ def ledger(tmp_path: Path) -> FileClaimLedger:
     return FileClaimLedger(tmp_path / "state" / "claims")
 
 
-def call(
-    path: Path,
-    folder: Path,
-    through: object,
+@dataclass
+class Batches:
+    """A campaign sent from the ribbon, batch by batch: the workbook, the template, the SMTP
+    server and one connection to it, and the ledger the service keeps."""
+
+    path: Path
+    template: Path
+    smtp: SmtpServer
+    transport: object
+    ledger: FileClaimLedger
+
+    def book(self, customers: int) -> Path:
+        return make_book(self.path, customers=customers)
+
+    def call(
+        self, claim: str | None = None, *, through: object = None, applied: bool = True
+    ) -> BatchResult:
+        """One call (through the shared connection unless told); its answer applied (saved)
+        or lost (discarded)."""
+        book = open_book(self.path)
+        try:
+            return send_batch(
+                book,
+                options(self.template),
+                through or self.transport,
+                claim=claim,
+                limit=3,
+                ledger=self.ledger,
+            )
+        finally:
+            if applied:
+                book.save()
+            else:
+                book.discard()
+            book.close()
+
+
+@pytest.fixture
+def batches(
+    tmp_path: Path,
+    template: Path,  # noqa: F811
+    smtp: SmtpServer,
+    transport: object,  # noqa: F811
     ledger: FileClaimLedger,
-    claim: str | None = None,
-    *,
-    applied: bool = True,
-) -> BatchResult:
-    """One call; its answer applied (saved) or lost (discarded)."""
-    book = open_book(path)
-    try:
-        return send_batch(book, options(folder), through, claim=claim, limit=3, ledger=ledger)
-    finally:
-        if applied:
-            book.save()
-        else:
-            book.discard()
-        book.close()
+) -> Batches:
+    return Batches(tmp_path / "crm.xlsx", template, smtp, transport, ledger)
 
 
 def held_token(path: Path) -> str:
@@ -77,113 +105,88 @@ def alive() -> Iterator[int]:
     process.wait()
 
 
-def test_a_lost_batch_is_settled_from_the_ledger_even_over_smtp(
-    tmp_path: Path,
-    template: Path,  # noqa: F811
-    smtp: SmtpServer,
-    transport: object,  # noqa: F811
-    ledger: FileClaimLedger,
-) -> None:
+def test_a_lost_batch_is_settled_from_the_ledger_even_over_smtp(batches: Batches) -> None:
     """The send call's answer never reached the workbook, but the ledger saw every message
     accepted: the rows become ``sent`` — not "may have been delivered" — and no one is
     mailed again."""
-    path = make_book(tmp_path / "crm.xlsx", customers=4)
-    claimed = call(path, template, transport, ledger)
-    assert call(path, template, transport, ledger, claimed.claim, applied=False).sent == 3
+    path = batches.book(4)
+    claimed = batches.call()
+    assert batches.call(claimed.claim, applied=False).sent == 3
     assert {sends(path)[f"C{n:04d}"]["status"] for n in (1, 2, 3)} == {"sending"}
 
-    settled = call(path, template, transport, ledger)
+    settled = batches.call()
     assert (settled.recovered, settled.uncertain, settled.claimed) == (3, [], 1)
     rows = sends(path)
     assert {rows[f"C{n:04d}"]["status"] for n in (1, 2, 3)} == {"sent"}
-    assert call(path, template, transport, ledger, settled.claim).status == "done"
-    assert delivered(smtp) == {f"c{n}@customer{n}.example": 1 for n in range(1, 5)}
+    assert batches.call(settled.claim).status == "done"
+    assert delivered(batches.smtp) == {f"c{n}@customer{n}.example": 1 for n in range(1, 5)}
 
 
-def test_a_claim_never_sent_is_revoked_and_queued_again(
-    tmp_path: Path,
-    template: Path,  # noqa: F811
-    smtp: SmtpServer,
-    transport: object,  # noqa: F811
-    ledger: FileClaimLedger,
-) -> None:
+def test_a_claim_never_sent_is_revoked_and_queued_again(batches: Batches) -> None:
     """The task pane closed between claiming and sending: nothing can have left, so the rows
     are simply queued again (no "uncertain" over SMTP), and the old claim's send call, should
     it still arrive, sends nothing."""
-    path = make_book(tmp_path / "crm.xlsx", customers=3)
-    first = call(path, template, transport, ledger)
-    again = call(path, template, transport, ledger)
+    batches.book(3)
+    first = batches.call()
+    again = batches.call()
     assert (again.uncertain, again.claimed) == ([], 3)
-    late = call(path, template, transport, ledger, first.claim)
+    late = batches.call(first.claim)
     assert (late.status, late.sent) == ("stale", 0)
-    assert call(path, template, transport, ledger, again.claim).sent == 3
-    assert delivered(smtp) == {f"c{n}@customer{n}.example": 1 for n in range(1, 4)}
+    assert batches.call(again.claim).sent == 3
+    assert delivered(batches.smtp) == {f"c{n}@customer{n}.example": 1 for n in range(1, 4)}
 
 
-def test_rows_another_worker_is_still_sending_are_left_to_it(
-    tmp_path: Path,
-    template: Path,  # noqa: F811
-    smtp: SmtpServer,
-    transport: object,  # noqa: F811
-    ledger: FileClaimLedger,
-    alive: int,
-) -> None:
+def test_rows_another_worker_is_still_sending_are_left_to_it(batches: Batches, alive: int) -> None:
     """Another worker spent the claim and is at work (its process runs, the batch has not
     ended): the next claim applies the outcome it recorded already (C0001 sent), leaves the
     others ``sending`` and says so. Once that batch ended, the claim after settles the rest:
     C0003, handed over and unconfirmed, is uncertain over SMTP; C0002, never handed over,
     goes again."""
-    path = make_book(tmp_path / "crm.xlsx", customers=4)
-    call(path, template, transport, ledger)
+    path = batches.book(4)
+    batches.call()
     token = held_token(path)
-    other = FileClaimLedger(ledger.folder)  # the other worker's view of the same files
+    other = FileClaimLedger(batches.ledger.folder)  # the other worker's view of the same files
     assert other.spend(token, "spring-2027", Owner(Owner.here().boot, alive, ""))
     other.mark(token, "spring-2027", "C0001", {"status": "sent", "at": "2027-03-01T10:00:00"})
 
-    waiting = call(path, template, transport, ledger)
+    waiting = batches.call()
     assert "still being sent by another worker" in (waiting.note or "")
     rows = sends(path)
     assert [rows[f"C{n:04d}"]["status"] for n in (1, 2, 3)] == ["sent", "sending", "sending"]
     assert (waiting.recovered, waiting.claimed, waiting.uncertain) == (1, 1, [])  # C0004
-    assert call(path, template, transport, ledger, waiting.claim).sent == 1
+    assert batches.call(waiting.claim).sent == 1
 
     other.mark(token, "spring-2027", "C0003", {"status": "handed"})
     other.finish(token, "spring-2027")  # the batch ended (its worker then died)
-    settled = call(path, template, transport, ledger)
+    settled = batches.call()
     rows = sends(path)
     assert rows["C0001"]["status"] == "sent" and settled.recovered == 0
     assert [u.customer_id for u in settled.uncertain] == ["C0003"]  # handed over: SMTP can't tell
     assert rows["C0002"]["status"] == "sending" and settled.claimed == 1  # queued, claimed again
-    assert call(path, template, transport, ledger, settled.claim).sent == 1
-    assert delivered(smtp) == {"c4@customer4.example": 1, "c2@customer2.example": 1}
+    assert batches.call(settled.claim).sent == 1
+    assert delivered(batches.smtp) == {"c4@customer4.example": 1, "c2@customer2.example": 1}
 
 
-def test_a_batch_stopped_after_a_message_left_never_sends_it_again(
-    tmp_path: Path,
-    template: Path,  # noqa: F811
-    smtp: SmtpServer,
-    transport: object,  # noqa: F811
-    ledger: FileClaimLedger,
-) -> None:
+def test_a_batch_stopped_after_a_message_left_never_sends_it_again(batches: Batches) -> None:
     """The send call stopped on an error with its second message taken but unconfirmed, and
     its answer was lost. The batch's end folds the handed-over slot into the ledger, so the
     next claim finds that message handed over — "may have been delivered" over SMTP — and
     mails no one twice."""
-    path = make_book(tmp_path / "crm.xlsx", customers=4)
-    claimed = call(path, template, transport, ledger)
-    failing = InterruptedAfter(transport.url, 2, RuntimeError("disk full"))  # type: ignore[attr-defined]
+    path = batches.book(4)
+    claimed = batches.call()
+    failing = InterruptedAfter(batches.transport.url, 2, RuntimeError("disk full"))  # type: ignore[attr-defined]
     try:
-        stopped = call(path, template, failing, ledger, claimed.claim, applied=False)
+        stopped = batches.call(claimed.claim, through=failing, applied=False)
     finally:
         failing.close()
     assert stopped.sent == 1 and "disk full" in (stopped.note or "") + str(stopped.stopped)
-    assert not list(ledger.folder.rglob("*.handed"))  # folded into the marks at the batch's end
+    assert not list(batches.ledger.folder.rglob("*.handed"))  # folded into the marks at its end
 
-    settled = call(path, template, transport, ledger)
+    settled = batches.call()
     assert [u.customer_id for u in settled.uncertain] == ["C0002"]
     while settled.status != "done":
-        settled = call(path, template, transport, ledger, settled.claim)
-    assert max(delivered(smtp).values()) == 1, "a customer got the campaign twice"
+        settled = batches.call(settled.claim)
+    assert max(delivered(batches.smtp).values()) == 1, "a customer got the campaign twice"
     assert "may have been delivered" in sends(path)["C0002"]["error"]
 
 

@@ -26,7 +26,7 @@ from typing import Any
 
 import httpx
 import pytest
-from addin_client import AddinClient, serve_process
+from addin_client import AddinClient, serve_workers
 from officehost import OfficeHost
 from pipeline_books import received, ribbon_campaign_book, smtp_url
 from servers.smtp import SmtpServer
@@ -95,16 +95,7 @@ def test_the_serve_workers_killed_mid_batch_mail_no_one_twice(
     first = {"step": "send", "template": "emails/welcome", "name": "killed"}
     chance = random.Random(16)
     killed = 0
-    with serve_process(
-        "--workers",
-        "2",
-        "--transport",
-        smtp_url(smtp),
-        "--state-dir",
-        str(tmp_path / "state"),
-        env=env,
-        wait=60,
-    ) as (base, serve):
+    with serve_workers(2, smtp_url(smtp), tmp_path / "state", env) as (base, serve):
         client = AddinClient(base, host, token=TOKEN)
         options: dict[str, Any] = dict(first)
         for _ in range(200):

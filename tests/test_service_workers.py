@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 import pytest
-from addin_client import AddinClient, serve_process
+from addin_client import AddinClient, serve_workers
 from officehost import OfficeHost
 from pipeline_books import received, ribbon_campaign_book, smtp_url
 from servers.smtp import SmtpServer
@@ -44,16 +44,7 @@ def workers(tmp_path: Path, smtp: SmtpServer) -> Iterator[str]:
         "PYTHON_KEYRING_BACKEND": "keyring.backends.null.Keyring",
         "XLCRM_SERVICE_TOKEN": TOKEN,
     }
-    with serve_process(
-        "--workers",
-        "4",
-        "--transport",
-        smtp_url(smtp),
-        "--state-dir",
-        str(tmp_path / "state"),
-        env=env,
-        wait=60,
-    ) as (base, _):
+    with serve_workers(4, smtp_url(smtp), tmp_path / "state", env) as (base, _):
         yield base
 
 

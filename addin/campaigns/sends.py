@@ -104,7 +104,9 @@ def fold(book: Book, journal: Journal, mailbox: str | None = None) -> str | None
     unsettled = [entry for entry in latest(entries).values() if entry.status == "sending"]
     journal.clear()
     for entry in unsettled:
-        journal.append(entry, sync=entry is unsettled[-1])
+        journal.append(entry, sync=False)
+    if unsettled:
+        journal.sync()
     return None
 
 

@@ -82,10 +82,11 @@ class JournalSends(JournalStore):
         ``sending`` that the journal has no line for (its line lost with the machine between
         a fold and the next write): whether those were handed over is unknown, so they are
         settled as if they were — from the sent items, else "may have been delivered"."""
-        found = list(super().left())
+        entries = self.journal.entries()
+        found = self.left_in(entries)
         if not self.book.has_table("sends"):
             return found
-        journaled = {entry.customer_id for entry in self.journal.entries()}
+        journaled = {entry.customer_id for entry in entries}
         campaign = self.report.campaign
         for customer_id, row in campaign_rows(self.book, campaign).items():
             if row.get("status") != "sending" or customer_id in journaled:

@@ -70,7 +70,11 @@ class JournalStore:
 
     def left(self) -> Sequence[Left]:
         """Every message whose last line is ``sending``."""
-        latest = {entry.key: entry for entry in self.journal.entries()}
+        return self.left_in(self.journal.entries())
+
+    def left_in(self, entries: Sequence[Any]) -> list[Left]:
+        """:meth:`left` of the journal's ``entries``, read once by the caller."""
+        latest = {entry.key: entry for entry in entries}
         handed = self.handed_now()
         return [
             Left(key, self.lookup_id(entry), self.was_handed(entry, handed), entry.boot, entry)
@@ -87,8 +91,7 @@ class JournalStore:
     def was_handed(entry: Any, handed_now: str) -> bool:
         """Whether the ``sending`` line ``entry`` was handed over: the slot names its token,
         or (a journal from before the slot) a ``handed`` line followed it."""
-        token = getattr(entry, "token", "")
-        return bool(entry.handed) or (bool(token) and token == handed_now)
+        return bool(entry.handed) or (bool(entry.token) and entry.token == handed_now)
 
     def lookup_id(self, entry: Any) -> str:
         """The Message-ID as the sent items are searched for it."""
