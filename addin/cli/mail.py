@@ -163,7 +163,11 @@ def sync_(
 )
 @click.option("--send", "mode", flag_value="send", help="Send for real (default: preview only).")
 @click.option(
-    "--drafts", "mode", flag_value="drafts", help="Save each message in the mailbox's Drafts."
+    "--drafts",
+    "mode",
+    flag_value="drafts",
+    help="Save each message in the mailbox's Drafts, once per customer: a resumed run looks "
+    "in Drafts for what an interrupted one saved.",
 )
 @click.option("--test-to", metavar="ADDR", help="Send one sample message to ADDR instead.")
 @click.option(
